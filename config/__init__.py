@@ -1,0 +1,31 @@
+"""Settings of a cellphone home: one pydantic model, loaded once at start-up.
+
+Values come from ``config/cellphone.toml`` in the home, then ``.env`` and the
+environment (``CELLPHONE_*``, ``DISCORD_TOKEN``), the latter winning.
+"""
+
+from config.settings import (
+    ConfigError,
+    DeliveryMode,
+    DiscordSettings,
+    GuiSettings,
+    Home,
+    MessagingSettings,
+    OpenAISettings,
+    Settings,
+    load_settings,
+    resolve_home,
+)
+
+__all__ = [
+    "ConfigError",
+    "DeliveryMode",
+    "DiscordSettings",
+    "GuiSettings",
+    "Home",
+    "MessagingSettings",
+    "OpenAISettings",
+    "Settings",
+    "load_settings",
+    "resolve_home",
+]

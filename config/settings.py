@@ -1,0 +1,190 @@
+"""The settings model and its loading from a home directory."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "CELLPHONE_"
+SETTINGS_FILE = Path("config") / "cellphone.toml"
+
+
+class ConfigError(Exception):
+    """A setting or configuration file is wrong; the message says which and how to fix it."""
+
+
+class DeliveryMode(StrEnum):
+    """How the desk reaches agents."""
+
+    AUTO = "auto"  # type into the chat pane when a display is there, else the inbox
+    GUI = "gui"  # always try the screen first; no display is a fallback worth reporting
+    INBOX = "inbox"  # never touch the screen
+
+
+class MessagingSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    operator_name: str = Field("Captain", min_length=1, max_length=64)
+    max_message_length: int = Field(20_000, ge=1, le=1_000_000)
+    footer: str = Field(
+        "Reply through your outbox folder; your inbox keeps a copy of every message.",
+        max_length=2_000,
+    )
+    delivery_mode: DeliveryMode = DeliveryMode.AUTO
+    wait_timeout_s: float = Field(
+        60.0, gt=0, description="how long send/broadcast wait for outcomes before reporting"
+    )
+    retry_backoff_max_s: float = Field(60.0, gt=0)
+
+
+class GuiSettings(BaseModel):
+    """Pacing of GUI steps, in seconds; defaults measured on a dummy-driver X display."""
+
+    model_config = {"extra": "forbid"}
+
+    pause_after_click_s: float = Field(0.02, ge=0, le=5)
+    pause_after_paste_s: float = Field(0.02, ge=0, le=5)
+    pause_between_recipients_s: float = Field(0.0, ge=0, le=10)
+    clear_input: bool = False
+    new_chat_hotkey: str | None = Field(None, examples=["ctrl+n"])
+    pause_after_new_chat_s: float = Field(0.5, ge=0, le=10)
+    check_window_title: bool = True
+
+
+class DiscordSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    guild_id: int | None = None
+    allowed_user_ids: list[int] = Field(default_factory=list)
+    allowed_role_ids: list[int] = Field(default_factory=list)
+    admin_user_ids: list[int] = Field(default_factory=list)
+    admin_role_ids: list[int] = Field(default_factory=list)
+    message_content_intent: bool = False
+    devlog_channel_id: int | None = None
+    api_base: str | None = Field(None, description="REST base URL; only tests change it")
+    gateway_url: str | None = Field(None, description="gateway URL; only tests change it")
+
+
+class OpenAISettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    summaries: bool = False
+
+
+class Settings(BaseSettings):
+    """Everything a home can configure. Nested groups map to TOML tables and to
+    ``CELLPHONE_<GROUP>__<KEY>`` environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        populate_by_name=True,
+    )
+    messaging: MessagingSettings = Field(default_factory=MessagingSettings)
+    gui: GuiSettings = Field(default_factory=GuiSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    discord_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DISCORD_TOKEN", "CELLPHONE_DISCORD_TOKEN")
+    )
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where a swarm's runtime state lives. Nothing here is code."""
+
+    root: Path
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def coordinates_file(self) -> Path:
+        return self.config_dir / "coordinates.json"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    @property
+    def onboarding_template(self) -> Path:
+        return self.config_dir / "onboarding.md"
+
+    @property
+    def workspaces_dir(self) -> Path:
+        return self.root / "agent_workspaces"
+
+    @property
+    def var_dir(self) -> Path:
+        return self.root / "var"
+
+    @property
+    def database(self) -> Path:
+        return self.var_dir / "cellphone.db"
+
+
+def resolve_home(option: Path | None) -> Home:
+    """``--home`` wins, then ``CELLPHONE_HOME``, then the current directory."""
+    raw = option or (
+        Path(os.environ["CELLPHONE_HOME"]) if os.environ.get("CELLPHONE_HOME") else None
+    )
+    root = (raw or Path.cwd()).expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"home {root} is a file, not a directory; pass --home with a folder")
+    return Home(root)
+
+
+def load_settings(home: Home, **overrides: Any) -> Settings:
+    """Load settings for ``home``; a bad value raises :class:`ConfigError` in one line."""
+    toml_file = home.settings_file
+
+    class HomeSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
+            return (init_settings, env_settings, dotenv_settings, toml)
+
+    try:
+        return HomeSettings(_env_file=home.root / ".env", **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, home)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{toml_file}: not valid TOML ({exc}); fix the file or remove it"
+        ) from None
+
+
+def _describe(exc: ValidationError, home: Home) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "settings"
+    value = first.get("input")
+    env_name = ENV_PREFIX + key.upper().replace(".", "__")
+    where = f"{home.settings_file} or {env_name}"
+    if first["type"] == "extra_forbidden":
+        return f"unknown setting {key!r} (value {value!r}); remove it from {where}"
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"setting {key} = {value!r} is invalid: {first['msg']}; fix it in {where}{more}"

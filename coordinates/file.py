@@ -1,0 +1,190 @@
+"""The coordinates file, ``config/coordinates.json``, in the V2 format.
+
+``{"agents": {"Agent-1": {"chat_input_coordinates": [x, y],
+"onboarding_coordinates": [x, y], "description": "...", "active": true}}}``.
+``onboarding_input_coords`` is accepted as the older name of ``onboarding_coordinates``.
+Keys this program does not know are kept as they are when the file is saved.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from coordinates.errors import CoordinatesFileError
+
+CHAT_KEY = "chat_input_coordinates"
+ONBOARDING_KEYS = ("onboarding_coordinates", "onboarding_input_coords")
+AGENT_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+class Point(NamedTuple):
+    x: int
+    y: int
+
+    def __str__(self) -> str:
+        return f"({self.x}, {self.y})"
+
+
+@dataclass(frozen=True)
+class AgentEntry:
+    """One agent as the file describes it."""
+
+    agent_id: str
+    chat_point: Point | None
+    onboarding_point: Point | None
+    description: str
+    active: bool
+    window_title: str | None
+
+
+@dataclass
+class CoordinatesFile:
+    """The parsed file plus the raw document, so a save keeps what it did not parse."""
+
+    path: Path
+    raw: dict[str, Any]
+    agents: dict[str, AgentEntry]
+
+    def with_point(self, agent_id: str, kind: str, point: Point) -> CoordinatesFile:
+        """A copy with ``kind`` ("chat" or "onboarding") of ``agent_id`` set to ``point``."""
+        raw = copy.deepcopy(self.raw)
+        entry = raw["agents"][agent_id]
+        if kind == "chat":
+            key = CHAT_KEY
+        else:
+            key = next((k for k in ONBOARDING_KEYS if k in entry), ONBOARDING_KEYS[0])
+        entry[key] = [point.x, point.y]
+        return parse_document(raw, self.path)
+
+    def with_description(self, agent_id: str, description: str) -> CoordinatesFile:
+        raw = copy.deepcopy(self.raw)
+        raw["agents"][agent_id]["description"] = description
+        return parse_document(raw, self.path)
+
+
+def load_coordinates(path: Path) -> CoordinatesFile:
+    """Read and validate ``path``; errors name the agent and the field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CoordinatesFileError(
+            f"coordinates file {path} not found; run `cellphone init` to create one"
+        ) from None
+    except OSError as exc:
+        raise CoordinatesFileError(f"cannot read coordinates file {path}: {exc}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CoordinatesFileError(
+            f"coordinates file {path} is not valid JSON (line {exc.lineno}, column {exc.colno}:"
+            f" {exc.msg}); fix it or restore a backup"
+        ) from None
+    return parse_document(document, path)
+
+
+def parse_document(document: Any, path: Path) -> CoordinatesFile:
+    if not isinstance(document, dict) or not isinstance(document.get("agents"), dict):
+        raise CoordinatesFileError(
+            f'{path}: expected an object with an "agents" object mapping ids to entries'
+        )
+    agents = {
+        agent_id: _parse_entry(agent_id, entry, path)
+        for agent_id, entry in document["agents"].items()
+    }
+    return CoordinatesFile(path=path, raw=document, agents=agents)
+
+
+def _parse_entry(agent_id: str, entry: Any, path: Path) -> AgentEntry:
+    if not AGENT_ID_PATTERN.match(agent_id):
+        raise CoordinatesFileError(
+            f"{path}: agent id {agent_id!r} is not allowed; use letters, digits, '-' or '_'"
+            " starting with a letter (like Agent-1)"
+        )
+    if not isinstance(entry, dict):
+        raise CoordinatesFileError(f"{path}: {agent_id}: entry must be an object")
+    onboarding_key = next((k for k in ONBOARDING_KEYS if k in entry), None)
+    description = entry.get("description", "")
+    if not isinstance(description, str):
+        raise CoordinatesFileError(f"{path}: {agent_id}.description must be a string")
+    active = entry.get("active", True)
+    if not isinstance(active, bool):
+        raise CoordinatesFileError(
+            f"{path}: {agent_id}.active must be true or false, not {active!r}"
+        )
+    title = entry.get("window_title")
+    if title is not None and (not isinstance(title, str) or not title):
+        raise CoordinatesFileError(
+            f"{path}: {agent_id}.window_title must be a non-empty string (a regular expression)"
+        )
+    if title is not None:
+        try:
+            re.compile(title)
+        except re.error as exc:
+            raise CoordinatesFileError(
+                f"{path}: {agent_id}.window_title {title!r} is not a valid pattern: {exc}"
+            ) from None
+    return AgentEntry(
+        agent_id=agent_id,
+        chat_point=_parse_point(agent_id, CHAT_KEY, entry.get(CHAT_KEY), path),
+        onboarding_point=(
+            _parse_point(agent_id, onboarding_key, entry[onboarding_key], path)
+            if onboarding_key
+            else None
+        ),
+        description=description,
+        active=active,
+        window_title=title,
+    )
+
+
+def _parse_point(agent_id: str, field: str, value: Any, path: Path) -> Point | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return Point(value[0], value[1])
+    raise CoordinatesFileError(
+        f"{path}: {agent_id}.{field} must be [x, y] with two integers, not {value!r}"
+    )
+
+
+def save_coordinates(document: CoordinatesFile, *, keep_previous: bool = True) -> Path | None:
+    """Write atomically; the file it replaces is kept as a timestamped copy.
+
+    Returns the path of that copy, if one was made.
+    """
+    path = document.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    previous = None
+    if keep_previous and path.exists():
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        previous = path.with_name(f"{path.name}.{stamp}.bak")
+        previous.write_bytes(path.read_bytes())
+    text = json.dumps(document.raw, indent=2, ensure_ascii=False) + "\n"
+    write_atomic(path, text)
+    return previous
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

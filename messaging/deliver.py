@@ -1,0 +1,43 @@
+"""What the desk hands a deliverer, and how a deliverer says it cannot deliver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from agents import Agent
+from messaging.model import Message
+
+
+class NotDeliverable(Exception):
+    """The screen cannot take this delivery now; the desk writes it to the inbox instead and
+    records ``reason``. With ``pause_desk`` the desk also pauses its screen worker (the
+    operator flung the mouse into a corner: pyautogui's fail-safe)."""
+
+    def __init__(self, reason: str, *, pause_desk: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.pause_desk = pause_desk
+
+
+@dataclass(frozen=True)
+class Job:
+    """One delivery as a deliverer sees it: the message, the agent, the exact text to send."""
+
+    message: Message
+    agent: Agent
+    text: str
+    possible_repeat: bool = False
+    onboarding: bool = False  # type at the onboarding point (new chat) instead of the chat input
+
+
+class ScreenDeliverer(Protocol):
+    """Types a job into the agent's chat pane. Exactly one desk worker calls it at a time."""
+
+    def unavailable_reason(self) -> str | None:
+        """Why the screen cannot be used at all right now (e.g. "no display"), or None."""
+        ...
+
+    async def deliver(self, job: Job) -> None:
+        """Click, paste, submit. Raise :class:`NotDeliverable` when it must not type."""
+        ...

@@ -1,0 +1,126 @@
+"""The message model and the states of a delivery."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class MessageType(StrEnum):
+    OPERATOR = "operator-to-agent"
+    AGENT = "agent-to-agent"
+    SYSTEM = "system"
+    BROADCAST = "broadcast"
+    ONBOARDING = "onboarding"
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Higher is delivered first."""
+        return _RANKS[self]
+
+
+_RANKS = {Priority.NORMAL: 0, Priority.URGENT: 1, Priority.CRITICAL: 2}
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    DELIVERING = "delivering"
+    DELIVERED = "delivered"
+    FALLBACK = "fallback"  # delivered to the inbox because the screen could not be used
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = {
+    DeliveryState.DELIVERED,
+    DeliveryState.FALLBACK,
+    DeliveryState.FAILED,
+    DeliveryState.CANCELLED,
+}
+
+
+class DeliveryMethod(StrEnum):
+    GUI = "gui"
+    INBOX = "inbox"
+
+
+class Lane(StrEnum):
+    """Which worker of the desk takes a delivery: the one screen worker or the inbox writers."""
+
+    SCREEN = "screen"
+    INBOX = "inbox"
+
+
+def new_message_id() -> str:
+    """16 hex digits: short enough to type in ``/retry``, random enough never to collide."""
+    return secrets.token_hex(8)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Message:
+    sender: str
+    recipients: tuple[str, ...]
+    body: str
+    type: MessageType = MessageType.OPERATOR
+    priority: Priority = Priority.NORMAL
+    tags: tuple[str, ...] = ()
+    id: str = field(default_factory=new_message_id)
+    created_at: datetime = field(default_factory=utc_now)
+    key: str | None = None  # idempotency key: a second message with it is not created
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One (message, recipient) pair as the store keeps it."""
+
+    message: Message
+    agent_id: str
+    state: DeliveryState
+    lane: Lane
+    method: DeliveryMethod | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    possible_repeat: bool = False
+    updated_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one delivery after an attempt; what the operator is told."""
+
+    message_id: str
+    agent_id: str
+    state: DeliveryState
+    method: DeliveryMethod | None
+    reason: str | None = None  # why it fell back, failed, or is still queued
+    possible_repeat: bool = False
+    attempts: int = 0
+
+    @property
+    def summary(self) -> str:
+        if self.state is DeliveryState.DELIVERED:
+            text = f"delivered via {self.method}"
+        elif self.state is DeliveryState.FALLBACK:
+            text = f"fell back to inbox: {self.reason}"
+        elif self.state is DeliveryState.QUEUED:
+            text = f"still queued after {self.attempts} attempt(s): {self.reason}"
+        else:
+            text = f"{self.state}: {self.reason}" if self.reason else str(self.state)
+        return text + (" (possible repeat)" if self.possible_repeat else "")
