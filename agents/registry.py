@@ -14,7 +14,7 @@ class UnknownAgentError(LookupError):
 
     def __init__(self, agent_id: str, known: Iterable[str]) -> None:
         self.agent_id = agent_id
-        self.known = sorted(known, key=_natural_key)
+        self.known = sorted(known, key=natural_key)
         shown = ", ".join(self.known) or "none (run `cellphone init`)"
         super().__init__(f"unknown agent {agent_id!r}; known agents: {shown}")
 
@@ -63,7 +63,7 @@ class Registry:
         )
 
     def __iter__(self) -> Iterator[Agent]:
-        return iter(sorted(self._agents.values(), key=lambda a: _natural_key(a.agent_id)))
+        return iter(sorted(self._agents.values(), key=lambda a: natural_key(a.agent_id)))
 
     def __len__(self) -> int:
         return len(self._agents)
@@ -97,5 +97,5 @@ class Registry:
         return resolved
 
 
-def _natural_key(agent_id: str) -> tuple[object, ...]:
+def natural_key(agent_id: str) -> tuple[object, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", agent_id))

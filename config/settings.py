@@ -47,6 +47,9 @@ class MessagingSettings(BaseModel):
         60.0, gt=0, description="how long send/broadcast wait for outcomes before reporting"
     )
     retry_backoff_max_s: float = Field(60.0, gt=0)
+    poll_interval_s: float = Field(
+        0.25, gt=0, le=60, description="how often an idle desk looks for work queued elsewhere"
+    )
 
 
 class GuiSettings(BaseModel):
@@ -96,10 +99,10 @@ class Settings(BaseSettings):
         extra="forbid",
         populate_by_name=True,
     )
-    messaging: MessagingSettings = Field(default_factory=MessagingSettings)
-    gui: GuiSettings = Field(default_factory=GuiSettings)
-    discord: DiscordSettings = Field(default_factory=DiscordSettings)
-    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    messaging: MessagingSettings = MessagingSettings()
+    gui: GuiSettings = GuiSettings()
+    discord: DiscordSettings = DiscordSettings()
+    openai: OpenAISettings = OpenAISettings()
     discord_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("DISCORD_TOKEN", "CELLPHONE_DISCORD_TOKEN")
     )
@@ -169,7 +172,7 @@ def load_settings(home: Home, **overrides: Any) -> Settings:
             return (init_settings, env_settings, dotenv_settings, toml)
 
     try:
-        return HomeSettings(_env_file=home.root / ".env", **overrides)  # type: ignore[call-arg]
+        return HomeSettings(_env_file=home.root / ".env", **overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, home)) from None
     except tomllib.TOMLDecodeError as exc:

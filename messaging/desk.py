@@ -1,0 +1,350 @@
+"""The desk: the workers that deliver what the store holds.
+
+One screen worker owns mouse and keyboard and takes screen deliveries one at a time in
+priority order; inbox deliveries are written in batches beside it. Only one desk runs per
+home (a lock file): another process that opens the home leaves delivery to the desk
+already running and only watches the store for outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import inspect
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from agents import Agent, UnknownAgentError, Workspace
+from agents.source import RegistrySource
+from config import Settings
+from messaging.deliver import Job, NotDeliverable, ScreenDeliverer
+from messaging.errors import UnknownMessageError
+from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
+from messaging.model import Delivery, DeliveryMethod, DeliveryState, Lane, MessageType, Outcome
+from messaging.render import render
+from messaging.store import Attempt, Claimed, Store
+
+log = logging.getLogger(__name__)
+
+OutcomeCallback = Callable[[Outcome], Awaitable[None] | None]
+INBOX_BATCH = 500
+REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
+
+
+class Desk:
+    def __init__(
+        self,
+        store: Store,
+        registry: RegistrySource,
+        workspaces_dir: Path,
+        settings: Settings,
+        screen: ScreenDeliverer | None = None,
+        lock_path: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.workspaces_dir = workspaces_dir
+        self.settings = settings
+        self.screen = screen
+        self._lock_path = lock_path
+        self._lock_fd: int | None = None
+        self._wake = {Lane.SCREEN: asyncio.Event(), Lane.INBOX: asyncio.Event()}
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._changed = asyncio.Condition()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._subscribers: list[OutcomeCallback] = []
+        self.pause_reason: str | None = None
+        self.running = False
+        self.recovered: tuple[int, int] = (0, 0)
+
+    # -- control -----------------------------------------------------------------------
+
+    async def start(self) -> bool:
+        """Recover and start the workers. Returns False, running nothing, when another
+        process already runs the desk of this home."""
+        if not self._acquire_lock():
+            log.info("another process runs the desk of this home; watching the store only")
+            return False
+        self.recovered = await self.store.recover()
+        remove_stale_temp_files(self.workspaces_dir)
+        if any(self.recovered):
+            log.info("recovered %d deliveries (%d possible repeats)", *self.recovered)
+        self.running = True
+        self._tasks = [
+            asyncio.create_task(self._work(Lane.INBOX), name="desk-inbox"),
+            asyncio.create_task(self._work(Lane.SCREEN), name="desk-screen"),
+        ]
+        return True
+
+    async def stop(self) -> None:
+        self.running = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        self._release_lock()
+
+    @property
+    def paused(self) -> bool:
+        return self.pause_reason is not None
+
+    def pause(self, reason: str = "paused by the operator") -> None:
+        """Stop typing; queued screen deliveries wait. Inbox deliveries go on."""
+        self.pause_reason = reason
+        self._resumed.clear()
+        log.warning("desk paused: %s", reason)
+
+    def resume(self) -> None:
+        self.pause_reason = None
+        self._resumed.set()
+        self.wake()
+
+    def wake(self) -> None:
+        for event in self._wake.values():
+            event.set()
+
+    def subscribe(self, callback: OutcomeCallback) -> Callable[[], None]:
+        """Call ``callback`` with every outcome this desk produces. Returns an unsubscribe."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    async def wait_for(self, message_id: str, timeout: float) -> dict[str, Outcome]:
+        """Outcomes of every recipient of a message once each has had an attempt, or what
+        is known when ``timeout`` runs out (unsettled ones are queued or delivering)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            deliveries = await self.store.deliveries(message_id)
+            if not deliveries:
+                raise UnknownMessageError(message_id)
+            remaining = deadline - time.monotonic()
+            if all(settled(d) for d in deliveries) or remaining <= 0:
+                return {d.agent_id: outcome_of(d) for d in deliveries}
+            async with self._changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait(),
+                        min(remaining, self.settings.messaging.poll_interval_s),
+                    )
+
+    # -- workers -----------------------------------------------------------------------
+
+    async def _work(self, lane: Lane) -> None:
+        wake = self._wake[lane]
+        while True:
+            if lane is Lane.SCREEN:
+                await self._resumed.wait()
+            wake.clear()
+            try:
+                claimed = await self.store.claim(lane, INBOX_BATCH if lane is Lane.INBOX else 1)
+                if claimed:
+                    await (self._inbox(claimed) if lane is Lane.INBOX else self._type(claimed[0]))
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("desk %s worker failed; retrying", lane)
+            await self._idle(wake)
+
+    async def _idle(self, wake: asyncio.Event) -> None:
+        timeout = self.settings.messaging.poll_interval_s
+        next_retry = await self.store.next_retry_at()
+        if next_retry:
+            timeout = max(0.0, min(timeout, next_retry - time.time()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout)
+
+    async def _inbox(self, claimed: list[Claimed]) -> None:
+        registry = self.registry.current()
+        failures: list[Attempt] = []
+        letters: list[tuple[Claimed, InboxLetter]] = []
+        for item in claimed:
+            try:
+                agent = registry.get(item.delivery.agent_id)
+            except UnknownAgentError as exc:
+                failures.append(_failed(item, str(exc)))
+                continue
+            reason = REPEAT_REASON if item.delivery.possible_repeat else None
+            letters.append((item, self._letter(item.delivery, agent, reason)))
+        results = await asyncio.to_thread(write_letters, [letter for _, letter in letters])
+        attempts = failures + [
+            self._written(item, letter, result)
+            for (item, letter), result in zip(letters, results, strict=True)
+        ]
+        await self._finish(attempts, claimed)
+
+    async def _type(self, item: Claimed) -> None:
+        delivery = item.delivery
+        try:
+            agent = self.registry.current().get(delivery.agent_id)
+        except UnknownAgentError as exc:
+            await self._finish([_failed(item, str(exc))], [item])
+            return
+        onboarding = delivery.message.type is MessageType.ONBOARDING
+        reason = self._screen_unusable(agent, onboarding)
+        if reason is None:
+            reason = await self._try_screen(item, agent, onboarding)
+        if reason is None:
+            attempt = Attempt(item.seq, agent.agent_id, DeliveryState.DELIVERED, DeliveryMethod.GUI)
+        else:
+            letter = self._letter(delivery, agent, reason)
+            [result] = await asyncio.to_thread(write_letters, [letter])
+            attempt = self._written(item, letter, result, fallback=True)
+        await self._finish([attempt], [item])
+        pause = self.settings.gui.pause_between_recipients_s
+        if pause and attempt.method is DeliveryMethod.GUI:
+            await asyncio.sleep(pause)
+
+    def _screen_unusable(self, agent: Agent, onboarding: bool) -> str | None:
+        if self.screen is None:
+            return "screen delivery is off in this process (no display or delivery_mode=inbox)"
+        point = agent.onboarding_point if onboarding else agent.chat_point
+        if point is None:
+            field = "onboarding_coordinates" if onboarding else "chat_input_coordinates"
+            return f"{agent.agent_id} has no {field} in the coordinates file"
+        return self.screen.unavailable_reason()
+
+    async def _try_screen(self, item: Claimed, agent: Agent, onboarding: bool) -> str | None:
+        assert self.screen is not None
+        job = Job(
+            message=item.delivery.message,
+            agent=agent,
+            text=render(item.delivery.message, agent.agent_id, self.settings.messaging.footer),
+            onboarding=onboarding,
+        )
+        await self.store.mark_typing(item.seq, agent.agent_id)
+        try:
+            await self.screen.deliver(job)
+        except NotDeliverable as exc:
+            if exc.pause_desk:
+                self.pause(exc.reason)
+            return exc.reason
+        except Exception as exc:
+            log.exception("screen delivery to %s failed", agent.agent_id)
+            return f"screen delivery failed: {type(exc).__name__}: {exc}"
+        return None
+
+    def _letter(self, delivery: Delivery, agent: Agent, reason: str | None) -> InboxLetter:
+        return InboxLetter(
+            inbox=Workspace.of(self.workspaces_dir, agent).inbox,
+            message=delivery.message,
+            agent_id=agent.agent_id,
+            text=render(delivery.message, agent.agent_id, self.settings.messaging.footer),
+            possible_repeat=delivery.possible_repeat,
+            reason=reason,
+        )
+
+    def _written(
+        self, item: Claimed, letter: InboxLetter, result: Path | OSError, *, fallback: bool = False
+    ) -> Attempt:
+        agent_id = item.delivery.agent_id
+        if isinstance(result, OSError):
+            backoff = min(
+                self.settings.messaging.retry_backoff_max_s, 0.5 * 2 ** (item.delivery.attempts - 1)
+            )
+            error = f"cannot write inbox {letter.inbox}: {result.strerror or result}"
+            if letter.reason:
+                error = f"{letter.reason}; then {error}"
+            log.warning(
+                "delivery of %s to %s stays queued: %s", item.delivery.message.id, agent_id, error
+            )
+            return Attempt(
+                item.seq,
+                agent_id,
+                DeliveryState.QUEUED,
+                error=error,
+                retry_at=time.time() + backoff,
+            )
+        if fallback or letter.possible_repeat or letter.reason:
+            return Attempt(
+                item.seq,
+                agent_id,
+                DeliveryState.FALLBACK,
+                DeliveryMethod.INBOX,
+                error=letter.reason,
+            )
+        return Attempt(item.seq, agent_id, DeliveryState.DELIVERED, DeliveryMethod.INBOX)
+
+    async def _finish(self, attempts: list[Attempt], claimed: list[Claimed]) -> None:
+        await self.store.record(attempts)
+        async with self._changed:
+            self._changed.notify_all()
+        by_key = {(c.seq, c.delivery.agent_id): c.delivery for c in claimed}
+        for attempt in attempts:
+            delivery = by_key[(attempt.seq, attempt.agent_id)]
+            await self._emit(
+                Outcome(
+                    message_id=delivery.message.id,
+                    agent_id=attempt.agent_id,
+                    state=attempt.state,
+                    method=attempt.method,
+                    reason=attempt.error,
+                    possible_repeat=delivery.possible_repeat,
+                    attempts=delivery.attempts,
+                )
+            )
+
+    async def _emit(self, outcome: Outcome) -> None:
+        for callback in list(self._subscribers):
+            try:
+                result = callback(outcome)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("outcome subscriber %r failed", callback)
+
+    # -- the one-desk-per-home lock ----------------------------------------------------
+
+    def _acquire_lock(self) -> bool:
+        if self._lock_path is None:
+            return True
+        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+        return True
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def settled(delivery: Delivery) -> bool:
+    """Final, or back in the queue after a failed attempt (its error is the news)."""
+    return delivery.state.is_final or (
+        delivery.state is DeliveryState.QUEUED
+        and delivery.attempts > 0
+        and delivery.last_error is not None
+    )
+
+
+def outcome_of(delivery: Delivery) -> Outcome:
+    reason = delivery.last_error
+    if not settled(delivery):
+        reason = "not delivered yet"
+    return Outcome(
+        message_id=delivery.message.id,
+        agent_id=delivery.agent_id,
+        state=delivery.state,
+        method=delivery.method,
+        reason=reason,
+        possible_repeat=delivery.possible_repeat,
+        attempts=delivery.attempts,
+    )
+
+
+def _failed(item: Claimed, reason: str) -> Attempt:
+    return Attempt(item.seq, item.delivery.agent_id, DeliveryState.FAILED, error=reason)

@@ -1,0 +1,121 @@
+"""Inbox delivery: one markdown file per message in ``agent_workspaces/<id>/inbox/``.
+
+A file is written to a hidden temporary name, flushed to disk, then renamed, so an agent
+never reads half a message. The name sorts by time and holds the message id, so writing
+the same delivery again finds the file already there and makes no second one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from messaging.model import Message
+
+TEMP_PREFIX = ".incoming-"
+
+
+@dataclass(frozen=True)
+class InboxLetter:
+    """One file to write: where, and the rendered text with its header."""
+
+    inbox: Path
+    message: Message
+    agent_id: str
+    text: str
+    possible_repeat: bool = False
+    reason: str | None = None  # why the screen was not used, when it was meant to be
+
+
+def file_name(message: Message) -> str:
+    stamp = message.created_at.strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{stamp}_{message.id}.md"
+
+
+def inbox_file(inbox: Path, message: Message) -> Path:
+    return inbox / file_name(message)
+
+
+def compose(letter: InboxLetter) -> str:
+    m = letter.message
+    header = [
+        "---",
+        f"from: {m.sender}",
+        f"to: {letter.agent_id}",
+        f"priority: {m.priority}",
+        f"type: {m.type}",
+        f"time: {m.created_at.isoformat()}",
+        f"id: {m.id}",
+    ]
+    if letter.possible_repeat:
+        header.append("possible_repeat: true  # typing was interrupted; it may be in the chat too")
+    if letter.reason:
+        header.append(f"screen_skipped: {_one_line(letter.reason)}")
+    header.append("---")
+    return "\n".join(header) + "\n\n" + letter.text + "\n"
+
+
+def write_letters(letters: list[InboxLetter]) -> list[Path | OSError]:
+    """Write each letter durably; an error for one letter does not stop the others.
+
+    Blocking: call it through ``asyncio.to_thread``.
+    """
+    results: list[Path | OSError] = []
+    touched: set[Path] = set()
+    for letter in letters:
+        try:
+            results.append(_write(letter))
+            touched.add(letter.inbox)
+        except OSError as exc:
+            results.append(exc)
+    for folder in touched:
+        _fsync_dir(folder)
+    return results
+
+
+def _write(letter: InboxLetter) -> Path:
+    target = inbox_file(letter.inbox, letter.message)
+    if target.exists():
+        return target
+    letter.inbox.mkdir(parents=True, exist_ok=True)
+    temp = letter.inbox / f"{TEMP_PREFIX}{target.name}"
+    data = compose(letter).encode("utf-8")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temp, target)
+    return target
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temp_files(workspaces_dir: Path) -> int:
+    """Temporary files left by a crash hold nothing the store does not; remove them."""
+    removed = 0
+    for temp in workspaces_dir.glob(f"*/inbox/{TEMP_PREFIX}*"):
+        temp.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

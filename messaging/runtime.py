@@ -1,0 +1,58 @@
+"""Composing the messaging domain for one home: store, registry, desk, service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from agents.source import RegistrySource
+from config import Home, Settings
+from messaging.deliver import ScreenDeliverer
+from messaging.desk import Desk
+from messaging.service import MessageService
+from messaging.store import Store
+
+
+@dataclass
+class Runtime:
+    home: Home
+    settings: Settings
+    store: Store
+    registry: RegistrySource
+    desk: Desk
+    service: MessageService
+
+    @property
+    def desk_here(self) -> bool:
+        """True when this process runs the desk; False when another process does."""
+        return self.desk.running
+
+
+@asynccontextmanager
+async def open_runtime(
+    home: Home,
+    settings: Settings,
+    screen: ScreenDeliverer | None = None,
+    *,
+    start_desk: bool = True,
+) -> AsyncIterator[Runtime]:
+    registry = RegistrySource(home.coordinates_file)
+    registry.current()  # a missing or broken coordinates file stops start-up here
+    store = await Store.open(home.database)
+    desk = Desk(
+        store,
+        registry,
+        home.workspaces_dir,
+        settings,
+        screen=screen,
+        lock_path=home.var_dir / "desk.lock",
+    )
+    service = MessageService(store, registry, desk, settings, screen_enabled=screen is not None)
+    try:
+        if start_desk:
+            await desk.start()
+        yield Runtime(home, settings, store, registry, desk, service)
+    finally:
+        await desk.stop()
+        await store.close()

@@ -1,0 +1,179 @@
+"""Accepting messages: validate, render-ready, persist first, then wake the desk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agents.registry import Agent, Registry
+from agents.source import RegistrySource
+from config import Settings
+from messaging.desk import Desk
+from messaging.errors import (
+    EmptyMessageError,
+    IdempotencyConflictError,
+    InvalidMessageTypeError,
+    InvalidPriorityError,
+    MessageTooLongError,
+    NoRecipientsError,
+    UnknownMessageError,
+)
+from messaging.model import Lane, Message, MessageType, Priority
+from messaging.store import AgentQueue, HistoryEntry, Store
+
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Submission:
+    message: Message
+    created: bool  # False when an idempotency key matched a message already stored
+
+
+class MessageService:
+    def __init__(
+        self,
+        store: Store,
+        registry: RegistrySource,
+        desk: Desk,
+        settings: Settings,
+        *,
+        screen_enabled: bool,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.desk = desk
+        self.settings = settings
+        self.screen_enabled = screen_enabled
+
+    async def send(
+        self,
+        recipients: Sequence[str],
+        body: str,
+        *,
+        sender: str | None = None,
+        type: MessageType | str = MessageType.OPERATOR,
+        priority: Priority | str = Priority.NORMAL,
+        tags: Iterable[str] = (),
+        key: str | None = None,
+    ) -> Submission:
+        registry = self.registry.current()
+        agents = registry.resolve(recipients)
+        if not agents:
+            raise NoRecipientsError("name at least one agent")
+        message = Message(
+            sender=sender or self.settings.messaging.operator_name,
+            recipients=tuple(agents),
+            body=self._checked_body(body),
+            type=parse_type(type),
+            priority=parse_priority(priority),
+            tags=tuple(tags),
+            key=_checked_key(key),
+        )
+        return await self._submit(message, registry)
+
+    async def broadcast(
+        self,
+        body: str,
+        *,
+        exclude: Iterable[str] = (),
+        sender: str | None = None,
+        priority: Priority | str = Priority.NORMAL,
+        key: str | None = None,
+    ) -> Submission:
+        registry = self.registry.current()
+        excluded = set(registry.resolve(exclude, require_active=False))
+        targets = [a.agent_id for a in registry.active() if a.agent_id not in excluded]
+        if not targets:
+            raise NoRecipientsError("every active agent is excluded")
+        return await self.send(
+            targets, body, sender=sender, type=MessageType.BROADCAST, priority=priority, key=key
+        )
+
+    async def onboard(
+        self, texts: dict[str, str], *, sender: str | None = None
+    ) -> list[Submission]:
+        """One onboarding message per agent (each text names its agent)."""
+        registry = self.registry.current()
+        registry.resolve(texts)
+        return [
+            await self.send(
+                [agent_id],
+                text,
+                sender=sender or "System",
+                type=MessageType.ONBOARDING,
+                priority=Priority.URGENT,
+            )
+            for agent_id, text in texts.items()
+        ]
+
+    async def retry(self, message_id: str) -> list[str]:
+        """Queue again the deliveries of a message that did not reach the screen."""
+        if await self.store.message(message_id) is None:
+            raise UnknownMessageError(message_id)
+        agents = await self.store.requeue(message_id)
+        self.desk.wake()
+        return agents
+
+    async def history(
+        self, *, agent: str | None = None, limit: int = 20, search: str | None = None
+    ) -> list[HistoryEntry]:
+        if agent is not None:
+            self.registry.current().get(agent)
+        if not 1 <= limit <= 1000:
+            raise ValueError(f"limit {limit} is out of range; use 1 to 1000")
+        return await self.store.history(agent=agent, limit=limit, search=search)
+
+    async def status(self) -> list[AgentQueue]:
+        return await self.store.queues(self.registry.current().ids)
+
+    async def audit(
+        self, actor: str, command: str, arguments: dict[str, Any], outcome: str
+    ) -> None:
+        await self.store.audit(actor, command, arguments, outcome)
+
+    async def _submit(self, message: Message, registry: Registry) -> Submission:
+        lanes = {
+            agent_id: self._lane(registry.get(agent_id), message.type)
+            for agent_id in message.recipients
+        }
+        stored, created = await self.store.insert(message, lanes)
+        if not created and (stored.body != message.body or stored.recipients != message.recipients):
+            assert message.key is not None
+            raise IdempotencyConflictError(message.key, stored.id)
+        if created:
+            self.desk.wake()
+        return Submission(stored, created)
+
+    def _lane(self, agent: Agent, type: MessageType) -> Lane:
+        point = agent.onboarding_point if type is MessageType.ONBOARDING else agent.chat_point
+        return Lane.SCREEN if self.screen_enabled and point is not None else Lane.INBOX
+
+    def _checked_body(self, body: str) -> str:
+        if not body or not body.strip():
+            raise EmptyMessageError()
+        maximum = self.settings.messaging.max_message_length
+        if len(body) > maximum:
+            raise MessageTooLongError(len(body), maximum)
+        return body
+
+
+def parse_priority(value: Priority | str) -> Priority:
+    try:
+        return Priority(str(value).lower())
+    except ValueError:
+        raise InvalidPriorityError(value, [p.value for p in Priority]) from None
+
+
+def parse_type(value: MessageType | str) -> MessageType:
+    try:
+        return MessageType(str(value).lower())
+    except ValueError:
+        raise InvalidMessageTypeError(value, [t.value for t in MessageType]) from None
+
+
+def _checked_key(key: str | None) -> str | None:
+    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
+        raise ValueError(f"idempotency key must be 1 to {MAX_KEY_LENGTH} characters")
+    return key
