@@ -322,6 +322,24 @@ class Desk:
             self._lock_fd = None
 
 
+def desk_holder(lock_path: Path) -> int | None:
+    """The process id of the desk running for this lock file, or None if none runs."""
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.read(fd, 32).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def settled(delivery: Delivery) -> bool:
     """Final, or back in the queue after a failed attempt (its error is the news)."""
     return delivery.state.is_final or (

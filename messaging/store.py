@@ -443,6 +443,17 @@ class Store:
                 )
             )
 
+    async def due(self) -> int:
+        """Deliveries a desk would work on now: being delivered, or queued and due."""
+        async with self._lock:
+            return int(
+                await self._scalar(
+                    "SELECT COUNT(*) FROM deliveries WHERE state = 'delivering'"
+                    " OR (state = 'queued' AND next_attempt_at <= ?)",
+                    (time.time(),),
+                )
+            )
+
     async def next_retry_at(self) -> float | None:
         async with self._lock:
             return await self._scalar(

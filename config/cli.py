@@ -1,0 +1,41 @@
+"""Pieces every command of the ``cellphone`` CLI shares: the home option, JSON output,
+loading settings once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from config.settings import Home, Settings, load_settings, resolve_home
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Home folder of the swarm (default: $CELLPHONE_HOME, else the current folder).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def open_home(option: Path | None) -> tuple[Home, Settings]:
+    home = resolve_home(option)
+    return home, load_settings(home)
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def error_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

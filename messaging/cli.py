@@ -1,0 +1,416 @@
+"""``cellphone send | broadcast | retry | history | status | deliver``.
+
+Each command persists first, lets the desk deliver, and reports the outcome for every
+recipient. Exit codes: 0 every delivery reached its agent as intended, 1 some fell back
+to the inbox, failed or are still queued, 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from config import Settings
+from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
+from messaging.deliver import ScreenDeliverer
+from messaging.desk import desk_holder
+from messaging.model import DeliveryState, Message, Outcome
+from messaging.runtime import Runtime, open_runtime
+from messaging.service import MessageService, Submission
+from messaging.store import HistoryEntry
+
+ScreenProvider = Callable[[Settings], ScreenDeliverer | None]
+PROGRESS_AFTER_S = 0.5
+EXIT_OK, EXIT_NOT_ALL_DELIVERED = 0, 1
+
+PriorityOption = Annotated[
+    str, typer.Option("--priority", "-p", help="normal, urgent or critical.")
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option("--key", help="Idempotency key: repeating the command with it never sends twice."),
+]
+
+
+class MessagingCommands:
+    """The commands, bound to how this process reaches the screen."""
+
+    def __init__(self, screen_provider: ScreenProvider) -> None:
+        self.screen_provider = screen_provider
+
+    def register(self, app: typer.Typer) -> None:
+        app.command()(self.send)
+        app.command()(self.broadcast)
+        app.command()(self.retry)
+        app.command()(self.history)
+        app.command()(self.status)
+        app.command()(self.deliver)
+
+    # -- commands ----------------------------------------------------------------------
+
+    def send(
+        self,
+        text: Annotated[str, typer.Argument(help="The message; - reads it from stdin.")],
+        to: Annotated[
+            list[str], typer.Option("--to", "-t", help="Recipient agent id (repeatable).")
+        ],
+        priority: PriorityOption = "normal",
+        type: Annotated[
+            str,
+            typer.Option(
+                "--type",
+                help="operator-to-agent, agent-to-agent, system, broadcast or onboarding.",
+            ),
+        ] = "operator-to-agent",
+        sender: Annotated[
+            str | None, typer.Option(help="Sender shown to the agent (default: operator).")
+        ] = None,
+        key: KeyOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Send a message to one or more agents and report how each got it."""
+        body = _read_text(text)
+        code = self._run(
+            home,
+            as_json,
+            lambda s: s.send(to, body, priority=priority, type=type, sender=sender, key=key),
+        )
+        raise typer.Exit(code)
+
+    def broadcast(
+        self,
+        text: Annotated[str, typer.Argument(help="The message; - reads it from stdin.")],
+        exclude: Annotated[
+            list[str] | None, typer.Option("--exclude", "-x", help="Agent to leave out.")
+        ] = None,
+        priority: PriorityOption = "normal",
+        key: KeyOption = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Send a message to every active agent."""
+        body = _read_text(text)
+        code = self._run(
+            home,
+            as_json,
+            lambda s: s.broadcast(body, exclude=exclude or (), priority=priority, key=key),
+        )
+        raise typer.Exit(code)
+
+    def retry(
+        self,
+        message_id: Annotated[str, typer.Argument(help="Id shown by send or history.")],
+        home: HomeOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Deliver again what of a message fell back, failed or waits on a retry."""
+
+        async def requeue(service: MessageService) -> Submission:
+            await service.retry(message_id)
+            entry = await service.store.message(message_id)
+            assert entry is not None
+            return Submission(entry.message, created=True)
+
+        raise typer.Exit(self._run(home, as_json, requeue))
+
+    def history(
+        self,
+        agent: Annotated[str | None, typer.Option(help="Only messages to this agent.")] = None,
+        limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+        search: Annotated[
+            str | None, typer.Option(help="Only messages containing all these words.")
+        ] = None,
+        home: HomeOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Recent messages, newest first, with each recipient's outcome."""
+        where, settings = open_home(home)
+
+        async def query() -> list[HistoryEntry]:
+            async with open_runtime(where, settings, start_desk=False) as rt:
+                return await rt.service.history(agent=agent, limit=limit, search=search)
+
+        entries = asyncio.run(query())
+        if as_json:
+            print_json([_entry_json(e) for e in entries])
+            return
+        table = Table("time", "id", "from", "to", "priority", "text")
+        for e in entries:
+            table.add_row(
+                _when(e.message.created_at),
+                e.message.id,
+                e.message.sender,
+                _recipients(e),
+                str(e.message.priority),
+                _preview(e.message.body),
+            )
+        console().print(table)
+
+    def status(self, home: HomeOption = None, as_json: JsonOption = False) -> None:
+        """Queue depth per agent, the last outcome of each, and whether a desk runs."""
+        where, settings = open_home(home)
+
+        async def query() -> tuple[list[Any], int]:
+            async with open_runtime(where, settings, start_desk=False) as rt:
+                return await rt.service.status(), await rt.store.pending()
+
+        queues, pending = asyncio.run(query())
+        holder = desk_holder(where.var_dir / "desk.lock")
+        if as_json:
+            print_json(
+                {
+                    "desk_pid": holder,
+                    "pending": pending,
+                    "agents": [
+                        {
+                            "agent": q.agent_id,
+                            "queued": q.queued,
+                            "delivering": q.delivering,
+                            "last": _delivery_json(q.last) if q.last else None,
+                        }
+                        for q in queues
+                    ],
+                }
+            )
+            return
+        table = Table("agent", "queued", "delivering", "last outcome", "when", "detail")
+        for q in queues:
+            last = q.last
+            table.add_row(
+                q.agent_id,
+                str(q.queued),
+                str(q.delivering),
+                _mark(last.state, last.method) if last else "-",
+                _when(last.updated_at) if last and last.updated_at else "-",
+                last.last_error or "" if last else "",
+            )
+        out = console()
+        out.print(table)
+        if holder:
+            out.print(f"desk: running in process {holder}; {pending} deliveries pending")
+        else:
+            out.print(
+                f"desk: not running; {pending} deliveries pending "
+                "(`cellphone deliver` delivers them)"
+            )
+
+    def deliver(
+        self,
+        watch: Annotated[
+            bool, typer.Option(help="Keep running and deliver new messages as they come.")
+        ] = False,
+        home: HomeOption = None,
+    ) -> None:
+        """Run the desk: deliver what is queued (and, with --watch, what comes later)."""
+        where, settings = open_home(home)
+        code = asyncio.run(self._deliver(where, settings, watch))
+        raise typer.Exit(code)
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _run(
+        self,
+        home: Path | None,
+        as_json: bool,
+        action: Callable[[MessageService], Awaitable[Submission]],
+    ) -> int:
+        where, settings = open_home(home)
+        screen = self.screen_provider(settings)
+
+        async def go() -> tuple[Submission, dict[str, Outcome], bool]:
+            async with open_runtime(where, settings, screen) as rt:
+                submission = await action(rt.service)
+                outcomes = await _wait(rt, submission.message, show_progress=not as_json)
+                return submission, outcomes, rt.desk_here
+
+        submission, outcomes, desk_here = asyncio.run(go())
+        report(submission, outcomes, as_json=as_json, desk_here=desk_here)
+        return (
+            EXIT_OK if all(_as_intended(o) for o in outcomes.values()) else (EXIT_NOT_ALL_DELIVERED)
+        )
+
+    async def _deliver(self, where: Any, settings: Settings, watch: bool) -> int:
+        screen = self.screen_provider(settings)
+        async with open_runtime(where, settings, screen) as rt:
+            if not rt.desk_here:
+                holder = desk_holder(where.var_dir / "desk.lock")
+                error_console().print(f"the desk of this home already runs in process {holder}")
+                return EXIT_NOT_ALL_DELIVERED
+            while watch or not await _all_settled(rt):
+                await asyncio.sleep(settings.messaging.poll_interval_s)
+            pending = await rt.store.pending()
+        console().print(f"{pending} deliveries still pending" if pending else "queue empty")
+        return EXIT_NOT_ALL_DELIVERED if pending else EXIT_OK
+
+
+async def _all_settled(rt: Runtime) -> bool:
+    """Nothing is due: the queue is empty or holds only deliveries waiting on a retry."""
+    due = await rt.store.due()
+    return due == 0
+
+
+async def _wait(rt: Runtime, message: Message, *, show_progress: bool) -> dict[str, Outcome]:
+    timeout = rt.settings.messaging.wait_timeout_s
+    total = len(message.recipients)
+    if not show_progress or not sys.stderr.isatty() or total < 2:
+        return await rt.desk.wait_for(message.id, timeout)
+    deadline = time.monotonic() + timeout
+    progress: Progress | None = None
+    started = time.monotonic()
+    try:
+        while True:
+            outcomes = await rt.desk.wait_for(message.id, min(0.2, timeout))
+            done = sum(1 for o in outcomes.values() if o.reason != "not delivered yet")
+            if done == total or time.monotonic() >= deadline:
+                return outcomes
+            if progress is None and time.monotonic() - started > PROGRESS_AFTER_S:
+                progress = _progress()
+                progress.start()
+                task = progress.add_task("delivering", total=total)
+            if progress is not None:
+                progress.update(task, completed=done)
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=error_console(),
+        transient=True,
+    )
+
+
+def report(
+    submission: Submission, outcomes: dict[str, Outcome], *, as_json: bool, desk_here: bool
+) -> None:
+    message = submission.message
+    if as_json:
+        print_json(
+            {
+                "message_id": message.id,
+                "created": submission.created,
+                "key": message.key,
+                "outcomes": [_outcome_json(o) for o in outcomes.values()],
+            }
+        )
+        return
+    out = console()
+    if not submission.created:
+        out.print(
+            f"key {message.key!r} was used by message {message.id} at "
+            f"{_when(message.created_at)}: nothing new sent; its outcomes:"
+        )
+    table = Table(
+        "agent",
+        "outcome",
+        "via",
+        "detail",
+        title=f"message {message.id} ({message.type}, {message.priority})",
+    )
+    for o in outcomes.values():
+        table.add_row(
+            o.agent_id,
+            _mark(o.state, o.method, settled_=o.reason != "not delivered yet"),
+            str(o.method or "-"),
+            (o.reason or "") + (" (possible repeat)" if o.possible_repeat else ""),
+        )
+    out.print(table)
+    if not desk_here:
+        out.print("delivered by the desk running in another process of this home")
+
+
+def _as_intended(outcome: Outcome) -> bool:
+    return outcome.state is DeliveryState.DELIVERED
+
+
+def _mark(state: DeliveryState, method: Any, *, settled_: bool = True) -> str:
+    if state is DeliveryState.DELIVERED:
+        return f"[green]delivered[/] via {method}"
+    if state is DeliveryState.FALLBACK:
+        return "[yellow]fallback[/] to inbox"
+    if state is DeliveryState.QUEUED:
+        return "[yellow]queued, retrying[/]" if settled_ else "queued"
+    if state is DeliveryState.FAILED:
+        return "[red]failed[/]"
+    return str(state)
+
+
+def _recipients(entry: HistoryEntry) -> str:
+    """Each recipient with its outcome; for many, a count per outcome."""
+    if len(entry.deliveries) <= 3:
+        return "\n".join(f"{d.agent_id} {_mark(d.state, d.method)}" for d in entry.deliveries)
+    counts: dict[str, int] = {}
+    for d in entry.deliveries:
+        mark = _mark(d.state, d.method)
+        counts[mark] = counts.get(mark, 0) + 1
+    return "\n".join(f"{n} {mark}" for mark, n in counts.items())
+
+
+def _read_text(text: str) -> str:
+    return sys.stdin.read() if text == "-" else text
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _preview(body: str, width: int = 60) -> str:
+    line = " ".join(body.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _outcome_json(o: Outcome) -> dict[str, Any]:
+    return {
+        "agent": o.agent_id,
+        "state": str(o.state),
+        "method": str(o.method) if o.method else None,
+        "reason": o.reason,
+        "possible_repeat": o.possible_repeat,
+        "attempts": o.attempts,
+    }
+
+
+def _delivery_json(d: Any) -> dict[str, Any]:
+    return {
+        "agent": d.agent_id,
+        "state": str(d.state),
+        "method": str(d.method) if d.method else None,
+        "attempts": d.attempts,
+        "last_error": d.last_error,
+        "possible_repeat": d.possible_repeat,
+        "updated_at": d.updated_at,
+        "delivered_at": d.delivered_at,
+    }
+
+
+def _entry_json(e: HistoryEntry) -> dict[str, Any]:
+    m = e.message
+    return {
+        "id": m.id,
+        "sender": m.sender,
+        "type": str(m.type),
+        "priority": str(m.priority),
+        "created_at": m.created_at,
+        "body": m.body,
+        "tags": list(m.tags),
+        "key": m.key,
+        "deliveries": [_delivery_json(d) for d in e.deliveries],
+    }
+
+
+__all__ = ["MessagingCommands", "ScreenProvider", "report"]
