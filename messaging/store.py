@@ -321,7 +321,7 @@ class Store:
                 "UPDATE deliveries SET state = 'queued', updated_at = ? WHERE state = 'delivering'",
                 (now,),
             )
-        return requeued.rowcount, repeats.rowcount
+        return requeued.rowcount + repeats.rowcount, repeats.rowcount
 
     async def requeue(self, message_id: str) -> list[str]:
         """Queue again every delivery of a message that did not reach the agent's screen:

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, DeliveryMode, Home, load_settings, resolve_home
+
+
+def write_toml(home: Home, text: str) -> None:
+    home.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    home.settings_file.write_text(text, encoding="utf-8")
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    settings = load_settings(Home(tmp_path))
+    assert settings.messaging.max_message_length == 20_000
+    assert settings.messaging.delivery_mode is DeliveryMode.AUTO
+    assert settings.discord_token is None
+
+
+def test_file_then_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Home(tmp_path)
+    write_toml(home, "[messaging]\nmax_message_length = 500\noperator_name = 'Ops'\n")
+    assert load_settings(home).messaging.max_message_length == 500
+    monkeypatch.setenv("CELLPHONE_MESSAGING__MAX_MESSAGE_LENGTH", "700")
+    settings = load_settings(home)
+    assert settings.messaging.max_message_length == 700
+    assert settings.messaging.operator_name == "Ops"  # the file's other keys stay
+
+
+def test_token_from_dotenv_is_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    (tmp_path / ".env").write_text("DISCORD_TOKEN=abc.def\n", encoding="utf-8")
+    settings = load_settings(Home(tmp_path))
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "abc.def"
+    assert "abc.def" not in repr(settings)
+
+
+def test_bad_value_names_key_value_and_allowed(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    write_toml(home, "[messaging]\ndelivery_mode = 'telepathy'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(home)
+    text = str(caught.value)
+    assert "messaging.delivery_mode" in text
+    assert "'telepathy'" in text
+    assert "'auto', 'gui' or 'inbox'" in text
+    assert "\n" not in text
+
+
+def test_bad_environment_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CELLPHONE_MESSAGING__MAX_MESSAGE_LENGTH", "-5")
+    with pytest.raises(ConfigError, match=r"max_message_length = '-5'.*greater than or equal"):
+        load_settings(Home(tmp_path))
+
+
+def test_unknown_key_is_refused(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    write_toml(home, "[gui]\npause_after_clik_s = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown setting 'gui.pause_after_clik_s'"):
+        load_settings(home)
+
+
+def test_broken_toml(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    write_toml(home, "[messaging\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(home)
+
+
+def test_home_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CELLPHONE_HOME", str(tmp_path / "from-env"))
+    assert resolve_home(None).root == tmp_path / "from-env"
+    assert resolve_home(tmp_path / "flag").root == tmp_path / "flag"
+    monkeypatch.delenv("CELLPHONE_HOME")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_home(None).root == tmp_path
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ConfigError, match="is a file"):
+        resolve_home(tmp_path / "afile")

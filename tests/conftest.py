@@ -1,0 +1,48 @@
+"""Fixtures shared by the whole suite: a fresh home on disk and the runtime over it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from agents.cli import example_coordinates
+from agents.registry import Registry
+from agents.workspace import create_workspaces
+from config import Home, Settings, load_settings
+from coordinates import load_coordinates
+from messaging.runtime import Runtime, open_runtime
+
+
+def make_home(root: Path, coordinates: dict | None = None) -> Home:
+    """A home like `cellphone init` makes (the CLI tests check init itself)."""
+    home = Home(root)
+    home.config_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(coordinates) if coordinates is not None else example_coordinates()
+    home.coordinates_file.write_text(text, encoding="utf-8")
+    create_workspaces(
+        home.workspaces_dir, Registry.from_file(load_coordinates(home.coordinates_file))
+    )
+    return home
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return make_home(tmp_path / "home")
+
+
+@pytest.fixture
+def settings(home: Home) -> Settings:
+    return load_settings(home)
+
+
+@pytest.fixture
+async def runtime(home: Home, settings: Settings) -> AsyncIterator[Runtime]:
+    async with open_runtime(home, settings) as rt:
+        yield rt
+
+
+def inbox_files(home: Home, agent_id: str) -> list[Path]:
+    return sorted((home.workspaces_dir / agent_id / "inbox").glob("*.md"))

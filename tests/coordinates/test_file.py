@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from coordinates import CoordinatesFileError, Point, load_coordinates, save_coordinates
+
+V2 = {
+    "agents": {
+        "Agent-1": {
+            "chat_input_coordinates": [-1269, 481],
+            "onboarding_input_coords": [-1265, 171],
+            "description": "Captain",
+            "active": True,
+            "x_legacy_flag": {"keep": [1, 2]},
+        },
+        "Agent-2": {"chat_input_coordinates": [652, 421], "description": "", "active": False},
+    },
+    "metadata": {"monitors": 2, "written_by": "calibrator"},
+}
+
+
+def write(tmp_path: Path, document: object) -> Path:
+    path = tmp_path / "coordinates.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_v2_file_loads_with_negative_points(tmp_path: Path) -> None:
+    doc = load_coordinates(write(tmp_path, V2))
+    one = doc.agents["Agent-1"]
+    assert one.chat_point == Point(-1269, 481)
+    assert one.onboarding_point == Point(-1265, 171)
+    assert doc.agents["Agent-2"].active is False
+    assert doc.agents["Agent-2"].onboarding_point is None
+
+
+def test_unchanged_file_round_trips_with_unknown_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, V2)
+    save_coordinates(load_coordinates(path), keep_previous=False)
+    assert json.loads(path.read_text(encoding="utf-8")) == V2
+
+
+def test_edit_keeps_unknown_keys_the_old_key_name_and_a_copy(tmp_path: Path) -> None:
+    path = write(tmp_path, V2)
+    doc = load_coordinates(path).with_point("Agent-1", "onboarding", Point(10, 20))
+    previous = save_coordinates(doc)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["agents"]["Agent-1"]["onboarding_input_coords"] == [10, 20]
+    assert "onboarding_coordinates" not in saved["agents"]["Agent-1"]
+    assert saved["agents"]["Agent-1"]["x_legacy_flag"] == {"keep": [1, 2]}
+    assert saved["metadata"] == V2["metadata"]
+    assert previous is not None and json.loads(previous.read_text()) == V2
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"chat_input_coordinates": [1]}, r"Agent-1\.chat_input_coordinates must be \[x, y\]"),
+        ({"chat_input_coordinates": ["a", 2]}, r"Agent-1\.chat_input_coordinates"),
+        ({"chat_input_coordinates": [1.5, 2]}, r"Agent-1\.chat_input_coordinates"),
+        ({"onboarding_coordinates": [1, True]}, r"Agent-1\.onboarding_coordinates"),
+        ({"active": "yes"}, r"Agent-1\.active must be true or false, not 'yes'"),
+        ({"description": 7}, r"Agent-1\.description must be a string"),
+        ({"window_title": "("}, r"Agent-1\.window_title '\(' is not a valid pattern"),
+        ("nope", r"Agent-1: entry must be an object"),
+    ],
+)
+def test_schema_errors_name_agent_and_field(tmp_path: Path, entry: object, expected: str) -> None:
+    with pytest.raises(CoordinatesFileError, match=expected):
+        load_coordinates(write(tmp_path, {"agents": {"Agent-1": entry}}))
+
+
+@pytest.mark.parametrize("agent_id", ["../x", "Agent-1/../../etc", "", ".hidden", "a b"])
+def test_ids_that_could_be_paths_are_refused(tmp_path: Path, agent_id: str) -> None:
+    with pytest.raises(CoordinatesFileError, match="is not allowed"):
+        load_coordinates(write(tmp_path, {"agents": {agent_id: {}}}))
+
+
+def test_missing_and_corrupt_files(tmp_path: Path) -> None:
+    with pytest.raises(CoordinatesFileError, match="not found; run `cellphone init`"):
+        load_coordinates(tmp_path / "absent.json")
+    path = tmp_path / "coordinates.json"
+    path.write_text('{"agents": {"Agent-1": ', encoding="utf-8")
+    with pytest.raises(CoordinatesFileError, match=r"not valid JSON \(line 1"):
+        load_coordinates(path)
+    with pytest.raises(CoordinatesFileError, match='expected an object with an "agents"'):
+        load_coordinates(write(tmp_path, [1, 2]))
