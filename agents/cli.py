@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from agents.home import prepare_home
 from agents.registry import Registry
-from agents.workspace import Workspace, create_workspaces
+from agents.workspace import Workspace
 from config import resolve_home
 from config.cli import HomeOption, JsonOption, console, open_home, print_json
 from coordinates import load_coordinates
-from coordinates.file import write_atomic
 
 
 def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(agents)
-
-
-def example_coordinates() -> str:
-    return (resources.files("config") / "examples" / "coordinates.example.json").read_text("utf-8")
-
-
-def example_settings() -> str:
-    return (resources.files("config") / "examples" / "cellphone.example.toml").read_text("utf-8")
 
 
 def init(
@@ -38,25 +29,19 @@ def init(
     """Create a home: example coordinates for Agent-1..Agent-8 on two monitors, settings
     and every agent's workspace folders."""
     where = resolve_home(home)
-    where.config_dir.mkdir(parents=True, exist_ok=True)
     out = console()
     coords = where.coordinates_file
-    if coords.exists() and not force:
+    if coords.exists() and force:
+        backup = coords.with_name(coords.name + ".before-init")
+        backup.write_bytes(coords.read_bytes())
+        coords.unlink()
+        out.print(f"previous coordinates kept as {backup}")
+    elif coords.exists():
         out.print(f"kept existing {coords} (use --force to replace it)")
-    else:
-        if coords.exists():
-            backup = coords.with_name(coords.name + ".before-init")
-            backup.write_bytes(coords.read_bytes())
-            out.print(f"previous coordinates kept as {backup}")
-        write_atomic(coords, example_coordinates())
-        out.print(f"wrote {coords}")
-    if not where.settings_file.exists():
-        write_atomic(where.settings_file, example_settings())
-        out.print(f"wrote {where.settings_file}")
-    registry = Registry.from_file(load_coordinates(coords))
-    workspaces = create_workspaces(where.workspaces_dir, registry)
-    where.var_dir.mkdir(parents=True, exist_ok=True)
-    out.print(f"{len(workspaces)} agent workspaces under {where.workspaces_dir}")
+    registry = prepare_home(where)
+    out.print(f"coordinates: {coords}")
+    out.print(f"settings: {where.settings_file}")
+    out.print(f"{len(registry)} agent workspaces under {where.workspaces_dir}")
     out.print(
         "next: edit the points with `cellphone coords calibrate --all`, "
         'then `cellphone broadcast "hello"`'

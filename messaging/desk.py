@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agents import Agent, UnknownAgentError, Workspace
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 OutcomeCallback = Callable[[Outcome], Awaitable[None] | None]
 INBOX_BATCH = 500
+INBOX_WRITERS = 4  # files flushed side by side within one batch
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
 
 
@@ -57,6 +59,7 @@ class Desk:
         self._resumed.set()
         self._changed = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
+        self._writers = ThreadPoolExecutor(INBOX_WRITERS, thread_name_prefix="inbox")
         self._subscribers: list[OutcomeCallback] = []
         self.pause_reason: str | None = None
         self.running = False
@@ -89,6 +92,7 @@ class Desk:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self._writers.shutdown(wait=True)
         self._release_lock()
 
     @property
@@ -172,7 +176,9 @@ class Desk:
                 continue
             reason = REPEAT_REASON if item.delivery.possible_repeat else None
             letters.append((item, self._letter(item.delivery, agent, reason)))
-        results = await asyncio.to_thread(write_letters, [letter for _, letter in letters])
+        results = await asyncio.to_thread(
+            write_letters, [letter for _, letter in letters], self._writers
+        )
         attempts = failures + [
             self._written(item, letter, result)
             for (item, letter), result in zip(letters, results, strict=True)

@@ -8,6 +8,7 @@ the same delivery again finds the file already there and makes no second one.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,22 +57,32 @@ def compose(letter: InboxLetter) -> str:
     return "\n".join(header) + "\n\n" + letter.text + "\n"
 
 
-def write_letters(letters: list[InboxLetter]) -> list[Path | OSError]:
+def write_letters(
+    letters: list[InboxLetter], pool: ThreadPoolExecutor | None = None
+) -> list[Path | OSError]:
     """Write each letter durably; an error for one letter does not stop the others.
 
-    Blocking: call it through ``asyncio.to_thread``.
+    With ``pool``, files are written and flushed side by side (the disk takes several
+    flushes at once faster than one after another). Blocking: call it from a thread.
     """
-    results: list[Path | OSError] = []
-    touched: set[Path] = set()
-    for letter in letters:
-        try:
-            results.append(_write(letter))
-            touched.add(letter.inbox)
-        except OSError as exc:
-            results.append(exc)
-    for folder in touched:
+    results: list[Path | OSError] = list(
+        pool.map(_write_or_error, letters)
+        if pool and len(letters) > 1
+        else map(_write_or_error, letters)
+    )
+    folders = {
+        letter.inbox for letter, r in zip(letters, results, strict=True) if isinstance(r, Path)
+    }
+    for folder in folders:
         _fsync_dir(folder)
     return results
+
+
+def _write_or_error(letter: InboxLetter) -> Path | OSError:
+    try:
+        return _write(letter)
+    except OSError as exc:
+        return exc
 
 
 def _write(letter: InboxLetter) -> Path:

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,8 @@ MIGRATIONS: tuple[str, ...] = (
         body TEXT NOT NULL,
         tags TEXT NOT NULL DEFAULT '[]',
         created_at TEXT NOT NULL,
-        idem_key TEXT UNIQUE
+        idem_key TEXT UNIQUE,
+        routing TEXT NOT NULL  -- {"Agent-1": "screen", ...}: one delivery row per key
     );
     CREATE TABLE deliveries (
         message_seq INTEGER NOT NULL REFERENCES messages(seq),
@@ -69,6 +70,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIRTUAL TABLE messages_fts USING fts5(
         body, content='messages', content_rowid='seq'
     );
+    CREATE TRIGGER messages_route AFTER INSERT ON messages BEGIN
+        INSERT INTO deliveries (message_seq, agent, lane, rank, state, updated_at)
+        SELECT new.seq, key, value,
+               CASE new.priority WHEN 'critical' THEN 2 WHEN 'urgent' THEN 1 ELSE 0 END,
+               'queued', new.created_at
+        FROM json_each(new.routing);
+    END;
     CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
         INSERT INTO messages_fts (rowid, body) VALUES (new.seq, new.body);
     END;
@@ -86,6 +94,11 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+_REACHED = {DeliveryState.DELIVERED, DeliveryState.FALLBACK}
+_RESULT_COLUMNS = ", ".join(
+    f"json_extract(value, '$.{name}') AS {name}"
+    for name in ("seq", "agent", "state", "method", "error", "retry_at", "delivered")
+)
 
 _DELIVERY_COLUMNS = (
     "d.agent, d.lane, d.state, d.method, d.attempts, d.last_error, d.possible_repeat,"
@@ -134,23 +147,31 @@ class AgentQueue:
 class Store:
     """One connection per process; the desk and the service share it."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    """Two connections: ``_durable`` (synchronous=FULL) commits what a power cut must not
+    undo: a new message, "about to type", recovery. ``_db`` (synchronous=NORMAL) does the
+    reads and the bookkeeping of claims and results, which the next synced commit carries
+    to disk; replaying lost bookkeeping is harmless because inbox writes are idempotent and
+    a delivery marked "about to type" is never typed again."""
+
+    def __init__(self, db: aiosqlite.Connection, durable: aiosqlite.Connection, path: Path) -> None:
         self._db = db
+        self._durable = durable
         self.path = path
-        # One connection serves every coroutine: a statement of one must never land inside
-        # another's transaction, so each public method holds this lock.
+        # coroutines share each connection: a statement of one must never land inside
+        # another's transaction, so every public method holds the connection's lock
         self._lock = asyncio.Lock()
+        self._durable_lock = asyncio.Lock()
 
     @contextlib.asynccontextmanager
-    async def _tx(self) -> AsyncIterator[None]:
-        async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._durable_lock:
+            await self._durable.execute("BEGIN IMMEDIATE")
             try:
-                yield
+                yield self._durable
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                await self._durable.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            await self._durable.execute("COMMIT")
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -158,24 +179,21 @@ class Store:
     async def open(cls, path: Path) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = await aiosqlite.connect(path, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            await db.execute("PRAGMA busy_timeout = 10000")
-            await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA synchronous = FULL")
-            await db.execute("PRAGMA foreign_keys = ON")
+            durable = await _connect(path, synchronous="FULL")
+            db = await _connect(path, synchronous="NORMAL")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from None
-        store = cls(db, path)
+        store = cls(db, durable, path)
         try:
             await store._migrate()
         except BaseException:
-            await db.close()
+            await store.close()
             raise
         return store
 
     async def close(self) -> None:
         await self._db.close()
+        await self._durable.close()
 
     async def _migrate(self) -> None:
         version = await self._scalar("PRAGMA user_version")
@@ -185,34 +203,37 @@ class Store:
                 f"program's {SCHEMA_VERSION}; upgrade agent-cellphone"
             )
         for number in range(version, SCHEMA_VERSION):
-            async with self._tx():
-                if await self._scalar("PRAGMA user_version") == number:
+            async with self._tx() as tx:
+                if await self._scalar("PRAGMA user_version", db=tx) == number:
                     for statement in _statements(MIGRATIONS[number]):
-                        await self._db.execute(statement)
-                    await self._db.execute(f"PRAGMA user_version = {number + 1}")
+                        await tx.execute(statement)
+                    await tx.execute(f"PRAGMA user_version = {number + 1}")
 
-    async def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._db.execute(sql, params) as cursor:
+    async def _scalar(
+        self, sql: str, params: Sequence[Any] = (), db: aiosqlite.Connection | None = None
+    ) -> Any:
+        async with (db or self._db).execute(sql, params) as cursor:
             row = await cursor.fetchone()
         return row[0] if row else None
 
     # -- writing -----------------------------------------------------------------------
 
+    # Each round trip to the database thread costs more than the statement itself, so the
+    # hot paths are single statements (atomic on their own): the insert creates the
+    # delivery rows through a trigger, the claim is one UPDATE ... RETURNING.
+
     async def insert(self, message: Message, lanes: dict[str, Lane]) -> tuple[Message, bool]:
-        """Store ``message`` with one queued delivery per recipient, in one transaction.
+        """Store ``message`` with one queued delivery per recipient, atomically and synced.
 
         With an idempotency key already used, nothing is written and the stored message is
         returned with ``False``.
         """
-        now = utc_now().isoformat()
-        async with self._tx():
-            if message.key is not None:
-                existing = await self._message_by_key(message.key)
-                if existing is not None:
-                    return existing, False
-            cursor = await self._db.execute(
+        routing = json.dumps({agent: lanes[agent].value for agent in message.recipients})
+        async with self._durable_lock:
+            cursor = await self._durable.execute(
                 "INSERT INTO messages (id, sender, type, priority, body, tags, created_at,"
-                " idem_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " idem_key, routing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (idem_key) DO NOTHING",
                 (
                     message.id,
                     message.sender,
@@ -222,88 +243,83 @@ class Store:
                     json.dumps(list(message.tags)),
                     message.created_at.isoformat(),
                     message.key,
+                    routing,
                 ),
             )
-            seq = cursor.lastrowid
-            await self._db.executemany(
-                "INSERT INTO deliveries (message_seq, agent, lane, rank, state, updated_at)"
-                " VALUES (?, ?, ?, ?, 'queued', ?)",
-                [
-                    (seq, agent, lanes[agent].value, message.priority.rank, now)
-                    for agent in message.recipients
-                ],
-            )
-        return message, True
+        if cursor.rowcount == 1:
+            return message, True
+        assert message.key is not None
+        async with self._lock:
+            existing = await self._message_by_key(message.key)
+        assert existing is not None
+        return existing, False
 
     async def claim(self, lane: Lane, limit: int) -> list[Claimed]:
         """Take up to ``limit`` due deliveries of ``lane`` in priority then FIFO order,
         marking them delivering and counting the attempt."""
-        now = utc_now().isoformat()
-        async with self._tx():
-            async with self._db.execute(
-                f"SELECT {_MESSAGE_COLUMNS}, {_DELIVERY_COLUMNS},"
-                " (SELECT group_concat(agent, char(31)) FROM deliveries r"
-                "   WHERE r.message_seq = m.seq) AS recipients"
-                " FROM deliveries d JOIN messages m ON m.seq = d.message_seq"
-                " WHERE d.lane = ? AND d.state = 'queued' AND d.next_attempt_at <= ?"
-                " ORDER BY d.rank DESC, d.message_seq LIMIT ?",
-                (lane.value, time.time(), limit),
-            ) as cursor:
-                rows = list(await cursor.fetchall())
-            await self._db.executemany(
+        async with self._lock:
+            rows = await self._db.execute_fetchall(
                 "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1,"
-                " updated_at = ? WHERE message_seq = ? AND agent = ?",
-                [(now, row["seq"], row["agent"]) for row in rows],
+                " updated_at = ? WHERE (message_seq, agent) IN ("
+                "   SELECT message_seq, agent FROM deliveries"
+                "   WHERE lane = ? AND state = 'queued' AND next_attempt_at <= ?"
+                "   ORDER BY rank DESC, message_seq LIMIT ?)"
+                " RETURNING message_seq, rank, agent, lane, state, method, attempts,"
+                " last_error, possible_repeat, updated_at, delivered_at",
+                (utc_now().isoformat(), lane.value, time.time(), limit),
             )
-        claimed = []
-        for row in rows:
-            delivery = _delivery(row, _message(row, row["recipients"].split("\x1f")))
-            claimed.append(
-                Claimed(
-                    row["seq"],
-                    replace(
-                        delivery, state=DeliveryState.DELIVERING, attempts=delivery.attempts + 1
-                    ),
-                )
-            )
-        return claimed
+            if not rows:
+                return []
+            messages = await self._messages({row["message_seq"] for row in rows})
+        ordered = sorted(rows, key=lambda r: (-r["rank"], r["message_seq"]))
+        return [
+            Claimed(row["message_seq"], _delivery(row, messages[row["message_seq"]]))
+            for row in ordered
+        ]
+
+    async def _messages(self, seqs: set[int]) -> dict[int, Message]:
+        marks = ",".join("?" * len(seqs))
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_MESSAGE_COLUMNS}, m.routing FROM messages m WHERE m.seq IN ({marks})",
+            tuple(seqs),
+        )
+        return {row["seq"]: _message(row, list(json.loads(row["routing"]))) for row in rows}
 
     async def mark_typing(self, seq: int, agent_id: str) -> None:
         """Record, before the first key is pressed, that the screen is being used: after a
         crash such a delivery is not typed again."""
-        async with self._tx():
-            await self._db.execute(
+        async with self._durable_lock:
+            await self._durable.execute(
                 "UPDATE deliveries SET method = 'gui', updated_at = ?"
                 " WHERE message_seq = ? AND agent = ?",
                 (utc_now().isoformat(), seq, agent_id),
             )
 
     async def record(self, attempts: Iterable[Attempt]) -> None:
-        """Write the results of attempts in one transaction."""
+        """Write the results of attempts: one statement, so one transaction."""
         now = utc_now().isoformat()
-        rows = []
-        for a in attempts:
-            final = a.state.is_final
-            rows.append(
-                (
-                    a.state.value,
-                    a.method.value if a.method else None,
-                    a.error,
-                    a.retry_at,
-                    now,
-                    now if final and a.state is not DeliveryState.FAILED else None,
-                    a.seq,
-                    a.agent_id,
-                )
-            )
+        rows = [
+            {
+                "seq": a.seq,
+                "agent": a.agent_id,
+                "state": a.state.value,
+                "method": a.method.value if a.method else None,
+                "error": a.error,
+                "retry_at": a.retry_at,
+                "delivered": now if a.state in _REACHED else None,
+            }
+            for a in attempts
+        ]
         if not rows:
             return
-        async with self._tx():
-            await self._db.executemany(
-                "UPDATE deliveries SET state = ?, method = COALESCE(?, method), last_error = ?,"
-                " next_attempt_at = ?, updated_at = ?, delivered_at = COALESCE(?, delivered_at)"
-                " WHERE message_seq = ? AND agent = ?",
-                rows,
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE deliveries AS d SET state = r.state, method = COALESCE(r.method, d.method),"
+                " last_error = r.error, next_attempt_at = r.retry_at, updated_at = ?,"
+                " delivered_at = COALESCE(r.delivered, d.delivered_at)"
+                f" FROM (SELECT {_RESULT_COLUMNS} FROM json_each(?)) AS r"
+                " WHERE d.message_seq = r.seq AND d.agent = r.agent",
+                (now, json.dumps(rows)),
             )
 
     async def recover(self) -> tuple[int, int]:
@@ -311,13 +327,13 @@ class Store:
         repeats; any other delivery caught mid-way is queued again (inbox writes are
         idempotent). Returns (requeued, possible_repeats)."""
         now = utc_now().isoformat()
-        async with self._tx():
-            repeats = await self._db.execute(
+        async with self._tx() as tx:
+            repeats = await tx.execute(
                 "UPDATE deliveries SET state = 'queued', lane = 'inbox', possible_repeat = 1,"
                 " updated_at = ? WHERE state = 'delivering' AND method = 'gui'",
                 (now,),
             )
-            requeued = await self._db.execute(
+            requeued = await tx.execute(
                 "UPDATE deliveries SET state = 'queued', updated_at = ? WHERE state = 'delivering'",
                 (now,),
             )
@@ -326,17 +342,17 @@ class Store:
     async def requeue(self, message_id: str) -> list[str]:
         """Queue again every delivery of a message that did not reach the agent's screen:
         failed, fallen back, cancelled or waiting on a retry. Returns the agents."""
-        async with self._tx():
-            seq = await self._scalar("SELECT seq FROM messages WHERE id = ?", (message_id,))
+        async with self._tx() as tx:
+            seq = await self._scalar("SELECT seq FROM messages WHERE id = ?", (message_id,), db=tx)
             if seq is None:
                 return []
-            async with self._db.execute(
+            async with tx.execute(
                 "SELECT agent FROM deliveries WHERE message_seq = ? AND (state IN"
                 " ('failed', 'fallback', 'cancelled') OR (state = 'queued' AND attempts > 0))",
                 (seq,),
             ) as cursor:
                 agents = [row[0] for row in await cursor.fetchall()]
-            await self._db.execute(
+            await tx.execute(
                 "UPDATE deliveries SET state = 'queued', lane = 'screen', last_error = NULL,"
                 " possible_repeat = 0, next_attempt_at = 0, updated_at = ?"
                 " WHERE message_seq = ? AND (state IN ('failed', 'fallback', 'cancelled')"
@@ -348,8 +364,8 @@ class Store:
     async def audit(
         self, actor: str, command: str, arguments: dict[str, Any], outcome: str
     ) -> None:
-        async with self._tx():
-            await self._db.execute(
+        async with self._tx() as tx:
+            await tx.execute(
                 "INSERT INTO audit (at, actor, command, arguments, outcome) VALUES (?, ?, ?, ?, ?)",
                 (
                     utc_now().isoformat(),
@@ -380,23 +396,30 @@ class Store:
         self, *, agent: str | None = None, limit: int = 20, search: str | None = None
     ) -> list[HistoryEntry]:
         """Newest first. ``search`` is a set of words all of which must appear (FTS5)."""
-        where, params = [], []
-        if agent is not None:
-            where.append("m.seq IN (SELECT message_seq FROM deliveries WHERE agent = ?)")
-            params.append(agent)
+        params: list[Any] = []
         if search:
-            where.append("m.seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
+            # walk the full-text index newest first and stop at ``limit`` matches
+            sql = (
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages_fts f JOIN messages m"
+                " ON m.seq = f.rowid WHERE messages_fts MATCH ?"
+            )
             params.append(fts_query(search))
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        if agent is not None and not search:
+            if agent is not None:
+                sql += (
+                    " AND EXISTS (SELECT 1 FROM deliveries a"
+                    " WHERE a.message_seq = m.seq AND a.agent = ?)"
+                )
+                params.append(agent)
+            sql += " ORDER BY f.rowid DESC LIMIT ?"
+        elif agent is not None:
             sql = (
                 f"SELECT {_MESSAGE_COLUMNS} FROM deliveries a JOIN messages m"
                 " ON m.seq = a.message_seq WHERE a.agent = ?"
                 " ORDER BY a.message_seq DESC LIMIT ?"
             )
-            params = [agent]
+            params.append(agent)
         else:
-            sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages m {clause} ORDER BY m.seq DESC LIMIT ?"
+            sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages m ORDER BY m.seq DESC LIMIT ?"
         async with self._lock:
             async with self._db.execute(sql, (*params, limit)) as cursor:
                 rows = list(await cursor.fetchall())
@@ -537,3 +560,12 @@ def _delivery(row: sqlite3.Row, message: Message) -> Delivery:
         updated_at=datetime.fromisoformat(row["updated_at"]) if row["updated_at"] else None,
         delivered_at=datetime.fromisoformat(row["delivered_at"]) if row["delivered_at"] else None,
     )
+
+
+async def _connect(path: Path, *, synchronous: str) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(path, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    await db.execute("PRAGMA busy_timeout = 10000")
+    await db.execute("PRAGMA journal_mode = WAL")
+    await db.execute(f"PRAGMA synchronous = {synchronous}")
+    return db

@@ -8,23 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from agents.cli import example_coordinates
-from agents.registry import Registry
-from agents.workspace import create_workspaces
+from agents.home import prepare_home
 from config import Home, Settings, load_settings
-from coordinates import load_coordinates
 from messaging.runtime import Runtime, open_runtime
 
 
 def make_home(root: Path, coordinates: dict | None = None) -> Home:
     """A home like `cellphone init` makes (the CLI tests check init itself)."""
     home = Home(root)
-    home.config_dir.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(coordinates) if coordinates is not None else example_coordinates()
-    home.coordinates_file.write_text(text, encoding="utf-8")
-    create_workspaces(
-        home.workspaces_dir, Registry.from_file(load_coordinates(home.coordinates_file))
-    )
+    prepare_home(home, json.dumps(coordinates) if coordinates is not None else None)
     return home
 
 

@@ -1,0 +1,34 @@
+"""Making a home ready: coordinates file, settings file, workspaces, state folder."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from agents.registry import Registry
+from agents.workspace import create_workspaces
+from config import Home
+from coordinates import load_coordinates
+from coordinates.file import write_atomic
+
+
+def example_coordinates() -> str:
+    """Agent-1..Agent-8, four per monitor, on two 1920x1080 monitors side by side."""
+    return (resources.files("config") / "examples" / "coordinates.example.json").read_text("utf-8")
+
+
+def example_settings() -> str:
+    return (resources.files("config") / "examples" / "cellphone.example.toml").read_text("utf-8")
+
+
+def prepare_home(home: Home, coordinates: str | None = None) -> Registry:
+    """Write ``coordinates`` (the example when None) unless a coordinates file exists,
+    the example settings unless a settings file exists, and every agent's folders."""
+    home.config_dir.mkdir(parents=True, exist_ok=True)
+    if not home.coordinates_file.exists():
+        write_atomic(home.coordinates_file, coordinates or example_coordinates())
+    if not home.settings_file.exists():
+        write_atomic(home.settings_file, example_settings())
+    registry = Registry.from_file(load_coordinates(home.coordinates_file))
+    create_workspaces(home.workspaces_dir, registry)
+    home.var_dir.mkdir(parents=True, exist_ok=True)
+    return registry
