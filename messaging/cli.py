@@ -144,15 +144,16 @@ class MessagingCommands:
         if as_json:
             print_json([_entry_json(e) for e in entries])
             return
-        table = Table("time", "id", "from", "to", "priority", "text")
+        table = Table("time", "from", "to", "priority", "text")
+        table.add_column("id", no_wrap=True, min_width=16)
         for e in entries:
             table.add_row(
                 _when(e.message.created_at),
-                e.message.id,
                 e.message.sender,
                 _recipients(e),
                 str(e.message.priority),
                 _preview(e.message.body),
+                e.message.id,
             )
         console().print(table)
 
