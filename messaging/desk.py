@@ -63,6 +63,7 @@ class Desk:
         self._subscribers: list[OutcomeCallback] = []
         self.pause_reason: str | None = None
         self.running = False
+        self._stopping = False
         self.recovered: tuple[int, int] = (0, 0)
 
     # -- control -----------------------------------------------------------------------
@@ -85,12 +86,15 @@ class Desk:
         return True
 
     async def stop(self) -> None:
+        # The flag ends the loops even where Python 3.11's wait_for swallows a
+        # cancellation that lands as its timeout fires.
         self.running = False
+        self._stopping = True
+        self._resumed.set()
+        self.wake()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self._writers.shutdown(wait=True)
         self._release_lock()
@@ -141,9 +145,11 @@ class Desk:
 
     async def _work(self, lane: Lane) -> None:
         wake = self._wake[lane]
-        while True:
+        while not self._stopping:
             if lane is Lane.SCREEN:
                 await self._resumed.wait()
+                if self._stopping:
+                    return
             wake.clear()
             try:
                 claimed = await self.store.claim(lane, INBOX_BATCH if lane is Lane.INBOX else 1)
