@@ -1,0 +1,104 @@
+"""Composing the bot with the runtime of a home, and running it until stopped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+
+from agents import Agent
+from bot.client import CellphoneBot, LayoutPicture, OnboardingTexts
+from config import ConfigError, DiscordSettings, Home, Settings
+from messaging.deliver import ScreenDeliverer
+from messaging.runtime import Runtime, open_runtime
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ONBOARDING = (
+    "Welcome, {agent_id}. Your role: {role}.\n"
+    "Messages from the operator arrive in this chat and in your inbox folder. Reply by "
+    "writing a file to your outbox folder, keep your status file current, and log your "
+    "work in your devlogs folder."
+)
+
+
+def create_bot(
+    rt: Runtime,
+    settings: Settings,
+    *,
+    onboarding_texts: OnboardingTexts | None = None,
+    layout_picture: LayoutPicture | None = None,
+) -> CellphoneBot:
+    """The bot for ``rt``; nothing connects until it is started."""
+    point_at_api(settings.discord)
+    return CellphoneBot(
+        rt,
+        settings,
+        onboarding_texts=onboarding_texts or template_onboarding(rt.home),
+        layout_picture=layout_picture,
+    )
+
+
+def point_at_api(settings: DiscordSettings) -> None:
+    """Use the REST and gateway addresses of the settings (only tests change them)."""
+    if settings.api_base:
+        discord.http.Route.BASE = settings.api_base.rstrip("/")
+    if settings.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def template_onboarding(home: Home) -> OnboardingTexts:
+    """Onboarding texts from ``config/onboarding.md`` of the home (``{agent_id}`` and
+    ``{role}`` are filled in), or a short default."""
+
+    def texts(agents: Sequence[Agent]) -> dict[str, str]:
+        path = home.onboarding_template
+        template = path.read_text("utf-8") if path.is_file() else DEFAULT_ONBOARDING
+        return {
+            a.agent_id: template.replace("{agent_id}", a.agent_id).replace(
+                "{role}", a.role or "not set yet"
+            )
+            for a in agents
+        }
+
+    return texts
+
+
+def token_of(settings: Settings, home: Home) -> str:
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        raise ConfigError(
+            f"DISCORD_TOKEN is not set; put DISCORD_TOKEN=<bot token> in {home.root / '.env'} "
+            "or the environment"
+        )
+    return token
+
+
+async def run_bot(
+    home: Home,
+    settings: Settings,
+    *,
+    screen: ScreenDeliverer | None = None,
+    layout_picture: LayoutPicture | None = None,
+) -> None:
+    """Run the bot for ``home`` until it is stopped. A missing or refused token, or an
+    intent Discord has not granted, raises :class:`ConfigError` with one clear line."""
+    token = token_of(settings, home)
+    async with open_runtime(home, settings, screen) as rt:
+        bot = create_bot(rt, settings, layout_picture=layout_picture)
+        async with bot:
+            try:
+                await bot.start(token)
+            except discord.LoginFailure:
+                raise ConfigError(
+                    "Discord refused the bot token (DISCORD_TOKEN); copy it again from the "
+                    "Developer Portal, Bot page"
+                ) from None
+            except discord.PrivilegedIntentsRequired:
+                raise ConfigError(
+                    "discord.message_content_intent is on but the bot lacks the Message "
+                    "Content intent; enable it in the Developer Portal or turn the setting off"
+                ) from None

@@ -1,0 +1,37 @@
+"""``cellphone bot``: run the Discord bot for a home."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import typer
+
+from bot.app import run_bot
+from config import Settings
+from config.cli import HomeOption, console, open_home
+from messaging.deliver import ScreenDeliverer
+
+ScreenProvider = Callable[[Settings], ScreenDeliverer | None]
+
+
+class BotCommand:
+    def __init__(self, screen_provider: ScreenProvider | None = None) -> None:
+        self.screen_provider = screen_provider
+
+    def register(self, app: typer.Typer) -> None:
+        app.command(name="bot")(self.bot)
+
+    def bot(self, home: HomeOption = None) -> None:
+        """Run the Discord bot (token from DISCORD_TOKEN or .env) until Ctrl-C."""
+        where, settings = open_home(home)
+        screen = self.screen_provider(settings) if self.screen_provider else None
+        console().print(f"bot starting for {where.root}; Ctrl-C stops it")
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_bot(where, settings, screen=screen))
+
+
+def register(app: typer.Typer, screen_provider: ScreenProvider | None = None) -> None:
+    """Add ``cellphone bot`` to ``app``; deliveries use ``screen_provider``'s screen."""
+    BotCommand(screen_provider).register(app)

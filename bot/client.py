@@ -1,0 +1,111 @@
+"""The bot: a discord.py ``commands.Bot`` that holds the runtime its cogs talk to, who may
+do what, the audit log and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from agents import Agent
+from bot.access import Access
+from bot.audit import Auditor, arguments_of
+from bot.delivery import Courier
+from bot.errors import ErrorHandler
+from config import Settings
+from messaging.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = (
+    "bot.cogs.messaging",
+    "bot.cogs.agents",
+    "bot.cogs.desk",
+    "bot.cogs.layout",
+    "bot.cogs.panel",
+)
+LEGACY_EXTENSION = "bot.cogs.legacy"
+LEGACY_PREFIX = "!"
+
+LayoutPicture = Callable[[], bytes]  # PNG of the monitors with every agent's points
+OnboardingTexts = Callable[[Sequence[Agent]], dict[str, str]]  # agent id → its onboarding text
+
+
+class CellphoneBot(commands.Bot):
+    def __init__(
+        self,
+        rt: Runtime,
+        settings: Settings,
+        *,
+        onboarding_texts: OnboardingTexts,
+        layout_picture: LayoutPicture | None = None,
+    ) -> None:
+        legacy = settings.discord.message_content_intent
+        intents = discord.Intents.default()
+        intents.message_content = legacy
+        super().__init__(
+            command_prefix=LEGACY_PREFIX if legacy else commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.rt = rt
+        self.settings = settings
+        self.access = Access(settings.discord)
+        self.auditor = Auditor(rt.service)
+        self.errors = ErrorHandler(self.auditor)
+        self.courier = Courier(rt)
+        self.onboarding_texts = onboarding_texts
+        self.layout_picture = layout_picture
+        self.tree.error(self.errors.on_app_command_error)
+
+    @property
+    def extension_names(self) -> tuple[str, ...]:
+        legacy = (LEGACY_EXTENSION,) if self.settings.discord.message_content_intent else ()
+        return EXTENSIONS + legacy
+
+    async def setup_hook(self) -> None:
+        self.access.warn_if_closed()
+        for name in self.extension_names:
+            await self.load_extension(name)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands with Discord: in the configured guild at once, or
+        globally (which Discord may take a while to show)."""
+        guild_id = self.settings.discord.guild_id
+        if guild_id is not None:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info("synced %d slash commands (%s)", len(synced), guild_id or "global")
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s; desk here: %s", self.user, self.rt.desk_here)
+
+    async def on_resumed(self) -> None:
+        log.info("gateway session resumed")
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction[Any],
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        outcome = interaction.extras.get("outcome", "ok")
+        await self.auditor.record(
+            interaction.user, f"/{command.qualified_name}", arguments_of(interaction), outcome
+        )
+
+    async def on_command_error(
+        self, context: commands.Context[Any], exception: commands.CommandError, /
+    ) -> None:
+        """Chat commands the bot does not have are somebody else's; the legacy cog answers
+        errors of its own commands."""
+        if not isinstance(exception, commands.CommandNotFound):
+            log.debug("unhandled chat-command error: %s", exception)

@@ -1,0 +1,7 @@
+"""A Discord API double served on 127.0.0.1: the REST routes and the gateway websocket a
+real discord.py client uses, recording every REST call and injecting what users do."""
+
+from tests.discord_double.payloads import Guild, Person, Role
+from tests.discord_double.server import DiscordDouble, RestCall, Sent, Upload
+
+__all__ = ["DiscordDouble", "Guild", "Person", "RestCall", "Role", "Sent", "Upload"]

@@ -1,0 +1,156 @@
+"""The gateway websocket of the double: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats,
+RESUME with replay of what was missed, and ways to break the connection on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import WSMsgType, web
+
+from tests.discord_double.payloads import Payload
+
+log = logging.getLogger(__name__)
+
+DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT = 0, 1, 2, 6, 7
+INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
+HEARTBEAT_INTERVAL_MS = 41_250
+
+ReadyEvents = Callable[[str], list[tuple[str, Payload]]]
+
+
+@dataclass
+class Session:
+    """One gateway session: its id and every dispatch sent in it, by sequence number."""
+
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    log: list[tuple[int, str, Payload]] = field(default_factory=list)
+
+    @property
+    def seq(self) -> int:
+        return self.log[-1][0] if self.log else 0
+
+
+class Gateway:
+    """One bot connection at a time, as a single shard."""
+
+    def __init__(self, ready_events: ReadyEvents) -> None:
+        self._ready_events = ready_events
+        self._ws: web.WebSocketResponse | None = None
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Condition()
+        self.session: Session | None = None
+        self.identifies = 0
+        self.resumes = 0
+        self.intents: int | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=4000)
+        self._ws = ws
+        hello = {"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}
+        await ws.send_str(json.dumps(hello))
+        async for frame in ws:
+            if frame.type is not WSMsgType.TEXT:
+                continue
+            await self._receive(ws, json.loads(frame.data))
+        await self._notify()
+        return ws
+
+    async def _receive(self, ws: web.WebSocketResponse, frame: Payload) -> None:
+        op, data = frame.get("op"), frame.get("d") or {}
+        if op == HEARTBEAT:
+            await ws.send_str(json.dumps({"op": HEARTBEAT_ACK}))
+        elif op == IDENTIFY:
+            await self._identify(data)
+        elif op == RESUME:
+            await self._resume(ws, data)
+
+    async def _identify(self, data: Payload) -> None:
+        async with self._lock:
+            self.intents = data.get("intents")
+            self.session = Session()
+            for event, payload in self._ready_events(self.session.id):
+                await self._send_locked(event, payload)
+            self.identifies += 1
+        await self._notify()
+
+    async def _resume(self, ws: web.WebSocketResponse, data: Payload) -> None:
+        async with self._lock:
+            session = self.session
+            if session is None or data.get("session_id") != session.id:
+                await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
+                return
+            since = data.get("seq") or 0
+            for seq, event, payload in session.log:
+                if seq > since:
+                    await self._write(seq, event, payload)
+            session.log.append((session.seq + 1, "RESUMED", {}))
+            await self._write(session.seq, "RESUMED", {})
+            self.resumes += 1
+        await self._notify()
+
+    async def dispatch(self, event: str, payload: Payload) -> float:
+        """Send a dispatch now, or keep it for the RESUME when no connection is up.
+        Returns when it was written (``time.perf_counter()``)."""
+        async with self._lock:
+            return await self._send_locked(event, payload)
+
+    async def _send_locked(self, event: str, payload: Payload) -> float:
+        if self.session is None:
+            raise RuntimeError("no gateway session: the bot has not identified yet")
+        seq = self.session.seq + 1
+        self.session.log.append((seq, event, payload))
+        return await self._write(seq, event, payload)
+
+    async def _write(self, seq: int, event: str, payload: Payload) -> float:
+        frame = json.dumps({"op": DISPATCH, "s": seq, "t": event, "d": payload})
+        at = time.perf_counter()
+        if self._ws is not None and not self._ws.closed:
+            try:
+                await self._ws.send_str(frame)
+            except ConnectionError:
+                log.info("gateway: %s #%d kept for replay, connection lost", event, seq)
+        return at
+
+    # -- breaking the connection -------------------------------------------------------
+
+    async def drop(self, code: int = 4000) -> None:
+        """Close the socket the way Discord does on a server-side problem: the client
+        reconnects and sends RESUME."""
+        async with self._lock:
+            if self._ws is not None:
+                await self._ws.close(code=code)
+
+    async def invalidate(self) -> None:
+        """Tell the client its session is gone (INVALID_SESSION, not resumable): it
+        identifies again, as after a long outage."""
+        async with self._lock:
+            self.session = None
+            if self._ws is not None:
+                await self._ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close(code=1001)
+
+    # -- waiting -----------------------------------------------------------------------
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait(self, condition: Callable[[], bool], timeout: float) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(condition), timeout)

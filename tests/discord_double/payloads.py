@@ -1,0 +1,229 @@
+"""JSON payloads shaped like the ones Discord sends: users, members, guilds, messages,
+interactions. Only the fields discord.py 2.7 reads, with plausible values."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+Payload = dict[str, Any]
+
+ALL_PERMISSIONS = str((1 << 50) - 1)
+ATTACHMENT_SIZE_LIMIT = 8 * 1024 * 1024
+_snowflakes = itertools.count(1_300_000_000_000_000_000)
+
+
+def snowflake() -> int:
+    """A fresh id, unique within this process."""
+    return next(_snowflakes)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class Person:
+    """Somebody in the double's guild: a user with roles."""
+
+    id: int
+    name: str
+    role_ids: tuple[int, ...] = ()
+    bot: bool = False
+
+    def user(self) -> Payload:
+        return {
+            "id": str(self.id),
+            "username": self.name,
+            "global_name": self.name,
+            "discriminator": "0",
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+        }
+
+    def member(self, *, with_user: bool = True) -> Payload:
+        payload: Payload = {
+            "roles": [str(r) for r in self.role_ids],
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "nick": None,
+            "avatar": None,
+            "permissions": ALL_PERMISSIONS,
+        }
+        if with_user:
+            payload["user"] = self.user()
+        return payload
+
+
+@dataclass(frozen=True)
+class Role:
+    id: int
+    name: str
+    position: int = 1
+
+    def payload(self) -> Payload:
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": self.position,
+            "permissions": "0" if self.position else ALL_PERMISSIONS,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+
+
+@dataclass
+class Guild:
+    """The one guild the double serves: its id, a text channel, roles."""
+
+    id: int = field(default_factory=snowflake)
+    name: str = "swarm"
+    channel_id: int = field(default_factory=snowflake)
+    channel_name: str = "ops"
+    owner_id: int = field(default_factory=snowflake)
+    roles: list[Role] = field(default_factory=list)
+
+    def channel(self) -> Payload:
+        return {
+            "id": str(self.channel_id),
+            "type": 0,
+            "guild_id": str(self.id),
+            "name": self.channel_name,
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        }
+
+    def create_payload(self, bot: Person) -> Payload:
+        everyone = Role(self.id, "@everyone", position=0)
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "roles": [everyone.payload(), *(r.payload() for r in self.roles)],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "mfa_level": 0,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "vanity_url_code": None,
+            "description": None,
+            "banner": None,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "public_updates_channel_id": None,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "joined_at": "2024-01-01T00:00:00+00:00",
+            "large": False,
+            "unavailable": False,
+            "member_count": 2,
+            "voice_states": [],
+            "members": [bot.member()],
+            "channels": [self.channel()],
+            "threads": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+
+def message(
+    *,
+    channel_id: int,
+    author: Person,
+    content: str = "",
+    guild_id: int | None = None,
+    message_id: int | None = None,
+    components: list[Payload] | None = None,
+    embeds: list[Payload] | None = None,
+    attachments: list[Payload] | None = None,
+    flags: int = 0,
+    with_member: bool = False,
+) -> Payload:
+    payload: Payload = {
+        "id": str(message_id or snowflake()),
+        "channel_id": str(channel_id),
+        "author": author.user(),
+        "content": content,
+        "timestamp": now_iso(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": attachments or [],
+        "embeds": embeds or [],
+        "pinned": False,
+        "type": 0,
+        "flags": flags,
+        "components": components or [],
+    }
+    if guild_id is not None:
+        payload["guild_id"] = str(guild_id)
+    if with_member:
+        payload["member"] = author.member(with_user=False)
+    return payload
+
+
+def interaction(
+    *,
+    kind: int,
+    application_id: int,
+    guild: Guild,
+    user: Person,
+    data: Payload,
+    message_payload: Payload | None = None,
+) -> Payload:
+    """An INTERACTION_CREATE payload; ``kind`` is 2 command, 3 component, 4 autocomplete,
+    5 modal submit."""
+    payload: Payload = {
+        "id": str(snowflake()),
+        "application_id": str(application_id),
+        "type": kind,
+        "token": f"token-{snowflake()}",
+        "version": 1,
+        "guild_id": str(guild.id),
+        "channel_id": str(guild.channel_id),
+        "channel": guild.channel(),
+        "member": user.member(),
+        "data": data,
+        "app_permissions": ALL_PERMISSIONS,
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": str(guild.id)},
+        "context": 0,
+        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+    }
+    if message_payload is not None:
+        payload["message"] = message_payload
+    return payload
