@@ -7,3 +7,7 @@ class CoordinatesFileError(Exception):
 
 class InvalidCoordinatesError(Exception):
     """A point does not lie on any monitor of the live layout."""
+
+
+class NoDisplayError(Exception):
+    """There is no screen to read a monitor layout from (no X display, no monitors)."""

@@ -1,0 +1,134 @@
+"""The live monitor layout and whether a point lies on a monitor.
+
+A point is valid when it is on a monitor, not merely inside the bounding box of all of
+them: monitors of different sizes or offsets leave dead zones. Coordinates may be
+negative (a monitor left of or above the primary).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from coordinates.errors import InvalidCoordinatesError, NoDisplayError
+from coordinates.file import Point
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Monitor:
+    name: str
+    x: int
+    y: int
+    width: int
+    height: int
+    primary: bool = False
+
+    @property
+    def right(self) -> int:
+        """First x past the monitor."""
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> int:
+        """First y past the monitor."""
+        return self.y + self.height
+
+    def contains(self, point: Point) -> bool:
+        return self.x <= point.x < self.right and self.y <= point.y < self.bottom
+
+    def distance(self, point: Point) -> float:
+        """Pixels from ``point`` to the nearest pixel of this monitor (0 when on it)."""
+        dx = max(self.x - point.x, 0, point.x - (self.right - 1))
+        dy = max(self.y - point.y, 0, point.y - (self.bottom - 1))
+        return math.hypot(dx, dy)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.width}x{self.height}{self.x:+d}{self.y:+d}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The monitors of one screen, as they are now."""
+
+    monitors: tuple[Monitor, ...]
+
+    def __post_init__(self) -> None:
+        if not self.monitors:
+            raise NoDisplayError("the display reports no monitors")
+
+    @classmethod
+    def of(cls, monitors: Iterable[Monitor]) -> Layout:
+        return cls(tuple(monitors))
+
+    @property
+    def bounds(self) -> tuple[int, int, int, int]:
+        """``(left, top, right, bottom)`` of all monitors; right and bottom exclusive."""
+        return (
+            min(m.x for m in self.monitors),
+            min(m.y for m in self.monitors),
+            max(m.right for m in self.monitors),
+            max(m.bottom for m in self.monitors),
+        )
+
+    def monitor_at(self, point: Point) -> Monitor | None:
+        return next((m for m in self.monitors if m.contains(point)), None)
+
+    def problem(self, point: Point) -> str | None:
+        """Why ``point`` is not on a monitor, or None when it is."""
+        if self.monitor_at(point) is not None:
+            return None
+        left, top, right, bottom = self.bounds
+        nearest = sorted(self.monitors, key=lambda m: m.distance(point))
+        if left <= point.x < right and top <= point.y < bottom:
+            between = " and ".join(str(m) for m in nearest[:2])
+            where = f"dead zone between {between}" if len(nearest) > 1 else f"near {between}"
+            return f"point {point} is on no monitor ({where})"
+        return (
+            f"point {point} is off every monitor (the screens span x {left}..{right - 1}, "
+            f"y {top}..{bottom - 1}; nearest is {nearest[0]})"
+        )
+
+    def check(self, point: Point) -> Monitor:
+        """The monitor ``point`` lies on; :class:`InvalidCoordinatesError` if none."""
+        monitor = self.monitor_at(point)
+        if monitor is None:
+            raise InvalidCoordinatesError(self.problem(point))
+        return monitor
+
+    def describe(self) -> str:
+        return ", ".join(str(m) for m in self.monitors)
+
+
+def read_layout() -> Layout:
+    """The monitors of the display this process sees (``DISPLAY``), via screeninfo.
+
+    Raises :class:`NoDisplayError` when there is no display to ask.
+    """
+    try:
+        import screeninfo  # a display library: imported only where the screen is read
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise NoDisplayError(f"screeninfo cannot be imported: {exc}") from None
+    try:
+        found = screeninfo.get_monitors()
+    except screeninfo.ScreenInfoError as exc:
+        raise NoDisplayError(f"no display: {exc} (is DISPLAY set to a running X server?)") from None
+    monitors = tuple(
+        Monitor(
+            name=m.name or f"monitor-{index}",
+            x=m.x,
+            y=m.y,
+            width=m.width,
+            height=m.height,
+            primary=bool(m.is_primary),
+        )
+        for index, m in enumerate(found)
+    )
+    if not monitors:
+        raise NoDisplayError("no display: the screen reports no monitors")
+    layout = Layout(monitors)
+    log.debug("monitor layout: %s", layout.describe())
+    return layout

@@ -1,0 +1,205 @@
+"""Typing into an agent's chat pane: the screen deliverer the desk drives.
+
+For each job: check the point lies on a monitor of the live layout, check the window under
+it when the agent names one, click, optionally clear the input, paste the text through the
+clipboard, press Enter once the window has taken the text, and give the operator's
+clipboard back. Anything that makes typing unsafe raises :class:`NotDeliverable` with the
+reason, and the desk writes the message to the inbox instead.
+
+pyautogui and pyperclip connect to the display when imported, so they are imported only
+here, when the first delivery needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import threading
+import time
+from types import ModuleType
+from typing import Any
+
+from agents import Agent
+from config import DeliveryMode, GuiSettings, Settings
+from coordinates import Point
+from coordinates.errors import NoDisplayError
+from coordinates.layout import Layout, read_layout
+from messaging.deliver import Job, NotDeliverable
+from messaging.x11 import X11, X11Error
+
+log = logging.getLogger(__name__)
+
+PASTE_TIMEOUT_S = 2.0  # how long the window may take to ask for the pasted text
+FAILSAFE_REASON = (
+    "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
+    "(resume it when the screen is free)"
+)
+
+
+class GuiDeliverer:
+    """Implements :class:`messaging.deliver.ScreenDeliverer` with pyautogui on X11."""
+
+    def __init__(self, settings: GuiSettings, display: str | None = None) -> None:
+        self.settings = settings
+        self.display = display  # None: the DISPLAY of this process
+        self._pyautogui: ModuleType | None = None
+        self._pyperclip: ModuleType | None = None
+        self._x11: X11 | None = None
+        self._lock = threading.Lock()  # one delivery at a time, whoever calls
+
+    # -- ScreenDeliverer ----------------------------------------------------------------
+
+    def unavailable_reason(self) -> str | None:
+        if not (self.display or os.environ.get("DISPLAY")):
+            return "no display: DISPLAY is not set (start an X session or use the inbox)"
+        try:
+            self._load()
+        except NotDeliverable as exc:
+            return exc.reason
+        return None
+
+    async def deliver(self, job: Job) -> None:
+        await asyncio.to_thread(self.deliver_now, job)
+
+    def close(self) -> None:
+        if self._x11 is not None:
+            self._x11.close()
+            self._x11 = None
+
+    # -- the steps ----------------------------------------------------------------------
+
+    def deliver_now(self, job: Job) -> None:
+        """Blocking delivery of one job (the desk calls it in a worker thread)."""
+        with self._lock:
+            gui = self._load()
+            point = self._point(job.agent, job.onboarding)
+            self._check_point(point)
+            self._check_window(job.agent, point)
+            try:
+                self._type(gui, point, job)
+            except gui.FailSafeException:
+                raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
+
+    def _point(self, agent: Agent, onboarding: bool) -> Point:
+        point = agent.onboarding_point if onboarding else agent.chat_point
+        if point is None:
+            kind = "onboarding_coordinates" if onboarding else "chat_input_coordinates"
+            raise NotDeliverable(f"{agent.agent_id} has no {kind} in the coordinates file")
+        return point
+
+    def _check_point(self, point: Point) -> None:
+        try:
+            layout = self._layout()
+        except NoDisplayError as exc:
+            raise NotDeliverable(str(exc)) from None
+        problem = layout.problem(point)
+        if problem is not None:
+            raise NotDeliverable(problem)
+
+    def _layout(self) -> Layout:
+        return read_layout()
+
+    def _check_window(self, agent: Agent, point: Point) -> None:
+        pattern = agent.window_title
+        if not pattern or not self.settings.check_window_title:
+            return
+        name = self._xlib().window_name_at(point.x, point.y)
+        if name is None or not re.search(pattern, name):
+            shown = repr(name) if name is not None else "a window without a title"
+            raise NotDeliverable(
+                f"the window at {point} is {shown}, which does not match "
+                f"window_title {pattern!r} of {agent.agent_id}"
+            )
+
+    def _type(self, gui: Any, point: Point, job: Job) -> None:
+        pacing = self.settings
+        x11 = self._xlib()
+        previous = self._read_clipboard(x11)
+        try:
+            gui.click(point.x, point.y)
+            _pause(pacing.pause_after_click_s)
+            if job.onboarding and pacing.new_chat_hotkey:
+                gui.hotkey(*_keys(pacing.new_chat_hotkey))
+                _pause(pacing.pause_after_new_chat_s)
+                gui.click(point.x, point.y)
+                _pause(pacing.pause_after_click_s)
+            if pacing.clear_input:
+                gui.hotkey("ctrl", "a")
+                gui.press("delete")
+            x11.offer(job.text)
+            gui.hotkey("ctrl", "v")
+            if not x11.serve_until_taken(PASTE_TIMEOUT_S):
+                raise NotDeliverable(
+                    f"the window at {point} did not take the pasted text within "
+                    f"{PASTE_TIMEOUT_S:g}s; nothing was submitted"
+                )
+            _pause(pacing.pause_after_paste_s)
+            gui.press("enter")
+        finally:
+            self._restore_clipboard(x11, previous)
+
+    # -- clipboard ----------------------------------------------------------------------
+
+    def _read_clipboard(self, x11: X11) -> str | None:
+        try:
+            return x11.read_clipboard()
+        except X11Error as exc:
+            log.warning("could not read the clipboard to restore it later: %s", exc)
+            return None
+
+    def _restore_clipboard(self, x11: X11, previous: str | None) -> None:
+        """Hand the operator's text to a clipboard owner that outlives this process."""
+        if previous is None:
+            x11.release()
+            return
+        assert self._pyperclip is not None
+        try:
+            self._pyperclip.copy(previous)
+        except self._pyperclip.PyperclipException as exc:
+            log.warning("could not restore the clipboard: %s", exc)
+
+    # -- lazy parts ---------------------------------------------------------------------
+
+    def _load(self) -> Any:
+        if self._pyautogui is None:
+            if self.display:
+                os.environ["DISPLAY"] = self.display
+            try:
+                import pyautogui
+                import pyperclip
+            except Exception as exc:  # KeyError('DISPLAY'), Xlib errors: no usable display
+                raise NotDeliverable(f"no display: pyautogui cannot start ({exc!r})") from None
+            pyautogui.FAILSAFE = True
+            pyautogui.PAUSE = 0  # pacing is ours: settings.gui, measured
+            self._pyautogui, self._pyperclip = pyautogui, pyperclip
+        return self._pyautogui
+
+    def _xlib(self) -> X11:
+        if self._x11 is None:
+            try:
+                self._x11 = X11(self.display)
+            except X11Error as exc:
+                raise NotDeliverable(f"no display: {exc}") from None
+        return self._x11
+
+
+def screen_for(settings: Settings) -> GuiDeliverer | None:
+    """The screen deliverer the settings ask for: None for ``delivery_mode = inbox`` and,
+    in ``auto`` mode, when this process has no display."""
+    mode = settings.messaging.delivery_mode
+    if mode is DeliveryMode.INBOX:
+        return None
+    if mode is DeliveryMode.AUTO and not os.environ.get("DISPLAY"):
+        return None
+    return GuiDeliverer(settings.gui)
+
+
+def _keys(hotkey: str) -> list[str]:
+    return [key.strip().lower() for key in hotkey.split("+") if key.strip()]
+
+
+def _pause(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)

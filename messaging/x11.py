@@ -1,0 +1,269 @@
+"""The X11 pieces screen delivery needs beside pyautogui's mouse and keys.
+
+- :meth:`X11.window_name_at`: the name of the top-level window under a point, to check
+  the target before typing.
+- :meth:`X11.offer` / :meth:`X11.serve_until_taken`: this process owns the clipboard
+  while it pastes and answers the target's request itself, so it knows the moment the
+  text was taken; Enter is pressed only then. Guessing with a sleep is either slow or
+  submits before the paste has landed.
+- :meth:`X11.read_clipboard`: the operator's clipboard text, to give it back afterwards.
+
+python-xlib connects to ``DISPLAY`` only when an :class:`X11` is created.
+"""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from Xlib import X, Xatom, error
+from Xlib.display import Display
+from Xlib.protocol import event as xevent
+from Xlib.protocol import request
+
+log = logging.getLogger(__name__)
+
+TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "TEXT", "STRING", "text/plain")
+CHUNK_BYTES = 64 * 1024  # larger texts go out in INCR pieces (ICCCM 2.7.2)
+READ_TIMEOUT_S = 0.5
+
+
+class X11Error(Exception):
+    """The X server cannot be reached or refused a request."""
+
+
+@dataclass
+class _Transfer:
+    """An INCR transfer in flight: where it goes and what is left to send."""
+
+    requestor: Any
+    prop: int
+    type: int
+    data: bytes
+    sent: int = 0
+
+
+class X11:
+    """One connection to the X server; use from one thread at a time."""
+
+    def __init__(self, display_name: str | None = None) -> None:
+        try:
+            self.display = Display(display_name)
+        except (error.DisplayError, error.ConnectionClosedError, OSError) as exc:
+            raise X11Error(f"cannot connect to X display {display_name or ''}: {exc}") from None
+        self.root = self.display.screen().root
+        self.window = self.root.create_window(
+            0, 0, 1, 1, 0, X.CopyFromParent, event_mask=X.PropertyChangeMask
+        )
+        self._atoms: dict[str, int] = {}
+        self.clipboard = self.atom("CLIPBOARD")
+        self._offered: bytes = b""
+        self._taken = False
+        self._lost = False
+        self._transfers: list[_Transfer] = []
+
+    def close(self) -> None:
+        self.display.close()
+
+    def atom(self, name: str) -> int:
+        if name not in self._atoms:
+            self._atoms[name] = self.display.intern_atom(name)
+        return self._atoms[name]
+
+    # -- the window under a point -------------------------------------------------------
+
+    def window_name_at(self, x: int, y: int) -> str | None:
+        """Name of the innermost named window containing root point (x, y), walking down
+        from the root (a window manager's frame holds the named client window)."""
+        window, name = self.root, None
+        for _ in range(16):
+            reply = window.translate_coords(self.root, x, y)
+            child = _wid(reply.child)
+            if child == X.NONE:
+                break
+            window = self.display.create_resource_object("window", child)
+            name = self._name_of(window) or name
+        return name
+
+    def _name_of(self, window: Any) -> str | None:
+        for prop, kind in (
+            (self.atom("_NET_WM_NAME"), self.atom("UTF8_STRING")),
+            (Xatom.WM_NAME, X.AnyPropertyType),
+        ):
+            value = window.get_full_property(prop, kind)
+            if value is not None and value.value:
+                raw = value.value
+                return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        return None
+
+    # -- reading the clipboard ----------------------------------------------------------
+
+    def read_clipboard(self, timeout: float = READ_TIMEOUT_S) -> str | None:
+        """The clipboard as text, or None when it is empty or holds no text."""
+        owner = _wid(self.display.get_selection_owner(self.clipboard))
+        if owner == X.NONE:
+            return None
+        if owner == self.window.id:
+            return self._offered.decode("utf-8")
+        prop = self.atom("CELLPHONE_CLIPBOARD")
+        self.window.convert_selection(self.clipboard, self.atom("UTF8_STRING"), prop, X.CurrentTime)
+        self.display.flush()
+        notify = self._next(lambda e: e.type == X.SelectionNotify, time.monotonic() + timeout)
+        if notify is None or notify.property == X.NONE:
+            return None
+        reply = self.window.get_full_property(prop, X.AnyPropertyType, sizehint=CHUNK_BYTES)
+        self.window.delete_property(prop)
+        if reply is None:
+            return None
+        if reply.property_type == self.atom("INCR"):
+            data = self._read_incr(prop, time.monotonic() + timeout * 4)
+        else:
+            data = bytes(reply.value)
+        return data.decode("utf-8", "replace")
+
+    def _read_incr(self, prop: int, deadline: float) -> bytes:
+        self.display.flush()
+        parts: list[bytes] = []
+        while True:
+            notify = self._next(
+                lambda e: (
+                    e.type == X.PropertyNotify and e.atom == prop and e.state == X.PropertyNewValue
+                ),
+                deadline,
+            )
+            if notify is None:
+                raise X11Error("the clipboard owner stopped sending in the middle of a transfer")
+            reply = self.window.get_full_property(prop, X.AnyPropertyType, sizehint=CHUNK_BYTES)
+            self.window.delete_property(prop)
+            self.display.flush()
+            if reply is None or not reply.value:
+                return b"".join(parts)
+            parts.append(bytes(reply.value))
+
+    # -- offering text ------------------------------------------------------------------
+
+    def offer(self, text: str) -> None:
+        """Own the clipboard with ``text``; requests are answered by :meth:`serve_until_taken`."""
+        self._drain()  # e.g. the SelectionClear our own last release caused
+        self._offered = text.encode("utf-8")
+        self._taken = self._lost = False
+        self._transfers = []
+        self.window.set_selection_owner(self.clipboard, X.CurrentTime)
+        self.display.sync()
+        if not self.owns_clipboard():
+            raise X11Error("could not take the clipboard")
+
+    def serve_until_taken(self, timeout: float) -> bool:
+        """Answer clipboard requests until one took the text (a large text: all of it).
+        False when nobody took it within ``timeout`` or another program took the clipboard."""
+        deadline = time.monotonic() + timeout
+        while not (self._taken and not self._transfers) and not self._lost:
+            event = self._next(lambda e: True, deadline)
+            if event is None:
+                return False
+            self._handle(event)
+        self.display.sync()  # the target has the text before any later key reaches it
+        return self._taken and not self._transfers
+
+    def owns_clipboard(self) -> bool:
+        return _wid(self.display.get_selection_owner(self.clipboard)) == self.window.id
+
+    def release(self) -> None:
+        """Stop owning the clipboard (it is left empty, as it was before :meth:`offer`)."""
+        if self.owns_clipboard():
+            request.SetSelectionOwner(
+                display=self.display.display,
+                window=X.NONE,
+                selection=self.clipboard,
+                time=X.CurrentTime,
+            )
+            self.display.sync()
+
+    def _handle(self, event: Any) -> None:
+        if event.type == X.SelectionRequest:
+            self._answer(event)
+        elif event.type == X.SelectionClear and event.atom == self.clipboard:
+            self._lost = True
+        elif event.type == X.PropertyNotify and event.state == X.PropertyDelete:
+            self._continue_incr(event)
+
+    def _answer(self, ask: Any) -> None:
+        requestor = self.display.create_resource_object("window", _wid(ask.requestor))
+        prop = ask.property if ask.property != X.NONE else ask.target
+        target_name = self.display.get_atom_name(ask.target)
+        if ask.selection != self.clipboard:
+            prop = X.NONE
+        elif target_name == "TARGETS":
+            atoms = [self.atom(n) for n in ("TARGETS", "TIMESTAMP", *TEXT_TARGETS)]
+            requestor.change_property(prop, Xatom.ATOM, 32, atoms)
+        elif target_name == "TIMESTAMP":
+            requestor.change_property(prop, Xatom.INTEGER, 32, [X.CurrentTime])
+        elif target_name in TEXT_TARGETS:
+            kind, data = self._encoded(target_name)
+            if len(data) > CHUNK_BYTES:
+                requestor.change_attributes(event_mask=X.PropertyChangeMask)
+                requestor.change_property(prop, self.atom("INCR"), 32, [len(data)])
+                self._transfers.append(_Transfer(requestor, prop, kind, data))
+            else:
+                requestor.change_property(prop, kind, 8, data)
+            self._taken = True
+        else:
+            prop = X.NONE
+        notify = xevent.SelectionNotify(
+            time=ask.time,
+            requestor=ask.requestor,
+            selection=ask.selection,
+            target=ask.target,
+            property=prop,
+        )
+        requestor.send_event(notify)
+        self.display.flush()
+
+    def _encoded(self, target_name: str) -> tuple[int, bytes]:
+        if target_name == "STRING":
+            text = self._offered.decode("utf-8")
+            return Xatom.STRING, text.encode("latin-1", "replace")
+        kind = "UTF8_STRING" if target_name == "TEXT" else target_name
+        return self.atom(kind), self._offered
+
+    def _continue_incr(self, event: Any) -> None:
+        for transfer in list(self._transfers):
+            if transfer.requestor.id != _wid(event.window) or transfer.prop != event.atom:
+                continue
+            piece = transfer.data[transfer.sent : transfer.sent + CHUNK_BYTES]
+            transfer.sent += len(piece)
+            transfer.requestor.change_property(transfer.prop, transfer.type, 8, piece)
+            if not piece:
+                self._transfers.remove(transfer)
+                transfer.requestor.change_attributes(event_mask=X.NoEventMask)
+            self.display.flush()
+
+    # -- events -------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        self.display.sync()
+        while self.display.pending_events():
+            self._handle(self.display.next_event())
+
+    def _next(self, wanted: Any, deadline: float) -> Any | None:
+        """The next event matching ``wanted``, handling others meanwhile; None at deadline."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.display.fileno(), selectors.EVENT_READ)
+            while True:
+                while self.display.pending_events():
+                    event = self.display.next_event()
+                    if wanted(event):
+                        return event
+                    self._handle(event)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                selector.select(remaining)
+
+
+def _wid(resource: Any) -> int:
+    """The id of a window python-xlib gives as an object or as a bare number."""
+    return int(getattr(resource, "id", resource))

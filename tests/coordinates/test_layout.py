@@ -1,0 +1,107 @@
+"""Whether a point lies on a monitor, on synthetic layouts (X11 never has negative
+coordinates; Windows-style layouts left of or above the primary do)."""
+
+from __future__ import annotations
+
+import pytest
+
+from coordinates import InvalidCoordinatesError, Point
+from coordinates.errors import NoDisplayError
+from coordinates.layout import Layout, Monitor, read_layout
+
+# Two 1920x1080 under a 1280x1024: the measured dummy-driver layout.
+STACKED = Layout.of(
+    [
+        Monitor("DUMMY0", 0, 1024, 1920, 1080, primary=True),
+        Monitor("DUMMY1", 1920, 1024, 1920, 1080),
+        Monitor("DUMMY2", 0, 0, 1280, 1024),
+    ]
+)
+# A 2560x1440 primary, a 1920x1080 left of it, a 1280x1024 above it.
+AROUND_PRIMARY = Layout.of(
+    [
+        Monitor("primary", 0, 0, 2560, 1440, primary=True),
+        Monitor("left", -1920, 360, 1920, 1080),
+        Monitor("above", 640, -1024, 1280, 1024),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("point", "name"),
+    [
+        (Point(0, 1024), "DUMMY0"),
+        (Point(1919, 2103), "DUMMY0"),
+        (Point(1920, 1024), "DUMMY1"),
+        (Point(3839, 2103), "DUMMY1"),
+        (Point(1279, 1023), "DUMMY2"),
+    ],
+)
+def test_points_on_monitors_find_their_monitor(point: Point, name: str) -> None:
+    monitor = STACKED.monitor_at(point)
+    assert monitor is not None and monitor.name == name
+    assert STACKED.check(point).name == name
+    assert STACKED.problem(point) is None
+
+
+def test_dead_zone_inside_the_bounding_box_is_rejected_and_named() -> None:
+    point = Point(2500, 300)
+    assert STACKED.bounds == (0, 0, 3840, 2104)
+    assert STACKED.monitor_at(point) is None
+    reason = STACKED.problem(point)
+    assert reason is not None
+    assert reason.startswith("point (2500, 300) is on no monitor (dead zone between ")
+    assert reason.endswith("DUMMY1 1920x1080+1920+1024 and DUMMY0 1920x1080+0+1024)")  # nearest two
+    with pytest.raises(InvalidCoordinatesError, match="dead zone"):
+        STACKED.check(point)
+
+
+def test_right_and_bottom_edges_are_exclusive() -> None:
+    assert STACKED.monitor_at(Point(1280, 0)) is None  # one past DUMMY2
+    assert STACKED.monitor_at(Point(3840, 1500)) is None
+    assert STACKED.monitor_at(Point(100, 2104)) is None
+
+
+def test_point_outside_every_monitor_names_the_span_and_nearest() -> None:
+    reason = STACKED.problem(Point(5000, 300))
+    assert reason == (
+        "point (5000, 300) is off every monitor (the screens span x 0..3839, y 0..2103; "
+        "nearest is DUMMY1 1920x1080+1920+1024)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("point", "name"),
+    [
+        (Point(-1269, 481), "left"),  # a V2 file's point on the left monitor
+        (Point(-1920, 360), "left"),
+        (Point(-1, 1439), "left"),
+        (Point(700, -10), "above"),
+        (Point(1919, -1024), "above"),
+        (Point(0, 0), "primary"),
+    ],
+)
+def test_negative_coordinates_left_of_and_above_the_primary(point: Point, name: str) -> None:
+    assert AROUND_PRIMARY.check(point).name == name
+
+
+@pytest.mark.parametrize("point", [Point(-100, 100), Point(100, -100), Point(-1, -1)])
+def test_negative_dead_zones_are_rejected(point: Point) -> None:
+    reason = AROUND_PRIMARY.problem(point)
+    assert reason is not None and "is on no monitor (dead zone between" in reason
+
+
+def test_monitor_text_shows_signed_offsets() -> None:
+    assert str(AROUND_PRIMARY.monitors[1]) == "left 1920x1080-1920+360"
+    assert AROUND_PRIMARY.bounds == (-1920, -1024, 2560, 1440)
+
+
+def test_empty_layout_is_no_display() -> None:
+    with pytest.raises(NoDisplayError):
+        Layout.of([])
+
+
+def test_reading_the_layout_without_a_display_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    with pytest.raises(NoDisplayError, match="no display"):
+        read_layout()

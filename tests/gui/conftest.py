@@ -1,0 +1,3 @@
+from tests.gui.display import x_display
+
+__all__ = ["x_display"]

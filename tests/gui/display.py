@@ -1,0 +1,31 @@
+"""The virtual three-monitor X display every display test shares, started once per run.
+
+Two 1920x1080 monitors side by side under a 1280x1024 one: different sizes and offsets,
+and a dead zone right of the small monitor (x 1280..3839, y 0..1023). If the display
+cannot start, the tests that need it fail with the reason; they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
+
+_shared: list[VirtualDisplay] = []
+
+
+def shared_display(config: pytest.Config) -> VirtualDisplay:
+    if not _shared:
+        display = VirtualDisplay(THREE_MONITORS)
+        display.start()  # VirtualDisplayError fails the test that asked, with the reason
+        config.add_cleanup(display.stop)
+        os.environ["DISPLAY"] = display.name  # pyautogui and pynput read it on import
+        _shared.append(display)
+    return _shared[0]
+
+
+@pytest.fixture(scope="session")
+def x_display(pytestconfig: pytest.Config) -> VirtualDisplay:
+    return shared_display(pytestconfig)

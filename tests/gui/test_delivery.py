@@ -1,0 +1,276 @@
+"""End to end on a real X display: the desk types into stand-in chat windows on three
+monitors of different sizes, through the GUI deliverer, and falls back to the inbox when
+typing is unsafe."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from config import Home, Settings, load_settings
+from coordinates import Point, load_coordinates, save_coordinates
+from coordinates.virtual_display import VirtualDisplay
+from messaging.gui import GuiDeliverer
+from messaging.model import DeliveryMethod, DeliveryState, Message
+from messaging.render import render
+from messaging.runtime import Runtime, open_runtime
+from tests.conftest import inbox_files, make_home
+from tests.fakes.chat_window import ChatWindows, Pane
+
+pytestmark = pytest.mark.display
+
+# Agent: (chat point, onboarding point, window_title); monitors as in tests/gui/display.py.
+AGENTS: dict[str, tuple[Point, Point | None, str | None]] = {
+    "Agent-1": (Point(480, 1500), None, None),  # DUMMY0
+    "Agent-2": (Point(1440, 1500), None, None),  # DUMMY0
+    "Agent-3": (Point(2400, 1500), Point(2400, 1900), None),  # DUMMY1
+    "Agent-4": (Point(3360, 1500), None, None),  # DUMMY1
+    "Agent-5": (Point(640, 500), None, r"^Agent-5 — chat$"),  # DUMMY2, title checked
+    "Agent-6": (Point(2500, 300), None, None),  # dead zone right of DUMMY2
+    "Agent-7": (Point(480, 1900), None, r"Cursor"),  # a window is there, not Cursor
+}
+REACHABLE = ["Agent-1", "Agent-2", "Agent-3", "Agent-4", "Agent-5"]
+SPARE = Pane("Spare", 3360, 1900)  # where Agent-1 moves to when the file is edited
+ONBOARDING = Pane("Agent-3-new-chat", 2400, 1900)
+UNICODE = "Grüße, 世界! ✓ 🚀🤖\nsecond line\n\n  indented — «quoted» ∑ ½\ttab\n🧪 end"
+
+
+def coordinates() -> dict:
+    agents = {}
+    for agent_id, (chat, onboarding, title) in AGENTS.items():
+        entry: dict = {
+            "chat_input_coordinates": list(chat),
+            "description": f"role of {agent_id}",
+            "active": True,
+        }
+        if onboarding:
+            entry["onboarding_coordinates"] = list(onboarding)
+        if title:
+            entry["window_title"] = title
+        agents[agent_id] = entry
+    return {"agents": agents, "metadata": {"kept": True}}
+
+
+@pytest.fixture(scope="module")
+def windows(
+    x_display: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ChatWindows]:
+    panes = [
+        Pane(agent_id, chat.x, chat.y)
+        for agent_id, (chat, _, _) in AGENTS.items()
+        if agent_id != "Agent-6"
+    ]
+    with ChatWindows(
+        [*panes, SPARE, ONBOARDING], x_display.name, tmp_path_factory.mktemp("w")
+    ) as w:
+        yield w
+
+
+@pytest.fixture
+def gui_home(tmp_path: Path) -> Home:
+    return make_home(tmp_path / "home", coordinates())
+
+
+@pytest.fixture
+def gui_settings(gui_home: Home) -> Settings:
+    return load_settings(gui_home)
+
+
+@pytest.fixture
+async def desk(
+    gui_home: Home, gui_settings: Settings, windows: ChatWindows
+) -> AsyncIterator[Runtime]:
+    windows.clear()
+    screen = GuiDeliverer(gui_settings.gui)
+    async with open_runtime(gui_home, gui_settings, screen) as rt:
+        yield rt
+    screen.close()
+
+
+def rendered(message: Message, agent_id: str, settings: Settings) -> str:
+    return render(message, agent_id, settings.messaging.footer)
+
+
+async def test_every_window_gets_exactly_its_text_once(
+    desk: Runtime, windows: ChatWindows, gui_settings: Settings
+) -> None:
+    long_body = "".join(f"{i:05d} lorem ipsum ✓\n" for i in range(600))[:10_000]
+    assert len(long_body) == 10_000
+    sent = [
+        (await desk.service.send(REACHABLE, UNICODE)).message,
+        (await desk.service.send(REACHABLE, long_body)).message,
+    ]
+    for message in sent:
+        outcomes = await desk.desk.wait_for(message.id, 30)
+        assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}, outcomes
+        assert {o.method for o in outcomes.values()} == {DeliveryMethod.GUI}
+    windows.wait_for(len(sent) * len(REACHABLE))
+    for agent_id in REACHABLE:
+        assert windows.texts(agent_id) == [rendered(m, agent_id, gui_settings) for m in sent]
+        assert inbox_files(desk.home, agent_id) == []
+    assert windows.texts("Spare") == []
+
+
+async def test_broadcast_reaches_every_reachable_window(
+    desk: Runtime, windows: ChatWindows, gui_settings: Settings
+) -> None:
+    message = (
+        await desk.service.broadcast("hello, swarm 👋", exclude=["Agent-6", "Agent-7"])
+    ).message
+    outcomes = await desk.desk.wait_for(message.id, 30)
+    assert sorted(outcomes) == REACHABLE
+    windows.wait_for(len(REACHABLE))
+    for agent_id in REACHABLE:
+        assert windows.texts(agent_id) == [rendered(message, agent_id, gui_settings)]
+
+
+async def test_priorities_reorder_a_queued_backlog(desk: Runtime, windows: ChatWindows) -> None:
+    # One delivery first, so the screen worker is idle (not mid-claim) when the desk pauses.
+    warm_up = (await desk.service.send(["Agent-1"], "warm-up")).message
+    await desk.desk.wait_for(warm_up.id, 30)
+    windows.wait_for(1)
+    windows.clear()
+    desk.desk.pause("building a backlog")
+    bodies = [("n1", "normal"), ("u1", "urgent"), ("n2", "normal"), ("c1", "critical")]
+    ids = [(await desk.service.send(["Agent-2"], b, priority=p)).message.id for b, p in bodies]
+    assert windows.received() == []
+    desk.desk.resume()
+    for message_id in ids:
+        await desk.desk.wait_for(message_id, 30)
+    windows.wait_for(len(bodies))
+    order = [text.split("\n")[-3] for text in windows.texts("Agent-2")]
+    assert order == ["c1", "u1", "n1", "n2"]
+
+
+async def test_dead_zone_point_goes_to_the_inbox_with_the_reason(
+    desk: Runtime, windows: ChatWindows
+) -> None:
+    message = (await desk.service.send(["Agent-6", "Agent-1"], "where am I?")).message
+    outcomes = await desk.desk.wait_for(message.id, 30)
+    assert outcomes["Agent-1"].state is DeliveryState.DELIVERED
+    fallback = outcomes["Agent-6"]
+    assert fallback.state is DeliveryState.FALLBACK
+    assert fallback.method is DeliveryMethod.INBOX
+    assert fallback.reason is not None
+    assert fallback.reason.startswith("point (2500, 300) is on no monitor (dead zone between")
+    [letter] = inbox_files(desk.home, "Agent-6")
+    text = letter.read_text(encoding="utf-8")
+    assert "where am I?" in text and "dead zone" in text
+    windows.wait_for(1)
+    assert [r.agent_id for r in windows.received()] == ["Agent-1"]
+
+
+async def test_window_title_is_checked_before_typing(
+    desk: Runtime, windows: ChatWindows, gui_settings: Settings
+) -> None:
+    message = (await desk.service.send(["Agent-7", "Agent-5"], "are you Cursor?")).message
+    outcomes = await desk.desk.wait_for(message.id, 30)
+    assert outcomes["Agent-5"].state is DeliveryState.DELIVERED  # its pattern matches
+    mismatch = outcomes["Agent-7"]
+    assert mismatch.state is DeliveryState.FALLBACK
+    assert mismatch.reason == (
+        "the window at (480, 1900) is 'Agent-7 — chat', which does not match "
+        "window_title 'Cursor' of Agent-7"
+    )
+    assert len(inbox_files(desk.home, "Agent-7")) == 1
+    windows.wait_for(1)
+    assert windows.texts("Agent-7") == []
+    assert windows.texts("Agent-5") == [rendered(message, "Agent-5", gui_settings)]
+
+
+async def test_an_edited_coordinates_file_moves_the_next_delivery(
+    desk: Runtime, windows: ChatWindows
+) -> None:
+    first = (await desk.service.send(["Agent-1"], "before the move")).message
+    await desk.desk.wait_for(first.id, 30)
+    path = desk.home.coordinates_file
+    save_coordinates(load_coordinates(path).with_point("Agent-1", "chat", Point(SPARE.x, SPARE.y)))
+    assert json.loads(path.read_text())["metadata"] == {"kept": True}
+    second = (await desk.service.send(["Agent-1"], "after the move")).message
+    outcomes = await desk.desk.wait_for(second.id, 30)
+    assert outcomes["Agent-1"].state is DeliveryState.DELIVERED
+    windows.wait_for(2)
+    assert [t.split("\n")[2] for t in windows.texts("Agent-1")] == ["before the move"]
+    assert [t.split("\n")[2] for t in windows.texts("Spare")] == ["after the move"]
+
+
+async def test_onboarding_types_at_the_onboarding_point_after_the_new_chat_hotkey(
+    gui_home: Home, windows: ChatWindows
+) -> None:
+    windows.clear()
+    settings = load_settings(gui_home, gui={"new_chat_hotkey": "ctrl+n"})
+    screen = GuiDeliverer(settings.gui)
+    async with open_runtime(gui_home, settings, screen) as rt:
+        [submission] = await rt.service.onboard({"Agent-3": "Welcome, Agent-3 🚀\nYour role: …"})
+        outcomes = await rt.desk.wait_for(submission.message.id, 30)
+    screen.close()
+    assert outcomes["Agent-3"].state is DeliveryState.DELIVERED
+    got = windows.wait_for(2)
+    assert [(r.agent_id, r.kind) for r in got] == [
+        (ONBOARDING.agent_id, "new-chat"),
+        (ONBOARDING.agent_id, "message"),
+    ]
+    assert got[1].text == render(submission.message, "Agent-3", settings.messaging.footer)
+    assert windows.texts("Agent-3") == []
+
+
+async def test_fail_safe_pauses_the_desk_and_keeps_the_queue(
+    desk: Runtime, windows: ChatWindows, x_display: VirtualDisplay
+) -> None:
+    xdotool(x_display, "mousemove", "0", "0")  # the operator flings the mouse into a corner
+    try:
+        first = (await desk.service.send(["Agent-4"], "during the fail-safe")).message
+        outcomes = await desk.desk.wait_for(first.id, 30)
+        assert outcomes["Agent-4"].state is DeliveryState.FALLBACK
+        assert outcomes["Agent-4"].reason is not None
+        assert "fail-safe" in outcomes["Agent-4"].reason
+        assert desk.desk.paused
+        second = (await desk.service.send(["Agent-4"], "after the fail-safe")).message
+        waiting = await desk.desk.wait_for(second.id, 0.5)
+        assert waiting["Agent-4"].state is DeliveryState.QUEUED
+    finally:
+        xdotool(x_display, "mousemove", "1000", "1500")
+    desk.desk.resume()
+    outcomes = await desk.desk.wait_for(second.id, 30)
+    assert outcomes["Agent-4"].state is DeliveryState.DELIVERED
+    windows.wait_for(1)
+    assert [t.split("\n")[2] for t in windows.texts("Agent-4")] == ["after the fail-safe"]
+
+
+def test_the_operators_clipboard_is_given_back(
+    gui_home: Home, windows: ChatWindows, x_display: VirtualDisplay
+) -> None:
+    windows.clear()
+    copy = subprocess.run(
+        ["xclip", "-selection", "clipboard", "-i"],
+        input="the operator's snippet ✓".encode(),
+        env=x_display.env(),
+        check=True,
+        timeout=5,
+    )
+    assert copy.returncode == 0
+    from agents import Agent
+    from messaging.deliver import Job
+
+    screen = GuiDeliverer(load_settings(gui_home).gui)
+    agent = Agent("Agent-1", "", True, AGENTS["Agent-1"][0], None)
+    message = Message("Captain", ("Agent-1",), "clipboard check")
+    screen.deliver_now(Job(message, agent, "pasted text ✓"))
+    screen.close()
+    assert windows.wait_for(1)[0].text == "pasted text ✓"
+    pasted = subprocess.run(
+        ["xclip", "-selection", "clipboard", "-o"],
+        env=x_display.env(),
+        capture_output=True,
+        check=True,
+        timeout=5,
+    )
+    assert pasted.stdout.decode() == "the operator's snippet ✓"
+
+
+def xdotool(display: VirtualDisplay, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env=display.env(), check=True, timeout=5)
