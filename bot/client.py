@@ -86,6 +86,10 @@ class CellphoneBot(commands.Bot):
             synced = await self.tree.sync()
         log.info("synced %d slash commands (%s)", len(synced), guild_id or "global")
 
+    async def close(self) -> None:
+        await self.courier.stop()
+        await super().close()
+
     async def on_ready(self) -> None:
         log.info("logged in as %s; desk here: %s", self.user, self.rt.desk_here)
 

@@ -3,11 +3,13 @@ queued at once, then every recipient's outcome once the desk has tried."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 
 from bot import present
 from bot.reply import Reply
-from messaging.model import Priority
+from messaging.model import Outcome, Priority
 from messaging.runtime import Runtime
 from messaging.service import Submission
 
@@ -15,6 +17,7 @@ from messaging.service import Submission
 class Courier:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self._waiting: set[asyncio.Task[object]] = set()
 
     @property
     def max_chars(self) -> int:
@@ -52,8 +55,32 @@ class Courier:
         submission = await submit()
         message = submission.message
         await reply.show(present.queued(submission))
-        outcomes = await self.rt.desk.wait_for(
-            message.id, self.rt.settings.messaging.wait_timeout_s
-        )
+        [outcomes] = await self.outcomes([message.id])
         await reply.show(present.delivered(message, outcomes))
         return f"message {message.id}: {present.tally(outcomes)}"
+
+    async def outcomes(self, message_ids: Sequence[str]) -> list[dict[str, Outcome]]:
+        """Each message's outcomes once every recipient has had an attempt (or the wait
+        setting runs out). Stopping the bot ends these waits; the messages stay queued."""
+        timeout = self.rt.settings.messaging.wait_timeout_s
+        async with self._waited():
+            return list(
+                await asyncio.gather(*(self.rt.desk.wait_for(i, timeout) for i in message_ids))
+            )
+
+    @contextlib.asynccontextmanager
+    async def _waited(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        assert task is not None
+        self._waiting.add(task)
+        try:
+            yield
+        finally:
+            self._waiting.discard(task)
+
+    async def stop(self) -> None:
+        """End every command still waiting on the desk, before the store closes."""
+        tasks = list(self._waiting)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -67,10 +67,7 @@ class Agents(commands.Cog):
         submissions = await self.rt.service.onboard(self.bot.onboarding_texts(chosen))
         names = ", ".join(s.message.recipients[0] for s in submissions)
         await reply.show(f"**onboarding** queued for {names}; waiting for the desk…")
-        timeout = self.rt.settings.messaging.wait_timeout_s
-        results = await asyncio.gather(
-            *(self.rt.desk.wait_for(s.message.id, timeout) for s in submissions)
-        )
+        results = await self.bot.courier.outcomes([s.message.id for s in submissions])
         outcomes = {agent: o for result in results for agent, o in result.items()}
         lines = ["**onboarding**", *(present.outcome_line(o) for o in outcomes.values())]
         await reply.show("\n".join(lines))

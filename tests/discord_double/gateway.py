@@ -47,6 +47,7 @@ class Gateway:
         self.session: Session | None = None
         self.identifies = 0
         self.resumes = 0
+        self.replayed = 0  # dispatches sent again on a RESUME
         self.intents: int | None = None
 
     @property
@@ -56,9 +57,6 @@ class Gateway:
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        if self._ws is not None and not self._ws.closed:
-            await self._ws.close(code=4000)
-        self._ws = ws
         hello = {"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}
         await ws.send_str(json.dumps(hello))
         async for frame in ws:
@@ -73,12 +71,13 @@ class Gateway:
         if op == HEARTBEAT:
             await ws.send_str(json.dumps({"op": HEARTBEAT_ACK}))
         elif op == IDENTIFY:
-            await self._identify(data)
+            await self._identify(ws, data)
         elif op == RESUME:
             await self._resume(ws, data)
 
-    async def _identify(self, data: Payload) -> None:
+    async def _identify(self, ws: web.WebSocketResponse, data: Payload) -> None:
         async with self._lock:
+            await self._attach(ws)
             self.intents = data.get("intents")
             self.session = Session()
             for event, payload in self._ready_events(self.session.id):
@@ -92,14 +91,23 @@ class Gateway:
             if session is None or data.get("session_id") != session.id:
                 await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
                 return
+            await self._attach(ws)
             since = data.get("seq") or 0
             for seq, event, payload in session.log:
                 if seq > since:
                     await self._write(seq, event, payload)
+                    self.replayed += 1
             session.log.append((session.seq + 1, "RESUMED", {}))
             await self._write(session.seq, "RESUMED", {})
             self.resumes += 1
         await self._notify()
+
+    async def _attach(self, ws: web.WebSocketResponse) -> None:
+        """Make ``ws`` the live connection: dispatches go to it from now on (before its
+        IDENTIFY or RESUME, none do, as with Discord)."""
+        if self._ws is not None and self._ws is not ws and not self._ws.closed:
+            await self._ws.close(code=4000)
+        self._ws = ws
 
     async def dispatch(self, event: str, payload: Payload) -> float:
         """Send a dispatch now, or keep it for the RESUME when no connection is up.
@@ -132,6 +140,7 @@ class Gateway:
         async with self._lock:
             if self._ws is not None:
                 await self._ws.close(code=code)
+                self._ws = None
 
     async def invalidate(self) -> None:
         """Tell the client its session is gone (INVALID_SESSION, not resumable): it

@@ -163,7 +163,7 @@ class DiscordDouble:
             request.method, request.path[len(API_PREFIX) :], dict(request.query), body, files, at
         )
         request[CALL] = call
-        if self.token is not None and request.headers.get("Authorization") != f"Bot {self.token}":
+        if self._refuses(call, request.headers.get("Authorization")):
             response: web.StreamResponse = _json({"message": "401: Unauthorized", "code": 0}, 401)
         else:
             response = await handler(request)
@@ -171,6 +171,12 @@ class DiscordDouble:
             self.calls.append(call)
             self._changed.notify_all()
         return response
+
+    def _refuses(self, call: RestCall, authorization: str | None) -> bool:
+        """A wrong bot token, where Discord wants one (interaction tokens need none)."""
+        if self.token is None or call.path.startswith(("/interactions/", "/webhooks/")):
+            return False
+        return authorization != f"Bot {self.token}"
 
     async def _api(self, request: web.Request) -> web.Response:
         call = request[CALL]
@@ -299,6 +305,10 @@ class DiscordDouble:
         call = found()
         assert call is not None
         return call
+
+    def original(self, sent: Sent) -> Payload:
+        """The message the bot answered ``sent`` with, as it stands now."""
+        return self.messages[self._originals[sent.token]]
 
     def calls_for(self, sent: Sent) -> list[RestCall]:
         return [c for c in self.calls if sent.owns(c, self.application_id)]

@@ -1,0 +1,64 @@
+"""Starting the bot: the token, and what a refused one looks like."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import typer
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from bot.app import run_bot
+from bot.cli import register
+from config import ConfigError, Home
+from tests.bot.conftest import People, bot_settings
+from tests.discord_double import DiscordDouble
+
+
+async def test_missing_token_is_one_clear_line(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    settings = bot_settings(home, double, people)
+    with pytest.raises(
+        ConfigError, match=r"DISCORD_TOKEN is not set; put DISCORD_TOKEN="
+    ) as caught:
+        await run_bot(home, settings)
+    assert "\n" not in str(caught.value)
+
+
+async def test_refused_token_is_one_clear_line(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    double.token = "the-real-token"
+    settings = bot_settings(home, double, people).model_copy(
+        update={"discord_token": SecretStr("a-stale-token")}
+    )
+    with pytest.raises(ConfigError, match="Discord refused the bot token"):
+        await asyncio.wait_for(run_bot(home, settings), 10)
+    assert [c.path for c in double.calls] == ["/users/@me"]
+
+
+async def test_good_token_logs_in_and_serves(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    double.token = "the-real-token"
+    settings = bot_settings(home, double, people).model_copy(
+        update={"discord_token": SecretStr("the-real-token")}
+    )
+    running = asyncio.create_task(run_bot(home, settings))
+    try:
+        await double.wait_ready()
+        sent = await double.slash("send", people.operator, agent="Agent-1", message="hi")
+        await double.reply(sent, lambda c: "delivered via inbox" in c.content)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert list((home.workspaces_dir / "Agent-1" / "inbox").glob("*.md"))
+
+
+def test_cli_command_reports_a_missing_token(home: Home) -> None:
+    app = typer.Typer()
+    register(app)
+    result = CliRunner().invoke(app, ["--home", str(home.root)], env={"DISCORD_TOKEN": ""})
+    assert isinstance(result.exception, ConfigError)
