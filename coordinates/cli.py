@@ -1,0 +1,205 @@
+"""``cellphone coords check | calibrate | show``: the agents' screen points against the live
+monitor layout.
+
+Mount with ``root.add_typer(coordinates.cli.app, name="coords")``. ``--home`` is taken
+before the command (``cellphone coords --home H check``) or after it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config import Home, resolve_home
+from config.settings import ConfigError
+from coordinates.calibrate import CLICK_TIMEOUT_S, CalibrationError, calibrate, record_click
+from coordinates.errors import CoordinatesFileError, InvalidCoordinatesError, NoDisplayError
+from coordinates.file import AgentEntry, Point, load_coordinates
+from coordinates.layout import Layout, read_layout
+from coordinates.picture import save_layout_png
+
+EXIT_INVALID, EXIT_ERROR = 1, 2
+T = TypeVar("T")
+ERRORS = (CoordinatesFileError, NoDisplayError, CalibrationError, ConfigError)
+
+app = typer.Typer(
+    help="Check, calibrate and draw the agents' screen points.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+HomeArg = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Home folder of the swarm (default: $CELLPHONE_HOME, else the current folder).",
+        show_default=False,
+    ),
+]
+
+
+@app.callback()
+def _home(ctx: typer.Context, home: HomeArg = None) -> None:
+    ctx.obj = home
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    home: HomeArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Each agent's points against the live monitors; exit 1 if an active agent's point is on
+    no monitor."""
+    where = _resolve(ctx, home)
+    layout = _guard(read_layout)
+    agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
+    rows = [row for agent in agents for row in _rows(agent, layout)]
+    if as_json:
+        sys.stdout.write(json.dumps({"monitors": _monitors(layout), "points": rows}, indent=2))
+        sys.stdout.write("\n")
+    else:
+        _print_check(rows, layout)
+    if any(row["active"] and not row["valid"] for row in rows):
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command("calibrate")
+def calibrate_command(
+    ctx: typer.Context,
+    agent: Annotated[str | None, typer.Argument(help="The agent to calibrate.")] = None,
+    all_agents: Annotated[bool, typer.Option("--all", help="Every active agent in turn.")] = False,
+    onboarding: Annotated[
+        bool, typer.Option("--onboarding", help="Record the onboarding input, not the chat input.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for each click.", min=1)
+    ] = CLICK_TIMEOUT_S,
+    home: HomeArg = None,
+) -> None:
+    """Click each agent's chat input (or onboarding input) when asked; the points are checked
+    against the live monitors and saved (the previous file is kept as a timestamped copy)."""
+    where = _resolve(ctx, home)
+    document = _guard(lambda: load_coordinates(where.coordinates_file))
+    if all_agents == (agent is not None):
+        _fail("name one AGENT or pass --all")
+    targets = [a.agent_id for a in document.agents.values() if a.active] if all_agents else [agent]
+    kind = "onboarding" if onboarding else "chat"
+    layout = _guard(read_layout)
+    out = Console(highlight=False)
+    failed = 0
+    for agent_id in targets:
+        assert agent_id is not None
+        entry = document.agents.get(agent_id)
+        role = f" ({entry.description})" if entry and entry.description else ""
+        prompt = f"Click the {kind} input of {agent_id}{role} within {timeout:g}s…"
+
+        def click(prompt: str = prompt) -> Point:
+            return record_click(timeout, on_ready=lambda: out.print(prompt))
+
+        try:
+            done = _guard(
+                lambda agent_id=agent_id, click=click: calibrate(
+                    where.coordinates_file, agent_id, kind, layout, click
+                ),
+                exit_on=(CoordinatesFileError, NoDisplayError, ConfigError),
+            )
+        except (InvalidCoordinatesError, CalibrationError) as exc:
+            failed += 1
+            out.print(f"[red]{agent_id}: not saved:[/] {exc}")
+            continue
+        out.print(f"[green]{agent_id}[/]: {kind} point {done.point} on {done.monitor} saved")
+    if failed:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    png: Annotated[Path, typer.Option("--png", help="Where to write the picture.")],
+    home: HomeArg = None,
+) -> None:
+    """Draw the monitors and every agent's points into a PNG."""
+    where = _resolve(ctx, home)
+    layout = _guard(read_layout)
+    agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
+    path = save_layout_png(layout, agents, png)
+    Console(highlight=False).print(f"layout picture: {path}")
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _resolve(ctx: typer.Context, home: Path | None) -> Home:
+    return _guard(lambda: resolve_home(home or ctx.obj))
+
+
+def _guard(action: Callable[[], T], exit_on: tuple[type[Exception], ...] = ERRORS) -> T:
+    try:
+        return action()
+    except exit_on as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True, highlight=False).print(f"error: {message}", markup=False)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _rows(agent: AgentEntry, layout: Layout) -> list[dict[str, Any]]:
+    rows = []
+    for kind, point in (("chat", agent.chat_point), ("onboarding", agent.onboarding_point)):
+        if point is None:
+            continue
+        monitor = layout.monitor_at(point)
+        rows.append(
+            {
+                "agent": agent.agent_id,
+                "active": agent.active,
+                "kind": kind,
+                "point": list(point),
+                "valid": monitor is not None,
+                "monitor": monitor.name if monitor else None,
+                "problem": layout.problem(point),
+            }
+        )
+    return rows
+
+
+def _monitors(layout: Layout) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": m.name,
+            "x": m.x,
+            "y": m.y,
+            "width": m.width,
+            "height": m.height,
+            "primary": m.primary,
+        }
+        for m in layout.monitors
+    ]
+
+
+def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
+    out = Console(highlight=False)
+    out.print(f"monitors: {layout.describe()}")
+    table = Table("agent", "kind", "point", "monitor or why not")
+    for row in rows:
+        ok = "[green]ok[/]" if row["valid"] else "[red]invalid[/]"
+        if not row["active"]:
+            ok += " (inactive)"
+        table.add_row(
+            row["agent"],
+            row["kind"],
+            f"({row['point'][0]}, {row['point'][1]})",
+            f"{ok} {row['monitor'] or row['problem']}",
+        )
+    out.print(table)
