@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -19,7 +20,13 @@ from rich.table import Table
 
 from config import Home, resolve_home
 from config.settings import ConfigError
-from coordinates.calibrate import CLICK_TIMEOUT_S, CalibrationError, calibrate, record_click
+from coordinates.calibrate import (
+    CLICK_TIMEOUT_S,
+    Calibrated,
+    CalibrationError,
+    calibrate,
+    record_click,
+)
 from coordinates.errors import CoordinatesFileError, InvalidCoordinatesError, NoDisplayError
 from coordinates.file import AgentEntry, Point, load_coordinates
 from coordinates.layout import Layout, read_layout
@@ -98,17 +105,17 @@ def calibrate_command(
     failed = 0
     for agent_id in targets:
         assert agent_id is not None
-        entry = document.agents.get(agent_id)
-        role = f" ({entry.description})" if entry and entry.description else ""
-        prompt = f"Click the {kind} input of {agent_id}{role} within {timeout:g}s…"
-
-        def click(prompt: str = prompt) -> Point:
-            return record_click(timeout, on_ready=lambda: out.print(prompt))
-
         try:
             done = _guard(
-                lambda agent_id=agent_id, click=click: calibrate(
-                    where.coordinates_file, agent_id, kind, layout, click
+                partial(
+                    _calibrate_one,
+                    where,
+                    document.agents.get(agent_id),
+                    agent_id,
+                    kind,
+                    layout,
+                    timeout,
+                    out,
                 ),
                 exit_on=(CoordinatesFileError, NoDisplayError, ConfigError),
             )
@@ -136,6 +143,24 @@ def show(
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _calibrate_one(
+    where: Home,
+    entry: AgentEntry | None,
+    agent_id: str,
+    kind: str,
+    layout: Layout,
+    timeout: float,
+    out: Console,
+) -> Calibrated:
+    role = f" ({entry.description})" if entry and entry.description else ""
+    prompt = f"Click the {kind} input of {agent_id}{role} within {timeout:g}s…"
+
+    def click() -> Point:
+        return record_click(timeout, on_ready=lambda: out.print(prompt))
+
+    return calibrate(where.coordinates_file, agent_id, kind, layout, click)
 
 
 def _resolve(ctx: typer.Context, home: Path | None) -> Home:
