@@ -52,26 +52,31 @@ class Courier:
         )
 
     async def follow(self, reply: Reply, submit: Callable[[], Awaitable[Submission]]) -> str:
-        submission = await submit()
+        submission = await submit()  # outside the tracking: stop() never cuts a write short
         message = submission.message
-        await reply.show(present.queued(submission))
-        [outcomes] = await self.outcomes([message.id])
-        await reply.show(present.delivered(message, outcomes))
-        return f"message {message.id}: {present.tally(outcomes)}"
+        async with self._tracked():
+            await reply.show(present.queued(submission))
+            [outcomes] = await self.outcomes([message.id])
+            await reply.show(present.delivered(message, outcomes))
+            return f"message {message.id}: {present.tally(outcomes)}"
 
     async def outcomes(self, message_ids: Sequence[str]) -> list[dict[str, Outcome]]:
         """Each message's outcomes once every recipient has had an attempt (or the wait
         setting runs out). Stopping the bot ends these waits; the messages stay queued."""
         timeout = self.rt.settings.messaging.wait_timeout_s
-        async with self._waited():
+        async with self._tracked():
             return list(
                 await asyncio.gather(*(self.rt.desk.wait_for(i, timeout) for i in message_ids))
             )
 
     @contextlib.asynccontextmanager
-    async def _waited(self) -> AsyncIterator[None]:
+    async def _tracked(self) -> AsyncIterator[None]:
+        """Let :meth:`stop` end the current task (a command following a delivery)."""
         task = asyncio.current_task()
         assert task is not None
+        if task in self._waiting:
+            yield
+            return
         self._waiting.add(task)
         try:
             yield
@@ -79,7 +84,8 @@ class Courier:
             self._waiting.discard(task)
 
     async def stop(self) -> None:
-        """End every command still waiting on the desk, before the store closes."""
+        """End every command still following a delivery, before the connection and the
+        store close; the messages stay queued and /history shows their outcomes."""
         tasks = list(self._waiting)
         for task in tasks:
             task.cancel()
