@@ -29,7 +29,7 @@ START_TIMEOUT_S = 15.0
 TITLE_HEIGHT = 24  # a label showing the window title
 INPUT_HEIGHT = 90  # the input box at the bottom; the agent's point is its centre
 SHOWN_CHARS = 400  # of each received text, in the history above the input
-FONT = ("DejaVu Sans", 9)
+FONT = ("DejaVu Sans", 11)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
 from coordinates.virtual_display import VirtualDisplay
 from messaging.gui import GuiDeliverer
+from messaging.gui_cli import register
 from messaging.model import DeliveryMethod, DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
@@ -274,3 +277,22 @@ def test_the_operators_clipboard_is_given_back(
 
 def xdotool(display: VirtualDisplay, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=display.env(), check=True, timeout=5)
+
+
+def test_onboard_command_types_the_filled_template(gui_home: Home, windows: ChatWindows) -> None:
+    windows.clear()
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    register(app)
+    result = CliRunner().invoke(app, ["onboard", "Agent-3", "--home", str(gui_home.root), "--json"])
+    assert result.exit_code == 0, result.output
+    [outcome] = json.loads(result.output)[0]["outcomes"]
+    assert (outcome["agent"], outcome["state"], outcome["method"]) == (
+        "Agent-3",
+        "delivered",
+        "gui",
+    )
+    [got] = windows.wait_for(1)
+    assert got.agent_id == ONBOARDING.agent_id
+    assert got.text.startswith("[ONBOARDING] System → Agent-3\nPriority: URGENT\n\nYou are Agent-3")
+    assert str(gui_home.workspaces_dir / "Agent-3" / "inbox") in got.text

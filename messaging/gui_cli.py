@@ -1,0 +1,169 @@
+"""``cellphone onboard`` and ``cellphone demo``: the commands that type into chat panes
+beyond send and broadcast. Add them to the root CLI with :func:`register`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from PIL import ImageGrab
+from rich.console import Console
+
+from agents.home import prepare_home
+from agents.onboarding import onboarding_texts
+from agents.source import RegistrySource
+from config import Home, Settings, load_settings, resolve_home
+from config.cli import HomeOption, JsonOption, error_console, open_home
+from coordinates.virtual_display import MonitorSpec, VirtualDisplay, VirtualDisplayError
+from messaging.cli import report
+from messaging.gui import GuiDeliverer, screen_for
+from messaging.model import DeliveryState, Outcome
+from messaging.runtime import open_runtime
+from messaging.service import Submission
+from messaging.standin import ChatWindows, Pane, StandInError
+
+DEMO_MONITORS = (MonitorSpec(1920, 1080, 0, 0), MonitorSpec(1920, 1080, 1920, 0))
+"""Where the example home (``cellphone init``) puts its eight agents."""
+DEMO_GREETING = (
+    "Hello, swarm! 👋 This is a broadcast from agent-cellphone.\n"
+    "Each of you got this text typed into your chat — unicode ✓, emoji 🚀, two lines."
+)
+PANE_SIZE = (900, 460)
+RENDER_SETTLE_S = 0.3  # lets the windows draw the last text before the screenshot
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(onboard)
+    app.command()(demo)
+
+
+def onboard(
+    agent: Annotated[str | None, typer.Argument(help="The agent to onboard.")] = None,
+    all_agents: Annotated[bool, typer.Option("--all", help="Every active agent.")] = False,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send each agent its onboarding text (template: config/onboarding.md in the home) at
+    its onboarding point, after the new-chat hotkey when gui.new_chat_hotkey is set."""
+    if all_agents == (agent is not None):
+        error_console().print("error: name one AGENT or pass --all")
+        raise typer.Exit(2)
+    where, settings = open_home(home)
+    results, desk_here = asyncio.run(_onboard(where, settings, agent, all_agents))
+    if as_json:
+        sys.stdout.write(json.dumps([_result_json(s, o) for s, o in results], indent=2) + "\n")
+    else:
+        for submission, outcomes in results:
+            report(submission, outcomes, as_json=False, desk_here=desk_here)
+    delivered = all(
+        o.state is DeliveryState.DELIVERED for _, outcomes in results for o in outcomes.values()
+    )
+    raise typer.Exit(0 if delivered else 1)
+
+
+async def _onboard(
+    where: Home, settings: Settings, agent: str | None, all_agents: bool
+) -> tuple[list[tuple[Submission, dict[str, Outcome]]], bool]:
+    screen = screen_for(settings)
+    try:
+        async with open_runtime(where, settings, screen) as rt:
+            registry = rt.registry.current()
+            ids = [a.agent_id for a in registry.active()] if all_agents else [agent or ""]
+            texts = onboarding_texts(where, registry, registry.resolve(ids))
+            submissions = await rt.service.onboard(texts)
+            timeout = settings.messaging.wait_timeout_s
+            results = [(s, await rt.desk.wait_for(s.message.id, timeout)) for s in submissions]
+            return results, rt.desk_here
+    finally:
+        if screen is not None:
+            screen.close()
+
+
+def demo(
+    png: Annotated[
+        Path, typer.Option("--png", help="Where to save the screenshot of the desktop.")
+    ] = Path("cellphone-demo.png"),
+    greeting: Annotated[str, typer.Option(help="The text to broadcast.")] = DEMO_GREETING,
+    home: HomeOption = None,
+) -> None:
+    """See it work without real agents: a virtual two-monitor X display with a stand-in
+    chat window per example agent, a broadcast typed into every window, and a screenshot."""
+    where = resolve_home(home or Path(tempfile.mkdtemp(prefix="cellphone-demo-")))
+    out = Console(highlight=False)
+    prepare_home(where)
+    settings = load_settings(where)
+    try:
+        with VirtualDisplay(DEMO_MONITORS) as display:
+            out.print(f"virtual display {display.name}: {display.describe()}")
+            os.environ["DISPLAY"] = display.name
+            panes = _panes(where)
+            with ChatWindows(panes, display.name, where.var_dir / "demo-windows") as windows:
+                outcomes = asyncio.run(_broadcast(where, settings, display.name, greeting))
+                windows.wait_for(len(panes), timeout=settings.messaging.wait_timeout_s)
+                time.sleep(RENDER_SETTLE_S)
+                _screenshot(display, png)
+    except (VirtualDisplayError, StandInError, TimeoutError) as exc:
+        error_console().print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    for outcome in outcomes.values():
+        out.print(f"{outcome.agent_id}: {outcome.summary}")
+    out.print(f"home: {where.root}")
+    out.print(f"screenshot of the whole desktop: {png.resolve()}")
+    if any(o.state is not DeliveryState.DELIVERED for o in outcomes.values()):
+        raise typer.Exit(1)
+
+
+async def _broadcast(
+    where: Home, settings: Settings, display: str, greeting: str
+) -> dict[str, Outcome]:
+    screen = GuiDeliverer(settings.gui, display=display)
+    try:
+        async with open_runtime(where, settings, screen) as rt:
+            submission = await rt.service.broadcast(greeting)
+            return await rt.desk.wait_for(submission.message.id, settings.messaging.wait_timeout_s)
+    finally:
+        screen.close()
+
+
+def _panes(where: Home) -> list[Pane]:
+    registry = RegistrySource(where.coordinates_file).current()
+    width, height = PANE_SIZE
+    return [
+        Pane(
+            a.agent_id,
+            a.chat_point.x,
+            a.chat_point.y,
+            width,
+            height,
+            f"{a.agent_id} — {a.role}" if a.role else None,
+        )
+        for a in registry.active()
+        if a.chat_point is not None
+    ]
+
+
+def _screenshot(display: VirtualDisplay, png: Path) -> None:
+    png.parent.mkdir(parents=True, exist_ok=True)
+    ImageGrab.grab(xdisplay=display.name).save(png, format="PNG")
+
+
+def _result_json(submission: Submission, outcomes: dict[str, Outcome]) -> dict[str, Any]:
+    return {
+        "message_id": submission.message.id,
+        "outcomes": [
+            {
+                "agent": o.agent_id,
+                "state": str(o.state),
+                "method": str(o.method) if o.method else None,
+                "reason": o.reason,
+            }
+            for o in outcomes.values()
+        ],
+    }

@@ -1,0 +1,43 @@
+"""``cellphone demo`` in its own process: its own virtual display, windows, broadcast and
+a screenshot showing the greeting in every window."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.display
+
+RUN_DEMO = """
+import sys, typer
+from messaging.gui_cli import register
+app = typer.Typer()
+app.callback()(lambda: None)
+register(app)
+app(sys.argv[1:])
+"""
+
+
+def test_demo_types_the_greeting_into_every_window_and_saves_a_screenshot(
+    tmp_path: Path,
+) -> None:
+    png, home = tmp_path / "demo.png", tmp_path / "home"
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_DEMO, "demo", "--png", str(png), "--home", str(home)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("delivered via gui") == 8
+    with Image.open(png) as image:
+        assert image.size == (3840, 1080)  # both monitors of the demo display
+        assert len(image.convert("L").getcolors(256) or []) > 20  # windows and text, not blank
+    received = (home / "var" / "demo-windows" / "received.jsonl").read_text(encoding="utf-8")
+    assert received.count("Hello, swarm!") == 8
