@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import discord
 import yarl
@@ -12,6 +13,9 @@ from discord.gateway import DiscordWebSocket
 from agents import Agent
 from bot.client import CellphoneBot, LayoutPicture, OnboardingTexts
 from config import ConfigError, DiscordSettings, Home, Settings
+from coordinates import load_coordinates
+from coordinates.layout import Layout, read_layout
+from coordinates.picture import draw_layout
 from messaging.deliver import ScreenDeliverer
 from messaging.runtime import Runtime, open_runtime
 
@@ -67,6 +71,20 @@ def template_onboarding(home: Home) -> OnboardingTexts:
     return texts
 
 
+def layout_png(home: Home, read: Callable[[], Layout] = read_layout) -> LayoutPicture:
+    """A PNG of the live monitors with every agent's points (blocking: run it in a thread).
+    Without a display it raises :class:`coordinates.errors.NoDisplayError`."""
+
+    def draw() -> bytes:
+        layout = read()
+        agents = load_coordinates(home.coordinates_file).agents.values()
+        buffer = io.BytesIO()
+        draw_layout(layout, agents).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    return draw
+
+
 def token_of(settings: Settings, home: Home) -> str:
     token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
     if not token:
@@ -88,7 +106,8 @@ async def run_bot(
     intent Discord has not granted, raises :class:`ConfigError` with one clear line."""
     token = token_of(settings, home)
     async with open_runtime(home, settings, screen) as rt:
-        bot = create_bot(rt, settings, layout_picture=layout_picture)
+        picture = layout_picture or layout_png(home)
+        bot = create_bot(rt, settings, layout_picture=picture)
         async with bot:
             try:
                 await bot.start(token)

@@ -19,6 +19,7 @@ from bot.audit import Auditor, arguments_of
 from bot.reply import InteractionReply, Reply
 from config import ConfigError
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
+from coordinates.errors import NoDisplayError
 from messaging.errors import MessagingError
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     MessagingError,
     CoordinatesFileError,
     InvalidCoordinatesError,
+    NoDisplayError,
     WorkspaceError,
     ConfigError,
 )

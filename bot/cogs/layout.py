@@ -29,7 +29,7 @@ class Layout(commands.Cog):
         await reply.acknowledge()
         draw = self.bot.layout_picture
         if draw is None:
-            raise BotInputError("this bot has no display to picture (screen delivery is off)")
+            raise BotInputError("this bot has no layout picture to show")
         png = await asyncio.to_thread(draw)
         await interaction.edit_original_response(
             content="monitors and agent points",

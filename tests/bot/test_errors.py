@@ -53,9 +53,3 @@ async def test_domain_error_gives_the_reason_privately(swarm: Swarm) -> None:
     answer = await swarm.double.reply(sent, lambda c: c.ephemeral)
     assert "message text is empty" in answer.content
     assert (await swarm.audited("/send"))["outcome"].startswith("error: message text is empty")
-
-
-async def test_without_a_display_layout_says_so(swarm: Swarm) -> None:
-    sent = await swarm.run("layout")
-    answer = await swarm.double.reply(sent, lambda c: "no display" in c.content)
-    assert answer.method == "PATCH"  # the deferral was private: the answer replaces it
