@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from agents import Agent
-from bot.client import CellphoneBot, LayoutPicture, OnboardingTexts
+from bot.client import CellphoneBot, LayoutPicture
 from config import ConfigError, DiscordSettings, Home, Settings
 from coordinates import load_coordinates
 from coordinates.layout import Layout, read_layout
@@ -21,19 +20,11 @@ from messaging.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ONBOARDING = (
-    "Welcome, {agent_id}. Your role: {role}.\n"
-    "Messages from the operator arrive in this chat and in your inbox folder. Reply by "
-    "writing a file to your outbox folder, keep your status file current, and log your "
-    "work in your devlogs folder."
-)
-
 
 def create_bot(
     rt: Runtime,
     settings: Settings,
     *,
-    onboarding_texts: OnboardingTexts | None = None,
     layout_picture: LayoutPicture | None = None,
 ) -> CellphoneBot:
     """The bot for ``rt``; nothing connects until it is started."""
@@ -41,7 +32,6 @@ def create_bot(
     return CellphoneBot(
         rt,
         settings,
-        onboarding_texts=onboarding_texts or template_onboarding(rt.home),
         layout_picture=layout_picture,
     )
 
@@ -52,23 +42,6 @@ def point_at_api(settings: DiscordSettings) -> None:
         discord.http.Route.BASE = settings.api_base.rstrip("/")
     if settings.gateway_url:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
-
-
-def template_onboarding(home: Home) -> OnboardingTexts:
-    """Onboarding texts from ``config/onboarding.md`` of the home (``{agent_id}`` and
-    ``{role}`` are filled in), or a short default."""
-
-    def texts(agents: Sequence[Agent]) -> dict[str, str]:
-        path = home.onboarding_template
-        template = path.read_text("utf-8") if path.is_file() else DEFAULT_ONBOARDING
-        return {
-            a.agent_id: template.replace("{agent_id}", a.agent_id).replace(
-                "{role}", a.role or "not set yet"
-            )
-            for a in agents
-        }
-
-    return texts
 
 
 def layout_png(home: Home, read: Callable[[], Layout] = read_layout) -> LayoutPicture:

@@ -4,14 +4,13 @@ do what, the audit log and the one error handler."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from agents import Agent
 from bot.access import Access
 from bot.audit import Auditor, arguments_of
 from bot.delivery import Courier
@@ -32,7 +31,6 @@ LEGACY_EXTENSION = "bot.cogs.legacy"
 LEGACY_PREFIX = "!"
 
 LayoutPicture = Callable[[], bytes]  # PNG of the monitors with every agent's points
-OnboardingTexts = Callable[[Sequence[Agent]], dict[str, str]]  # agent id → its onboarding text
 
 
 class CellphoneBot(commands.Bot):
@@ -41,7 +39,6 @@ class CellphoneBot(commands.Bot):
         rt: Runtime,
         settings: Settings,
         *,
-        onboarding_texts: OnboardingTexts,
         layout_picture: LayoutPicture | None = None,
     ) -> None:
         legacy = settings.discord.message_content_intent
@@ -59,7 +56,6 @@ class CellphoneBot(commands.Bot):
         self.auditor = Auditor(rt.service)
         self.errors = ErrorHandler(self.auditor)
         self.courier = Courier(rt)
-        self.onboarding_texts = onboarding_texts
         self.layout_picture = layout_picture
         self.tree.error(self.errors.on_app_command_error)
 

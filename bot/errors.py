@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from agents import UnknownAgentError, WorkspaceError
+from agents.onboarding import OnboardingTemplateError
 from bot.access import NotAllowedError
 from bot.audit import Auditor, arguments_of
 from bot.reply import InteractionReply, Reply
@@ -32,6 +33,7 @@ class BotInputError(Exception):
 DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     BotInputError,
     UnknownAgentError,
+    OnboardingTemplateError,
     MessagingError,
     CoordinatesFileError,
     InvalidCoordinatesError,

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from agents.onboarding import onboarding_texts
 from bot import present
 from bot.access import Level, access_of, requires
 from bot.client import CellphoneBot
@@ -64,7 +65,9 @@ class Agents(commands.Cog):
             chosen = registry.active()
         else:
             chosen = [registry.get(registry.resolve([target.strip()])[0])]
-        submissions = await self.rt.service.onboard(self.bot.onboarding_texts(chosen))
+        ids = [agent.agent_id for agent in chosen]
+        texts = await asyncio.to_thread(onboarding_texts, self.rt.home, registry, ids)
+        submissions = await self.rt.service.onboard(texts)
         names = ", ".join(s.message.recipients[0] for s in submissions)
         await reply.show(f"**onboarding** queued for {names}; waiting for the desk…")
         results = await self.bot.courier.outcomes([s.message.id for s in submissions])

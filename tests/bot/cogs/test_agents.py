@@ -32,5 +32,13 @@ async def test_onboard_all_types_into_every_active_agent(swarm: Swarm) -> None:
     final = await swarm.final(sent, "Agent-8: delivered via gui", timeout=15)
     assert final.content.count("delivered via gui") == 8
     [job] = [j for j in swarm.screen.jobs if j.agent.agent_id == "Agent-5"]
-    assert job.onboarding and "Welcome, Agent-5" in job.message.body
+    assert job.onboarding and job.message.body.startswith("You are Agent-5, one of 8")
     assert (await swarm.audited("/onboard"))["outcome"] == "onboarding: 8 delivered"
+
+
+async def test_a_broken_onboarding_template_is_explained(swarm: Swarm) -> None:
+    swarm.rt.home.onboarding_template.write_text("Hello ${name}", encoding="utf-8")
+    sent = await swarm.run("onboard", swarm.people.admin, target="Agent-1")
+    answer = await swarm.double.reply(sent, lambda c: c.ephemeral)
+    assert "unknown placeholder ${name}" in answer.content
+    assert swarm.screen.jobs == []
