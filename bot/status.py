@@ -3,12 +3,17 @@ file, and each agent's queue with its last outcome."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 from bot import present
+from coordinates.errors import NoDisplayError
+from coordinates.layout import Layout, read_layout
 from messaging.desk import desk_holder
 from messaging.runtime import Runtime
 
 
-async def status_text(rt: Runtime) -> str:
+async def status_text(rt: Runtime, read: Callable[[], Layout] = read_layout) -> str:
     queues = await rt.service.status()
     pending = await rt.store.pending()
     lines = [f"**desk**: {_desk_line(rt)}; {pending} deliveries pending"]
@@ -19,8 +24,28 @@ async def status_text(rt: Runtime) -> str:
         if problem
         else f"**coordinates**: {len(rt.registry.current())} agents"
     )
+    if rt.desk.screen is not None:
+        lines.append(f"**layout**: {await _layout_line(rt, read)}")
     lines.extend(present.queues(queues))
     return "\n".join(lines)
+
+
+async def _layout_line(rt: Runtime, read: Callable[[], Layout]) -> str:
+    """The live monitors, and every active agent whose chat point is on none of them."""
+    try:
+        layout = await asyncio.to_thread(read)
+    except NoDisplayError as exc:
+        return f"⚠️ {present.quote(str(exc))}"
+    off = [
+        f"{agent.agent_id} {agent.chat_point}"
+        for agent in rt.registry.current().active()
+        if agent.chat_point is not None and layout.monitor_at(agent.chat_point) is None
+    ]
+    count = len(layout.monitors)
+    monitors = f"{count} monitor{'' if count == 1 else 's'}"
+    if off:
+        return f"{monitors}; ⚠️ chat point on no monitor: {', '.join(off)}"
+    return f"{monitors}; ✅ every active agent's chat point is on one"
 
 
 def _desk_line(rt: Runtime) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bot.status import status_text
+from coordinates.errors import NoDisplayError
+from coordinates.layout import Layout, Monitor
 from tests.bot.conftest import Swarm
 
 
@@ -21,3 +24,17 @@ async def test_pause_holds_screen_deliveries_until_resume(swarm: Swarm) -> None:
     resumed = await swarm.run("resume")
     await swarm.final(resumed, "was paused: moving windows")
     await swarm.final(sent, "delivered via gui")
+
+
+async def test_status_names_agents_whose_point_is_on_no_monitor(swarm: Swarm) -> None:
+    only_left = Layout((Monitor("left", 0, 0, 1920, 1080, primary=True),))
+    text = await status_text(swarm.rt, read=lambda: only_left)
+    assert "**layout**: 1 monitor; ⚠️ chat point on no monitor: Agent-5 (2400, 480)" in text
+    assert "Agent-1 (" not in text.split("**layout**")[1].split("\n")[0]
+
+    def no_display() -> Layout:
+        raise NoDisplayError("no display: DISPLAY is not set")
+
+    assert "**layout**: ⚠️ no display: DISPLAY is not set" in await status_text(
+        swarm.rt, read=no_display
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from tests.bot.conftest import Swarm
 from tests.discord_double import Upload
@@ -100,6 +101,8 @@ async def test_send_without_text_opens_a_form(swarm: Swarm) -> None:
     final = await swarm.final(submitted, "delivered via gui")
     assert "(urgent)" in final.content
     assert swarm.screen.received("Agent-3") == ["a long brief\n" * 200]
+    arguments = json.loads((await swarm.audited("/send form"))["arguments"])
+    assert arguments["message"].endswith("… (2,600 chars)") and len(arguments["message"]) < 100
 
 
 async def test_text_can_come_as_an_attached_file(swarm: Swarm) -> None:
@@ -107,6 +110,8 @@ async def test_text_can_come_as_an_attached_file(swarm: Swarm) -> None:
     sent = await swarm.run("send", agent="Agent-4", file=Upload("plan.md", brief.encode()))
     await swarm.final(sent, "delivered via gui")
     assert swarm.screen.received("Agent-4") == [brief]
+    arguments = json.loads((await swarm.audited("/send"))["arguments"])
+    assert arguments["file"] == f"file plan.md ({len(brief):,} bytes)"
 
     wrong = await swarm.run("send", agent="Agent-4", file=Upload("plan.pdf", b"%PDF"))
     answer = await swarm.double.reply(wrong, lambda c: c.ephemeral)
