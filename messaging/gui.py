@@ -13,6 +13,7 @@ here, when the first delivery needs them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -27,7 +28,7 @@ from coordinates import Point
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, read_layout
 from messaging.deliver import Job, NotDeliverable
-from messaging.x11 import X11, X11Error
+from messaging.x11 import X11, X11Error, XlibConnectionClosed
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,10 @@ class GuiDeliverer:
         await asyncio.to_thread(self.deliver_now, job)
 
     def close(self) -> None:
-        if self._x11 is not None:
-            self._x11.close()
-            self._x11 = None
+        x11, self._x11 = self._x11, None
+        if x11 is not None:
+            with contextlib.suppress(XlibConnectionClosed, OSError):
+                x11.close()
 
     # -- the steps ----------------------------------------------------------------------
 
@@ -81,6 +83,9 @@ class GuiDeliverer:
                 self._type(gui, point, job)
             except gui.FailSafeException:
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
+            except (X11Error, XlibConnectionClosed) as exc:
+                self.close()  # the next delivery connects afresh
+                raise NotDeliverable(f"lost the X display connection: {exc}") from None
 
     def _point(self, agent: Agent, onboarding: bool) -> Point:
         point = agent.onboarding_point if onboarding else agent.chat_point

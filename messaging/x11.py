@@ -24,6 +24,8 @@ from Xlib.display import Display
 from Xlib.protocol import event as xevent
 from Xlib.protocol import request
 
+XlibConnectionClosed = error.ConnectionClosedError
+
 log = logging.getLogger(__name__)
 
 TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "TEXT", "STRING", "text/plain")
