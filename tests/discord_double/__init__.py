@@ -2,6 +2,7 @@
 real discord.py client uses, recording every REST call and injecting what users do."""
 
 from tests.discord_double.payloads import Guild, Person, Role
-from tests.discord_double.server import DiscordDouble, RestCall, Sent, Upload
+from tests.discord_double.rest import RestCall, Upload
+from tests.discord_double.server import DiscordDouble, Sent
 
 __all__ = ["DiscordDouble", "Guild", "Person", "RestCall", "Role", "Sent", "Upload"]

@@ -1,0 +1,324 @@
+"""The REST half of the double: the routes a discord.py bot calls, answered from state a
+test can inspect (messages, synced commands), every request recorded as a :class:`RestCall`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.discord_double import payloads
+from tests.discord_double.payloads import Guild, Payload, Person, snowflake
+
+API_PREFIX = "/api/v10"
+EPHEMERAL = 64
+JSON = "application/json"  # exactly: with "; charset=..." discord.py reads the body as text
+
+
+@dataclass
+class RestCall:
+    """One request the bot made."""
+
+    method: str
+    path: str  # without the /api/v10 prefix
+    query: dict[str, str]
+    json: Any
+    files: dict[str, tuple[str, bytes]]  # form field → (file name, content)
+    at: float  # time.perf_counter() when it arrived
+
+    @property
+    def data(self) -> Payload:
+        """The message part: ``data`` of an interaction callback, else the body itself."""
+        body = self.json if isinstance(self.json, dict) else {}
+        inner = body.get("data")
+        return inner if isinstance(inner, dict) and "type" in body else body
+
+    @property
+    def content(self) -> str:
+        return self.data.get("content") or ""
+
+    @property
+    def flags(self) -> int:
+        return int(self.data.get("flags") or 0)
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def allowed_mentions(self) -> Payload | None:
+        return self.data.get("allowed_mentions")
+
+
+CALL = web.RequestKey("call", RestCall)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a user attaches to a command."""
+
+    filename: str
+    content: bytes
+    content_type: str = "text/markdown; charset=utf-8"
+
+
+@dataclass
+class RestApi:
+    """Discord's REST routes over this state; :class:`DiscordDouble` serves them."""
+
+    guild: Guild = field(default_factory=Guild)
+    bot_user: Person = field(default_factory=lambda: Person(snowflake(), "cellphone", bot=True))
+    application_id: int = field(default_factory=snowflake)
+    calls: list[RestCall] = field(default_factory=list)
+    messages: dict[int, Payload] = field(default_factory=dict)
+    commands: dict[str, Payload] = field(default_factory=dict)
+    token: str | None = None  # when set, any other bot token is refused with 401
+
+    def __post_init__(self) -> None:
+        self.uploads: dict[int, Upload] = {}
+        self._originals: dict[str, int] = {}  # interaction token → message id
+        self._changed = asyncio.Condition()
+        self.port = 0
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if not request.path.startswith(API_PREFIX):
+            return await handler(request)
+        at = time.perf_counter()
+        body, files = await _read_body(request)
+        call = RestCall(
+            request.method, request.path[len(API_PREFIX) :], dict(request.query), body, files, at
+        )
+        request[CALL] = call
+        if self._refuses(call, request.headers.get("Authorization")):
+            response: web.StreamResponse = _json({"message": "401: Unauthorized", "code": 0}, 401)
+        else:
+            response = await handler(request)
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+        return response
+
+    def _refuses(self, call: RestCall, authorization: str | None) -> bool:
+        """A wrong bot token, where Discord wants one (interaction tokens need none)."""
+        if self.token is None or call.path.startswith(("/interactions/", "/webhooks/")):
+            return False
+        return authorization != f"Bot {self.token}"
+
+    async def _api(self, request: web.Request) -> web.Response:
+        call = request[CALL]
+        parts = call.path.strip("/").split("/")
+        route = _ROUTES.get((call.method, _shape(parts)))
+        if route is None:
+            return _json({"message": "404: Not Found", "code": 0}, status=404)
+        return route(self, call, parts)
+
+    def _me(self, call: RestCall, parts: list[str]) -> web.Response:
+        return _json(self.bot_user.user())
+
+    def _application(self, call: RestCall, parts: list[str]) -> web.Response:
+        return _json(
+            {
+                "id": str(self.application_id),
+                "name": "cellphone",
+                "icon": None,
+                "description": "",
+                "rpc_origins": [],
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": Person(self.guild.owner_id, "owner").user(),
+                "summary": "",
+                "verify_key": "0" * 64,
+                "team": None,
+                "flags": 0,
+            }
+        )
+
+    def _sync(self, call: RestCall, parts: list[str]) -> web.Response:
+        guild_id = parts[3] if len(parts) > 4 else None
+        synced = []
+        for command in call.json or []:
+            stored = {
+                **command,
+                "id": str(snowflake()),
+                "application_id": str(self.application_id),
+                "version": str(snowflake()),
+            }
+            if guild_id:
+                stored["guild_id"] = guild_id
+            self.commands[command["name"]] = stored
+            synced.append(stored)
+        return _json(synced)
+
+    def _callback(self, call: RestCall, parts: list[str]) -> web.Response:
+        kind = call.json["type"]
+        interaction_id, token = parts[1], parts[2]
+        message = None
+        if kind in (4, 5):
+            message = self._store_message(call.data, flags=call.flags)
+            self._originals[token] = int(message["id"])
+        if call.query.get("with_response") not in ("1", "true", "True"):
+            return web.Response(status=204)
+        body: Payload = {
+            "interaction": {
+                "id": interaction_id,
+                "type": 2,
+                "response_message_id": message["id"] if message else None,
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(call.flags & EPHEMERAL),
+            }
+        }
+        if message is not None:
+            body["resource"] = {"type": kind, "message": message}
+        return _json(body)
+
+    def _original(self, call: RestCall, parts: list[str]) -> web.Response:
+        token = parts[2]
+        message_id = self._originals.get(token) if parts[4] == "@original" else int(parts[4])
+        if message_id is None or message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        if call.method == "DELETE":
+            del self.messages[message_id]
+            return web.Response(status=204)
+        if call.method == "PATCH":
+            self.messages[message_id].update(_message_fields(call.data))
+        return _json(self.messages[message_id])
+
+    def _followup(self, call: RestCall, parts: list[str]) -> web.Response:
+        return _json(self._store_message(call.data, flags=call.flags))
+
+    def _channel_post(self, call: RestCall, parts: list[str]) -> web.Response:
+        return _json(self._store_message(call.data, flags=call.flags))
+
+    def _channel_edit(self, call: RestCall, parts: list[str]) -> web.Response:
+        message_id = int(parts[3])
+        if message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        if call.method == "DELETE":
+            del self.messages[message_id]
+            return web.Response(status=204)
+        self.messages[message_id].update(_message_fields(call.data))
+        return _json(self.messages[message_id])
+
+    def _store_message(self, data: Payload, *, flags: int) -> Payload:
+        message = payloads.message(
+            channel_id=self.guild.channel_id,
+            guild_id=self.guild.id,
+            author=self.bot_user,
+            flags=flags,
+        )
+        message.update(_message_fields(data))
+        self.messages[int(message["id"])] = message
+        return message
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(int(request.match_info["id"]))
+        if upload is None:
+            return web.Response(status=404)
+        return web.Response(body=upload.content, headers={"Content-Type": upload.content_type})
+
+    # -- waiting on calls --------------------------------------------------------------
+
+    async def wait_call(
+        self, predicate: Callable[[RestCall], bool], *, timeout: float = 5.0, start: int = 0
+    ) -> RestCall:
+        """The first call from index ``start`` on that matches, waiting up to ``timeout``."""
+
+        def found() -> RestCall | None:
+            return next((c for c in self.calls[start:] if predicate(c)), None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), timeout)
+        call = found()
+        assert call is not None
+        return call
+
+    def answer_to(self, token: str) -> Payload:
+        """The message the bot answered the interaction of ``token`` with, as it is now."""
+        return self.messages[self._originals[token]]
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+async def _read_body(request: web.Request) -> tuple[Any, dict[str, tuple[str, bytes]]]:
+    if not request.body_exists:
+        return None, {}
+    if request.content_type.startswith("multipart/"):
+        body: Any = None
+        files: dict[str, tuple[str, bytes]] = {}
+        reader = await request.multipart()
+        async for part in reader:
+            content = await part.read()  # type: ignore[union-attr]
+            if part.name == "payload_json":  # type: ignore[union-attr]
+                body = json.loads(content)
+            else:
+                files[part.name or ""] = (part.filename or "", bytes(content))  # type: ignore[union-attr]
+        return body, files
+    text = await request.text()
+    return (json.loads(text) if text else None), {}
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    body = json.dumps(data).encode()
+    return web.Response(body=body, status=status, headers={"Content-Type": JSON})
+
+
+def _message_fields(data: Payload) -> Payload:
+    fields: Payload = {
+        k: data[k] for k in ("content", "embeds", "components", "flags") if k in data
+    }
+    if "attachments" in data:
+        fields["attachments"] = [
+            {
+                "id": str(snowflake()),
+                "filename": a.get("filename", "file"),
+                "size": 0,
+                "url": "http://127.0.0.1/none",
+                "proxy_url": "http://127.0.0.1/none",
+            }
+            for a in data["attachments"]
+        ]
+    return fields
+
+
+def _shape(parts: list[str]) -> tuple[str, ...]:
+    """The route pattern of a path: ids and tokens become ``*``."""
+    keep = {
+        "users",
+        "@me",
+        "oauth2",
+        "applications",
+        "commands",
+        "guilds",
+        "interactions",
+        "callback",
+        "webhooks",
+        "messages",
+        "@original",
+        "channels",
+    }
+    return tuple(p if p in keep else "*" for p in parts)
+
+
+Handler = Callable[[RestApi, RestCall, list[str]], web.Response]
+_ROUTES: dict[tuple[str, tuple[str, ...]], Handler] = {
+    ("GET", ("users", "@me")): RestApi._me,
+    ("GET", ("oauth2", "applications", "@me")): RestApi._application,
+    ("PUT", ("applications", "*", "commands")): RestApi._sync,
+    ("PUT", ("applications", "*", "guilds", "*", "commands")): RestApi._sync,
+    ("POST", ("interactions", "*", "*", "callback")): RestApi._callback,
+    ("GET", ("webhooks", "*", "*", "messages", "@original")): RestApi._original,
+    ("PATCH", ("webhooks", "*", "*", "messages", "@original")): RestApi._original,
+    ("DELETE", ("webhooks", "*", "*", "messages", "@original")): RestApi._original,
+    ("PATCH", ("webhooks", "*", "*", "messages", "*")): RestApi._original,
+    ("POST", ("webhooks", "*", "*")): RestApi._followup,
+    ("POST", ("channels", "*", "messages")): RestApi._channel_post,
+    ("PATCH", ("channels", "*", "messages", "*")): RestApi._channel_edit,
+    ("DELETE", ("channels", "*", "messages", "*")): RestApi._channel_edit,
+}
