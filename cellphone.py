@@ -10,12 +10,15 @@ import typer
 
 from agents import UnknownAgentError, WorkspaceError
 from agents import cli as agents_cli
-from config import ConfigError, Settings
+from bot import cli as bot_cli
+from config import ConfigError
 from config.cli import error_console
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
+from coordinates import cli as coordinates_cli
+from messaging import gui_cli
 from messaging.cli import MessagingCommands
-from messaging.deliver import ScreenDeliverer
 from messaging.errors import MessagingError
+from messaging.gui import screen_for
 
 EXIT_BAD_INPUT = 2
 USER_ERRORS = (
@@ -36,14 +39,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-
-def screen_for(settings: Settings) -> ScreenDeliverer | None:
-    """No screen delivery yet in this build: every delivery goes to the inbox."""
-    return None
-
-
 agents_cli.register(app)
 MessagingCommands(screen_for).register(app)
+gui_cli.register(app)
+app.add_typer(coordinates_cli.app, name="coords")
+bot_cli.register(app, screen_for)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,8 @@ clipboard, press Enter once the window has taken the text, and give the operator
 clipboard back. Anything that makes typing unsafe raises :class:`NotDeliverable` with the
 reason, and the desk writes the message to the inbox instead.
 
-pyautogui and pyperclip connect to the display when imported, so they are imported only
-here, when the first delivery needs them.
+pyautogui connects to the display when imported, so it is imported only here, when the
+first delivery needs it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from coordinates import Point
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, read_layout
 from messaging.deliver import Job, NotDeliverable
-from messaging.x11 import X11, X11Error, XlibConnectionClosed
+from messaging.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ class GuiDeliverer:
         self.settings = settings
         self.display = display  # None: the DISPLAY of this process
         self._pyautogui: ModuleType | None = None
-        self._pyperclip: ModuleType | None = None
         self._x11: X11 | None = None
         self._lock = threading.Lock()  # one delivery at a time, whoever calls
 
@@ -159,10 +158,9 @@ class GuiDeliverer:
         if previous is None:
             x11.release()
             return
-        assert self._pyperclip is not None
         try:
-            self._pyperclip.copy(previous)
-        except self._pyperclip.PyperclipException as exc:
+            keep_clipboard(previous, self.display)
+        except ClipboardError as exc:
             log.warning("could not restore the clipboard: %s", exc)
 
     # -- lazy parts ---------------------------------------------------------------------
@@ -173,12 +171,11 @@ class GuiDeliverer:
                 os.environ["DISPLAY"] = self.display
             try:
                 import pyautogui
-                import pyperclip
             except Exception as exc:  # KeyError('DISPLAY'), Xlib errors: no usable display
                 raise NotDeliverable(f"no display: pyautogui cannot start ({exc!r})") from None
             pyautogui.FAILSAFE = True
             pyautogui.PAUSE = 0  # pacing is ours: settings.gui, measured
-            self._pyautogui, self._pyperclip = pyautogui, pyperclip
+            self._pyautogui = pyautogui
         return self._pyautogui
 
     def _xlib(self) -> X11:

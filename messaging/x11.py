@@ -6,7 +6,8 @@
   while it pastes and answers the target's request itself, so it knows the moment the
   text was taken; Enter is pressed only then. Guessing with a sleep is either slow or
   submits before the paste has landed.
-- :meth:`X11.read_clipboard`: the operator's clipboard text, to give it back afterwards.
+- :meth:`X11.read_clipboard`: the operator's clipboard text, to give it back afterwards,
+  and :func:`keep_clipboard`: an owner for that text that outlives this process.
 
 python-xlib connects to ``DISPLAY`` only when an :class:`X11` is created.
 """
@@ -14,7 +15,9 @@ python-xlib connects to ``DISPLAY`` only when an :class:`X11` is created.
 from __future__ import annotations
 
 import logging
+import os
 import selectors
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +38,10 @@ READ_TIMEOUT_S = 0.5
 
 class X11Error(Exception):
     """The X server cannot be reached or refused a request."""
+
+
+class ClipboardError(Exception):
+    """No program could take over the clipboard."""
 
 
 @dataclass
@@ -264,6 +271,32 @@ class X11:
                 if remaining <= 0:
                     return None
                 selector.select(remaining)
+
+
+def keep_clipboard(text: str, display_name: str | None = None) -> None:
+    """Make ``xclip`` own the clipboard with ``text``; it serves it after this process ends.
+
+    xclip stays in the background until another program takes the clipboard, so it gets
+    no standard streams of ours: a child holding our stdout would keep a pipe such as
+    ``cellphone send ... | jq`` open after we exit.
+    """
+    env = {**os.environ, "DISPLAY": display_name} if display_name else None
+    try:
+        with subprocess.Popen(
+            ["xclip", "-selection", "clipboard"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        ) as xclip:
+            xclip.communicate(text.encode("utf-8"), timeout=READ_TIMEOUT_S * 4)
+    except FileNotFoundError:
+        raise ClipboardError("xclip is not installed (Debian package xclip)") from None
+    except subprocess.TimeoutExpired:
+        raise ClipboardError("xclip did not take the text within 2s") from None
+    if xclip.returncode != 0:
+        raise ClipboardError(f"xclip exited with status {xclip.returncode}")
 
 
 def _wid(resource: Any) -> int:

@@ -24,9 +24,15 @@ def cellphone(
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        env={**headless(os.environ), "COLUMNS": "200", **(env or {})},
         timeout=120,
     )
+
+
+def headless(environ: os._Environ[str]) -> dict[str, str]:
+    """This process's environment without DISPLAY: the CLI as on a server with no screen,
+    where every delivery goes to the inbox (the display tests set DISPLAY for the run)."""
+    return {name: value for name, value in environ.items() if name != "DISPLAY"}
 
 
 @pytest.fixture

@@ -5,19 +5,20 @@ typing is unsafe."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
+import cellphone
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
 from coordinates.virtual_display import VirtualDisplay
 from messaging.gui import GuiDeliverer
-from messaging.gui_cli import register
 from messaging.model import DeliveryMethod, DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
@@ -281,10 +282,9 @@ def xdotool(display: VirtualDisplay, *args: str) -> None:
 
 def test_onboard_command_types_the_filled_template(gui_home: Home, windows: ChatWindows) -> None:
     windows.clear()
-    app = typer.Typer()
-    app.callback()(lambda: None)
-    register(app)
-    result = CliRunner().invoke(app, ["onboard", "Agent-3", "--home", str(gui_home.root), "--json"])
+    result = CliRunner().invoke(
+        cellphone.app, ["onboard", "Agent-3", "--home", str(gui_home.root), "--json"]
+    )
     assert result.exit_code == 0, result.output
     [outcome] = json.loads(result.output)[0]["outcomes"]
     assert (outcome["agent"], outcome["state"], outcome["method"]) == (
@@ -296,3 +296,51 @@ def test_onboard_command_types_the_filled_template(gui_home: Home, windows: Chat
     assert got.agent_id == ONBOARDING.agent_id
     assert got.text.startswith("[ONBOARDING] System → Agent-3\nPriority: URGENT\n\nYou are Agent-3")
     assert str(gui_home.workspaces_dir / "Agent-3" / "inbox") in got.text
+
+
+def test_send_command_types_when_the_display_is_there(
+    gui_home: Home, windows: ChatWindows, x_display: VirtualDisplay
+) -> None:
+    """Through the real entry point, with text on the operator's clipboard: the process
+    gives the clipboard back and exits without a background xclip holding its output."""
+    windows.clear()
+    xclip(x_display, "-i", stdin="operator's text")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cellphone",
+            "send",
+            "from the command line ✓",
+            "--to",
+            "Agent-2",
+            "--home",
+            str(gui_home.root),
+            "--json",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **x_display.env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [outcome] = json.loads(result.stdout)["outcomes"]
+    assert (outcome["state"], outcome["method"]) == ("delivered", "gui")
+    [got] = windows.wait_for(1)
+    assert got.agent_id == "Agent-2" and "from the command line ✓" in got.text
+    assert inbox_files(gui_home, "Agent-2") == []
+    assert xclip(x_display, "-o") == "operator's text"
+
+
+def xclip(display: VirtualDisplay, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        ["xclip", "-selection", "clipboard", *args],
+        input=stdin,
+        env=display.env(),
+        capture_output=stdin is None,
+        text=True,
+        check=True,
+        timeout=5,
+    )
+    return done.stdout or ""

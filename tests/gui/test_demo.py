@@ -12,15 +12,6 @@ from PIL import Image
 
 pytestmark = pytest.mark.display
 
-RUN_DEMO = """
-import sys, typer
-from messaging.gui_cli import register
-app = typer.Typer()
-app.callback()(lambda: None)
-register(app)
-app(sys.argv[1:])
-"""
-
 
 def test_demo_types_the_greeting_into_every_window_and_saves_a_screenshot(
     tmp_path: Path,
@@ -28,7 +19,7 @@ def test_demo_types_the_greeting_into_every_window_and_saves_a_screenshot(
     png, home = tmp_path / "demo.png", tmp_path / "home"
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run(
-        [sys.executable, "-c", RUN_DEMO, "demo", "--png", str(png), "--home", str(home)],
+        [sys.executable, "-m", "cellphone", "demo", "--png", str(png), "--home", str(home)],
         cwd=root,
         capture_output=True,
         text=True,
