@@ -122,8 +122,10 @@ def report(results: list[Result]) -> None:
     table = Table(title="/send: interaction → acknowledgement (deferred response), ms")
     for column in ("desk", "screen", "queued at start", "queued at end", "n"):
         table.add_column(column)
-    for column in ("ack p50", "ack p99", "ack max", "outcome p50", "outcome p99"):
+    for column in ("ack p50", "ack p99", "ack max", "p99 / idle p99", "outcome p50"):
         table.add_column(column, justify="right")
+    table.add_column("outcome p99", justify="right")
+    reference = results[0].quantile(0.99)  # the idle desk, measured in this run
     for r in results:
         table.add_row(
             r.scenario,
@@ -134,6 +136,7 @@ def report(results: list[Result]) -> None:
             f"{r.quantile(0.50):.2f}",
             f"{r.quantile(0.99):.2f}",
             f"{max(r.latencies_ms):.2f}",
+            f"{r.quantile(0.99) / reference:.2f}",
             f"{r.quantile(0.50, outcome=True):.1f}" if r.outcome_ms else "-",
             f"{r.quantile(0.99, outcome=True):.1f}" if r.outcome_ms else "-",
         )
