@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config import Home, resolve_home
+from config.cli import error_console
 from config.settings import ConfigError
 from coordinates.calibrate import (
     CLICK_TIMEOUT_S,
@@ -176,7 +177,7 @@ def _guard(action: Callable[[], T], exit_on: tuple[type[Exception], ...] = ERROR
 
 
 def _fail(message: str) -> NoReturn:
-    Console(stderr=True, highlight=False).print(f"error: {message}", markup=False)
+    error_console().print(f"error: {message}", markup=False)
     raise typer.Exit(EXIT_ERROR)
 
 

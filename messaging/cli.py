@@ -22,8 +22,9 @@ from rich.table import Table
 from config import Settings
 from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
 from messaging.deliver import ScreenDeliverer
-from messaging.desk import desk_holder
-from messaging.model import DeliveryState, Message, Outcome
+from messaging.desk import NOT_YET, desk_holder
+from messaging.model import DeliveryState, Lane, Message, Outcome
+from messaging.pause import PauseFlag
 from messaging.runtime import Runtime, open_runtime
 from messaging.service import MessageService, Submission
 from messaging.store import HistoryEntry
@@ -54,6 +55,8 @@ class MessagingCommands:
         app.command()(self.history)
         app.command()(self.status)
         app.command()(self.deliver)
+        app.command()(self.pause)
+        app.command()(self.resume)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -167,10 +170,12 @@ class MessagingCommands:
 
         queues, pending = asyncio.run(query())
         holder = desk_holder(where.var_dir / "desk.lock")
+        paused = PauseFlag.of(where).reason()
         if as_json:
             print_json(
                 {
                     "desk_pid": holder,
+                    "desk_paused": paused,
                     "pending": pending,
                     "agents": [
                         {
@@ -197,6 +202,8 @@ class MessagingCommands:
             )
         out = console()
         out.print(table)
+        if paused:
+            out.print(_paused_note(paused))
         if holder:
             out.print(f"desk: running in process {holder}; {pending} deliveries pending")
         else:
@@ -228,14 +235,14 @@ class MessagingCommands:
         where, settings = open_home(home)
         screen = self.screen_provider(settings)
 
-        async def go() -> tuple[Submission, dict[str, Outcome], bool]:
+        async def go() -> tuple[Submission, dict[str, Outcome], bool, str | None]:
             async with open_runtime(where, settings, screen) as rt:
                 submission = await action(rt.service)
                 outcomes = await _wait(rt, submission.message, show_progress=not as_json)
-                return submission, outcomes, rt.desk_here
+                return submission, outcomes, rt.desk_here, rt.desk.pause_reason
 
-        submission, outcomes, desk_here = asyncio.run(go())
-        report(submission, outcomes, as_json=as_json, desk_here=desk_here)
+        submission, outcomes, desk_here, paused = asyncio.run(go())
+        report(submission, outcomes, as_json=as_json, desk_here=desk_here, paused=paused)
         return (
             EXIT_OK if all(_as_intended(o) for o in outcomes.values()) else (EXIT_NOT_ALL_DELIVERED)
         )
@@ -248,10 +255,39 @@ class MessagingCommands:
                 error_console().print(f"the desk of this home already runs in process {holder}")
                 return EXIT_NOT_ALL_DELIVERED
             while watch or not await _all_settled(rt):
+                if not watch and await _held(rt):
+                    break
                 await asyncio.sleep(settings.messaging.poll_interval_s)
             pending = await rt.store.pending()
-        console().print(f"{pending} deliveries still pending" if pending else "queue empty")
+            paused = rt.desk.pause_reason
+        out = console()
+        out.print(f"{pending} deliveries still pending" if pending else "queue empty")
+        if pending and paused:
+            out.print(_paused_note(paused))
         return EXIT_NOT_ALL_DELIVERED if pending else EXIT_OK
+
+    def pause(
+        self,
+        reason: Annotated[
+            str, typer.Option(help="Why; shown by status and in the outcomes of waiting messages.")
+        ] = "paused by the operator",
+        home: HomeOption = None,
+    ) -> None:
+        """Stop typing into chat panes: screen deliveries wait, inbox deliveries go on. Holds
+        for every process of this home until `cellphone resume`."""
+        where, _ = open_home(home)
+        PauseFlag.of(where).set(reason)
+        console().print(f"desk paused: {reason}; `cellphone resume` starts it again")
+
+    def resume(self, home: HomeOption = None) -> None:
+        """Start typing into chat panes again (after `cellphone pause`, `/pause` or the
+        pyautogui fail-safe)."""
+        where, _ = open_home(home)
+        flag = PauseFlag.of(where)
+        was = flag.reason()
+        flag.clear()
+        note = f"was paused: {was}" if was else "it was not paused"
+        console().print(f"desk running ({note})")
 
 
 async def _all_settled(rt: Runtime) -> bool:
@@ -260,21 +296,31 @@ async def _all_settled(rt: Runtime) -> bool:
     return due == 0
 
 
+async def _held(rt: Runtime) -> bool:
+    """The desk is paused and what is left waits for the screen: waiting longer is useless."""
+    return rt.desk.paused and await rt.store.due(Lane.INBOX) == 0
+
+
 async def _wait(rt: Runtime, message: Message, *, show_progress: bool) -> dict[str, Outcome]:
+    """Each recipient's outcome once all had an attempt, the wait runs out
+    (``messaging.wait_timeout_s``), or the desk is paused with only typing left to do."""
     timeout = rt.settings.messaging.wait_timeout_s
     total = len(message.recipients)
-    if not show_progress or not sys.stderr.isatty() or total < 2:
-        return await rt.desk.wait_for(message.id, timeout)
+    show_progress = show_progress and sys.stderr.isatty() and total >= 2
     deadline = time.monotonic() + timeout
     progress: Progress | None = None
     started = time.monotonic()
     try:
         while True:
             outcomes = await rt.desk.wait_for(message.id, min(0.2, timeout))
-            done = sum(1 for o in outcomes.values() if o.reason != "not delivered yet")
+            done = sum(1 for o in outcomes.values() if o.reason != NOT_YET)
             if done == total or time.monotonic() >= deadline:
                 return outcomes
-            if progress is None and time.monotonic() - started > PROGRESS_AFTER_S:
+            if not any(o.state is DeliveryState.DELIVERING for o in outcomes.values()) and (
+                await _held(rt)
+            ):
+                return outcomes
+            if show_progress and progress is None and time.monotonic() - started > PROGRESS_AFTER_S:
                 progress = _progress()
                 progress.start()
                 task = progress.add_task("delivering", total=total)
@@ -297,9 +343,15 @@ def _progress() -> Progress:
 
 
 def report(
-    submission: Submission, outcomes: dict[str, Outcome], *, as_json: bool, desk_here: bool
+    submission: Submission,
+    outcomes: dict[str, Outcome],
+    *,
+    as_json: bool,
+    desk_here: bool,
+    paused: str | None = None,
 ) -> None:
     message = submission.message
+    waiting = any(o.reason == NOT_YET for o in outcomes.values())
     if as_json:
         print_json(
             {
@@ -307,6 +359,7 @@ def report(
                 "created": submission.created,
                 "key": message.key,
                 "outcomes": [_outcome_json(o) for o in outcomes.values()],
+                "desk_paused": paused,
             }
         )
         return
@@ -326,13 +379,22 @@ def report(
     for o in outcomes.values():
         table.add_row(
             o.agent_id,
-            _mark(o.state, o.method, settled_=o.reason != "not delivered yet"),
+            _mark(o.state, o.method, settled_=o.reason != NOT_YET),
             str(o.method or "-"),
             (o.reason or "") + (" (possible repeat)" if o.possible_repeat else ""),
         )
     out.print(table)
     if not desk_here:
         out.print("delivered by the desk running in another process of this home")
+    if waiting and paused:
+        out.print(_paused_note(paused))
+
+
+def _paused_note(reason: str) -> str:
+    return (
+        f"the desk is paused ({reason}): what waits for typing stays queued; "
+        "`cellphone resume` starts it again"
+    )
 
 
 def _as_intended(outcome: Outcome) -> bool:

@@ -3,7 +3,8 @@
 One screen worker owns mouse and keyboard and takes screen deliveries one at a time in
 priority order; inbox deliveries are written in batches beside it. Only one desk runs per
 home (a lock file): another process that opens the home leaves delivery to the desk
-already running and only watches the store for outcomes.
+already running and only watches the store for outcomes. A pause holds the screen worker
+only (inbox deliveries go on) and is kept in the home, so any process can make or lift it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from messaging.deliver import Job, NotDeliverable, ScreenDeliverer
 from messaging.errors import UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
 from messaging.model import Delivery, DeliveryMethod, DeliveryState, Lane, MessageType, Outcome
+from messaging.pause import PauseFlag
 from messaging.render import render
 from messaging.store import Attempt, Claimed, Store
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 OutcomeCallback = Callable[[Outcome], Awaitable[None] | None]
 INBOX_BATCH = 500
 INBOX_WRITERS = 4  # files flushed side by side within one batch
+NOT_YET = "not delivered yet"  # the reason of an outcome the desk has not tried yet
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
 
 
@@ -46,6 +49,7 @@ class Desk:
         settings: Settings,
         screen: ScreenDeliverer | None = None,
         lock_path: Path | None = None,
+        pause_flag: PauseFlag | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -54,6 +58,7 @@ class Desk:
         self.screen = screen
         self._lock_path = lock_path
         self._lock_fd: int | None = None
+        self._pause_flag = pause_flag
         self._wake = {Lane.SCREEN: asyncio.Event(), Lane.INBOX: asyncio.Event()}
         self._resumed = asyncio.Event()
         self._resumed.set()
@@ -61,7 +66,7 @@ class Desk:
         self._tasks: list[asyncio.Task[None]] = []
         self._writers = ThreadPoolExecutor(INBOX_WRITERS, thread_name_prefix="inbox")
         self._subscribers: list[OutcomeCallback] = []
-        self.pause_reason: str | None = None
+        self._pause_reason: str | None = None
         self.running = False
         self._stopping = False
         self.recovered: tuple[int, int] = (0, 0)
@@ -100,19 +105,60 @@ class Desk:
         self._release_lock()
 
     @property
+    def pause_reason(self) -> str | None:
+        """Why the desk is paused (here or by another process), or None."""
+        self._follow_pause_flag()
+        return self._pause_reason
+
+    @property
     def paused(self) -> bool:
         return self.pause_reason is not None
 
     def pause(self, reason: str = "paused by the operator") -> None:
         """Stop typing; queued screen deliveries wait. Inbox deliveries go on."""
-        self.pause_reason = reason
-        self._resumed.clear()
-        log.warning("desk paused: %s", reason)
+        self._hold(reason)
+        if self._pause_flag is not None:
+            try:
+                self._pause_flag.set(reason)
+            except OSError as exc:
+                log.warning("the pause holds in this process only: %s", exc)
 
     def resume(self) -> None:
-        self.pause_reason = None
+        if self._pause_flag is not None:
+            self._pause_flag.clear()
+        self._release()
+
+    def _hold(self, reason: str) -> None:
+        if self._pause_reason != reason:
+            log.warning("desk paused: %s", reason)
+        self._pause_reason = reason
+        self._resumed.clear()
+
+    def _release(self) -> None:
+        if self._pause_reason is not None:
+            log.warning("desk resumed")
+        self._pause_reason = None
         self._resumed.set()
         self.wake()
+
+    def _follow_pause_flag(self) -> None:
+        """Take up a pause made or lifted by another process."""
+        if self._pause_flag is None:
+            return
+        reason = self._pause_flag.reason()
+        if reason is not None:
+            self._hold(reason)
+        elif self._pause_reason is not None:
+            self._release()
+
+    async def _until_resumed(self) -> None:
+        self._follow_pause_flag()
+        while not self._resumed.is_set() and not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._resumed.wait(), self.settings.messaging.poll_interval_s
+                )
+            self._follow_pause_flag()
 
     def wake(self) -> None:
         for event in self._wake.values():
@@ -147,7 +193,7 @@ class Desk:
         wake = self._wake[lane]
         while not self._stopping:
             if lane is Lane.SCREEN:
-                await self._resumed.wait()
+                await self._until_resumed()
                 if self._stopping:
                     return
             wake.clear()
@@ -364,7 +410,7 @@ def settled(delivery: Delivery) -> bool:
 def outcome_of(delivery: Delivery) -> Outcome:
     reason = delivery.last_error
     if not settled(delivery):
-        reason = "not delivered yet"
+        reason = NOT_YET
     return Outcome(
         message_id=delivery.message.id,
         agent_id=delivery.agent_id,

@@ -10,6 +10,7 @@ from agents.source import RegistrySource
 from config import Home, Settings
 from messaging.deliver import ScreenDeliverer
 from messaging.desk import Desk
+from messaging.pause import PauseFlag
 from messaging.service import MessageService
 from messaging.store import Store
 
@@ -47,6 +48,7 @@ async def open_runtime(
         settings,
         screen=screen,
         lock_path=home.var_dir / "desk.lock",
+        pause_flag=PauseFlag.of(home),
     )
     service = MessageService(store, registry, desk, settings, screen_enabled=screen is not None)
     try:

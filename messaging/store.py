@@ -466,16 +466,15 @@ class Store:
                 )
             )
 
-    async def due(self) -> int:
-        """Deliveries a desk would work on now: being delivered, or queued and due."""
+    async def due(self, lane: Lane | None = None) -> int:
+        """Deliveries a desk would work on now (of one lane, or all): being delivered, or
+        queued and due."""
+        where = "(state = 'delivering' OR (state = 'queued' AND next_attempt_at <= ?))"
+        params: tuple[Any, ...] = (time.time(),)
+        if lane is not None:
+            where, params = f"lane = ? AND {where}", (lane.value, *params)
         async with self._lock:
-            return int(
-                await self._scalar(
-                    "SELECT COUNT(*) FROM deliveries WHERE state = 'delivering'"
-                    " OR (state = 'queued' AND next_attempt_at <= ?)",
-                    (time.time(),),
-                )
-            )
+            return int(await self._scalar(f"SELECT COUNT(*) FROM deliveries WHERE {where}", params))
 
     async def next_retry_at(self) -> float | None:
         async with self._lock:

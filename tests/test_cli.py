@@ -184,6 +184,33 @@ def test_unwritable_inbox_exits_1_then_deliver_finishes(home: Path) -> None:
     assert history[0]["deliveries"][0]["state"] == "delivered"
 
 
+def test_paused_desk_reports_at_once_and_resume_delivers(home: Path) -> None:
+    # gui mode without a display: the screen worker takes these deliveries (and, once
+    # resumed, writes them to the inbox with the reason), so the pause holds them back.
+    env = {
+        "CELLPHONE_MESSAGING__DELIVERY_MODE": "gui",
+        "CELLPHONE_MESSAGING__WAIT_TIMEOUT_S": "600",
+    }
+    paused = cellphone("pause", "--reason", "moving windows", home=home)
+    assert paused.returncode == 0 and "desk paused: moving windows" in paused.stdout
+    sent = cellphone("send", "hold on", "--to", "Agent-1", "--json", home=home, env=env)
+    assert sent.returncode == 1, sent.stdout + sent.stderr  # at once, not after 600 s
+    data = json.loads(sent.stdout)
+    assert data["desk_paused"] == "moving windows"
+    assert [(o["agent"], o["state"]) for o in data["outcomes"]] == [("Agent-1", "queued")]
+    assert inbox(home, "Agent-1") == []
+    status = cellphone("status", home=home)
+    assert "the desk is paused (moving windows)" in " ".join(status.stdout.split())
+    waiting = cellphone("deliver", home=home, env=env)
+    assert waiting.returncode == 1 and "1 deliveries still pending" in waiting.stdout
+    resumed = cellphone("resume", home=home)
+    assert "was paused: moving windows" in resumed.stdout
+    delivered = cellphone("deliver", home=home, env=env)
+    assert delivered.returncode == 0, delivered.stdout + delivered.stderr
+    [letter] = inbox(home, "Agent-1")
+    assert "hold on" in letter.read_text() and "no display" in letter.read_text()
+
+
 def test_history_search_limit_and_status(home: Path) -> None:
     cellphone("send", "refactor the parser", "--to", "Agent-1", home=home)
     cellphone("send", "write docs", "--to", "Agent-2", home=home)

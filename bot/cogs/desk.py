@@ -11,10 +11,8 @@ from discord.ext import commands
 from bot import present
 from bot.access import Level, requires
 from bot.client import CellphoneBot
-from bot.errors import BotInputError
 from bot.reply import InteractionReply
 from bot.status import status_text
-from messaging.desk import desk_holder
 
 Interaction = discord.Interaction[Any]
 
@@ -39,7 +37,6 @@ class Desk(commands.Cog):
     async def pause(self, interaction: Interaction, reason: str | None = None) -> None:
         reply = InteractionReply(interaction)
         await reply.acknowledge()
-        self._require_desk_here()
         why = reason or f"paused by {interaction.user.name}"
         self.rt.desk.pause(why)
         await reply.show(f"⏸️ desk paused: {present.quote(why)}. `/resume` starts it again.")
@@ -49,20 +46,11 @@ class Desk(commands.Cog):
     async def resume(self, interaction: Interaction) -> None:
         reply = InteractionReply(interaction)
         await reply.acknowledge()
-        self._require_desk_here()
         was = self.rt.desk.pause_reason
         self.rt.desk.resume()
         pending = await self.rt.store.pending()
         note = f" (was paused: {present.quote(was)})" if was else " (it was not paused)"
         await reply.show(f"▶️ desk running{note}; {pending} deliveries pending")
-
-    def _require_desk_here(self) -> None:
-        if not self.rt.desk_here:
-            holder = desk_holder(self.rt.home.var_dir / "desk.lock")
-            raise BotInputError(
-                f"the desk of this home runs in another process ({holder}); pause or resume "
-                "it there"
-            )
 
 
 async def setup(bot: CellphoneBot) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from config import Home, Settings, load_settings
 from messaging.deliver import Job, NotDeliverable
 from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
-from messaging.runtime import open_runtime
+from messaging.pause import PauseFlag
+from messaging.runtime import Runtime, open_runtime
 from messaging.store import Store
 from tests.conftest import inbox_files, make_home
 
@@ -89,6 +90,7 @@ async def test_fail_safe_pauses_the_desk_and_keeps_the_queue(
         first = await rt.service.send(["Agent-1"], "one", priority="urgent")
         await rt.desk.wait_for(first.message.id, 10)
         assert rt.desk.paused and "fail-safe" in (rt.desk.pause_reason or "")
+        assert "fail-safe" in (PauseFlag.of(home).reason() or "")  # holds for the next process
         second = await rt.service.send(["Agent-3"], "two")
         outcomes = await rt.desk.wait_for(second.message.id, 0.5)
         assert outcomes["Agent-3"].state is DeliveryState.QUEUED
@@ -97,6 +99,46 @@ async def test_fail_safe_pauses_the_desk_and_keeps_the_queue(
         outcomes = await rt.desk.wait_for(second.message.id, 10)
     assert outcomes["Agent-3"].state is DeliveryState.DELIVERED
     assert [job.message.body for job in screen.jobs] == ["two"]
+    assert PauseFlag.of(home).reason() is None
+
+
+async def test_a_pause_outlives_the_process_and_another_process_lifts_it(
+    home: Home, settings: Settings
+) -> None:
+    async with open_runtime(home, settings, RecordingScreen()) as first:
+        first.desk.pause("moving windows")
+    screen = RecordingScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        sub = await rt.service.send(["Agent-2", "Agent-8"], "after the restart")
+        held = await rt.desk.wait_for(sub.message.id, 1.0)
+        assert rt.desk.pause_reason == "moving windows"
+        assert {o.state for o in held.values()} == {DeliveryState.QUEUED}
+        assert screen.jobs == []
+        PauseFlag.of(home).clear()  # what `cellphone resume` in another process does
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        assert not rt.desk.paused
+    assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
+    assert sorted(job.agent.agent_id for job in screen.jobs) == ["Agent-2", "Agent-8"]
+
+
+async def test_a_pause_made_elsewhere_stops_a_running_desk(home: Home, settings: Settings) -> None:
+    screen = RecordingScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        warm_up = await rt.service.send(["Agent-1"], "before")
+        await rt.desk.wait_for(warm_up.message.id, 10)
+        PauseFlag.of(home).set("the operator ran `cellphone pause`")
+        await until(lambda: _paused(rt))
+        sub = await rt.service.send(["Agent-1"], "during")
+        held = await rt.desk.wait_for(sub.message.id, 1.0)
+        assert held["Agent-1"].state is DeliveryState.QUEUED
+        rt.desk.resume()
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+    assert outcomes["Agent-1"].state is DeliveryState.DELIVERED
+    assert [job.message.body for job in screen.jobs] == ["before", "during"]
+
+
+async def _paused(rt: Runtime) -> bool:
+    return rt.desk.paused
 
 
 async def test_agent_without_point_goes_to_inbox_lane(tmp_path: Path) -> None:
