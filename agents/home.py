@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
 from agents.registry import Registry
 from agents.workspace import create_workspaces
 from config import Home
 from coordinates import load_coordinates
-from coordinates.file import write_atomic
+from coordinates.file import UNCALIBRATED_KEY, write_atomic
 
 
-def example_coordinates() -> str:
-    """Agent-1..Agent-8, four per monitor, on two 1920x1080 monitors side by side."""
-    return (resources.files("config") / "examples" / "coordinates.example.json").read_text("utf-8")
+def example_coordinates(*, calibrated: bool = False) -> str:
+    """Agent-1..Agent-8, four per monitor, on two 1920x1080 monitors side by side.
+
+    The points are placeholders (marked "uncalibrated": nothing is typed there) unless
+    ``calibrated``: for a desktop built to match them, like the demo's.
+    """
+    text = (resources.files("config") / "examples" / "coordinates.example.json").read_text("utf-8")
+    if not calibrated:
+        return text
+    document = json.loads(text)
+    for entry in document["agents"].values():
+        entry.pop(UNCALIBRATED_KEY, None)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def example_settings() -> str:

@@ -36,6 +36,7 @@ class Agent:
     chat_point: Point | None
     onboarding_point: Point | None
     window_title: str | None = None
+    uncalibrated: frozenset[str] = frozenset()  # "chat", "onboarding": placeholder points
 
     @property
     def role(self) -> str:
@@ -58,6 +59,7 @@ class Registry:
                 chat_point=e.chat_point,
                 onboarding_point=e.onboarding_point,
                 window_title=e.window_title,
+                uncalibrated=e.uncalibrated,
             )
             for e in document.agents.values()
         )

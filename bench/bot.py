@@ -32,7 +32,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agents.home import prepare_home
+from agents.home import example_coordinates, prepare_home
 from bot import create_bot
 from config import Home, Settings, load_settings
 from messaging.deliver import Job
@@ -88,7 +88,7 @@ async def scenario(
     root: Path, name: str, screen: TimedScreen, backlog: int, interactions: int, *, follow: bool
 ) -> Result:
     home = Home(root / name)
-    prepare_home(home)
+    prepare_home(home, example_coordinates(calibrated=True))  # the screen types anywhere
     async with DiscordDouble() as double:
         user = double.person("captain")
         settings = settings_for(home, double, user)

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents import Agent
-from agents.home import prepare_home
+from agents.home import example_coordinates, prepare_home
 from agents.source import RegistrySource
 from config import GuiSettings, Home, Settings, load_settings
 from coordinates import Point
@@ -202,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cellphone-bench-"))
     home = Home(work / "home")
-    prepare_home(home)
+    prepare_home(home, example_coordinates(calibrated=True))  # the windows stand there
     all_panes = panes(home)
     agents = agents_of(all_panes)
     with VirtualDisplay(MONITORS) as display:

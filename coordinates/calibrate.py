@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from coordinates.errors import CoordinatesFileError, NoDisplayError
+from coordinates.file import POINT_KINDS as KINDS
 from coordinates.file import Point, load_coordinates, save_coordinates
 from coordinates.layout import Layout, Monitor
 
 log = logging.getLogger(__name__)
 
-KINDS = ("chat", "onboarding")
 CLICK_TIMEOUT_S = 60.0
 
 

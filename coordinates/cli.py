@@ -187,15 +187,22 @@ def _rows(agent: AgentEntry, layout: Layout) -> list[dict[str, Any]]:
         if point is None:
             continue
         monitor = layout.monitor_at(point)
+        problem = layout.problem(point)
+        if kind in agent.uncalibrated:
+            flag = "--onboarding " if kind == "onboarding" else ""
+            problem = (
+                f"a placeholder, not calibrated: run "
+                f"`cellphone coords calibrate {flag}{agent.agent_id}`"
+            )
         rows.append(
             {
                 "agent": agent.agent_id,
                 "active": agent.active,
                 "kind": kind,
                 "point": list(point),
-                "valid": monitor is not None,
+                "valid": monitor is not None and kind not in agent.uncalibrated,
                 "monitor": monitor.name if monitor else None,
-                "problem": layout.problem(point),
+                "problem": problem,
             }
         )
     return rows
@@ -227,6 +234,6 @@ def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
             row["agent"],
             row["kind"],
             f"({row['point'][0]}, {row['point'][1]})",
-            f"{ok} {row['monitor'] or row['problem']}",
+            f"{ok} {row['problem'] or row['monitor']}",
         )
     out.print(table)

@@ -4,6 +4,10 @@
 "onboarding_coordinates": [x, y], "description": "...", "active": true}}}``.
 ``onboarding_input_coords`` is accepted as the older name of ``onboarding_coordinates``.
 Keys this program does not know are kept as they are when the file is saved.
+
+``"uncalibrated": ["chat", "onboarding"]`` marks points that are placeholders (the examples
+of ``cellphone init``): nothing is typed at them until they are calibrated, which removes
+them from the list.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from coordinates.errors import CoordinatesFileError
 
 CHAT_KEY = "chat_input_coordinates"
 ONBOARDING_KEYS = ("onboarding_coordinates", "onboarding_input_coords")
+UNCALIBRATED_KEY = "uncalibrated"
+POINT_KINDS = ("chat", "onboarding")
 AGENT_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
@@ -43,6 +49,7 @@ class AgentEntry:
     description: str
     active: bool
     window_title: str | None
+    uncalibrated: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -54,7 +61,8 @@ class CoordinatesFile:
     agents: dict[str, AgentEntry]
 
     def with_point(self, agent_id: str, kind: str, point: Point) -> CoordinatesFile:
-        """A copy with ``kind`` ("chat" or "onboarding") of ``agent_id`` set to ``point``."""
+        """A copy with ``kind`` ("chat" or "onboarding") of ``agent_id`` set to ``point``,
+        which counts as calibrated from now on."""
         raw = copy.deepcopy(self.raw)
         entry = raw["agents"][agent_id]
         if kind == "chat":
@@ -62,6 +70,12 @@ class CoordinatesFile:
         else:
             key = next((k for k in ONBOARDING_KEYS if k in entry), ONBOARDING_KEYS[0])
         entry[key] = [point.x, point.y]
+        if UNCALIBRATED_KEY in entry:
+            left = [k for k in entry[UNCALIBRATED_KEY] if k != kind]
+            if left:
+                entry[UNCALIBRATED_KEY] = left
+            else:
+                del entry[UNCALIBRATED_KEY]
         return parse_document(raw, self.path)
 
     def with_description(self, agent_id: str, description: str) -> CoordinatesFile:
@@ -142,6 +156,18 @@ def _parse_entry(agent_id: str, entry: Any, path: Path) -> AgentEntry:
         description=description,
         active=active,
         window_title=title,
+        uncalibrated=_parse_uncalibrated(agent_id, entry.get(UNCALIBRATED_KEY), path),
+    )
+
+
+def _parse_uncalibrated(agent_id: str, value: Any, path: Path) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, list) and all(kind in POINT_KINDS for kind in value):
+        return frozenset(value)
+    raise CoordinatesFileError(
+        f'{path}: {agent_id}.{UNCALIBRATED_KEY} must be a list of "chat" and "onboarding"'
+        f" (the points not calibrated yet), not {value!r}"
     )
 
 

@@ -266,6 +266,14 @@ class Desk:
         if point is None:
             field = "onboarding_coordinates" if onboarding else "chat_input_coordinates"
             return f"{agent.agent_id} has no {field} in the coordinates file"
+        kind = "onboarding" if onboarding else "chat"
+        if kind in agent.uncalibrated:
+            flag = "--onboarding " if onboarding else ""
+            return (
+                f"the {kind} point of {agent.agent_id} is a placeholder, not calibrated: run "
+                f"`cellphone coords calibrate {flag}{agent.agent_id}` (or remove {kind!r} from "
+                'its "uncalibrated" list in config/coordinates.json once the point is right)'
+            )
         return self.screen.unavailable_reason()
 
     async def _try_screen(self, item: Claimed, agent: Agent, onboarding: bool) -> str | None:

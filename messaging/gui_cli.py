@@ -16,7 +16,7 @@ import typer
 from PIL import ImageGrab
 from rich.console import Console
 
-from agents.home import prepare_home
+from agents.home import example_coordinates, prepare_home
 from agents.onboarding import onboarding_texts
 from agents.source import RegistrySource
 from config import Home, Settings, load_settings, resolve_home
@@ -97,7 +97,7 @@ def demo(
     chat window per example agent, a broadcast typed into every window, and a screenshot."""
     where = resolve_home(home or Path(tempfile.mkdtemp(prefix="cellphone-demo-")))
     out = Console(highlight=False)
-    prepare_home(where)
+    prepare_home(where, example_coordinates(calibrated=True))  # the windows stand there
     settings = load_settings(where)
     try:
         with VirtualDisplay(DEMO_MONITORS) as display:

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from agents.home import prepare_home
+from agents.home import example_coordinates, prepare_home
 from config import Home, Settings, load_settings
 from messaging.runtime import Runtime, open_runtime
 
 
 def make_home(root: Path, coordinates: dict | None = None) -> Home:
-    """A home like `cellphone init` makes (the CLI tests check init itself)."""
+    """A home like `cellphone init` makes (the CLI tests check init itself), its example
+    points taken as calibrated: the screens of these tests stand where the points say."""
     home = Home(root)
-    prepare_home(home, json.dumps(coordinates) if coordinates is not None else None)
+    text = json.dumps(coordinates) if coordinates is not None else None
+    prepare_home(home, text or example_coordinates(calibrated=True))
     return home
 
 

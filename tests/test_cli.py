@@ -186,7 +186,8 @@ def test_unwritable_inbox_exits_1_then_deliver_finishes(home: Path) -> None:
 
 def test_paused_desk_reports_at_once_and_resume_delivers(home: Path) -> None:
     # gui mode without a display: the screen worker takes these deliveries (and, once
-    # resumed, writes them to the inbox with the reason), so the pause holds them back.
+    # resumed, writes them to the inbox: the points of `init` are placeholders), so the pause
+    # holds them back.
     env = {
         "CELLPHONE_MESSAGING__DELIVERY_MODE": "gui",
         "CELLPHONE_MESSAGING__WAIT_TIMEOUT_S": "600",
@@ -208,7 +209,7 @@ def test_paused_desk_reports_at_once_and_resume_delivers(home: Path) -> None:
     delivered = cellphone("deliver", home=home, env=env)
     assert delivered.returncode == 0, delivered.stdout + delivered.stderr
     [letter] = inbox(home, "Agent-1")
-    assert "hold on" in letter.read_text() and "no display" in letter.read_text()
+    assert "hold on" in letter.read_text() and "not calibrated" in letter.read_text()
 
 
 def test_history_search_limit_and_status(home: Path) -> None:

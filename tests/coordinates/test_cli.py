@@ -11,6 +11,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from agents.home import prepare_home
+from config import Home
 from coordinates.cli import app
 from coordinates.virtual_display import VirtualDisplay
 
@@ -65,6 +67,20 @@ def test_check_fails_on_an_active_agent_in_a_dead_zone(
     result = CliRunner().invoke(app, ["check", "--home", str(home)], terminal_width=200)
     assert result.exit_code == 1
     assert "Agent-3" in result.output and "dead zone" in result.output
+
+
+def test_check_fails_on_the_placeholder_points_of_init(
+    x_display: VirtualDisplay, tmp_path: Path
+) -> None:
+    prepare_home(Home(tmp_path))
+    result = CliRunner().invoke(app, ["check", "--home", str(tmp_path), "--json"])
+    assert result.exit_code == 1, result.output
+    first = json.loads(result.output)["points"][0]
+    assert (first["agent"], first["kind"], first["monitor"]) == ("Agent-1", "chat", "DUMMY2")
+    assert first["valid"] is False
+    assert first["problem"] == (
+        "a placeholder, not calibrated: run `cellphone coords calibrate Agent-1`"
+    )
 
 
 def test_check_without_coordinates_file_is_one_line_and_exit_2(

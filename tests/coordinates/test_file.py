@@ -56,6 +56,17 @@ def test_edit_keeps_unknown_keys_the_old_key_name_and_a_copy(tmp_path: Path) -> 
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def test_calibrating_a_point_takes_it_off_the_placeholder_list(tmp_path: Path) -> None:
+    entry = {"chat_input_coordinates": [1, 1], "uncalibrated": ["chat", "onboarding"]}
+    path = write(tmp_path, {"agents": {"Agent-1": entry}})
+    assert load_coordinates(path).agents["Agent-1"].uncalibrated == {"chat", "onboarding"}
+    chat_done = load_coordinates(path).with_point("Agent-1", "chat", Point(5, 6))
+    assert chat_done.agents["Agent-1"].uncalibrated == {"onboarding"}
+    both_done = chat_done.with_point("Agent-1", "onboarding", Point(5, 9))
+    assert both_done.agents["Agent-1"].uncalibrated == frozenset()
+    assert "uncalibrated" not in both_done.raw["agents"]["Agent-1"]
+
+
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
@@ -67,6 +78,8 @@ def test_edit_keeps_unknown_keys_the_old_key_name_and_a_copy(tmp_path: Path) -> 
         ({"description": 7}, r"Agent-1\.description must be a string"),
         ({"window_title": "("}, r"Agent-1\.window_title '\(' is not a valid pattern"),
         ("nope", r"Agent-1: entry must be an object"),
+        ({"uncalibrated": ["chat", "keyboard"]}, r"Agent-1\.uncalibrated must be a list of"),
+        ({"uncalibrated": "chat"}, r"Agent-1\.uncalibrated must be a list of"),
     ],
 )
 def test_schema_errors_name_agent_and_field(tmp_path: Path, entry: object, expected: str) -> None:

@@ -11,7 +11,9 @@ import shutil
 import time
 from pathlib import Path
 
+from agents.home import prepare_home
 from config import Home, Settings, load_settings
+from coordinates import Point, load_coordinates, save_coordinates
 from messaging.deliver import Job, NotDeliverable
 from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
 from messaging.pause import PauseFlag
@@ -225,3 +227,36 @@ async def test_outcomes_are_published_to_subscribers(home: Home, settings: Setti
         await rt.desk.wait_for(sub.message.id, 10)
     assert sorted(o.agent_id for o in seen) == ["Agent-1", "Agent-2", "Agent-3"]
     assert {o.message_id for o in seen} == {sub.message.id}
+
+
+async def test_placeholder_points_of_init_are_never_typed_into(tmp_path: Path) -> None:
+    home = Home(tmp_path / "fresh")
+    prepare_home(home)  # the example coordinates of `cellphone init`, not calibrated
+    screen = RecordingScreen()
+    async with open_runtime(home, load_settings(home), screen) as rt:
+        sub = await rt.service.send(["Agent-1"], "are you there?")
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        assert outcomes["Agent-1"].state is DeliveryState.FALLBACK
+        assert outcomes["Agent-1"].reason is not None
+        assert outcomes["Agent-1"].reason.startswith(
+            "the chat point of Agent-1 is a placeholder, not calibrated: run "
+            "`cellphone coords calibrate Agent-1`"
+        )
+        assert screen.jobs == []
+        [letter] = inbox_files(home, "Agent-1")
+        assert "are you there?" in letter.read_text(encoding="utf-8")
+        calibrated = load_coordinates(home.coordinates_file).with_point(
+            "Agent-1", "chat", Point(470, 490)
+        )
+        save_coordinates(calibrated)
+        again = await rt.service.send(["Agent-1"], "now?")
+        outcomes = await rt.desk.wait_for(again.message.id, 10)
+        assert outcomes["Agent-1"].state is DeliveryState.DELIVERED
+        [onboarding] = await rt.service.onboard({"Agent-1": "welcome"})
+        outcomes = await rt.desk.wait_for(onboarding.message.id, 10)
+        assert "`cellphone coords calibrate --onboarding Agent-1`" in (
+            outcomes["Agent-1"].reason or ""
+        )
+    assert [(job.message.body, job.agent.chat_point) for job in screen.jobs] == [
+        ("now?", Point(470, 490))
+    ]
