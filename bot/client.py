@@ -15,7 +15,8 @@ from bot.access import Access
 from bot.audit import Auditor, arguments_of
 from bot.delivery import Courier
 from bot.errors import ErrorHandler
-from config import Settings
+from bot.modals import Forms
+from config import ConfigError, Settings
 from messaging.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class CellphoneBot(commands.Bot):
         self.access = Access(settings.discord)
         self.auditor = Auditor(rt.service)
         self.errors = ErrorHandler(self.auditor)
+        self.forms = Forms(self.errors, self.access, self.auditor)
         self.courier = Courier(rt)
         self.layout_picture = layout_picture
         self.tree.error(self.errors.on_app_command_error)
@@ -74,12 +76,19 @@ class CellphoneBot(commands.Bot):
         """Register the slash commands with Discord: in the configured guild at once, or
         globally (which Discord may take a while to show)."""
         guild_id = self.settings.discord.guild_id
-        if guild_id is not None:
-            guild = discord.Object(guild_id)
-            self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-        else:
-            synced = await self.tree.sync()
+        try:
+            if guild_id is not None:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:
+                synced = await self.tree.sync()
+        except discord.Forbidden as exc:
+            where = f"server {guild_id} (discord.guild_id)" if guild_id else "Discord"
+            raise ConfigError(
+                f"Discord refused to register the slash commands in {where}: {exc.text or exc}; "
+                "check discord.guild_id and invite the bot with the applications.commands scope"
+            ) from None
         log.info("synced %d slash commands (%s)", len(synced), guild_id or "global")
 
     async def close(self) -> None:
@@ -88,6 +97,9 @@ class CellphoneBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s; desk here: %s", self.user, self.rt.desk_here)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        await self.forms.on_interaction(interaction)
 
     async def on_resumed(self) -> None:
         log.info("gateway session resumed")

@@ -13,6 +13,8 @@ from messaging.model import Outcome, Priority
 from messaging.runtime import Runtime
 from messaging.service import Submission
 
+REPLY_WINDOW_S = 14 * 60  # Discord takes edits of a reply for 15 minutes after the command
+
 
 class Courier:
     def __init__(self, rt: Runtime) -> None:
@@ -63,7 +65,7 @@ class Courier:
     async def outcomes(self, message_ids: Sequence[str]) -> list[dict[str, Outcome]]:
         """Each message's outcomes once every recipient has had an attempt (or the wait
         setting runs out). Stopping the bot ends these waits; the messages stay queued."""
-        timeout = self.rt.settings.messaging.wait_timeout_s
+        timeout = min(self.rt.settings.messaging.wait_timeout_s, REPLY_WINDOW_S)
         async with self._tracked():
             return list(
                 await asyncio.gather(*(self.rt.desk.wait_for(i, timeout) for i in message_ids))

@@ -66,8 +66,15 @@ class InteractionReply:
         self.shown = True
 
     async def tell(self, text: str) -> None:
+        parts, file = layout(text)
+        await self._tell_first(parts[0])
+        for part in parts[1:]:
+            await self.interaction.followup.send(part, ephemeral=True)
+        if file is not None:
+            await self.interaction.followup.send(file=file, ephemeral=True)
+
+    async def _tell_first(self, text: str) -> None:
         response = self.interaction.response
-        text = pieces(text)[0]
         if not response.is_done():
             await response.send_message(text, ephemeral=True)
             return

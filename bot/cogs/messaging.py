@@ -20,10 +20,11 @@ from bot.inputs import (
 )
 from bot.modals import MessageModal
 from bot.reply import InteractionReply
-from messaging.model import Message
+from messaging.model import Message, MessageType
 from messaging.service import Submission
 
 Interaction = discord.Interaction[Any]
+ADMIN_TYPES = (MessageType.BROADCAST, MessageType.ONBOARDING)  # retried by admins only
 Choice = app_commands.Choice[str]
 
 
@@ -74,8 +75,13 @@ class Messaging(commands.Cog):
             arguments = {"agent": agent, "message": body, "priority": chosen}
             await self.bot.auditor.record(interaction.user, "/send form", arguments, outcome)
 
-        return MessageModal(
-            f"Message to {agent}", submitted, self.bot.errors, where="/send form", priority=priority
+        return self.bot.forms.new(
+            f"Message to {agent}",
+            submitted,
+            where="/send form",
+            level=Level.OPERATOR,
+            priority=priority,
+            context={"agent": agent},
         )
 
     @send.autocomplete("agent")
@@ -130,12 +136,13 @@ class Messaging(commands.Cog):
             arguments = {"message": body, "priority": chosen, "exclude": excluded}
             await self.bot.auditor.record(interaction.user, "/broadcast form", arguments, outcome)
 
-        return MessageModal(
+        return self.bot.forms.new(
             "Broadcast to every active agent",
             submitted,
-            self.bot.errors,
             where="/broadcast form",
+            level=Level.ADMIN,
             priority=priority,
+            context={"exclude": excluded},
         )
 
     @broadcast.autocomplete("exclude")
@@ -153,6 +160,9 @@ class Messaging(commands.Cog):
         reply = InteractionReply(interaction)
         await reply.acknowledge()
         message_id = message_id.strip()
+        known = await self.rt.store.message(message_id)
+        if known is not None and known.message.type in ADMIN_TYPES:
+            access_of(interaction).require(interaction.user, interaction.guild_id, Level.ADMIN)
         requeued = await self.rt.service.retry(message_id)
         if not requeued:
             await reply.show(f"nothing to retry in `{message_id}`: every recipient has it")

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from agents import Agent
-from bot.access import Access, Level, NotAllowedError, requires
+from bot.access import Access, Level, requires
 from bot.client import CellphoneBot
 from bot.inputs import MAX_CHOICES, label
 from bot.modals import MessageModal
@@ -86,12 +86,16 @@ class PanelView(discord.ui.View):
             arguments = {"agent": agent, "message": body, "priority": priority}
             await self.bot.auditor.record(interaction.user, "panel send", arguments, outcome)
 
-        return MessageModal(f"Message to {agent}", submitted, self.bot.errors, where="panel send")
+        return self.bot.forms.new(
+            f"Message to {agent}",
+            submitted,
+            where="panel send",
+            level=Level.OPERATOR,
+            context={"agent": agent},
+        )
 
     def _broadcast_form(self) -> MessageModal:
         async def submitted(interaction: Interaction, body: str, priority: str) -> None:
-            if not self.access.allows(interaction.user, interaction.guild_id, Level.ADMIN):
-                raise NotAllowedError("broadcasting needs an admin")
             reply = InteractionReply(interaction)
             await reply.acknowledge()
             outcome = await self.bot.courier.broadcast(
@@ -100,8 +104,8 @@ class PanelView(discord.ui.View):
             arguments = {"message": body, "priority": priority}
             await self.bot.auditor.record(interaction.user, "panel broadcast", arguments, outcome)
 
-        return MessageModal(
-            "Broadcast to every active agent", submitted, self.bot.errors, where="panel broadcast"
+        return self.bot.forms.new(
+            "Broadcast to every active agent", submitted, where="panel broadcast", level=Level.ADMIN
         )
 
 

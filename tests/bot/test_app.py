@@ -39,6 +39,22 @@ async def test_refused_token_is_one_clear_line(
     assert [c.path for c in double.calls] == ["/users/@me"]
 
 
+async def test_commands_refused_by_discord_is_one_clear_line(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    double.commands_scope = False  # the bot was invited without applications.commands
+    settings = bot_settings(home, double, people).model_copy(
+        update={"discord_token": SecretStr("a-token")}
+    )
+    with pytest.raises(ConfigError) as caught:
+        await asyncio.wait_for(run_bot(home, settings), 10)
+    assert str(caught.value) == (
+        f"Discord refused to register the slash commands in server {double.guild.id} "
+        "(discord.guild_id): Missing Access; check discord.guild_id and invite the bot with "
+        "the applications.commands scope"
+    )
+
+
 async def test_good_token_logs_in_and_serves(
     home: Home, double: DiscordDouble, people: People
 ) -> None:

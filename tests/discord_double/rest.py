@@ -78,6 +78,7 @@ class RestApi:
     messages: dict[int, Payload] = field(default_factory=dict)
     commands: dict[str, Payload] = field(default_factory=dict)
     token: str | None = None  # when set, any other bot token is refused with 401
+    commands_scope: bool = True  # False: invited without applications.commands (sync gets 403)
 
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}
@@ -140,6 +141,8 @@ class RestApi:
         )
 
     def _sync(self, call: RestCall, parts: list[str]) -> web.Response:
+        if not self.commands_scope:
+            return _json({"message": "Missing Access", "code": 50001}, status=403)
         guild_id = parts[3] if len(parts) > 4 else None
         synced = []
         for command in call.json or []:

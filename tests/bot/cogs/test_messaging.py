@@ -141,3 +141,25 @@ async def test_retry_queues_again_what_fell_back(swarm: Swarm) -> None:
     missing = await swarm.run("retry", message_id="0123456789abcdef")
     error = await swarm.double.reply(missing, lambda c: c.ephemeral)
     assert "no message with id '0123456789abcdef'" in error.content
+
+
+async def test_retrying_a_broadcast_needs_an_admin(swarm: Swarm) -> None:
+    sub = await swarm.rt.service.broadcast("everyone: stop")
+    await swarm.rt.desk.wait_for(sub.message.id, 10)
+    by_operator = await swarm.run("retry", message_id=sub.message.id)
+    refusal = await swarm.double.reply(by_operator, lambda c: c.ephemeral)
+    assert "this command needs an admin" in refusal.content
+    by_admin = await swarm.run("retry", swarm.people.admin, message_id=sub.message.id)
+    await swarm.final(by_admin, "nothing to retry")
+
+
+async def test_an_error_longer_than_a_message_is_told_whole(swarm: Swarm) -> None:
+    agent = "Agent-" + "9" * 4_500  # Discord passes options of up to 6,000 characters
+    sent = await swarm.run("send", agent=agent, message="hi")
+    await swarm.double.callback(sent)
+    first = await swarm.double.reply(sent, lambda c: "unknown agent" in c.content)
+    await swarm.double.reply(sent, lambda c: "known agents: Agent-1" in c.content)  # the last
+    told = [c for c in swarm.double.calls_for(sent) if c.method == "POST" and c.ephemeral]
+    assert first in told and len(told) >= 3
+    assert all(len(c.content) <= 2_000 for c in told)
+    assert "9" * 4_500 in "".join(c.content for c in told).replace("\n", "")
