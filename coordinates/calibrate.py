@@ -2,17 +2,25 @@
 point is checked against the live layout and saved to the coordinates file.
 
 pynput connects to the display when imported, so it is imported only where a click is
-recorded.
+recorded. Its listener needs the X server's RECORD extension; without it the listener's
+thread dies and pynput's own ``wait()`` would never return, so readiness is awaited with a
+deadline here.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
+
+from Xlib import display as xdisplay
+from Xlib import error as xerror
 
 from coordinates.errors import CoordinatesFileError, NoDisplayError
 from coordinates.file import POINT_KINDS as KINDS
@@ -22,10 +30,25 @@ from coordinates.layout import Layout, Monitor
 log = logging.getLogger(__name__)
 
 CLICK_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 5.0  # pynput's listener is ready within milliseconds when it works
+POLL_S = 0.05
 
 
 class CalibrationError(Exception):
     """No usable click was recorded (timed out, or the listener could not start)."""
+
+
+class ClickListenerError(CalibrationError):
+    """pynput cannot listen for clicks on this display (no RECORD extension, or its listener
+    stopped before it was ready); trying again will not help."""
+
+
+class Listener(Protocol):
+    """What is used of a started ``pynput.mouse.Listener``."""
+
+    def wait(self) -> None: ...
+
+    def is_alive(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -43,11 +66,11 @@ def record_click(
     """Wait for one left click anywhere on the screen and return where it was.
 
     ``on_ready`` runs once the listener receives events (the moment to ask for the click).
+    Raises :class:`ClickListenerError` when no listener can run on this display and
+    :class:`CalibrationError` when no click came within ``timeout`` seconds.
     """
-    try:
-        from pynput import mouse
-    except Exception as exc:  # ImportError or Xlib errors: there is no display to listen to
-        raise NoDisplayError(f"no display: pynput cannot listen for clicks ({exc})") from None
+    mouse = _pynput_mouse()
+    require_record_extension()
     clicked: list[Point] = []
     done = threading.Event()
 
@@ -60,15 +83,70 @@ def record_click(
 
     listener = mouse.Listener(on_click=on_click)
     listener.start()
+    wait_until_listening(listener, READY_TIMEOUT_S)
     try:
-        listener.wait()
         if on_ready is not None:
             on_ready()
         if not done.wait(timeout):
             raise CalibrationError(f"no click within {timeout:g}s; run the command again")
     finally:
-        listener.stop()
+        listener.stop()  # returns at once: the listener is ready
     return clicked[0]
+
+
+def require_record_extension() -> None:
+    """Raise :class:`ClickListenerError` if the X server of ``DISPLAY`` lacks RECORD, which
+    pynput's listener needs."""
+    name = os.environ.get("DISPLAY", "")
+    try:
+        connection = xdisplay.Display()
+    except xerror.DisplayError as exc:
+        raise NoDisplayError(f"no display: cannot connect to DISPLAY={name!r} ({exc})") from None
+    try:
+        present = connection.has_extension("RECORD")
+    finally:
+        connection.close()
+    if not present:
+        raise ClickListenerError(
+            f"the X server on DISPLAY={name} has no RECORD extension; pynput cannot listen for"
+            " clicks (start the X server with RECORD enabled, i.e. without '-extension RECORD')"
+        )
+
+
+def wait_until_listening(listener: Listener, within: float) -> None:
+    """Return once a started pynput ``listener`` receives events; :class:`ClickListenerError`
+    if its thread ends first or ``within`` seconds pass.
+
+    pynput's ``wait()`` has no timeout and blocks forever when the listener's thread died,
+    so it runs in a daemon thread while this one watches the listener and the clock.
+    """
+    ready = threading.Event()
+
+    def wait_for_listener() -> None:
+        listener.wait()
+        ready.set()
+
+    threading.Thread(target=wait_for_listener, name="click-listener-ready", daemon=True).start()
+    deadline = time.monotonic() + within
+    while not ready.wait(POLL_S):
+        if not listener.is_alive() and not ready.wait(POLL_S):
+            raise ClickListenerError(
+                "the click listener stopped before it was ready (its error is printed above);"
+                " check that DISPLAY is a running X server with the RECORD extension"
+            )
+        if time.monotonic() > deadline:
+            raise ClickListenerError(
+                f"the click listener was not ready within {within:g}s; check that DISPLAY is"
+                " a responsive X server with the RECORD extension"
+            )
+
+
+def _pynput_mouse() -> ModuleType:
+    try:
+        from pynput import mouse
+    except Exception as exc:  # ImportError or Xlib errors: there is no display to listen to
+        raise NoDisplayError(f"no display: pynput cannot listen for clicks ({exc})") from None
+    return mouse
 
 
 def calibrate(

@@ -25,17 +25,23 @@ from coordinates.calibrate import (
     CLICK_TIMEOUT_S,
     Calibrated,
     CalibrationError,
+    ClickListenerError,
     calibrate,
     record_click,
 )
-from coordinates.errors import CoordinatesFileError, InvalidCoordinatesError, NoDisplayError
+from coordinates.errors import (
+    CoordinatesFileError,
+    InvalidCoordinatesError,
+    LayoutPictureError,
+    NoDisplayError,
+)
 from coordinates.file import AgentEntry, Point, load_coordinates
 from coordinates.layout import Layout, read_layout
 from coordinates.picture import save_layout_png
 
 EXIT_INVALID, EXIT_ERROR = 1, 2
 T = TypeVar("T")
-ERRORS = (CoordinatesFileError, NoDisplayError, CalibrationError, ConfigError)
+ERRORS = (CoordinatesFileError, NoDisplayError, CalibrationError, ConfigError, LayoutPictureError)
 
 app = typer.Typer(
     help="Check, calibrate and draw the agents' screen points.",
@@ -119,7 +125,7 @@ def calibrate_command(
                     timeout,
                     out,
                 ),
-                exit_on=(CoordinatesFileError, NoDisplayError, ConfigError),
+                exit_on=(CoordinatesFileError, NoDisplayError, ConfigError, ClickListenerError),
             )
         except (InvalidCoordinatesError, CalibrationError) as exc:
             failed += 1
@@ -140,7 +146,7 @@ def show(
     where = _resolve(ctx, home)
     layout = _guard(read_layout)
     agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
-    path = save_layout_png(layout, agents, png)
+    path = _guard(lambda: save_layout_png(layout, agents, png))
     Console(highlight=False).print(f"layout picture: {path}")
 
 

@@ -11,3 +11,7 @@ class InvalidCoordinatesError(Exception):
 
 class NoDisplayError(Exception):
     """There is no screen to read a monitor layout from (no X display, no monitors)."""
+
+
+class LayoutPictureError(Exception):
+    """The picture of the layout cannot be written where it was asked to go."""

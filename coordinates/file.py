@@ -3,7 +3,9 @@
 ``{"agents": {"Agent-1": {"chat_input_coordinates": [x, y],
 "onboarding_coordinates": [x, y], "description": "...", "active": true}}}``.
 ``onboarding_input_coords`` is accepted as the older name of ``onboarding_coordinates``.
-Keys this program does not know are kept as they are when the file is saved.
+Keys this program does not know are kept as they are when the file is saved, and so are the
+file's mode and, if it is a symlink, the link. A UTF-8 byte order mark (Windows editors
+write one) is accepted.
 
 ``"uncalibrated": ["chat", "onboarding"]`` marks points that are placeholders (the examples
 of ``cellphone init``): nothing is typed at them until they are calibrated, which removes
@@ -16,7 +18,9 @@ import copy
 import json
 import os
 import re
-import tempfile
+import secrets
+import shutil
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,7 +91,7 @@ class CoordinatesFile:
 def load_coordinates(path: Path) -> CoordinatesFile:
     """Read and validate ``path``; errors name the agent and the field."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise CoordinatesFileError(
             f"coordinates file {path} not found; run `cellphone init` to create one"
@@ -186,31 +190,68 @@ def _parse_point(agent_id: str, field: str, value: Any, path: Path) -> Point | N
 
 
 def save_coordinates(document: CoordinatesFile, *, keep_previous: bool = True) -> Path | None:
-    """Write atomically; the file it replaces is kept as a timestamped copy.
+    """Write atomically; the file it replaces is kept as a timestamped copy beside it.
 
     Returns the path of that copy, if one was made.
     """
     path = document.path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    previous = None
-    if keep_previous and path.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        previous = path.with_name(f"{path.name}.{stamp}.bak")
-        previous.write_bytes(path.read_bytes())
     text = json.dumps(document.raw, indent=2, ensure_ascii=False) + "\n"
-    write_atomic(path, text)
+    previous = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if keep_previous and path.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            previous = path.with_name(f"{path.name}.{stamp}.bak")
+            shutil.copy2(path, previous)
+        write_atomic(path, text)
+    except OSError as exc:
+        raise CoordinatesFileError(
+            f"cannot save coordinates file {path}: {exc.strerror or exc};"
+            " check that its folder is writable"
+        ) from None
     return previous
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never half.
+
+    A symlink stays a symlink: the file it points to is replaced. The replaced file's mode
+    (and, when running as root, its owner) carry over; a new file gets 0666 less the umask,
+    as with any ``open``.
+    """
+    target = path.resolve()
+    try:
+        previous: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        previous = None
+    fd, tmp = _create_beside(target)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            if previous is not None:
+                _copy_owner_and_mode(fh.fileno(), previous)
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _create_beside(target: Path, attempts: int = 10) -> tuple[int, Path]:
+    """A new hidden temporary file next to ``target``, created with mode 0666 so the umask
+    applies (``tempfile.mkstemp`` would make it 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    for _ in range(attempts):
+        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target} after {attempts} tries")
+
+
+def _copy_owner_and_mode(fd: int, previous: os.stat_result) -> None:
+    if os.geteuid() == 0 and (previous.st_uid, previous.st_gid) != (0, os.getegid()):
+        os.fchown(fd, previous.st_uid, previous.st_gid)  # before chmod: chown clears setuid
+    os.fchmod(fd, stat.S_IMODE(previous.st_mode))

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import screeninfo
 
 from coordinates.errors import InvalidCoordinatesError, NoDisplayError
 from coordinates.file import Point
 
 log = logging.getLogger(__name__)
+
+X_ENUMERATORS = (screeninfo.Enumerator.Xrandr, screeninfo.Enumerator.Xinerama)
 
 
 @dataclass(frozen=True)
@@ -104,18 +109,14 @@ class Layout:
 
 
 def read_layout() -> Layout:
-    """The monitors of the display this process sees (``DISPLAY``), via screeninfo.
+    """The monitors of the X server of ``DISPLAY`` (the one pyautogui clicks on), as RandR
+    reports them, else as Xinerama does.
 
-    Raises :class:`NoDisplayError` when there is no display to ask.
+    screeninfo's default would also try DRM, which reads the kernel's connectors rather than
+    this X server, so the enumerators are named. Raises :class:`NoDisplayError` when there
+    is no display to ask or it reports no monitors.
     """
-    try:
-        import screeninfo  # a display library: imported only where the screen is read
-    except ImportError as exc:  # pragma: no cover - a dependency of the project
-        raise NoDisplayError(f"screeninfo cannot be imported: {exc}") from None
-    try:
-        found = screeninfo.get_monitors()
-    except screeninfo.ScreenInfoError as exc:
-        raise NoDisplayError(f"no display: {exc} (is DISPLAY set to a running X server?)") from None
+    found = _x_monitors()
     monitors = tuple(
         Monitor(
             name=m.name or f"monitor-{index}",
@@ -127,8 +128,27 @@ def read_layout() -> Layout:
         )
         for index, m in enumerate(found)
     )
-    if not monitors:
-        raise NoDisplayError("no display: the screen reports no monitors")
     layout = Layout(monitors)
     log.debug("monitor layout: %s", layout.describe())
     return layout
+
+
+def _x_monitors() -> list[screeninfo.Monitor]:
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        raise NoDisplayError("no display: DISPLAY is not set; start an X server or set DISPLAY")
+    reasons = []
+    for enumerator in X_ENUMERATORS:
+        try:
+            found = screeninfo.get_monitors(enumerator)
+        except (screeninfo.ScreenInfoError, OSError, ValueError) as exc:
+            # ValueError: a NULL pointer from an X server without the extension
+            reasons.append(f"{enumerator.value}: {str(exc) or type(exc).__name__}")
+            continue
+        if found:
+            return found
+        reasons.append(f"{enumerator.value}: no monitors")
+    raise NoDisplayError(
+        f"no display: the X server at DISPLAY={display} reports no monitors"
+        f" ({'; '.join(reasons)}); is it running, with RandR or Xinerama?"
+    )

@@ -4,6 +4,13 @@ Each monitor is a RandR output (DUMMY0, DUMMY1, ...) given a mode and a position
 ``xrandr``, so screeninfo, pyautogui, xdotool and Tk all see real monitors of different
 sizes and offsets. Tests and ``cellphone demo`` use it. X11 root coordinates are never
 negative: layouts left of or above the primary are covered by synthetic layouts instead.
+
+Xorg runs with ``-displayfd``: it writes the display number to a pipe only once it has
+bound that number's sockets itself. A server that finds the number taken (another X server
+got there between our look and our start) exits without writing, so we never mistake
+another server for ours; the next free number is tried. ``-displayfd`` implies
+``-nolock`` (our Xorg writes no ``/tmp/.X<n>-lock``); a lock file naming another live
+process still means the number is someone else's.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -31,6 +39,19 @@ STOP_TIMEOUT_S = 5.0
 MAX_OUTPUTS = 16  # xserver-xorg-video-dummy 0.4 exposes DUMMY0..DUMMY15
 FIRST_DISPLAY = 90
 MAX_CLOCK_MHZ = 280
+LOG_NOISE = (  # (EE) lines of every start here (no input drivers, no dbus) and boilerplate
+    '"kbd"',
+    '"mouse"',
+    '"libinput"',
+    "No input driver matching",
+    "dbus-core",
+    "(WW) warning",
+    "Please also check",
+    "Server terminated",
+    "Fatal server error",
+)
+LOG_NAME = "Xorg.log"
+START_ATTEMPTS = 3  # display numbers tried when the first one turns out to be taken
 
 
 class VirtualDisplayError(RuntimeError):
@@ -67,7 +88,12 @@ leaves a dead zone right of the small one (x 1280..3839, y 0..1023)."""
 
 
 class VirtualDisplay:
-    """Start with :meth:`start` (or ``with``); :attr:`name` is the ``DISPLAY`` value."""
+    """Start with :meth:`start` (or ``with``); :attr:`name` is the ``DISPLAY`` value.
+
+    ``display`` is the number tried first (default: the first free one from :90); if it is
+    taken, the next free numbers are tried. ``xorg_args`` are added to the Xorg command
+    line, e.g. ``("-extension", "RECORD")`` for a server without RECORD.
+    """
 
     def __init__(
         self,
@@ -75,11 +101,14 @@ class VirtualDisplay:
         *,
         display: int | None = None,
         workdir: Path | None = None,
+        xorg_args: Sequence[str] = (),
     ) -> None:
         if not 1 <= len(monitors) <= MAX_OUTPUTS:
             raise ValueError(f"1 to {MAX_OUTPUTS} monitors, not {len(monitors)}")
         self.specs = tuple(monitors)
-        self.number = display
+        self.number: int | None = None
+        self.xorg_args = tuple(xorg_args)
+        self._first_choice = display
         self._workdir = workdir
         self._tmp: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -107,7 +136,7 @@ class VirtualDisplay:
 
     @property
     def log_file(self) -> Path | None:
-        return self._tmp / "Xorg.log" if self._tmp else None
+        return self._tmp / LOG_NAME if self._tmp else None
 
     def __enter__(self) -> VirtualDisplay:
         self.start()
@@ -122,37 +151,18 @@ class VirtualDisplay:
         self.stop()
 
     def start(self, timeout: float = START_TIMEOUT_S) -> str:
-        """Run Xorg, lay the monitors out, wait until RandR reports them; the display name."""
+        """Run Xorg on a free display number, lay the monitors out, wait until RandR reports
+        them; the display name."""
         xorg = _require_tools()
         self._tmp = Path(tempfile.mkdtemp(prefix="cellphone-xorg-", dir=self._workdir))
         config = self._tmp / "xorg.conf"
         config.write_text(xorg_config(self.specs), encoding="utf-8")
-        if self.number is None:
-            self.number = free_display_number()
         deadline = time.monotonic() + timeout
         try:
-            self._process = subprocess.Popen(
-                [
-                    xorg,
-                    self.name,
-                    "-config",
-                    str(config),
-                    "-noreset",
-                    "-nolisten",
-                    "tcp",
-                    "-logfile",
-                    str(self.log_file),
-                    "-configdir",
-                    str(self._tmp),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            self._wait_until_up(deadline)
+            self._launch(xorg, config, deadline)
             self._arrange()
             self._wait_for_layout(deadline)
+            self._check_running()
         except BaseException:
             self.stop()
             raise
@@ -163,6 +173,14 @@ class VirtualDisplay:
         return ", ".join(str(m) for m in self.monitors)
 
     def stop(self) -> None:
+        """Stop the server and remove its files; harmless when it is not running."""
+        self.stop_server()
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def stop_server(self) -> None:
+        """Stop the Xorg process (its files stay, e.g. the log)."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -171,9 +189,6 @@ class VirtualDisplay:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(STOP_TIMEOUT_S)
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            self._tmp = None
 
     def env(self) -> dict[str, str]:
         """The environment of this process with ``DISPLAY`` pointing here."""
@@ -181,18 +196,68 @@ class VirtualDisplay:
 
     # -- steps ------------------------------------------------------------------------
 
-    def _wait_until_up(self, deadline: float) -> None:
-        while True:
-            if self._process is not None and self._process.poll() is not None:
-                raise VirtualDisplayError(
-                    f"Xorg {self.name} exited with code {self._process.returncode}: "
-                    f"{self._log_tail()}"
-                )
-            if self._xrandr("--query", check=False).returncode == 0:
+    def _launch(self, xorg: str, config: Path, deadline: float) -> None:
+        """Start Xorg on the first number it can own; :attr:`number` is set once it listens."""
+        number = self._first_choice if self._first_choice is not None else free_display_number()
+        failed: list[str] = []
+        for _ in range(START_ATTEMPTS):
+            if self._run_xorg(xorg, config, number, deadline):
+                self.number = number
                 return
-            if time.monotonic() > deadline:
-                raise VirtualDisplayError(f"Xorg {self.name} did not accept clients in time")
-            time.sleep(0.05)
+            failed.append(f":{number}")
+            number = free_display_number(number + 1)
+        raise VirtualDisplayError(
+            f"Xorg did not start on {', '.join(failed)} (each was taken or Xorg failed); "
+            f"last log: {self._log_tail()}"
+        )
+
+    def _run_xorg(self, xorg: str, config: Path, number: int, deadline: float) -> bool:
+        """True once Xorg listens on ``number``; False if it exited first (number taken)."""
+        read_end, write_end = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [xorg, f":{number}", "-displayfd", str(write_end), *self._xorg_options(config)],
+                pass_fds=(write_end,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            os.close(write_end)
+        try:
+            answer = _read_display_fd(read_end, self._process, deadline)
+        except TimeoutError:
+            raise VirtualDisplayError(
+                f"Xorg :{number} did not start listening in time: {self._log_tail()}"
+            ) from None
+        finally:
+            os.close(read_end)
+        if answer is None:
+            log.info("Xorg could not take :%d (%s); trying another", number, self._log_tail())
+            self.stop_server()
+            return False
+        if answer != str(number) or _foreign_lock(number, self._process.pid):
+            log.info("display :%d belongs to another X server; trying another", number)
+            self.stop_server()
+            return False
+        return True
+
+    def _xorg_options(self, config: Path) -> list[str]:
+        folder = config.parent
+        return [
+            *("-config", str(config), "-configdir", str(folder)),
+            *("-logfile", str(folder / LOG_NAME), "-noreset", "-nolisten", "tcp"),
+            *self.xorg_args,
+        ]
+
+    def _check_running(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            code = self._process.returncode if self._process else None
+            raise VirtualDisplayError(
+                f"Xorg {self.name} exited (code {code}) while its monitors were being arranged:"
+                f" {self._log_tail()}"
+            )
 
     def _arrange(self) -> None:
         width, height = self.size
@@ -240,14 +305,16 @@ class VirtualDisplay:
             )
         return result
 
-    def _log_tail(self, lines: int = 8) -> str:
+    def _log_tail(self, lines: int = 4) -> str:
         log_file = self.log_file
         if log_file is None or not log_file.exists():
-            return "no log written (does this user may run Xorg? it needs root here)"
+            return "no log written (may this user run Xorg? it needs root here)"
         errors = [
-            line for line in log_file.read_text(errors="replace").splitlines() if "(EE)" in line
+            line.split("(EE)", 1)[1].strip().removesuffix("(EE)").strip()
+            for line in log_file.read_text(errors="replace").splitlines()
+            if "(EE)" in line and not any(noise in line for noise in LOG_NOISE)
         ]
-        return " | ".join(errors[-lines:]) or f"see {log_file}"
+        return " | ".join([e for e in errors if e][-lines:]) or f"see {log_file}"
 
 
 def _require_tools() -> str:
@@ -268,6 +335,42 @@ def _require_tools() -> str:
             f"install the Debian packages: apt-get install {' '.join(DEBIAN_PACKAGES)}"
         )
     return xorg
+
+
+def _read_display_fd(fd: int, process: subprocess.Popen[bytes], deadline: float) -> str | None:
+    """What Xorg wrote to its ``-displayfd`` pipe, or None if it exited without writing;
+    ``TimeoutError`` at the deadline."""
+    data = b""
+    while not data.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        readable, _, _ = select.select([fd], [], [], min(remaining, 0.1))
+        if readable:
+            chunk = os.read(fd, 64)
+            if not chunk:
+                return None
+            data += chunk
+        elif process.poll() is not None:
+            return None
+    return data.decode(errors="replace").strip()
+
+
+def _foreign_lock(number: int, our_pid: int) -> bool:
+    """Whether ``/tmp/.X<number>-lock`` names a live process other than ``our_pid``."""
+    try:
+        pid = int(Path(f"/tmp/.X{number}-lock").read_text(errors="replace").strip())
+    except (OSError, ValueError):
+        return False
+    if pid == our_pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        pass
+    return True
 
 
 def free_display_number(first: int = FIRST_DISPLAY) -> int:

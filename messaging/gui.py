@@ -33,6 +33,8 @@ from messaging.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, k
 log = logging.getLogger(__name__)
 
 PASTE_TIMEOUT_S = 2.0  # how long the window may take to ask for the pasted text
+FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
+FOCUS_POLL_S = 0.005
 FAILSAFE_REASON = (
     "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
@@ -48,6 +50,8 @@ class GuiDeliverer:
         self._pyautogui: ModuleType | None = None
         self._x11: X11 | None = None
         self._lock = threading.Lock()  # one delivery at a time, whoever calls
+        # inputs that may hold text of an attempt that failed after the paste: cleared first
+        self._dirty: set[tuple[str, bool]] = set()
 
     # -- ScreenDeliverer ----------------------------------------------------------------
 
@@ -76,8 +80,7 @@ class GuiDeliverer:
         with self._lock:
             gui = self._load()
             point = self._point(job.agent, job.onboarding)
-            self._check_point(point)
-            self._check_window(job.agent, point)
+            self._check_point(gui, point)
             try:
                 self._type(gui, point, job)
             except gui.FailSafeException:
@@ -93,7 +96,7 @@ class GuiDeliverer:
             raise NotDeliverable(f"{agent.agent_id} has no {kind} in the coordinates file")
         return point
 
-    def _check_point(self, point: Point) -> None:
+    def _check_point(self, gui: Any, point: Point) -> None:
         try:
             layout = self._layout()
         except NoDisplayError as exc:
@@ -101,6 +104,9 @@ class GuiDeliverer:
         problem = layout.problem(point)
         if problem is not None:
             raise NotDeliverable(problem)
+        # the corners the pointer can reach are those of the monitors, not of their
+        # bounding box, and they change with the layout
+        gui.FAILSAFE_POINTS = _corners(layout)
 
     def _layout(self) -> Layout:
         return read_layout()
@@ -121,6 +127,10 @@ class GuiDeliverer:
         pacing = self.settings
         x11 = self._xlib()
         previous = self._read_clipboard(x11)
+        self._check_window(job.agent, point)  # just before the click
+        target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
+        key = (job.agent.agent_id, job.onboarding)
+        offered = False
         try:
             gui.click(point.x, point.y)
             _pause(pacing.pause_after_click_s)
@@ -129,10 +139,13 @@ class GuiDeliverer:
                 _pause(pacing.pause_after_new_chat_s)
                 gui.click(point.x, point.y)
                 _pause(pacing.pause_after_click_s)
-            if pacing.clear_input:
+            self._check_focus(x11, toplevel, point)
+            if pacing.clear_input or key in self._dirty:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
-            x11.offer(job.text)
+            x11.offer(job.text, for_window=target)
+            offered = True
+            self._dirty.add(key)
             gui.hotkey("ctrl", "v")
             if not x11.serve_until_taken(PASTE_TIMEOUT_S):
                 raise NotDeliverable(
@@ -141,8 +154,27 @@ class GuiDeliverer:
                 )
             _pause(pacing.pause_after_paste_s)
             gui.press("enter")
+            self._dirty.discard(key)
         finally:
-            self._restore_clipboard(x11, previous)
+            if offered:
+                self._restore_clipboard(x11, previous)
+
+    def _check_focus(self, x11: X11, toplevel: int, point: Point) -> None:
+        """The keys go where the click went: the keyboard focus is in the window at the point
+        (another program's grab, say an open menu, swallows the click)."""
+        deadline = time.monotonic() + FOCUS_TIMEOUT_S
+        while True:
+            focus = x11.focus_toplevel()
+            if focus is None or focus == toplevel:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(FOCUS_POLL_S)
+        where = "no window" if focus == 0 else f"window {focus:#x}"
+        raise NotDeliverable(
+            f"after the click at {point} the keyboard focus is on {where}, not on the window "
+            f"there ({toplevel:#x}); nothing was typed"
+        )
 
     # -- clipboard ----------------------------------------------------------------------
 
@@ -155,12 +187,12 @@ class GuiDeliverer:
 
     def _restore_clipboard(self, x11: X11, previous: str | None) -> None:
         """Hand the operator's text to a clipboard owner that outlives this process."""
-        if previous is None:
-            x11.release()
-            return
         try:
-            keep_clipboard(previous, self.display)
-        except ClipboardError as exc:
+            if previous is None:
+                x11.release()
+            else:
+                keep_clipboard(previous, self.display)
+        except (ClipboardError, X11Error, OSError) as exc:
             log.warning("could not restore the clipboard: %s", exc)
 
     # -- lazy parts ---------------------------------------------------------------------
@@ -196,6 +228,15 @@ def screen_for(settings: Settings) -> GuiDeliverer | None:
     if mode is DeliveryMode.AUTO and not os.environ.get("DISPLAY"):
         return None
     return GuiDeliverer(settings.gui)
+
+
+def _corners(layout: Layout) -> list[tuple[int, int]]:
+    return [
+        (x, y)
+        for m in layout.monitors
+        for x in (m.x, m.x + m.width - 1)
+        for y in (m.y, m.y + m.height - 1)
+    ]
 
 
 def _keys(hotkey: str) -> list[str]:

@@ -1,11 +1,13 @@
 """The X11 pieces screen delivery needs beside pyautogui's mouse and keys.
 
 - :meth:`X11.window_name_at`: the name of the top-level window under a point, to check
-  the target before typing.
+  the target before typing; :meth:`X11.focus_toplevel` and :meth:`X11.toplevel_at`: where
+  the keys will go after the click, to check it is that window.
 - :meth:`X11.offer` / :meth:`X11.serve_until_taken`: this process owns the clipboard
   while it pastes and answers the target's request itself, so it knows the moment the
   text was taken; Enter is pressed only then. Guessing with a sleep is either slow or
-  submits before the paste has landed.
+  submits before the paste has landed. Only a request from the program that owns the
+  target window counts: a clipboard manager asks too, the moment the owner changes.
 - :meth:`X11.read_clipboard`: the operator's clipboard text, to give it back afterwards,
   and :func:`keep_clipboard`: an owner for that text that outlives this process.
 
@@ -72,6 +74,7 @@ class X11:
         self._offered: bytes = b""
         self._taken = False
         self._lost = False
+        self._target_client: int | None = None
         self._transfers: list[_Transfer] = []
 
     def close(self) -> None:
@@ -107,6 +110,44 @@ class X11:
                 raw = value.value
                 return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
         return None
+
+    def window_at(self, x: int, y: int) -> int:
+        """The innermost window containing root point (x, y): one of the program's own."""
+        window = self.root.id
+        for _ in range(16):
+            reply = self.display.create_resource_object("window", window).translate_coords(
+                self.root, x, y
+            )
+            child = _wid(reply.child)
+            if child == X.NONE:
+                break
+            window = child
+        return window
+
+    def toplevel_at(self, x: int, y: int) -> int:
+        """The child of the root window containing root point (x, y) (X.NONE: none)."""
+        return _wid(self.root.translate_coords(self.root, x, y).child)
+
+    def focus_toplevel(self) -> int | None:
+        """The child of the root window holding the keyboard focus; None when the focus
+        follows the pointer (PointerRoot), X.NONE when nothing has it."""
+        focus = self.display.get_input_focus().focus
+        focus_id = _wid(focus)
+        if focus_id == X.PointerRoot:
+            return None
+        if focus_id in (X.NONE, self.root.id):
+            return X.NONE if focus_id == X.NONE else None
+        window = self.display.create_resource_object("window", focus_id)
+        for _ in range(32):
+            parent = _wid(window.query_tree().parent)
+            if parent in (self.root.id, X.NONE):
+                return _wid(window)
+            window = self.display.create_resource_object("window", parent)
+        return _wid(window)
+
+    def client_of(self, window: int) -> int:
+        """Which X client made ``window`` (the bits of its id the server assigns per client)."""
+        return window & ~self.display.display.info.resource_id_mask
 
     # -- reading the clipboard ----------------------------------------------------------
 
@@ -154,11 +195,13 @@ class X11:
 
     # -- offering text ------------------------------------------------------------------
 
-    def offer(self, text: str) -> None:
-        """Own the clipboard with ``text``; requests are answered by :meth:`serve_until_taken`."""
+    def offer(self, text: str, for_window: int | None = None) -> None:
+        """Own the clipboard with ``text``; requests are answered by :meth:`serve_until_taken`,
+        which waits for the program owning ``for_window`` (any program when None)."""
         self._drain()  # e.g. the SelectionClear our own last release caused
         self._offered = text.encode("utf-8")
         self._taken = self._lost = False
+        self._target_client = None if for_window is None else self.client_of(for_window)
         self._transfers = []
         self.window.set_selection_owner(self.clipboard, X.CurrentTime)
         self.display.sync()
@@ -182,14 +225,17 @@ class X11:
 
     def release(self) -> None:
         """Stop owning the clipboard (it is left empty, as it was before :meth:`offer`)."""
-        if self.owns_clipboard():
-            request.SetSelectionOwner(
-                display=self.display.display,
-                window=X.NONE,
-                selection=self.clipboard,
-                time=X.CurrentTime,
-            )
-            self.display.sync()
+        try:
+            if self.owns_clipboard():
+                request.SetSelectionOwner(
+                    display=self.display.display,
+                    window=X.NONE,
+                    selection=self.clipboard,
+                    time=X.CurrentTime,
+                )
+                self.display.sync()
+        except (error.XError, error.ConnectionClosedError, OSError) as exc:
+            raise X11Error(f"could not give up the clipboard: {exc}") from None
 
     def _handle(self, event: Any) -> None:
         if event.type == X.SelectionRequest:
@@ -218,7 +264,10 @@ class X11:
                 self._transfers.append(_Transfer(requestor, prop, kind, data))
             else:
                 requestor.change_property(prop, kind, 8, data)
-            self._taken = True
+            if self._target_client in (None, self.client_of(_wid(ask.requestor))):
+                self._taken = True
+            else:
+                log.debug("answered window %#x too (a clipboard manager?)", _wid(ask.requestor))
         else:
             prop = X.NONE
         notify = xevent.SelectionNotify(

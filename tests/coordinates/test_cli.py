@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from agents.home import prepare_home
 from config import Home
 from coordinates.cli import app
-from coordinates.virtual_display import VirtualDisplay
+from coordinates.virtual_display import MonitorSpec, VirtualDisplay
 
 pytestmark = pytest.mark.display
 
@@ -100,7 +100,36 @@ def test_show_writes_a_picture_of_the_desktop(
     with Image.open(png) as image:
         width, height = image.size
         assert image.format == "PNG"
-    assert width > 1000 and abs(width / height - 4040 / 2104) < 0.2
+    assert (width, height) == (1600, 913)  # the monitors (3840x2104) scaled, plus margins
+
+
+def test_show_with_a_point_far_off_screen_keeps_the_picture_small(
+    x_display: VirtualDisplay, home: Path, tmp_path: Path
+) -> None:
+    document = coords(home)
+    # Far enough that scaling by width alone made a picture of 1600x22,600 pixels; not
+    # farther, so that code could be run against this test without exhausting memory.
+    document["agents"]["Agent-1"]["chat_input_coordinates"] = [100, 60_000]
+    (home / "config" / "coordinates.json").write_text(json.dumps(document))
+    png = tmp_path / "layout.png"
+    result = CliRunner().invoke(app, ["show", "--home", str(home), "--png", str(png)])
+    assert result.exit_code == 0, result.output
+    with Image.open(png) as image:
+        assert image.size == (1600, 913)
+
+
+@pytest.mark.parametrize("where", ["a-file/layout.png", "a-folder"])
+def test_show_to_an_unwritable_path_is_one_line_and_exit_2(
+    x_display: VirtualDisplay, home: Path, tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "a-folder").mkdir()
+    png = tmp_path / where
+    result = CliRunner().invoke(app, ["show", "--home", str(home), "--png", str(png)])
+    assert result.exit_code == 2
+    [line] = result.output.splitlines()
+    assert line.startswith(f"error: cannot write the layout picture to {png}: ")
+    assert line.endswith("choose a file in a folder you can write to")
 
 
 def test_calibrate_saves_the_clicked_point(x_display: VirtualDisplay, home: Path) -> None:
@@ -136,3 +165,21 @@ def test_calibrate_needs_an_agent_or_all(x_display: VirtualDisplay, home: Path) 
     result = CliRunner().invoke(app, ["calibrate", "--home", str(home)])
     assert result.exit_code == 2
     assert "name one AGENT or pass --all" in result.output
+
+
+@pytest.mark.timeout(60)  # calibrate used to wait forever for a listener that cannot start
+def test_calibrate_on_a_display_without_record_is_one_line_and_exit_2(home: Path) -> None:
+    no_record = VirtualDisplay([MonitorSpec(1280, 1024)], xorg_args=("-extension", "RECORD"))
+    with no_record:
+        result = CliRunner().invoke(
+            app,
+            ["calibrate", "Agent-2", "--timeout", "30", "--home", str(home)],
+            env={"DISPLAY": no_record.name},
+        )
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"error: the X server on DISPLAY={no_record.name} has no RECORD extension; pynput"
+        " cannot listen for clicks (start the X server with RECORD enabled, i.e. without"
+        " '-extension RECORD')"
+    ]
+    assert coords(home) == DOCUMENT

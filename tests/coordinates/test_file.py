@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
 from coordinates import CoordinatesFileError, Point, load_coordinates, save_coordinates
+from coordinates.file import parse_document
 
 V2 = {
     "agents": {
@@ -102,3 +105,64 @@ def test_missing_and_corrupt_files(tmp_path: Path) -> None:
         load_coordinates(path)
     with pytest.raises(CoordinatesFileError, match='expected an object with an "agents"'):
         load_coordinates(write(tmp_path, [1, 2]))
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o664])
+def test_saving_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path, mode: int) -> None:
+    path = write(tmp_path, V2)
+    path.chmod(mode)
+    save_coordinates(load_coordinates(path).with_point("Agent-2", "chat", Point(1, 2)))
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    [backup] = tmp_path.glob("coordinates.json.*.bak")
+    assert stat.S_IMODE(backup.stat().st_mode) == mode
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path: Path, umask: int, mode: int) -> None:
+    path = tmp_path / "config" / "coordinates.json"
+    old = os.umask(umask)
+    try:
+        assert save_coordinates(parse_document(V2, path)) is None  # nothing to keep
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert json.loads(path.read_text(encoding="utf-8")) == V2
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_saving_as_root_keeps_the_owner(tmp_path: Path) -> None:
+    path = write(tmp_path, V2)
+    os.chown(path, 65534, 65534)  # nobody:nogroup, as if the operator's file
+    save_coordinates(load_coordinates(path).with_point("Agent-2", "chat", Point(1, 2)))
+    assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534)
+
+
+def test_saving_through_a_symlink_replaces_its_target_and_keeps_the_link(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "dotfiles").mkdir()
+    target = write(tmp_path / "dotfiles", V2)
+    link = tmp_path / "config" / "coordinates.json"
+    link.parent.mkdir()
+    link.symlink_to(Path("..") / "dotfiles" / "coordinates.json")
+    backup = save_coordinates(load_coordinates(link).with_point("Agent-2", "chat", Point(1, 2)))
+    assert link.is_symlink()
+    assert os.readlink(link) == str(Path("..") / "dotfiles" / "coordinates.json")
+    saved = json.loads(target.read_text(encoding="utf-8"))
+    assert saved["agents"]["Agent-2"]["chat_input_coordinates"] == [1, 2]
+    assert backup is not None and backup.parent == link.parent and not backup.is_symlink()
+    assert json.loads(backup.read_text(encoding="utf-8")) == V2
+    assert not list(target.parent.glob(".*.tmp"))
+
+
+def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "coordinates.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(V2, ensure_ascii=False).encode("utf-8"))
+    assert load_coordinates(path).agents["Agent-1"].chat_point == Point(-1269, 481)
+
+
+def test_a_file_that_cannot_be_saved_is_a_coordinates_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    path = tmp_path / "a-file" / "coordinates.json"
+    with pytest.raises(CoordinatesFileError, match=f"cannot save coordinates file {path}: "):
+        save_coordinates(parse_document(V2, path))

@@ -4,10 +4,14 @@ coordinates; Windows-style layouts left of or above the primary do)."""
 from __future__ import annotations
 
 import pytest
+import screeninfo
+import screeninfo.enumerators.drm
+import screeninfo.enumerators.xrandr
 
 from coordinates import InvalidCoordinatesError, Point
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, Monitor, read_layout
+from coordinates.virtual_display import VirtualDisplay
 
 # Two 1920x1080 under a 1280x1024: the measured dummy-driver layout.
 STACKED = Layout.of(
@@ -105,3 +109,48 @@ def test_reading_the_layout_without_a_display_says_so(monkeypatch: pytest.Monkey
     monkeypatch.delenv("DISPLAY", raising=False)
     with pytest.raises(NoDisplayError, match="no display"):
         read_layout()
+
+
+def kernel_monitor() -> list[screeninfo.Monitor]:
+    """What DRM would report from /sys/class/drm: not the X server pyautogui clicks on.
+    This machine has no DRM devices, hence this stand-in."""
+    return [screeninfo.Monitor(0, 0, 2560, 1440, name="card0-HDMI-A-1")]
+
+
+def test_the_kernel_monitors_are_never_taken_for_the_x_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(screeninfo.enumerators.drm, "enumerate_monitors", kernel_monitor)
+    monkeypatch.setenv("DISPLAY", ":1999")  # no server there
+    with pytest.raises(NoDisplayError, match="the X server at DISPLAY=:1999 reports no monitors"):
+        read_layout()
+    monkeypatch.delenv("DISPLAY")
+    with pytest.raises(NoDisplayError, match="DISPLAY is not set"):
+        read_layout()
+
+
+@pytest.mark.display
+def test_the_live_layout_is_randrs(x_display: VirtualDisplay) -> None:
+    assert read_layout().describe() == (
+        "DUMMY0 1920x1080+0+1024, DUMMY1 1920x1080+1920+1024, DUMMY2 1280x1024+0+0"
+    )
+    assert read_layout().monitors[0].primary
+
+
+@pytest.mark.display
+def test_without_randr_answers_xinerama_is_asked(
+    x_display: VirtualDisplay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_randr() -> list[screeninfo.Monitor]:
+        # A server with Xinerama but no RandR needs several X screens, which the dummy
+        # display here does not have; this stands in for its RandR failing.
+        raise screeninfo.ScreenInfoError("no RandR")
+
+    monkeypatch.setattr(screeninfo.enumerators.xrandr, "enumerate_monitors", no_randr)
+    layout = read_layout()
+    assert {(m.x, m.y, m.width, m.height) for m in layout.monitors} == {
+        (0, 1024, 1920, 1080),
+        (1920, 1024, 1920, 1080),
+        (0, 0, 1280, 1024),
+    }
+    assert {m.name for m in layout.monitors} == {"monitor-0", "monitor-1", "monitor-2"}

@@ -4,6 +4,7 @@ typing is unsafe."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -13,11 +14,15 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from Xlib import X
+from Xlib.display import Display as XDisplay
 
 import cellphone
+from agents import Agent
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
 from coordinates.virtual_display import VirtualDisplay
+from messaging.deliver import Job, NotDeliverable
 from messaging.gui import GuiDeliverer
 from messaging.model import DeliveryMethod, DeliveryState, Message
 from messaging.render import render
@@ -257,8 +262,6 @@ def test_the_operators_clipboard_is_given_back(
         timeout=5,
     )
     assert copy.returncode == 0
-    from agents import Agent
-    from messaging.deliver import Job
 
     screen = GuiDeliverer(load_settings(gui_home).gui)
     agent = Agent("Agent-1", "", True, AGENTS["Agent-1"][0], None)
@@ -344,3 +347,115 @@ def xclip(display: VirtualDisplay, *args: str, stdin: str | None = None) -> str:
         timeout=5,
     )
     return done.stdout or ""
+
+
+@contextlib.contextmanager
+def x_program(display: VirtualDisplay, name: str) -> Iterator[None]:
+    """One of tests/fakes/x_programs.py running on ``display`` until the block ends."""
+    program = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.x_programs", name],
+        cwd=Path(__file__).resolve().parents[2],
+        env=display.env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert program.stdout is not None and program.stdout.readline().strip() == "ready"
+        yield
+    finally:
+        program.kill()
+        program.wait(timeout=5)
+
+
+def focus_window_at(display: VirtualDisplay, point: Point) -> None:
+    screen = XDisplay(display.name)
+    root = screen.screen().root
+    root.translate_coords(root, *point).child.set_input_focus(X.RevertToParent, X.CurrentTime)
+    screen.sync()
+    screen.close()
+
+
+def deliver_directly(
+    screen: GuiDeliverer, agent_id: str, text: str, title: str | None = None
+) -> None:
+    agent = Agent(agent_id, "", True, AGENTS[agent_id][0], None, window_title=title)
+    screen.deliver_now(Job(Message("Captain", (agent_id,), text), agent, text))
+
+
+def test_a_clipboard_manager_asking_first_is_not_taken_for_the_paste(
+    gui_home: Home, windows: ChatWindows, x_display: VirtualDisplay
+) -> None:
+    windows.clear()
+    screen = GuiDeliverer(load_settings(gui_home).gui)
+    texts = ["first message", "second message ✓", "third message"]
+    with x_program(x_display, "clipboard-manager"):
+        for text in texts:
+            deliver_directly(screen, "Agent-1", text)
+        got = windows.wait_for(3)
+    screen.close()
+    assert [(r.agent_id, r.text) for r in got] == [("Agent-1", t) for t in texts]
+
+
+def test_keys_never_go_to_a_window_other_than_the_one_clicked(
+    gui_home: Home, windows: ChatWindows, x_display: VirtualDisplay
+) -> None:
+    windows.clear()
+    screen = GuiDeliverer(load_settings(gui_home).gui)
+    deliver_directly(screen, "Agent-1", "for Agent-1")
+    windows.wait_for(1)
+    focus_window_at(x_display, AGENTS["Agent-1"][0])  # as a window manager does on a click
+    with (
+        x_program(x_display, "pointer-grab"),  # an open menu swallows the next click
+        pytest.raises(NotDeliverable) as refused,
+    ):
+        deliver_directly(screen, "Agent-5", "for Agent-5 only", r"^Agent-5 — chat$")
+    screen.close()
+    assert "the keyboard focus is on window" in refused.value.reason
+    assert refused.value.reason.endswith("nothing was typed")
+    assert windows.texts("Agent-1") == ["for Agent-1"]
+    assert windows.texts("Agent-5") == []
+
+
+def test_text_left_in_an_input_by_a_failed_attempt_is_cleared_first(
+    gui_home: Home, windows: ChatWindows, x_display: VirtualDisplay
+) -> None:
+    windows.clear()
+    screen = GuiDeliverer(load_settings(gui_home).gui)
+    x11 = screen._xlib()
+    serve = x11.serve_until_taken
+
+    def taken_then_flung(timeout: float) -> bool:
+        # The one step made to order: right after the window took the paste, the operator
+        # flings the mouse into a corner (a real pointer move), so Enter is never pressed.
+        x11.serve_until_taken = serve  # type: ignore[method-assign]
+        taken = serve(timeout)
+        xdotool(x_display, "mousemove", "0", "0")
+        return taken
+
+    x11.serve_until_taken = taken_then_flung  # type: ignore[method-assign]
+    try:
+        with pytest.raises(NotDeliverable, match="fail-safe"):
+            deliver_directly(screen, "Agent-2", "stale text")
+    finally:
+        xdotool(x_display, "mousemove", "1000", "1500")
+    assert windows.received() == []  # the stale text sits in the input, not submitted
+    deliver_directly(screen, "Agent-2", "fresh text")
+    screen.close()
+    assert [r.text for r in windows.wait_for(1)] == ["fresh text"]
+
+
+def test_every_monitor_corner_is_a_fail_safe_corner(
+    gui_home: Home, windows: ChatWindows, x_display: VirtualDisplay
+) -> None:
+    windows.clear()
+    screen = GuiDeliverer(load_settings(gui_home).gui)
+    # top right of DUMMY1: a corner of a monitor, not of the bounding box (a dead zone)
+    xdotool(x_display, "mousemove", "3839", "1024")
+    try:
+        with pytest.raises(NotDeliverable, match="fail-safe") as refused:
+            deliver_directly(screen, "Agent-3", "not now")
+    finally:
+        xdotool(x_display, "mousemove", "1000", "1500")
+    screen.close()
+    assert refused.value.pause_desk
+    assert windows.texts("Agent-3") == []
