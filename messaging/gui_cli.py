@@ -4,11 +4,14 @@ beyond send and broadcast. Add them to the root CLI with :func:`register`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -100,7 +103,7 @@ def demo(
     prepare_home(where, example_coordinates(calibrated=True))  # the windows stand there
     settings = load_settings(where)
     try:
-        with VirtualDisplay(DEMO_MONITORS) as display:
+        with _exit_on_termination(), VirtualDisplay(DEMO_MONITORS) as display:
             out.print(f"virtual display {display.name}: {display.describe()}")
             os.environ["DISPLAY"] = display.name
             panes = _panes(where)
@@ -118,6 +121,22 @@ def demo(
     out.print(f"screenshot of the whole desktop: {png.resolve()}")
     if any(o.state is not DeliveryState.DELIVERED for o in outcomes.values()):
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _exit_on_termination() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the demo through its ``with`` blocks, so the virtual display
+    and the windows it started stop too."""
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 async def _broadcast(

@@ -3,6 +3,7 @@ a screenshot showing the greeting in every window."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -32,3 +33,24 @@ def test_demo_types_the_greeting_into_every_window_and_saves_a_screenshot(
         assert len(image.convert("L").getcolors(256) or []) > 20  # windows and text, not blank
     received = (home / "var" / "demo-windows" / "received.jsonl").read_text(encoding="utf-8")
     assert received.count("Hello, swarm!") == 8
+
+
+def test_a_terminated_demo_stops_its_display_and_windows(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "cellphone", "demo", "--home", str(home), "--png", "x.png"],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert demo.stdout is not None
+    started = demo.stdout.readline()  # "virtual display :N: ..." once Xorg is up
+    number = started.split()[2].strip(":")
+    assert started.startswith("virtual display :") and number.isdigit(), started
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    assert socket.exists()
+    demo.send_signal(signal.SIGTERM)
+    demo.communicate(timeout=30)
+    assert demo.returncode == 128 + signal.SIGTERM
+    assert not socket.exists()  # Xorg removes it when it ends
