@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -32,7 +34,7 @@ def init(
     out = console()
     coords = where.coordinates_file
     if coords.exists() and force:
-        backup = coords.with_name(coords.name + ".before-init")
+        backup = _backup_name(coords)
         backup.write_bytes(coords.read_bytes())
         coords.unlink()
         out.print(f"previous coordinates kept as {backup}")
@@ -77,6 +79,15 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
             row["inbox"],
         )
     console().print(table)
+
+
+def _backup_name(path: Path) -> Path:
+    """``coordinates.json.<time>.before-init``: every replaced file is kept, none overwritten."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    backup = path.with_name(f"{path.name}.{stamp}.before-init")
+    while backup.exists():  # two inits in the same microsecond
+        backup = backup.with_name(backup.name + "~")
+    return backup
 
 
 def _point(point: list[int] | None) -> str:

@@ -9,9 +9,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -44,12 +46,22 @@ class MessagingSettings(BaseModel):
     )
     delivery_mode: DeliveryMode = DeliveryMode.AUTO
     wait_timeout_s: float = Field(
-        60.0, gt=0, description="how long send/broadcast wait for outcomes before reporting"
+        60.0,
+        gt=0,
+        le=86_400,
+        description="how long send/broadcast wait for outcomes before reporting",
     )
     retry_backoff_max_s: float = Field(60.0, gt=0)
     poll_interval_s: float = Field(
         0.25, gt=0, le=60, description="how often an idle desk looks for work queued elsewhere"
     )
+
+    @field_validator("operator_name")
+    @classmethod
+    def _one_printable_line(cls, value: str) -> str:
+        if not value.isprintable() or not value.strip():
+            raise ValueError("must be one line of printable characters")
+        return value
 
 
 class GuiSettings(BaseModel):
@@ -106,6 +118,16 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("DISCORD_TOKEN", "CELLPHONE_DISCORD_TOKEN")
     )
+
+
+class OurDotEnv(DotEnvSettingsSource):
+    """The home's ``.env``, read the way the environment is: only our settings
+    (``CELLPHONE_<TABLE>__<KEY>``, ``DISCORD_TOKEN``) are taken. Other programs' variables
+    (``OPENAI_API_KEY``, ...) and ours that are no settings (``CELLPHONE_LOG_LEVEL``) are
+    left alone; an unknown key of a settings table is still refused."""
+
+    def __call__(self) -> dict[str, Any]:
+        return EnvSettingsSource.__call__(self)
 
 
 @dataclass(frozen=True)
@@ -169,10 +191,11 @@ def load_settings(home: Home, **overrides: Any) -> Settings:
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
-            return (init_settings, env_settings, dotenv_settings, toml)
+            dotenv = OurDotEnv(settings_cls, env_file=home.root / ".env")
+            return (init_settings, env_settings, dotenv, toml)
 
     try:
-        return HomeSettings(_env_file=home.root / ".env", **overrides)
+        return HomeSettings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, home)) from None
     except tomllib.TOMLDecodeError as exc:
@@ -186,7 +209,7 @@ def _describe(exc: ValidationError, home: Home) -> str:
     key = ".".join(str(part) for part in first["loc"]) or "settings"
     value = first.get("input")
     env_name = ENV_PREFIX + key.upper().replace(".", "__")
-    where = f"{home.settings_file} or {env_name}"
+    where = f"{home.settings_file}, or {env_name} in the environment or {home.root / '.env'}"
     if first["type"] == "extra_forbidden":
         return f"unknown setting {key!r} (value {value!r}); remove it from {where}"
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""

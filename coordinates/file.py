@@ -32,7 +32,7 @@ CHAT_KEY = "chat_input_coordinates"
 ONBOARDING_KEYS = ("onboarding_coordinates", "onboarding_input_coords")
 UNCALIBRATED_KEY = "uncalibrated"
 POINT_KINDS = ("chat", "onboarding")
-AGENT_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+AGENT_ID_PATTERN = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,63}\Z")  # \Z: no trailing newline
 
 
 class Point(NamedTuple):
@@ -121,7 +121,7 @@ def parse_document(document: Any, path: Path) -> CoordinatesFile:
 
 
 def _parse_entry(agent_id: str, entry: Any, path: Path) -> AgentEntry:
-    if not AGENT_ID_PATTERN.match(agent_id):
+    if not AGENT_ID_PATTERN.fullmatch(agent_id):
         raise CoordinatesFileError(
             f"{path}: agent id {agent_id!r} is not allowed; use letters, digits, '-' or '_'"
             " starting with a letter (like Agent-1)"

@@ -254,10 +254,10 @@ class MessagingCommands:
                 holder = desk_holder(where.var_dir / "desk.lock")
                 error_console().print(f"the desk of this home already runs in process {holder}")
                 return EXIT_NOT_ALL_DELIVERED
-            while watch or not await _all_settled(rt):
-                if not watch and await _held(rt):
-                    break
-                await asyncio.sleep(settings.messaging.poll_interval_s)
+            if watch:
+                await asyncio.Event().wait()  # until Ctrl-C
+            # until nothing is due: what is left waits on a retry time or on the pause
+            await rt.desk.until_idle()
             pending = await rt.store.pending()
             paused = rt.desk.pause_reason
         out = console()
@@ -288,12 +288,6 @@ class MessagingCommands:
         flag.clear()
         note = f"was paused: {was}" if was else "it was not paused"
         console().print(f"desk running ({note})")
-
-
-async def _all_settled(rt: Runtime) -> bool:
-    """Nothing is due: the queue is empty or holds only deliveries waiting on a retry."""
-    due = await rt.store.due()
-    return due == 0
 
 
 async def _held(rt: Runtime) -> bool:

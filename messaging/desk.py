@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from agents import Agent, UnknownAgentError, Workspace
+from agents import Agent, Registry, UnknownAgentError, Workspace
 from agents.source import RegistrySource
 from config import Settings
 from messaging.deliver import Job, NotDeliverable, ScreenDeliverer
-from messaging.errors import UnknownMessageError
+from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
 from messaging.model import Delivery, DeliveryMethod, DeliveryState, Lane, MessageType, Outcome
 from messaging.pause import PauseFlag
@@ -38,6 +38,12 @@ INBOX_BATCH = 500
 INBOX_WRITERS = 4  # files flushed side by side within one batch
 NOT_YET = "not delivered yet"  # the reason of an outcome the desk has not tried yet
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
+# How long stop() lets a delivery in progress finish and be recorded before cancelling it:
+# a few seconds over the GUI's paste timeout (messaging.gui.PASTE_TIMEOUT_S, 2 s) and its
+# pacing, so a `send` that ran the desk never leaves a typed message unrecorded.
+STOP_GRACE_S = 8.0
+RETRY_FIRST_S = 0.5  # wait after the first failed attempt; it doubles with each one after
+RETRY_MAX_DOUBLINGS = 30  # keeps 2 ** n a small float however many attempts were made
 
 
 class Desk:
@@ -69,6 +75,12 @@ class Desk:
         self._pause_reason: str | None = None
         self.running = False
         self._stopping = False
+        self._stopped = asyncio.Event()
+        # per lane: nothing to do now (no delivery due, or held by a pause), and the
+        # deliveries its worker has claimed and not yet recorded
+        self._idle = {lane: False for lane in Lane}
+        self._quiet = asyncio.Event()
+        self._in_hand: dict[Lane, list[Claimed]] = {lane: [] for lane in Lane}
         self.recovered: tuple[int, int] = (0, 0)
 
     # -- control -----------------------------------------------------------------------
@@ -91,18 +103,49 @@ class Desk:
         return True
 
     async def stop(self) -> None:
-        # The flag ends the loops even where Python 3.11's wait_for swallows a
-        # cancellation that lands as its timeout fires.
+        """Stop the workers. A delivery in progress may finish and is recorded (for up to
+        :data:`STOP_GRACE_S`); what a worker still holds after that goes back to the queue
+        (to the inbox as a possible repeat if it was being typed)."""
         self.running = False
         self._stopping = True
+        self._stopped.set()
         self._resumed.set()
         self.wake()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        self._writers.shutdown(wait=True)
-        self._release_lock()
+        try:
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+        finally:
+            for task in self._tasks:
+                if not task.done():
+                    log.warning(
+                        "%s did not finish in %g s; cancelling it", task.get_name(), STOP_GRACE_S
+                    )
+                    task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            await self._put_back_all()
+            self._writers.shutdown(wait=True)
+            self._release_lock()
+
+    @property
+    def idle(self) -> bool:
+        """True when this desk has nothing it may do now: each worker found no delivery due
+        (or the screen worker is held by a pause), or the workers do not run."""
+        workers_gone = not self._tasks or any(task.done() for task in self._tasks)
+        return workers_gone or all(self._idle.values())
+
+    async def until_idle(self) -> None:
+        """Return once :attr:`idle` holds."""
+        while not self.idle:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), self.settings.messaging.poll_interval_s)
+
+    def _set_idle(self, lane: Lane, idle: bool) -> None:
+        self._idle[lane] = idle
+        if all(self._idle.values()):
+            self._quiet.set()
+        else:
+            self._quiet.clear()
 
     @property
     def pause_reason(self) -> str | None:
@@ -137,6 +180,7 @@ class Desk:
     def _release(self) -> None:
         if self._pause_reason is not None:
             log.warning("desk resumed")
+            self._set_idle(Lane.SCREEN, False)
         self._pause_reason = None
         self._resumed.set()
         self.wake()
@@ -154,6 +198,7 @@ class Desk:
     async def _until_resumed(self) -> None:
         self._follow_pause_flag()
         while not self._resumed.is_set() and not self._stopping:
+            self._set_idle(Lane.SCREEN, True)  # held: nothing it may do
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._resumed.wait(), self.settings.messaging.poll_interval_s
@@ -198,19 +243,70 @@ class Desk:
                     return
             wake.clear()
             try:
-                claimed = await self.store.claim(lane, INBOX_BATCH if lane is Lane.INBOX else 1)
-                if claimed:
-                    await (self._inbox(claimed) if lane is Lane.INBOX else self._type(claimed[0]))
-                    continue
-            except asyncio.CancelledError:
-                raise
+                worked = await self._turn(lane)
             except Exception:
-                log.exception("desk %s worker failed; retrying", lane)
-            await self._idle(wake)
+                log.exception("desk %s worker failed; trying again", lane)
+                worked = False
+            if not worked:
+                self._set_idle(lane, True)
+                await self._idle_wait(lane, wake)
 
-    async def _idle(self, wake: asyncio.Event) -> None:
+    async def _turn(self, lane: Lane) -> bool:
+        """Claim and deliver one batch of ``lane``. False when there was nothing to do.
+
+        A batch that fails as a whole goes back to the queue with the error and a backoff;
+        if even that fails, the worker keeps it in hand and tries again next turn."""
+        if self._in_hand[lane] and not await self._put_back(lane):
+            return False
+        claimed = await self.store.claim(lane, INBOX_BATCH if lane is Lane.INBOX else 1)
+        if not claimed:
+            return False
+        self._set_idle(lane, False)
+        self._in_hand[lane] = claimed
+        try:
+            await (self._inbox(claimed) if lane is Lane.INBOX else self._type(claimed[0]))
+        except Exception as exc:
+            log.exception("desk %s worker failed on %d deliveries", lane, len(claimed))
+            await self._put_back(lane, f"the desk failed while delivering: {_name(exc)}")
+        else:
+            self._in_hand[lane] = []
+        return True
+
+    async def _put_back(self, lane: Lane, error: str | None = None) -> bool:
+        """Return the deliveries ``lane``'s worker holds to the queue, each waiting on a
+        retry. False, keeping them, when the store cannot take them now."""
+        held = self._in_hand[lane]
+        error = error or "the desk could not record this delivery; it is tried again"
+        attempts = [self._later(item, error) for item in held]
+        try:
+            put_back = await self.store.release(attempts)
+        except StoreError as exc:
+            log.warning("%d claimed deliveries stay in hand: %s", len(held), exc)
+            return False
+        self._in_hand[lane] = []
+        await self._announce(
+            [
+                _outcome(item.delivery, attempt, possible_repeat=put_back[key])
+                for item, attempt in zip(held, attempts, strict=True)
+                if (key := (item.seq, item.delivery.agent_id)) in put_back
+            ]
+        )
+        return True
+
+    async def _put_back_all(self) -> None:
+        for lane in Lane:
+            if self._in_hand[lane] and not await self._put_back(
+                lane, "the desk stopped before this delivery was recorded"
+            ):
+                log.warning("the next desk start recovers what %s still holds", lane)
+
+    async def _idle_wait(self, lane: Lane, wake: asyncio.Event) -> None:
         timeout = self.settings.messaging.poll_interval_s
-        next_retry = await self.store.next_retry_at()
+        try:
+            next_retry = await self.store.next_retry_at(lane)
+        except StoreError as exc:
+            log.warning("cannot read when the next retry is due: %s", exc)
+            next_retry = None
         if next_retry:
             timeout = max(0.0, min(timeout, next_retry - time.time()))
         with contextlib.suppress(TimeoutError):
@@ -218,24 +314,45 @@ class Desk:
 
     async def _inbox(self, claimed: list[Claimed]) -> None:
         registry = self.registry.current()
-        failures: list[Attempt] = []
+        attempts: list[Attempt] = []
         letters: list[tuple[Claimed, InboxLetter]] = []
         for item in claimed:
-            try:
-                agent = registry.get(item.delivery.agent_id)
-            except UnknownAgentError as exc:
-                failures.append(_failed(item, str(exc)))
-                continue
-            reason = REPEAT_REASON if item.delivery.possible_repeat else None
-            letters.append((item, self._letter(item.delivery, agent, reason)))
+            prepared = self._prepare(item, registry)
+            if isinstance(prepared, Attempt):
+                attempts.append(prepared)
+            else:
+                letters.append((item, prepared))
         results = await asyncio.to_thread(
             write_letters, [letter for _, letter in letters], self._writers
         )
-        attempts = failures + [
+        attempts += [
             self._written(item, letter, result)
             for (item, letter), result in zip(letters, results, strict=True)
         ]
         await self._finish(attempts, claimed)
+
+    def _prepare(self, item: Claimed, registry: Registry) -> InboxLetter | Attempt:
+        """The letter of an inbox delivery, or the attempt's result when there is none."""
+        try:
+            agent = registry.get(item.delivery.agent_id)
+        except UnknownAgentError as exc:
+            return _failed(item, str(exc))
+        reason = REPEAT_REASON if item.delivery.possible_repeat else None
+        return self._letter_or_result(item, agent, reason)
+
+    def _letter_or_result(
+        self, item: Claimed, agent: Agent, reason: str | None
+    ) -> InboxLetter | Attempt:
+        """The letter, or, when it cannot be made, a retry later (a folder error) or a
+        failure (anything else: retrying would not help; `cellphone retry` can)."""
+        prefix = f"{reason}; then " if reason else ""
+        try:
+            return self._letter(item.delivery, agent, reason)
+        except OSError as exc:
+            return self._retry_later(item, f"{prefix}cannot prepare the inbox letter: {exc}")
+        except Exception as exc:
+            log.exception("cannot prepare the letter of %s", item.delivery.message.id)
+            return _failed(item, f"{prefix}cannot prepare the inbox letter: {_name(exc)}")
 
     async def _type(self, item: Claimed) -> None:
         delivery = item.delivery
@@ -251,13 +368,19 @@ class Desk:
         if reason is None:
             attempt = Attempt(item.seq, agent.agent_id, DeliveryState.DELIVERED, DeliveryMethod.GUI)
         else:
-            letter = self._letter(delivery, agent, reason)
-            [result] = await asyncio.to_thread(write_letters, [letter])
-            attempt = self._written(item, letter, result, fallback=True)
+            attempt = await self._fall_back(item, agent, reason)
         await self._finish([attempt], [item])
         pause = self.settings.gui.pause_between_recipients_s
         if pause and attempt.method is DeliveryMethod.GUI:
-            await asyncio.sleep(pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), pause)
+
+    async def _fall_back(self, item: Claimed, agent: Agent, reason: str) -> Attempt:
+        letter = self._letter_or_result(item, agent, reason)
+        if isinstance(letter, Attempt):
+            return letter
+        [result] = await asyncio.to_thread(write_letters, [letter])
+        return self._written(item, letter, result, fallback=True)
 
     def _screen_unusable(self, agent: Agent, onboarding: bool) -> str | None:
         if self.screen is None:
@@ -311,22 +434,10 @@ class Desk:
     ) -> Attempt:
         agent_id = item.delivery.agent_id
         if isinstance(result, OSError):
-            backoff = min(
-                self.settings.messaging.retry_backoff_max_s, 0.5 * 2 ** (item.delivery.attempts - 1)
-            )
             error = f"cannot write inbox {letter.inbox}: {result.strerror or result}"
             if letter.reason:
                 error = f"{letter.reason}; then {error}"
-            log.warning(
-                "delivery of %s to %s stays queued: %s", item.delivery.message.id, agent_id, error
-            )
-            return Attempt(
-                item.seq,
-                agent_id,
-                DeliveryState.QUEUED,
-                error=error,
-                retry_at=time.time() + backoff,
-            )
+            return self._retry_later(item, error)
         if fallback or letter.possible_repeat or letter.reason:
             return Attempt(
                 item.seq,
@@ -337,24 +448,38 @@ class Desk:
             )
         return Attempt(item.seq, agent_id, DeliveryState.DELIVERED, DeliveryMethod.INBOX)
 
+    def _retry_later(self, item: Claimed, error: str) -> Attempt:
+        """:meth:`_later`, logged."""
+        log.warning(
+            "delivery of %s to %s stays queued: %s",
+            item.delivery.message.id,
+            item.delivery.agent_id,
+            error,
+        )
+        return self._later(item, error)
+
+    def _later(self, item: Claimed, error: str) -> Attempt:
+        """The delivery stays queued with ``error`` and is tried again after a backoff."""
+        delay = retry_delay(item.delivery.attempts, self.settings.messaging.retry_backoff_max_s)
+        return Attempt(
+            item.seq,
+            item.delivery.agent_id,
+            DeliveryState.QUEUED,
+            error=error,
+            retry_at=time.time() + delay,
+        )
+
     async def _finish(self, attempts: list[Attempt], claimed: list[Claimed]) -> None:
         await self.store.record(attempts)
+        by_key = {(c.seq, c.delivery.agent_id): c.delivery for c in claimed}
+        await self._announce([_outcome(by_key[(a.seq, a.agent_id)], a) for a in attempts])
+
+    async def _announce(self, outcomes: list[Outcome]) -> None:
+        """Wake whoever waits on the store, then tell the subscribers."""
         async with self._changed:
             self._changed.notify_all()
-        by_key = {(c.seq, c.delivery.agent_id): c.delivery for c in claimed}
-        for attempt in attempts:
-            delivery = by_key[(attempt.seq, attempt.agent_id)]
-            await self._emit(
-                Outcome(
-                    message_id=delivery.message.id,
-                    agent_id=attempt.agent_id,
-                    state=attempt.state,
-                    method=attempt.method,
-                    reason=attempt.error,
-                    possible_repeat=delivery.possible_repeat,
-                    attempts=delivery.attempts,
-                )
-            )
+        for outcome in outcomes:
+            await self._emit(outcome)
 
     async def _emit(self, outcome: Outcome) -> None:
         for callback in list(self._subscribers):
@@ -430,5 +555,30 @@ def outcome_of(delivery: Delivery) -> Outcome:
     )
 
 
+def retry_delay(attempts: int, maximum: float) -> float:
+    """Seconds to wait after ``attempts`` failed attempts: 0.5, 1, 2, ... at most
+    ``maximum`` (the exponent is capped, so any number of attempts is fine)."""
+    doublings = min(max(attempts - 1, 0), RETRY_MAX_DOUBLINGS)
+    return min(maximum, RETRY_FIRST_S * 2.0**doublings)
+
+
+def _outcome(delivery: Delivery, attempt: Attempt, possible_repeat: bool | None = None) -> Outcome:
+    if possible_repeat is None:
+        possible_repeat = delivery.possible_repeat
+    return Outcome(
+        message_id=delivery.message.id,
+        agent_id=attempt.agent_id,
+        state=attempt.state,
+        method=attempt.method,
+        reason=attempt.error,
+        possible_repeat=possible_repeat,
+        attempts=delivery.attempts,
+    )
+
+
 def _failed(item: Claimed, reason: str) -> Attempt:
     return Attempt(item.seq, item.delivery.agent_id, DeliveryState.FAILED, error=reason)
+
+
+def _name(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -60,7 +60,8 @@ def compose(letter: InboxLetter) -> str:
 def write_letters(
     letters: list[InboxLetter], pool: ThreadPoolExecutor | None = None
 ) -> list[Path | OSError]:
-    """Write each letter durably; an error for one letter does not stop the others.
+    """Write each letter durably; an error for one letter does not stop the others, and
+    a folder that cannot be synced is an error of each of its letters.
 
     With ``pool``, files are written and flushed side by side (the disk takes several
     flushes at once faster than one after another). Blocking: call it from a thread.
@@ -73,9 +74,11 @@ def write_letters(
     folders = {
         letter.inbox for letter, r in zip(letters, results, strict=True) if isinstance(r, Path)
     }
-    for folder in folders:
-        _fsync_dir(folder)
-    return results
+    unsynced = {folder: error for folder in folders if (error := _fsync_dir(folder))}
+    return [
+        unsynced.get(letter.inbox, result) if isinstance(result, Path) else result
+        for letter, result in zip(letters, results, strict=True)
+    ]
 
 
 def _write_or_error(letter: InboxLetter) -> Path | OSError:
@@ -108,15 +111,20 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _fsync_dir(folder: Path) -> None:
+def _fsync_dir(folder: Path) -> OSError | None:
+    """Make the renames into ``folder`` durable; the error when that failed: the letters
+    there are not known to be on disk (written again, they are found and synced again)."""
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
-        return
+        return None  # a folder that cannot be opened cannot be synced (and was written)
     try:
         os.fsync(fd)
+    except OSError as exc:
+        return exc
     finally:
         os.close(fd)
+    return None
 
 
 def remove_stale_temp_files(workspaces_dir: Path) -> int:

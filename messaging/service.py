@@ -16,6 +16,7 @@ from messaging.errors import (
     InvalidMessageTypeError,
     InvalidPriorityError,
     MessageTooLongError,
+    MessagingError,
     NoRecipientsError,
     UnknownMessageError,
 )
@@ -23,6 +24,15 @@ from messaging.model import Lane, Message, MessageType, Priority
 from messaging.store import AgentQueue, HistoryEntry, Store
 
 MAX_KEY_LENGTH = 200
+MAX_SENDER_LENGTH = 64
+
+
+class InvalidSenderError(MessagingError):
+    def __init__(self, sender: str) -> None:
+        super().__init__(
+            f"sender {sender!r} is not allowed; use one line of 1 to {MAX_SENDER_LENGTH} "
+            "printable characters (no line breaks or control characters)"
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,9 @@ class MessageService:
         if not agents:
             raise NoRecipientsError("name at least one agent")
         message = Message(
-            sender=sender or self.settings.messaging.operator_name,
+            sender=_checked_sender(
+                self.settings.messaging.operator_name if sender is None else sender
+            ),
             recipients=tuple(agents),
             body=self._checked_body(body),
             type=parse_type(type),
@@ -109,10 +121,18 @@ class MessageService:
         ]
 
     async def retry(self, message_id: str) -> list[str]:
-        """Queue again the deliveries of a message that did not reach the screen."""
-        if await self.store.message(message_id) is None:
+        """Queue again the deliveries of a message that did not reach the screen, each on
+        the lane its agent gets today (a possible repeat only ever to the inbox)."""
+        entry = await self.store.message(message_id)
+        if entry is None:
             raise UnknownMessageError(message_id)
-        agents = await self.store.requeue(message_id)
+        registry = self.registry.current()
+        lanes = {
+            agent_id: self._lane(registry.get(agent_id), entry.message.type)
+            for agent_id in entry.message.recipients
+            if agent_id in registry  # one no longer in the file fails again, with its reason
+        }
+        agents = await self.store.requeue(message_id, lanes)
         self.desk.wake()
         return agents
 
@@ -139,7 +159,9 @@ class MessageService:
             for agent_id in message.recipients
         }
         stored, created = await self.store.insert(message, lanes)
-        if not created and (stored.body != message.body or stored.recipients != message.recipients):
+        if not created and (
+            stored.body != message.body or set(stored.recipients) != set(message.recipients)
+        ):
             assert message.key is not None
             raise IdempotencyConflictError(message.key, stored.id)
         if created:
@@ -171,6 +193,12 @@ def parse_type(value: MessageType | str) -> MessageType:
         return MessageType(str(value).lower())
     except ValueError:
         raise InvalidMessageTypeError(value, [t.value for t in MessageType]) from None
+
+
+def _checked_sender(sender: str) -> str:
+    if not (0 < len(sender) <= MAX_SENDER_LENGTH and sender.isprintable() and sender.strip()):
+        raise InvalidSenderError(sender)
+    return sender
 
 
 def _checked_key(key: str | None) -> str | None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -94,6 +95,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_S = 10.0  # how long a statement waits for another process's write to end
 _REACHED = {DeliveryState.DELIVERED, DeliveryState.FALLBACK}
 _RESULT_COLUMNS = ", ".join(
     f"json_extract(value, '$.{name}') AS {name}"
@@ -107,6 +109,48 @@ _DELIVERY_COLUMNS = (
 _MESSAGE_COLUMNS = (
     "m.seq, m.id, m.sender, m.type, m.priority, m.body, m.tags, m.created_at, m.idem_key"
 )
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(
+    method: Callable[Concatenate[Store, P], Awaitable[R]],
+) -> Callable[Concatenate[Store, P], Awaitable[R]]:
+    """The store's boundary: an SQLite error leaves it as a :class:`StoreError` saying what
+    to do, never as a raw ``sqlite3`` traceback."""
+
+    @functools.wraps(method)
+    async def guarded(self: Store, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreError(explain(exc, self.path)) from exc
+
+    return guarded
+
+
+def explain(exc: sqlite3.Error, path: Path) -> str:
+    """One line for an SQLite error: what went wrong with ``path`` and what to do."""
+    code = getattr(exc, "sqlite_errorname", "")
+    if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return (
+            f"database {path} is locked: another process kept it busy for more than "
+            f"{BUSY_TIMEOUT_S:g} s ({exc}); try again, and if it lasts, stop the program "
+            "holding it (`cellphone status` names the desk's process)"
+        )
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return (
+            f"database {path} is damaged ({exc}); move it away (a new, empty one is made "
+            "on the next command) or put back a backup of it"
+        )
+    if code.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY")):
+        return (
+            f"cannot use database {path} ({exc}); check that its folder exists and is "
+            "writable and that the disk has room, then try again"
+        )
+    return f"database {path}: {exc} ({code or type(exc).__name__}); please report this error"
 
 
 @dataclass(frozen=True)
@@ -145,13 +189,14 @@ class AgentQueue:
 
 
 class Store:
-    """One connection per process; the desk and the service share it."""
+    """The desk and the service of one process share it, through two connections.
 
-    """Two connections: ``_durable`` (synchronous=FULL) commits what a power cut must not
-    undo: a new message, "about to type", recovery. ``_db`` (synchronous=NORMAL) does the
-    reads and the bookkeeping of claims and results, which the next synced commit carries
-    to disk; replaying lost bookkeeping is harmless because inbox writes are idempotent and
-    a delivery marked "about to type" is never typed again."""
+    ``_durable`` (synchronous=FULL) commits what a power cut must not undo: a new message,
+    "about to type", recovery. ``_db`` (synchronous=NORMAL) does the reads and the
+    bookkeeping of claims and results, which the next synced commit carries to disk;
+    replaying lost bookkeeping is harmless because inbox writes are idempotent and a
+    delivery marked "about to type" is never typed again. Every public method raises
+    :class:`StoreError`, never a raw ``sqlite3`` error."""
 
     def __init__(self, db: aiosqlite.Connection, durable: aiosqlite.Connection, path: Path) -> None:
         self._db = db
@@ -168,21 +213,34 @@ class Store:
             await self._durable.execute("BEGIN IMMEDIATE")
             try:
                 yield self._durable
+                await self._durable.execute("COMMIT")
             except BaseException:
-                await self._durable.execute("ROLLBACK")
+                if self._durable.in_transaction:  # a failed COMMIT leaves it open
+                    await self._durable.execute("ROLLBACK")
                 raise
-            await self._durable.execute("COMMIT")
 
     # -- lifecycle ---------------------------------------------------------------------
 
     @classmethod
     async def open(cls, path: Path) -> Store:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating or upgrading) the database at ``path``. On any failure every
+        connection opened so far is closed again, so the process can exit."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the folder {path.parent} of the database: {exc.strerror}; "
+                "check the home's permissions"
+            ) from exc
         try:
             durable = await _connect(path, synchronous="FULL")
-            db = await _connect(path, synchronous="NORMAL")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from None
+            try:
+                db = await _connect(path, synchronous="NORMAL")
+            except BaseException:
+                await durable.close()
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(explain(exc, path)) from exc
         store = cls(db, durable, path)
         try:
             await store._migrate()
@@ -192,9 +250,12 @@ class Store:
         return store
 
     async def close(self) -> None:
-        await self._db.close()
-        await self._durable.close()
+        try:
+            await self._db.close()
+        finally:
+            await self._durable.close()
 
+    @_guarded
     async def _migrate(self) -> None:
         version = await self._scalar("PRAGMA user_version")
         if version > SCHEMA_VERSION:
@@ -222,6 +283,7 @@ class Store:
     # hot paths are single statements (atomic on their own): the insert creates the
     # delivery rows through a trigger, the claim is one UPDATE ... RETURNING.
 
+    @_guarded
     async def insert(self, message: Message, lanes: dict[str, Lane]) -> tuple[Message, bool]:
         """Store ``message`` with one queued delivery per recipient, atomically and synced.
 
@@ -254,6 +316,7 @@ class Store:
         assert existing is not None
         return existing, False
 
+    @_guarded
     async def claim(self, lane: Lane, limit: int) -> list[Claimed]:
         """Take up to ``limit`` due deliveries of ``lane`` in priority then FIFO order,
         marking them delivering and counting the attempt."""
@@ -285,6 +348,7 @@ class Store:
         )
         return {row["seq"]: _message(row, list(json.loads(row["routing"]))) for row in rows}
 
+    @_guarded
     async def mark_typing(self, seq: int, agent_id: str) -> None:
         """Record, before the first key is pressed, that the screen is being used: after a
         crash such a delivery is not typed again."""
@@ -295,6 +359,7 @@ class Store:
                 (utc_now().isoformat(), seq, agent_id),
             )
 
+    @_guarded
     async def record(self, attempts: Iterable[Attempt]) -> None:
         """Write the results of attempts: one statement, so one transaction."""
         now = utc_now().isoformat()
@@ -322,6 +387,33 @@ class Store:
                 (now, json.dumps(rows)),
             )
 
+    @_guarded
+    async def release(self, attempts: Iterable[Attempt]) -> dict[tuple[int, str], bool]:
+        """Put back in the queue deliveries a worker claimed but could not finish, with the
+        attempt's error and retry time. One marked as being typed goes to the inbox lane as
+        a possible repeat (keys may have been sent), as after a crash. Rows no longer being
+        delivered are left alone. Returns the rows put back, each with its possible-repeat
+        flag."""
+        rows = [
+            {"seq": a.seq, "agent": a.agent_id, "error": a.error, "retry_at": a.retry_at}
+            for a in attempts
+        ]
+        if not rows:
+            return {}
+        async with self._lock:
+            put_back = await self._db.execute_fetchall(
+                "UPDATE deliveries AS d SET state = 'queued', last_error = r.error,"
+                " next_attempt_at = r.retry_at, updated_at = ?,"
+                " lane = CASE WHEN d.method = 'gui' THEN 'inbox' ELSE d.lane END,"
+                " possible_repeat = CASE WHEN d.method = 'gui' THEN 1 ELSE d.possible_repeat END"
+                f" FROM (SELECT {_RESULT_COLUMNS} FROM json_each(?)) AS r"
+                " WHERE d.message_seq = r.seq AND d.agent = r.agent AND d.state = 'delivering'"
+                " RETURNING message_seq, agent, possible_repeat",
+                (utc_now().isoformat(), json.dumps(rows)),
+            )
+        return {(row[0], row[1]): bool(row[2]) for row in put_back}
+
+    @_guarded
     async def recover(self) -> tuple[int, int]:
         """After a crash: deliveries caught while typing go to the inbox marked as possible
         repeats; any other delivery caught mid-way is queued again (inbox writes are
@@ -339,28 +431,34 @@ class Store:
             )
         return requeued.rowcount + repeats.rowcount, repeats.rowcount
 
-    async def requeue(self, message_id: str) -> list[str]:
+    @_guarded
+    async def requeue(self, message_id: str, lanes: Mapping[str, Lane]) -> list[str]:
         """Queue again every delivery of a message that did not reach the agent's screen:
-        failed, fallen back, cancelled or waiting on a retry. Returns the agents."""
+        failed, fallen back, cancelled or waiting on a retry, each on the lane ``lanes``
+        gives its agent (the inbox for an agent not in it). A possible repeat stays one and
+        stays on the inbox lane: it is never typed. Returns the agents."""
+        now = utc_now().isoformat()
         async with self._tx() as tx:
             seq = await self._scalar("SELECT seq FROM messages WHERE id = ?", (message_id,), db=tx)
             if seq is None:
                 return []
             async with tx.execute(
-                "SELECT agent FROM deliveries WHERE message_seq = ? AND (state IN"
+                "SELECT agent, possible_repeat FROM deliveries WHERE message_seq = ? AND (state IN"
                 " ('failed', 'fallback', 'cancelled') OR (state = 'queued' AND attempts > 0))",
                 (seq,),
             ) as cursor:
-                agents = [row[0] for row in await cursor.fetchall()]
-            await tx.execute(
-                "UPDATE deliveries SET state = 'queued', lane = 'screen', last_error = NULL,"
-                " possible_repeat = 0, next_attempt_at = 0, updated_at = ?"
-                " WHERE message_seq = ? AND (state IN ('failed', 'fallback', 'cancelled')"
-                " OR (state = 'queued' AND attempts > 0))",
-                (utc_now().isoformat(), seq),
+                rows = [(row[0], bool(row[1])) for row in await cursor.fetchall()]
+            await tx.executemany(
+                "UPDATE deliveries SET state = 'queued', lane = ?, last_error = NULL,"
+                " next_attempt_at = 0, updated_at = ? WHERE message_seq = ? AND agent = ?",
+                [
+                    (Lane.INBOX if repeat else lanes.get(agent, Lane.INBOX), now, seq, agent)
+                    for agent, repeat in rows
+                ],
             )
-        return agents
+        return [agent for agent, _ in rows]
 
+    @_guarded
     async def audit(
         self, actor: str, command: str, arguments: dict[str, Any], outcome: str
     ) -> None:
@@ -378,6 +476,7 @@ class Store:
 
     # -- reading -----------------------------------------------------------------------
 
+    @_guarded
     async def message(self, message_id: str) -> HistoryEntry | None:
         async with self._lock:
             async with self._db.execute(
@@ -388,22 +487,25 @@ class Store:
                 return None
             return (await self._entries([row]))[0]
 
+    @_guarded
     async def deliveries(self, message_id: str) -> list[Delivery]:
         entry = await self.message(message_id)
         return list(entry.deliveries) if entry else []
 
+    @_guarded
     async def history(
         self, *, agent: str | None = None, limit: int = 20, search: str | None = None
     ) -> list[HistoryEntry]:
         """Newest first. ``search`` is a set of words all of which must appear (FTS5)."""
         params: list[Any] = []
-        if search:
+        words = fts_query(search or "")  # blank: no search
+        if words:
             # walk the full-text index newest first and stop at ``limit`` matches
             sql = (
                 f"SELECT {_MESSAGE_COLUMNS} FROM messages_fts f JOIN messages m"
                 " ON m.seq = f.rowid WHERE messages_fts MATCH ?"
             )
-            params.append(fts_query(search))
+            params.append(words)
             if agent is not None:
                 sql += (
                     " AND EXISTS (SELECT 1 FROM deliveries a"
@@ -425,6 +527,7 @@ class Store:
                 rows = list(await cursor.fetchall())
             return await self._entries(rows)
 
+    @_guarded
     async def queues(self, agents: Sequence[str]) -> list[AgentQueue]:
         async with self._lock:
             return await self._queues(agents)
@@ -458,6 +561,7 @@ class Store:
             )
         return result
 
+    @_guarded
     async def pending(self) -> int:
         async with self._lock:
             return int(
@@ -466,6 +570,7 @@ class Store:
                 )
             )
 
+    @_guarded
     async def due(self, lane: Lane | None = None) -> int:
         """Deliveries a desk would work on now (of one lane, or all): being delivered, or
         queued and due."""
@@ -476,10 +581,15 @@ class Store:
         async with self._lock:
             return int(await self._scalar(f"SELECT COUNT(*) FROM deliveries WHERE {where}", params))
 
-    async def next_retry_at(self) -> float | None:
+    @_guarded
+    async def next_retry_at(self, lane: Lane) -> float | None:
+        """When the next delivery of ``lane`` waiting on a retry becomes due (epoch seconds),
+        or None when none waits: deliveries due already are not waiting."""
         async with self._lock:
             return await self._scalar(
-                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'queued'"
+                "SELECT MIN(next_attempt_at) FROM deliveries"
+                " WHERE lane = ? AND state = 'queued' AND next_attempt_at > ?",
+                (lane.value, time.time()),
             )
 
     async def _message_by_key(self, key: str) -> Message | None:
@@ -562,9 +672,15 @@ def _delivery(row: sqlite3.Row, message: Message) -> Delivery:
 
 
 async def _connect(path: Path, *, synchronous: str) -> aiosqlite.Connection:
+    """A connection in WAL mode; closed again (its thread ended) when a PRAGMA fails, as it
+    does first on a file that is not a database."""
     db = await aiosqlite.connect(path, isolation_level=None)
-    db.row_factory = sqlite3.Row
-    await db.execute("PRAGMA busy_timeout = 10000")
-    await db.execute("PRAGMA journal_mode = WAL")
-    await db.execute(f"PRAGMA synchronous = {synchronous}")
+    try:
+        db.row_factory = sqlite3.Row
+        await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute(f"PRAGMA synchronous = {synchronous}")
+    except BaseException:
+        await db.close()
+        raise
     return db

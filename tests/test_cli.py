@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import messaging.store
+from cellphone import main as cellphone_main
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL = [f"Agent-{n}" for n in range(1, 9)]
@@ -245,3 +249,60 @@ def test_home_from_environment(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (root / "config" / "coordinates.json").exists()
+
+
+def test_init_force_keeps_every_replaced_file(home: Path) -> None:
+    coordinates = home / "config" / "coordinates.json"
+    coordinates.write_text('{"agents": {"Agent-1": {"description": "mine"}}}')
+    first = cellphone("init", "--force", home=home)
+    second = cellphone("init", "--force", home=home)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    backups = sorted((home / "config").glob("coordinates.json.*.before-init"))
+    assert len(backups) == 2
+    assert json.loads(backups[0].read_text()) == {"agents": {"Agent-1": {"description": "mine"}}}
+    assert set(json.loads(backups[1].read_text())["agents"]) == set(ALL)
+
+
+def test_a_damaged_database_is_one_line_and_the_command_ends(home: Path) -> None:
+    (home / "var" / "cellphone.db").write_bytes(b"this is no database" * 500)
+    result = subprocess.run(
+        [sys.executable, "-m", "cellphone", "history", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=headless(os.environ),
+        timeout=30,  # it used to print the error, then hang on an open connection
+    )
+    assert result.returncode == 2
+    line = " ".join(result.stderr.split())
+    assert "is damaged (file is not a database); move it away" in line
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_locked_database_is_one_line_exit_2(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(messaging.store, "BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    other = sqlite3.connect(home / "var" / "cellphone.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program writing, for longer than we wait
+    try:
+        code = cellphone_main(["send", "hi", "--to", "Agent-1", "--home", str(home)])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "is locked: another process kept it busy" in err and "try again" in err
+    assert "Traceback" not in err
+
+
+def test_blank_search_and_bad_sender(home: Path) -> None:
+    cellphone("send", "hello", "--to", "Agent-1", home=home)
+    blank = cellphone("history", "--search", "  ", "--json", home=home)
+    assert blank.returncode == 0, blank.stderr
+    assert [e["body"] for e in json.loads(blank.stdout)] == ["hello"]
+    forged = cellphone("send", "hi", "--to", "Agent-1", "--sender", "Ops\nto: Agent-9", home=home)
+    assert forged.returncode == 2
+    assert "sender 'Ops\\nto: Agent-9' is not allowed" in forged.stderr
+    assert len(inbox(home, "Agent-1")) == 1

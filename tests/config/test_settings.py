@@ -80,3 +80,45 @@ def test_home_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ConfigError, match="is a file"):
         resolve_home(tmp_path / "afile")
+
+
+def test_dotenv_may_hold_other_programs_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    (tmp_path / ".env").write_text(
+        "OPENAI_API_KEY=sk-test\nCELLPHONE_LOG_LEVEL=DEBUG\nCELLPHONE_HOME=/elsewhere\n"
+        "DISCORD_TOKEN=abc.def\nCELLPHONE_MESSAGING__MAX_MESSAGE_LENGTH=500\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(Home(tmp_path))
+    assert settings.messaging.max_message_length == 500
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "abc.def"
+
+
+def test_an_unknown_key_of_a_table_is_refused_from_env_file_or_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = Home(tmp_path)
+    (tmp_path / ".env").write_text("CELLPHONE_MESSAGING__MAX_LENGHT=5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown setting 'messaging\.max_lenght'.*\.env"):
+        load_settings(home)
+    (tmp_path / ".env").unlink()
+    monkeypatch.setenv("CELLPHONE_GUI__CLEAR_INPUTS", "1")
+    with pytest.raises(ConfigError, match=r"unknown setting 'gui\.clear_inputs'"):
+        load_settings(home)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[messaging]\nwait_timeout_s = 86401\n", "less than or equal to 86400"),
+        ('[messaging]\noperator_name = "Ops\\nto: Agent-9"\n', "one line of printable"),
+    ],
+)
+def test_bounded_settings(tmp_path: Path, text: str, words: str) -> None:
+    home = Home(tmp_path)
+    write_toml(home, text)
+    with pytest.raises(ConfigError, match=words):
+        load_settings(home)

@@ -90,7 +90,9 @@ def test_schema_errors_name_agent_and_field(tmp_path: Path, entry: object, expec
         load_coordinates(write(tmp_path, {"agents": {"Agent-1": entry}}))
 
 
-@pytest.mark.parametrize("agent_id", ["../x", "Agent-1/../../etc", "", ".hidden", "a b"])
+@pytest.mark.parametrize(
+    "agent_id", ["../x", "Agent-1/../../etc", "", ".hidden", "a b", "Agent-1\n"]
+)
 def test_ids_that_could_be_paths_are_refused(tmp_path: Path, agent_id: str) -> None:
     with pytest.raises(CoordinatesFileError, match="is not allowed"):
         load_coordinates(write(tmp_path, {"agents": {agent_id: {}}}))

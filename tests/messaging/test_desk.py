@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
+import messaging.desk
+import messaging.store
 from agents.home import prepare_home
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
 from messaging.deliver import Job, NotDeliverable
+from messaging.desk import retry_delay
 from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
 from messaging.pause import PauseFlag
 from messaging.runtime import Runtime, open_runtime
@@ -260,3 +266,195 @@ async def test_placeholder_points_of_init_are_never_typed_into(tmp_path: Path) -
     assert [(job.message.body, job.agent.chat_point) for job in screen.jobs] == [
         ("now?", Point(470, 490))
     ]
+
+
+class LockingScreen(RecordingScreen):
+    """Types, then another process holds the database's write lock for ``hold`` seconds
+    (a long backup, another program), so recording what was typed fails at first."""
+
+    def __init__(self, database: Path, hold: float) -> None:
+        super().__init__()
+        self.database = database
+        self.hold = hold
+
+    async def deliver(self, job: Job) -> None:
+        await super().deliver(job)
+        other = sqlite3.connect(self.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        asyncio.get_running_loop().call_later(self.hold, _end_and_close, other)
+
+
+def _end_and_close(connection: sqlite3.Connection) -> None:
+    connection.execute("ROLLBACK")
+    connection.close()
+
+
+async def test_an_outcome_that_cannot_be_recorded_is_put_back_and_never_typed_twice(
+    home: Home, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(messaging.store, "BUSY_TIMEOUT_S", 0.2)
+    screen = LockingScreen(home.database, hold=1.0)
+    async with open_runtime(home, settings, screen) as rt:
+        sub = await rt.service.send(["Agent-1"], "typed, then the database was locked")
+
+        async def reached_the_inbox() -> bool:
+            [row] = await rt.store.deliveries(sub.message.id)
+            return row.state is DeliveryState.FALLBACK
+
+        await until(reached_the_inbox)
+        [row] = await rt.store.deliveries(sub.message.id)
+    assert row.possible_repeat and row.method is DeliveryMethod.INBOX
+    assert len(screen.jobs) == 1  # typed once; the copy went to the inbox, marked
+    [letter] = inbox_files(home, "Agent-1")
+    assert "possible_repeat: true" in letter.read_text()
+
+
+async def test_the_desk_is_idle_when_the_database_stays_locked(
+    home: Home, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what `cellphone deliver` (no --watch) waits for: it must end, reporting what is left
+    monkeypatch.setattr(messaging.store, "BUSY_TIMEOUT_S", 0.2)
+    async with open_runtime(home, settings) as rt:
+        other = sqlite3.connect(home.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            await rt.service.store.history()  # reads go on
+            sub_time = time.monotonic()
+            await asyncio.wait_for(rt.desk.until_idle(), 10)
+            assert time.monotonic() - sub_time < 10
+        finally:
+            _end_and_close(other)
+        assert await rt.store.due() == 0
+
+
+async def test_many_failed_attempts_wait_the_longest_backoff(
+    home: Home, settings: Settings
+) -> None:
+    inbox = home.workspaces_dir / "Agent-5" / "inbox"
+    shutil.rmtree(inbox)
+    inbox.write_text("a file where the inbox folder should be")
+    async with open_runtime(home, settings, start_desk=False) as rt:
+        sub = await rt.service.send(["Agent-5"], "still there?")
+    with sqlite3.connect(home.database) as db:
+        db.execute("UPDATE deliveries SET attempts = 1500")  # failing for days
+    async with open_runtime(home, settings) as rt:
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        next_retry = await rt.store.next_retry_at(Lane.INBOX)
+    assert outcomes["Agent-5"].state is DeliveryState.QUEUED
+    assert str(inbox) in (outcomes["Agent-5"].reason or "")
+    assert next_retry is not None
+    assert next_retry - time.time() == pytest.approx(settings.messaging.retry_backoff_max_s, abs=5)
+    assert retry_delay(10**6, 60.0) == 60.0 and retry_delay(1, 60.0) == 0.5
+
+
+class SlowScreen(RecordingScreen):
+    """Typing takes ``seconds`` in a thread, as pyautogui does."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.started: list[str] = []
+
+    async def deliver(self, job: Job) -> None:
+        self.started.append(job.message.body)
+        await asyncio.to_thread(time.sleep, self.seconds)
+        self.jobs.append(job)
+
+
+async def test_stopping_lets_the_delivery_being_typed_finish_and_be_recorded(
+    home: Home, settings: Settings
+) -> None:
+    screen = SlowScreen(0.5)
+    async with open_runtime(home, settings, screen, start_desk=False) as rt:
+        for n in range(3):  # stored by a process that runs no desk
+            await rt.service.send(["Agent-2"], f"backlog {n}")
+    async with open_runtime(home, settings, screen) as rt:
+        own = await rt.service.send(["Agent-1"], "mine", priority="critical")
+        await rt.desk.wait_for(own.message.id, 10)
+        await until(lambda: _started(screen, 2))  # typing "backlog 0" as `send` exits
+    assert [job.message.body for job in screen.jobs] == ["mine", "backlog 0"]
+    async with open_runtime(home, settings, start_desk=False) as rt:
+        rows = {e.message.body: e.deliveries[0] for e in await rt.store.history()}
+    assert rows["backlog 0"].state is DeliveryState.DELIVERED
+    assert rows["backlog 0"].method is DeliveryMethod.GUI
+    assert {rows[f"backlog {n}"].state for n in (1, 2)} == {DeliveryState.QUEUED}
+    async with open_runtime(home, settings, RecordingScreen()) as rt:
+        assert rt.desk.recovered == (0, 0)  # nothing marked as a possible repeat
+
+
+async def test_stopping_gives_up_on_a_hung_delivery_after_the_grace(
+    home: Home, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(messaging.desk, "STOP_GRACE_S", 0.3)
+    screen = HungScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        sub = await rt.service.send(["Agent-1"], "never finishes")
+        await until(lambda: _started(screen, 1))
+        stopping = time.monotonic()
+    assert time.monotonic() - stopping < 3
+    async with open_runtime(home, settings, start_desk=False) as rt:
+        [row] = await rt.store.deliveries(sub.message.id)
+    # keys may have been sent: put back for the inbox, as a possible repeat, not typed again
+    assert (row.state, row.lane, row.possible_repeat) == (DeliveryState.QUEUED, Lane.INBOX, True)
+
+
+class HungScreen(SlowScreen):
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    async def deliver(self, job: Job) -> None:
+        self.started.append(job.message.body)
+        await asyncio.Event().wait()
+
+
+async def _started(screen: SlowScreen, count: int) -> bool:
+    return len(screen.started) >= count
+
+
+async def test_a_paused_desk_with_typing_due_does_not_spin(home: Home, settings: Settings) -> None:
+    async with open_runtime(home, settings, RecordingScreen()) as rt:
+        rt.desk.pause("moving windows")
+        await rt.service.send(["Agent-1"], "held by the pause")
+        await asyncio.sleep(0.2)
+        cpu = time.process_time()
+        await asyncio.sleep(1.5)  # measuring: what the idle desk costs over this time
+        used = time.process_time() - cpu
+    assert used < 0.5, f"an idle desk used {used:.2f} s of CPU in 1.5 s"
+
+
+async def test_a_symlinked_workspace_receives_its_letters(
+    tmp_path: Path, home: Home, settings: Settings
+) -> None:
+    project = tmp_path / "projects" / "backend"
+    (project / "inbox").mkdir(parents=True)
+    workspace = home.workspaces_dir / "Agent-3"
+    shutil.rmtree(workspace)
+    workspace.symlink_to(project, target_is_directory=True)
+    async with open_runtime(home, settings) as rt:
+        sub = await rt.service.send(["Agent-3", "Agent-4"], "through the link")
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+    assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
+    [letter] = (project / "inbox").glob("*.md")
+    assert "through the link" in letter.read_text()
+
+
+async def test_retrying_a_possible_repeat_never_types_it(home: Home, settings: Settings) -> None:
+    store = await Store.open(home.database)
+    message = Message(sender="Captain", recipients=("Agent-1",), body="typed or not?")
+    await store.insert(message, {"Agent-1": Lane.SCREEN})
+    [claimed] = await store.claim(Lane.SCREEN, 1)
+    await store.mark_typing(claimed.seq, "Agent-1")
+    await store.close()  # the process dies while typing
+    screen = RecordingScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        await rt.desk.wait_for(message.id, 10)
+        assert await rt.service.retry(message.id) == ["Agent-1"]
+
+        async def done_again() -> bool:
+            [row] = await rt.store.deliveries(message.id)
+            return row.state is DeliveryState.FALLBACK
+
+        await until(done_again)
+        [row] = await rt.store.deliveries(message.id)
+    assert screen.jobs == []
+    assert row.possible_repeat and row.lane is Lane.INBOX

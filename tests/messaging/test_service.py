@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from agents import UnknownAgentError
@@ -15,8 +17,9 @@ from messaging.errors import (
     NoRecipientsError,
     UnknownMessageError,
 )
-from messaging.model import DeliveryState, MessageType, Priority
+from messaging.model import DeliveryMethod, DeliveryState, Lane, MessageType, Priority
 from messaging.runtime import Runtime, open_runtime
+from messaging.service import InvalidSenderError
 from tests.conftest import inbox_files
 
 
@@ -114,3 +117,67 @@ async def test_history_by_agent_and_full_text(runtime: Runtime) -> None:
 async def test_retry_of_unknown_message(runtime: Runtime) -> None:
     with pytest.raises(UnknownMessageError, match="'nope'"):
         await runtime.service.retry("nope")
+
+
+async def test_a_key_with_the_same_recipients_in_another_order_is_the_same_message(
+    runtime: Runtime, home: Home
+) -> None:
+    first = await runtime.service.send(["Agent-2", "Agent-1"], "deploy", key="deploy-8")
+    again = await runtime.service.send(["Agent-1", "Agent-2"], "deploy", key="deploy-8")
+    assert not again.created and again.message.id == first.message.id
+    with pytest.raises(IdempotencyConflictError, match="deploy-8"):
+        await runtime.service.send(["Agent-1", "Agent-3"], "deploy", key="deploy-8")
+
+
+@pytest.mark.parametrize(
+    "sender", ["Ops\nto: Agent-9", "Ops\r", "tab\there", "", "   ", "x" * 65, "bell\x07"]
+)
+async def test_a_sender_must_be_one_printable_line(
+    runtime: Runtime, home: Home, sender: str
+) -> None:
+    with pytest.raises(InvalidSenderError, match="one line of 1 to 64 printable") as caught:
+        await runtime.service.send(["Agent-1"], "hi", sender=sender)
+    assert repr(sender) in str(caught.value)
+    assert await runtime.store.history(limit=5) == []
+
+
+async def test_a_sender_of_64_characters_heads_the_letter(runtime: Runtime, home: Home) -> None:
+    sender = "Ops: the night shift ✓ " + "x" * 41
+    sub = await runtime.service.send(["Agent-1"], "hi", sender=sender)
+    await runtime.desk.wait_for(sub.message.id, 10)
+    [letter] = inbox_files(home, "Agent-1")
+    assert f"from: {sender}\n" in letter.read_text(encoding="utf-8")
+
+
+async def test_retry_without_a_screen_goes_to_the_inbox_again(runtime: Runtime, home: Home) -> None:
+    # no screen in this process (headless): a retried delivery is an inbox delivery, not
+    # a screen delivery falling back
+    inbox = home.workspaces_dir / "Agent-5" / "inbox"
+    shutil.rmtree(inbox)
+    inbox.write_text("a file where the inbox folder should be")
+    sub = await runtime.service.send(["Agent-5"], "are you there?")
+    outcomes = await runtime.desk.wait_for(sub.message.id, 10)
+    assert outcomes["Agent-5"].state is DeliveryState.QUEUED
+    inbox.unlink()
+    inbox.mkdir()
+    assert await runtime.service.retry(sub.message.id) == ["Agent-5"]
+    [row] = await runtime.store.deliveries(sub.message.id)
+    assert row.lane is Lane.INBOX
+    outcomes = await runtime.desk.wait_for(sub.message.id, 10)
+    assert outcomes["Agent-5"].state is DeliveryState.DELIVERED, outcomes["Agent-5"].reason
+    assert outcomes["Agent-5"].method is DeliveryMethod.INBOX
+
+
+async def test_retry_of_a_recipient_no_longer_in_the_file_fails_with_the_reason(
+    home: Home,
+) -> None:
+    settings = load_settings(home)
+    async with open_runtime(home, settings, start_desk=False) as rt:
+        sub = await rt.service.send(["Agent-7", "Agent-8"], "bye")
+    home.coordinates_file.write_text('{"agents": {"Agent-7": {}}}')
+    async with open_runtime(home, settings) as rt:
+        await rt.desk.wait_for(sub.message.id, 10)
+        assert await rt.service.retry(sub.message.id) == ["Agent-8"]
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+    assert outcomes["Agent-8"].state is DeliveryState.FAILED
+    assert "unknown agent 'Agent-8'" in (outcomes["Agent-8"].reason or "")

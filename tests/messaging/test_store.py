@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+import messaging.store
 from messaging.errors import StoreError
 from messaging.model import DeliveryState, Lane, Message, Priority
 from messaging.store import SCHEMA_VERSION, Attempt, Store
@@ -74,7 +78,8 @@ async def test_retry_time_is_respected(tmp_path: Path) -> None:
         [Attempt(claimed.seq, "Agent-2", DeliveryState.QUEUED, error="e", retry_at=far)]
     )
     assert await store.claim(Lane.INBOX, 1) == []
-    assert await store.next_retry_at() == far
+    assert await store.next_retry_at(Lane.INBOX) == far
+    assert await store.next_retry_at(Lane.SCREEN) is None
     assert await store.due() == 0 and await store.pending() == 1
     await store.close()
 
@@ -90,9 +95,118 @@ async def test_requeue_takes_back_what_did_not_arrive(tmp_path: Path) -> None:
             Attempt(two.seq, two.delivery.agent_id, DeliveryState.FALLBACK, error="dead zone"),
         ]
     )
-    assert await store.requeue(msg.id) == [two.delivery.agent_id]
+    lanes = {"Agent-1": Lane.SCREEN, "Agent-2": Lane.SCREEN}
+    assert await store.requeue(msg.id, lanes) == [two.delivery.agent_id]
     rows = {d.agent_id: d for d in await store.deliveries(msg.id)}
     assert rows[two.delivery.agent_id].state is DeliveryState.QUEUED
     assert rows[two.delivery.agent_id].last_error is None
     assert rows[one.delivery.agent_id].state is DeliveryState.DELIVERED
     await store.close()
+
+
+async def test_next_retry_is_per_lane_and_only_in_the_future(tmp_path: Path) -> None:
+    # a screen delivery due now (held by a pause, say) must not make the inbox worker,
+    # asking when to look again, hear "now" forever
+    store = await Store.open(tmp_path / "cellphone.db")
+    await store.insert(message("due", "Agent-1"), {"Agent-1": Lane.SCREEN})
+    await store.insert(message("later", "Agent-2"), {"Agent-2": Lane.INBOX})
+    [claimed] = await store.claim(Lane.INBOX, 1)
+    soon = time.time() + 30
+    await store.record(
+        [Attempt(claimed.seq, "Agent-2", DeliveryState.QUEUED, error="e", retry_at=soon)]
+    )
+    assert await store.next_retry_at(Lane.SCREEN) is None
+    assert await store.next_retry_at(Lane.INBOX) == soon
+    await store.close()
+
+
+async def test_release_puts_back_what_a_worker_held_and_never_types_twice(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "cellphone.db")
+    msg = message("m", "Agent-1", "Agent-2", "Agent-3")
+    await store.insert(msg, {a: Lane.SCREEN for a in msg.recipients})
+    one, two, three = await store.claim(Lane.SCREEN, 3)
+    await store.mark_typing(two.seq, "Agent-2")  # keys may have been sent
+    await store.record([Attempt(three.seq, "Agent-3", DeliveryState.DELIVERED)])
+    later = time.time() + 5
+    put_back = await store.release(
+        [
+            Attempt(c.seq, c.delivery.agent_id, DeliveryState.QUEUED, error="boom", retry_at=later)
+            for c in (one, two, three)
+        ]
+    )
+    assert put_back == {(one.seq, "Agent-1"): False, (two.seq, "Agent-2"): True}
+    rows = {d.agent_id: d for d in await store.deliveries(msg.id)}
+    assert (rows["Agent-1"].state, rows["Agent-1"].lane) == (DeliveryState.QUEUED, Lane.SCREEN)
+    assert rows["Agent-1"].last_error == "boom"
+    assert (rows["Agent-2"].lane, rows["Agent-2"].possible_repeat) == (Lane.INBOX, True)
+    assert rows["Agent-3"].state is DeliveryState.DELIVERED  # recorded already: left alone
+    assert await store.due() == 0 and await store.next_retry_at(Lane.SCREEN) == later
+    await store.close()
+
+
+async def test_requeue_puts_each_delivery_on_its_lane_and_a_possible_repeat_on_the_inbox(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "cellphone.db")
+    msg = message("m", "Agent-1", "Agent-2")
+    await store.insert(msg, {"Agent-1": Lane.SCREEN, "Agent-2": Lane.SCREEN})
+    first, _ = await store.claim(Lane.SCREEN, 2)
+    await store.mark_typing(first.seq, first.delivery.agent_id)
+    assert await store.recover() == (2, 1)  # the process died while typing to Agent-1
+    claimed = await store.claim(Lane.INBOX, 5) + await store.claim(Lane.SCREEN, 5)
+    await store.record(
+        [Attempt(c.seq, c.delivery.agent_id, DeliveryState.FALLBACK, error="x") for c in claimed]
+    )
+    lanes = {"Agent-1": Lane.SCREEN, "Agent-2": Lane.INBOX}  # Agent-2 has no point now
+    assert sorted(await store.requeue(msg.id, lanes)) == ["Agent-1", "Agent-2"]
+    rows = {d.agent_id: d for d in await store.deliveries(msg.id)}
+    assert (rows["Agent-1"].lane, rows["Agent-1"].possible_repeat) == (Lane.INBOX, True)
+    assert (rows["Agent-2"].lane, rows["Agent-2"].possible_repeat) == (Lane.INBOX, False)
+    assert {d.state for d in rows.values()} == {DeliveryState.QUEUED}
+    await store.close()
+
+
+async def test_blank_search_is_no_search(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "cellphone.db")
+    await store.insert(message("anything", "Agent-1"), {"Agent-1": Lane.INBOX})
+    for blank in ("  ", "\t\n", ""):
+        assert [e.message.body for e in await store.history(search=blank)] == ["anything"]
+    await store.close()
+
+
+async def test_a_locked_database_is_a_store_error_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(messaging.store, "BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "cellphone.db"
+    store = await Store.open(path)
+    other = sqlite3.connect(path, isolation_level=None)  # another process writing
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="is locked: another process") as caught:
+            await store.insert(message("m", "Agent-1"), {"Agent-1": Lane.INBOX})
+        assert str(path) in str(caught.value) and "try again" in str(caught.value)
+        with pytest.raises(StoreError, match="is locked"):
+            await store.audit("op", "send", {}, "ok")  # a transaction: rolled back cleanly
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    await store.audit("op", "send", {}, "ok")  # the connection is usable again
+    await store.close()
+
+
+async def test_a_file_that_is_no_database_is_refused_and_closed(tmp_path: Path) -> None:
+    path = tmp_path / "cellphone.db"
+    path.write_bytes(b"not sqlite at all" * 512)
+    with pytest.raises(StoreError, match=r"is damaged .*file is not a database.*move it away"):
+        await Store.open(path)
+    deadline = time.monotonic() + 5
+    while connection_threads():  # each open connection has a (non-daemon) thread
+        assert time.monotonic() < deadline, f"connections left open: {connection_threads()}"
+        await asyncio.sleep(0.02)
+
+
+def connection_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name]
