@@ -15,10 +15,10 @@ from config import ConfigError
 from config.cli import error_console
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
 from coordinates import cli as coordinates_cli
-from messaging import gui_cli
 from messaging.cli import MessagingCommands
 from messaging.errors import MessagingError
-from messaging.gui import screen_for
+from messaging.screen import cli as screen_cli
+from messaging.screen.gui import screen_for
 
 EXIT_BAD_INPUT = 2
 USER_ERRORS = (
@@ -42,7 +42,7 @@ app = typer.Typer(
 
 agents_cli.register(app)
 MessagingCommands(screen_for).register(app)
-gui_cli.register(app)
+screen_cli.register(app)
 app.add_typer(coordinates_cli.app, name="coords")
 bot_cli.register(app, screen_for)
 

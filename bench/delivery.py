@@ -29,11 +29,11 @@ from config import GuiSettings, Home, Settings, load_settings
 from coordinates import Point
 from coordinates.virtual_display import MonitorSpec, VirtualDisplay
 from messaging.deliver import Job
-from messaging.gui import GuiDeliverer
 from messaging.model import DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import open_runtime
-from messaging.standin import ChatWindows, Pane
+from messaging.screen.gui import GuiDeliverer
+from messaging.screen.standin import ChatWindows, Pane
 
 MONITORS = (MonitorSpec(1920, 1080, 0, 0), MonitorSpec(1920, 1080, 1920, 0))
 SIZES = (200, 2_000, 10_000)

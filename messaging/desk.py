@@ -39,7 +39,7 @@ INBOX_WRITERS = 4  # files flushed side by side within one batch
 NOT_YET = "not delivered yet"  # the reason of an outcome the desk has not tried yet
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
 # How long stop() lets a delivery in progress finish and be recorded before cancelling it:
-# a few seconds over the GUI's paste timeout (messaging.gui.PASTE_TIMEOUT_S, 2 s) and its
+# a few seconds over the GUI's paste timeout (messaging.screen.gui.PASTE_TIMEOUT_S, 2 s) and its
 # pacing, so a `send` that ran the desk never leaves a typed message unrecorded.
 STOP_GRACE_S = 8.0
 RETRY_FIRST_S = 0.5  # wait after the first failed attempt; it doubles with each one after

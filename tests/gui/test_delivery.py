@@ -23,10 +23,10 @@ from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
 from coordinates.virtual_display import VirtualDisplay
 from messaging.deliver import Job, NotDeliverable
-from messaging.gui import GuiDeliverer
 from messaging.model import DeliveryMethod, DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
+from messaging.screen.gui import GuiDeliverer
 from tests.conftest import inbox_files, make_home
 from tests.fakes.chat_window import ChatWindows, Pane
 

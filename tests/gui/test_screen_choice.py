@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config import DeliveryMode, Settings
-from messaging.gui import GuiDeliverer, screen_for
+from messaging.screen.gui import GuiDeliverer, screen_for
 
 
 def settings(mode: DeliveryMode) -> Settings:

@@ -6,7 +6,7 @@ window's history and the box cleared), Shift+Enter inserts a newline, Ctrl+A sel
 Ctrl+V pastes over the selection, Ctrl+N starts a new chat (clears the box, recorded), like
 a chat app's input.
 
-Run as a program (``python -m messaging.standin SPEC.json``) it prints ``ready`` once every
+Run as a program (``python -m messaging.screen.standin SPEC.json``) it prints ``ready`` once every
 window is mapped; :class:`ChatWindows` runs it in a subprocess.
 """
 
@@ -97,7 +97,7 @@ class ChatWindows:
         root = Path(__file__).resolve().parents[1]
         with self.log.open("w") as log_file:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "messaging.standin", str(spec)],
+                [sys.executable, "-m", "messaging.screen.standin", str(spec)],
                 cwd=root,
                 env={**os.environ, "DISPLAY": self.display, "PYTHONPATH": str(root)},
                 stdout=subprocess.PIPE,

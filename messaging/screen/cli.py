@@ -26,11 +26,11 @@ from config import Home, Settings, load_settings, resolve_home
 from config.cli import HomeOption, JsonOption, error_console, open_home
 from coordinates.virtual_display import MonitorSpec, VirtualDisplay, VirtualDisplayError
 from messaging.cli import report
-from messaging.gui import GuiDeliverer, screen_for
 from messaging.model import DeliveryState, Outcome
 from messaging.runtime import open_runtime
+from messaging.screen.gui import GuiDeliverer, screen_for
+from messaging.screen.standin import ChatWindows, Pane, StandInError
 from messaging.service import Submission
-from messaging.standin import ChatWindows, Pane, StandInError
 
 DEMO_MONITORS = (MonitorSpec(1920, 1080, 0, 0), MonitorSpec(1920, 1080, 1920, 0))
 """Where the example home (``cellphone init``) puts its eight agents."""

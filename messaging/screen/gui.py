@@ -28,7 +28,7 @@ from coordinates import Point
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, read_layout
 from messaging.deliver import Job, NotDeliverable
-from messaging.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
+from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
 
