@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from coordinates import CoordinatesFile, Point
+from coordinates import CoordinatesFile, Point, Typing
+from coordinates.typing import DEFAULT_TYPING
 
 
 class UnknownAgentError(LookupError):
@@ -37,6 +38,7 @@ class Agent:
     onboarding_point: Point | None
     window_title: str | None = None
     uncalibrated: frozenset[str] = frozenset()  # "chat", "onboarding": placeholder points
+    typing: Typing = DEFAULT_TYPING  # keys that paste and submit; on-screen verification
 
     @property
     def role(self) -> str:
@@ -60,6 +62,7 @@ class Registry:
                 onboarding_point=e.onboarding_point,
                 window_title=e.window_title,
                 uncalibrated=e.uncalibrated,
+                typing=e.typing,
             )
             for e in document.agents.values()
         )

@@ -70,7 +70,23 @@ class GuiSettings(BaseModel):
     model_config = {"extra": "forbid"}
 
     pause_after_click_s: float = Field(0.02, ge=0, le=5)
-    pause_after_paste_s: float = Field(0.02, ge=0, le=5)
+    pause_after_paste_s: float = Field(
+        0.0, ge=0, le=5, description="extra wait between the paste and the submit keys"
+    )
+    paste_quiet_s: float = Field(
+        0.01,
+        gt=0,
+        le=1,
+        description="the target must have asked nothing for this long before Enter, and "
+        "requests are answered until none came for this long after it",
+    )
+    verify_timeout_s: float = Field(
+        1.0,
+        gt=0,
+        le=30,
+        description="how long the pasted text may take to show, and the input to change "
+        "back after Enter",
+    )
     pause_between_recipients_s: float = Field(0.0, ge=0, le=10)
     clear_input: bool = False
     new_chat_hotkey: str | None = Field(None, examples=["ctrl+n"])

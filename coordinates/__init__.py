@@ -9,6 +9,7 @@ from coordinates.file import (
     load_coordinates,
     save_coordinates,
 )
+from coordinates.typing import Typing
 
 __all__ = [
     "AgentEntry",
@@ -16,6 +17,7 @@ __all__ = [
     "CoordinatesFileError",
     "InvalidCoordinatesError",
     "Point",
+    "Typing",
     "load_coordinates",
     "save_coordinates",
 ]

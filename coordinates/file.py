@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from coordinates.errors import CoordinatesFileError
+from coordinates.typing import DEFAULT_TYPING, Typing, parse_typing
 
 CHAT_KEY = "chat_input_coordinates"
 ONBOARDING_KEYS = ("onboarding_coordinates", "onboarding_input_coords")
@@ -54,6 +55,7 @@ class AgentEntry:
     active: bool
     window_title: str | None
     uncalibrated: frozenset[str] = frozenset()
+    typing: Typing = DEFAULT_TYPING
 
 
 @dataclass
@@ -161,7 +163,15 @@ def _parse_entry(agent_id: str, entry: Any, path: Path) -> AgentEntry:
         active=active,
         window_title=title,
         uncalibrated=_parse_uncalibrated(agent_id, entry.get(UNCALIBRATED_KEY), path),
+        typing=_parse_typing(agent_id, entry, path),
     )
+
+
+def _parse_typing(agent_id: str, entry: dict[str, Any], path: Path) -> Typing:
+    try:
+        return parse_typing(entry)
+    except ValueError as exc:
+        raise CoordinatesFileError(f"{path}: {agent_id}.{exc}") from None
 
 
 def _parse_uncalibrated(agent_id: str, value: Any, path: Path) -> frozenset[str]:

@@ -373,7 +373,7 @@ def report(
     for o in outcomes.values():
         table.add_row(
             o.agent_id,
-            _mark(o.state, o.method, settled_=o.reason != NOT_YET),
+            _mark(o.state, o.method, settled_=o.reason != NOT_YET, verified=o.verified),
             str(o.method or "-"),
             (o.reason or "") + (" (possible repeat)" if o.possible_repeat else ""),
         )
@@ -395,9 +395,12 @@ def _as_intended(outcome: Outcome) -> bool:
     return outcome.state is DeliveryState.DELIVERED
 
 
-def _mark(state: DeliveryState, method: Any, *, settled_: bool = True) -> str:
+def _mark(
+    state: DeliveryState, method: Any, *, settled_: bool = True, verified: bool | None = None
+) -> str:
     if state is DeliveryState.DELIVERED:
-        return f"[green]delivered[/] via {method}"
+        seen = {True: ", verified", False: ", [yellow]unverified[/]", None: ""}[verified]
+        return f"[green]delivered[/] via {method}{seen}"
     if state is DeliveryState.FALLBACK:
         return "[yellow]fallback[/] to inbox"
     if state is DeliveryState.QUEUED:
@@ -410,10 +413,13 @@ def _mark(state: DeliveryState, method: Any, *, settled_: bool = True) -> str:
 def _recipients(entry: HistoryEntry) -> str:
     """Each recipient with its outcome; for many, a count per outcome."""
     if len(entry.deliveries) <= 3:
-        return "\n".join(f"{d.agent_id} {_mark(d.state, d.method)}" for d in entry.deliveries)
+        return "\n".join(
+            f"{d.agent_id} {_mark(d.state, d.method, verified=d.verified)}"
+            for d in entry.deliveries
+        )
     counts: dict[str, int] = {}
     for d in entry.deliveries:
-        mark = _mark(d.state, d.method)
+        mark = _mark(d.state, d.method, verified=d.verified)
         counts[mark] = counts.get(mark, 0) + 1
     return "\n".join(f"{n} {mark}" for mark, n in counts.items())
 
@@ -439,6 +445,7 @@ def _outcome_json(o: Outcome) -> dict[str, Any]:
         "reason": o.reason,
         "possible_repeat": o.possible_repeat,
         "attempts": o.attempts,
+        "verified": o.verified,
     }
 
 
@@ -450,6 +457,7 @@ def _delivery_json(d: Any) -> dict[str, Any]:
         "attempts": d.attempts,
         "last_error": d.last_error,
         "possible_repeat": d.possible_repeat,
+        "verified": d.verified,
         "updated_at": d.updated_at,
         "delivered_at": d.delivered_at,
     }

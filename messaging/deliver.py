@@ -21,6 +21,15 @@ class NotDeliverable(Exception):
 
 
 @dataclass(frozen=True)
+class Typed:
+    """The text was pasted and submitted. ``verified``: the chat input was seen to show the
+    text and then change back after the submit keys; False when the agent's app is typed
+    into without looking (``verify: false`` in the coordinates file)."""
+
+    verified: bool
+
+
+@dataclass(frozen=True)
 class Job:
     """One delivery as a deliverer sees it: the message, the agent, the exact text to send."""
 
@@ -38,6 +47,7 @@ class ScreenDeliverer(Protocol):
         """Why the screen cannot be used at all right now (e.g. "no display"), or None."""
         ...
 
-    async def deliver(self, job: Job) -> None:
-        """Click, paste, submit. Raise :class:`NotDeliverable` when it must not type."""
+    async def deliver(self, job: Job) -> Typed:
+        """Click, paste, submit, and say whether that was seen on screen. Raise
+        :class:`NotDeliverable` when it must not type or the text was not submitted."""
         ...

@@ -23,7 +23,7 @@ from pathlib import Path
 from agents import Agent, Registry, UnknownAgentError, Workspace
 from agents.source import RegistrySource
 from config import Settings
-from messaging.deliver import Job, NotDeliverable, ScreenDeliverer
+from messaging.deliver import Job, NotDeliverable, ScreenDeliverer, Typed
 from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
 from messaging.model import Delivery, DeliveryMethod, DeliveryState, Lane, MessageType, Outcome
@@ -362,11 +362,17 @@ class Desk:
             await self._finish([_failed(item, str(exc))], [item])
             return
         onboarding = delivery.message.type is MessageType.ONBOARDING
-        reason = self._screen_unusable(agent, onboarding)
+        reason: str | Typed | None = self._screen_unusable(agent, onboarding)
         if reason is None:
             reason = await self._try_screen(item, agent, onboarding)
-        if reason is None:
-            attempt = Attempt(item.seq, agent.agent_id, DeliveryState.DELIVERED, DeliveryMethod.GUI)
+        if isinstance(reason, Typed):
+            attempt = Attempt(
+                item.seq,
+                agent.agent_id,
+                DeliveryState.DELIVERED,
+                DeliveryMethod.GUI,
+                verified=reason.verified,
+            )
         else:
             attempt = await self._fall_back(item, agent, reason)
         await self._finish([attempt], [item])
@@ -399,7 +405,8 @@ class Desk:
             )
         return self.screen.unavailable_reason()
 
-    async def _try_screen(self, item: Claimed, agent: Agent, onboarding: bool) -> str | None:
+    async def _try_screen(self, item: Claimed, agent: Agent, onboarding: bool) -> str | Typed:
+        """What typing did, or why it did not deliver."""
         assert self.screen is not None
         job = Job(
             message=item.delivery.message,
@@ -409,7 +416,7 @@ class Desk:
         )
         await self.store.mark_typing(item.seq, agent.agent_id)
         try:
-            await self.screen.deliver(job)
+            return await self.screen.deliver(job)
         except NotDeliverable as exc:
             if exc.pause_desk:
                 self.pause(exc.reason)
@@ -417,7 +424,6 @@ class Desk:
         except Exception as exc:
             log.exception("screen delivery to %s failed", agent.agent_id)
             return f"screen delivery failed: {type(exc).__name__}: {exc}"
-        return None
 
     def _letter(self, delivery: Delivery, agent: Agent, reason: str | None) -> InboxLetter:
         return InboxLetter(
@@ -552,6 +558,7 @@ def outcome_of(delivery: Delivery) -> Outcome:
         reason=reason,
         possible_repeat=delivery.possible_repeat,
         attempts=delivery.attempts,
+        verified=delivery.verified,
     )
 
 
@@ -573,6 +580,7 @@ def _outcome(delivery: Delivery, attempt: Attempt, possible_repeat: bool | None 
         reason=attempt.error,
         possible_repeat=possible_repeat,
         attempts=delivery.attempts,
+        verified=attempt.verified,
     )
 
 

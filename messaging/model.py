@@ -99,6 +99,7 @@ class Delivery:
     possible_repeat: bool = False
     updated_at: datetime | None = None
     delivered_at: datetime | None = None
+    verified: bool | None = None  # delivered via gui: seen on screen, or not looked at
 
 
 @dataclass(frozen=True)
@@ -112,11 +113,12 @@ class Outcome:
     reason: str | None = None  # why it fell back, failed, or is still queued
     possible_repeat: bool = False
     attempts: int = 0
+    verified: bool | None = None  # delivered via gui: seen on screen, or not looked at
 
     @property
     def summary(self) -> str:
         if self.state is DeliveryState.DELIVERED:
-            text = f"delivered via {self.method}"
+            text = f"delivered via {self.method}" + verification(self.verified)
         elif self.state is DeliveryState.FALLBACK:
             text = f"fell back to inbox: {self.reason}"
         elif self.state is DeliveryState.QUEUED:
@@ -124,3 +126,12 @@ class Outcome:
         else:
             text = f"{self.state}: {self.reason}" if self.reason else str(self.state)
         return text + (" (possible repeat)" if self.possible_repeat else "")
+
+
+def verification(verified: bool | None) -> str:
+    """How a screen delivery was checked, as words after "delivered via gui"."""
+    if verified is None:
+        return ""
+    if verified:
+        return ", verified on screen"
+    return ", unverified (verify is off for this agent)"

@@ -93,18 +93,22 @@ MIGRATIONS: tuple[str, ...] = (
         outcome TEXT NOT NULL
     );
     """,
+    # 2: whether a screen delivery was seen on screen (NULL: not typed, or not looked at)
+    """
+    ALTER TABLE deliveries ADD COLUMN verified INTEGER;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_S = 10.0  # how long a statement waits for another process's write to end
 _REACHED = {DeliveryState.DELIVERED, DeliveryState.FALLBACK}
 _RESULT_COLUMNS = ", ".join(
     f"json_extract(value, '$.{name}') AS {name}"
-    for name in ("seq", "agent", "state", "method", "error", "retry_at", "delivered")
+    for name in ("seq", "agent", "state", "method", "error", "retry_at", "delivered", "verified")
 )
 
 _DELIVERY_COLUMNS = (
     "d.agent, d.lane, d.state, d.method, d.attempts, d.last_error, d.possible_repeat,"
-    " d.updated_at, d.delivered_at"
+    " d.updated_at, d.delivered_at, d.verified"
 )
 _MESSAGE_COLUMNS = (
     "m.seq, m.id, m.sender, m.type, m.priority, m.body, m.tags, m.created_at, m.idem_key"
@@ -171,6 +175,7 @@ class Attempt:
     method: DeliveryMethod | None = None
     error: str | None = None
     retry_at: float = 0.0  # epoch seconds; for a delivery that stays queued
+    verified: bool | None = None  # typed: seen on screen (True) or not looked at (False)
 
 
 @dataclass(frozen=True)
@@ -328,7 +333,7 @@ class Store:
                 "   WHERE lane = ? AND state = 'queued' AND next_attempt_at <= ?"
                 "   ORDER BY rank DESC, message_seq LIMIT ?)"
                 " RETURNING message_seq, rank, agent, lane, state, method, attempts,"
-                " last_error, possible_repeat, updated_at, delivered_at",
+                " last_error, possible_repeat, updated_at, delivered_at, verified",
                 (utc_now().isoformat(), lane.value, time.time(), limit),
             )
             if not rows:
@@ -372,6 +377,7 @@ class Store:
                 "error": a.error,
                 "retry_at": a.retry_at,
                 "delivered": now if a.state in _REACHED else None,
+                "verified": a.verified,
             }
             for a in attempts
         ]
@@ -381,7 +387,7 @@ class Store:
             await self._db.execute(
                 "UPDATE deliveries AS d SET state = r.state, method = COALESCE(r.method, d.method),"
                 " last_error = r.error, next_attempt_at = r.retry_at, updated_at = ?,"
-                " delivered_at = COALESCE(r.delivered, d.delivered_at)"
+                " delivered_at = COALESCE(r.delivered, d.delivered_at), verified = r.verified"
                 f" FROM (SELECT {_RESULT_COLUMNS} FROM json_each(?)) AS r"
                 " WHERE d.message_seq = r.seq AND d.agent = r.agent",
                 (now, json.dumps(rows)),
@@ -668,6 +674,7 @@ def _delivery(row: sqlite3.Row, message: Message) -> Delivery:
         possible_repeat=bool(row["possible_repeat"]),
         updated_at=datetime.fromisoformat(row["updated_at"]) if row["updated_at"] else None,
         delivered_at=datetime.fromisoformat(row["delivered_at"]) if row["delivered_at"] else None,
+        verified=None if row["verified"] is None else bool(row["verified"]),
     )
 
 

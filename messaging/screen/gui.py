@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -27,12 +28,20 @@ from config import DeliveryMode, GuiSettings, Settings
 from coordinates import Point
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, read_layout
-from messaging.deliver import Job, NotDeliverable
+from messaging.deliver import Job, NotDeliverable, Typed
+from messaging.screen.desktop import Desktop
+from messaging.screen.look import Picture, Region, back_to_empty, differs
 from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
 
 PASTE_TIMEOUT_S = 2.0  # how long the window may take to ask for the pasted text
+SETTLE_TIMEOUT_S = 1.0  # at most this long answering late requests after Enter
+LOOK_EVERY_S = 0.002  # how often the input is looked at while waiting on it
+SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
+MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
+MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
+CLICK_SHIFT_PX = 8
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
 FAILSAFE_REASON = (
@@ -48,10 +57,11 @@ class GuiDeliverer:
         self.settings = settings
         self.display = display  # None: the DISPLAY of this process
         self._pyautogui: ModuleType | None = None
-        self._x11: X11 | None = None
+        self._x11: Desktop | None = None
         self._lock = threading.Lock()  # one delivery at a time, whoever calls
         # inputs that may hold text of an attempt that failed after the paste: cleared first
         self._dirty: set[tuple[str, bool]] = set()
+        self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
 
     # -- ScreenDeliverer ----------------------------------------------------------------
 
@@ -64,8 +74,8 @@ class GuiDeliverer:
             return exc.reason
         return None
 
-    async def deliver(self, job: Job) -> None:
-        await asyncio.to_thread(self.deliver_now, job)
+    async def deliver(self, job: Job) -> Typed:
+        return await asyncio.to_thread(self.deliver_now, job)
 
     def close(self) -> None:
         x11, self._x11 = self._x11, None
@@ -75,14 +85,14 @@ class GuiDeliverer:
 
     # -- the steps ----------------------------------------------------------------------
 
-    def deliver_now(self, job: Job) -> None:
+    def deliver_now(self, job: Job) -> Typed:
         """Blocking delivery of one job (the desk calls it in a worker thread)."""
         with self._lock:
             gui = self._load()
             point = self._point(job.agent, job.onboarding)
             self._check_point(gui, point)
             try:
-                self._type(gui, point, job)
+                return self._type(gui, point, job)
             except gui.FailSafeException:
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
             except (X11Error, XlibConnectionClosed) as exc:
@@ -123,43 +133,121 @@ class GuiDeliverer:
                 f"window_title {pattern!r} of {agent.agent_id}"
             )
 
-    def _type(self, gui: Any, point: Point, job: Job) -> None:
-        pacing = self.settings
+    def _type(self, gui: Any, point: Point, job: Job) -> Typed:
+        pacing, typing = self.settings, job.agent.typing
         x11 = self._xlib()
         previous = self._read_clipboard(x11)
         self._check_window(job.agent, point)  # just before the click
         target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
         key = (job.agent.agent_id, job.onboarding)
+        region = Region.around(point, typing.verify_region, self._layout())
         offered = False
         try:
-            gui.click(point.x, point.y)
-            _pause(pacing.pause_after_click_s)
+            self._click(gui, point)
             if job.onboarding and pacing.new_chat_hotkey:
                 gui.hotkey(*_keys(pacing.new_chat_hotkey))
                 _pause(pacing.pause_after_new_chat_s)
-                gui.click(point.x, point.y)
-                _pause(pacing.pause_after_click_s)
+                self._click(gui, point)
             self._check_focus(x11, toplevel, point)
             if pacing.clear_input or key in self._dirty:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
+            before = self._look(x11, region)
             x11.offer(job.text, for_window=target)
             offered = True
             self._dirty.add(key)
-            gui.hotkey("ctrl", "v")
-            if not x11.serve_until_taken(PASTE_TIMEOUT_S):
+            gui.hotkey(*typing.paste_keys)
+            if not x11.serve_until_quiet(pacing.paste_quiet_s, PASTE_TIMEOUT_S):
+                self._dirty.discard(key)  # the window never asked for the text
                 raise NotDeliverable(
                     f"the window at {point} did not take the pasted text within "
-                    f"{PASTE_TIMEOUT_S:g}s; nothing was submitted"
+                    f"{PASTE_TIMEOUT_S:g}s ({typing.paste} pastes for {job.agent.agent_id}); "
+                    "nothing was submitted"
                 )
             _pause(pacing.pause_after_paste_s)
-            gui.press("enter")
+            if not typing.verify:
+                gui.hotkey(*typing.submit_keys)
+                self._dirty.discard(key)
+                return Typed(verified=False)
+            pasted = self._until_shown(x11, region, before, point, job)
+            self._submit(gui, x11, region, before, pasted, job)
             self._dirty.discard(key)
+            return Typed(verified=True)
         finally:
             if offered:
+                x11.serve_until_idle(pacing.paste_quiet_s, SETTLE_TIMEOUT_S)
                 self._restore_clipboard(x11, previous)
 
-    def _check_focus(self, x11: X11, toplevel: int, point: Point) -> None:
+    def _click(self, gui: Any, point: Point) -> None:
+        """Click at ``point``, a few pixels aside when the last click was at the same place
+        moments ago: two clicks there would count as a double click (a triple click next),
+        after which a browser's rich input drops the paste."""
+        x, y = point
+        last = self._last_click
+        if (
+            last is not None
+            and time.monotonic() - last[2] < MULTI_CLICK_S
+            and abs(last[0] - x) <= MULTI_CLICK_PX
+            and abs(last[1] - y) <= MULTI_CLICK_PX
+        ):
+            x += -CLICK_SHIFT_PX if last[0] > point.x else CLICK_SHIFT_PX
+        gui.click(x, y)
+        self._last_click = (x, y, time.monotonic())
+        _pause(self.settings.pause_after_click_s)
+
+    def _look(self, x11: Desktop, region: Region) -> Picture:
+        return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
+
+    def _until_shown(
+        self, x11: Desktop, region: Region, before: Picture, point: Point, job: Job
+    ) -> Picture:
+        """The picture of the input once the pasted text shows in it."""
+        seen = self._watch(x11, region, lambda now: differs(now, before))
+        if seen is None:
+            raise NotDeliverable(
+                f"the pasted text did not show in the chat input of {job.agent.agent_id} at "
+                f"{point} within {self.settings.verify_timeout_s:g}s; nothing was submitted "
+                "(the input is cleared before the next paste)"
+            )
+        return seen
+
+    def _submit(
+        self,
+        gui: Any,
+        x11: Desktop,
+        region: Region,
+        before: Picture,
+        pasted: Picture,
+        job: Job,
+    ) -> None:
+        """Press the submit keys until the input changes back (twice at most)."""
+        typing = job.agent.typing
+        for _ in range(SUBMIT_TRIES):
+            gui.hotkey(*typing.submit_keys)
+            if self._watch(x11, region, lambda now: back_to_empty(before, pasted, now)):
+                return
+        raise NotDeliverable(
+            f"typed but not submitted: the text stays in the chat input of "
+            f"{job.agent.agent_id} after {typing.submit} was pressed {SUBMIT_TRIES} times "
+            "(the agent may be busy, or its app sends with other keys: set submit_keys); "
+            "it is cleared before the next paste"
+        )
+
+    def _watch(
+        self, x11: Desktop, region: Region, wanted: Callable[[Picture], bool]
+    ) -> Picture | None:
+        """Look at ``region`` every few ms, answering the clipboard meanwhile, until a
+        picture is ``wanted``; None after ``verify_timeout_s``."""
+        deadline = time.monotonic() + self.settings.verify_timeout_s
+        while True:
+            now = self._look(x11, region)
+            if wanted(now):
+                return now
+            if time.monotonic() >= deadline:
+                return None
+            x11.serve_for(LOOK_EVERY_S)
+
+    def _check_focus(self, x11: Desktop, toplevel: int, point: Point) -> None:
         """The keys go where the click went: the keyboard focus is in the window at the point
         (another program's grab, say an open menu, swallows the click)."""
         deadline = time.monotonic() + FOCUS_TIMEOUT_S
@@ -178,20 +266,21 @@ class GuiDeliverer:
 
     # -- clipboard ----------------------------------------------------------------------
 
-    def _read_clipboard(self, x11: X11) -> str | None:
+    def _read_clipboard(self, x11: Desktop) -> str | None:
         try:
             return x11.read_clipboard()
         except X11Error as exc:
             log.warning("could not read the clipboard to restore it later: %s", exc)
             return None
 
-    def _restore_clipboard(self, x11: X11, previous: str | None) -> None:
+    def _restore_clipboard(self, x11: Desktop, previous: str | None) -> None:
         """Hand the operator's text to a clipboard owner that outlives this process."""
         try:
             if previous is None:
                 x11.release()
             else:
                 keep_clipboard(previous, self.display)
+            x11.serve_for(0)  # what was asked of us before the hand-over gets its answer
         except (ClipboardError, X11Error, OSError) as exc:
             log.warning("could not restore the clipboard: %s", exc)
 
@@ -210,7 +299,7 @@ class GuiDeliverer:
             self._pyautogui = pyautogui
         return self._pyautogui
 
-    def _xlib(self) -> X11:
+    def _xlib(self) -> Desktop:
         if self._x11 is None:
             try:
                 self._x11 = X11(self.display)

@@ -237,6 +237,9 @@ def _window(root: Any, pane: Pane, record: Any) -> Any:
     box.bind("<Control-a>", select_all)
     box.bind("<Control-n>", new_chat)
     box.bind("<<Paste>>", paste)
+    # a click from XTEST (press and release at once) would count as a drag over the empty
+    # line and select it; a chat input selects nothing on a plain click
+    box.bind("<B1-Motion>", lambda _event: "break")
     return window
 
 

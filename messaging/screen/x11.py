@@ -3,11 +3,15 @@
 - :meth:`X11.window_name_at`: the name of the top-level window under a point, to check
   the target before typing; :meth:`X11.focus_toplevel` and :meth:`X11.toplevel_at`: where
   the keys will go after the click, to check it is that window.
-- :meth:`X11.offer` / :meth:`X11.serve_until_taken`: this process owns the clipboard
-  while it pastes and answers the target's request itself, so it knows the moment the
-  text was taken; Enter is pressed only then. Guessing with a sleep is either slow or
-  submits before the paste has landed. Only a request from the program that owns the
-  target window counts: a clipboard manager asks too, the moment the owner changes.
+- :meth:`X11.offer` and the ``serve`` methods: this process owns the clipboard while it
+  pastes and answers every request itself, so it knows when the target has taken the
+  text: Enter is pressed once the target has asked nothing for a short quiet window
+  (Chromium asks twice and pastes the later answer), and requests are still answered
+  after Enter, so none is left without an answer (an unanswered one breaks a browser's
+  paste until it restarts). Only requests of the program that owns the target window
+  count as its paste: a clipboard manager asks too, the moment the owner changes.
+- :meth:`X11.grab`: the pixels of a rectangle of the screen, to see the text arrive in
+  the chat input and leave it after Enter.
 - :meth:`X11.read_clipboard`: the operator's clipboard text, to give it back afterwards,
   and :func:`keep_clipboard`: an owner for that text that outlives this process.
 
@@ -75,6 +79,7 @@ class X11:
         self._taken = False
         self._lost = False
         self._target_client: int | None = None
+        self._target_asked_at = 0.0  # monotonic time of the target's last request
         self._transfers: list[_Transfer] = []
 
     def close(self) -> None:
@@ -196,29 +201,54 @@ class X11:
     # -- offering text ------------------------------------------------------------------
 
     def offer(self, text: str, for_window: int | None = None) -> None:
-        """Own the clipboard with ``text``; requests are answered by :meth:`serve_until_taken`,
-        which waits for the program owning ``for_window`` (any program when None)."""
+        """Own the clipboard with ``text``. Requests are answered while one of the ``serve``
+        methods runs; only requests of the program owning ``for_window`` (any program when
+        None) count as the paste the deliverer waits for."""
         self._drain()  # e.g. the SelectionClear our own last release caused
         self._offered = text.encode("utf-8")
         self._taken = self._lost = False
         self._target_client = None if for_window is None else self.client_of(for_window)
+        self._target_asked_at = 0.0
         self._transfers = []
         self.window.set_selection_owner(self.clipboard, X.CurrentTime)
         self.display.sync()
         if not self.owns_clipboard():
             raise X11Error("could not take the clipboard")
 
-    def serve_until_taken(self, timeout: float) -> bool:
-        """Answer clipboard requests until one took the text (a large text: all of it).
-        False when nobody took it within ``timeout`` or another program took the clipboard."""
+    def serve_until_quiet(self, quiet: float, timeout: float) -> bool:
+        """Answer every request until the target has taken the text and then asked nothing
+        for ``quiet`` seconds (a browser asks for the text twice, about 7 ms apart, and
+        pastes the later answer). False when it did not within ``timeout``, or another
+        program took the clipboard."""
         deadline = time.monotonic() + timeout
-        while not (self._taken and not self._transfers) and not self._lost:
-            event = self._next(lambda e: True, deadline)
-            if event is None:
+        while not self._lost:
+            now = time.monotonic()
+            if self._taken and not self._transfers and now - self._target_asked_at >= quiet:
+                self.display.sync()  # the answers are out before any later key
+                return True
+            until = min(deadline, self._target_asked_at + quiet) if self._taken else deadline
+            if now >= deadline:
                 return False
+            event = self._next(lambda e: True, max(until, now + 0.0005))
+            if event is not None:
+                self._handle(event)
+        return False
+
+    def serve_for(self, seconds: float) -> None:
+        """Answer every request that comes within ``seconds`` (0: those already here)."""
+        deadline = time.monotonic() + seconds
+        while (event := self._next(lambda e: True, deadline)) is not None:
             self._handle(event)
-        self.display.sync()  # the target has the text before any later key reaches it
-        return self._taken and not self._transfers
+
+    def serve_until_idle(self, quiet: float, timeout: float) -> None:
+        """Answer requests until none has come for ``quiet`` seconds (at most ``timeout``):
+        the settle window after Enter, so no late request is left without an answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            event = self._next(lambda e: True, min(deadline, time.monotonic() + quiet))
+            if event is None:
+                return
+            self._handle(event)
 
     def owns_clipboard(self) -> bool:
         return _wid(self.display.get_selection_owner(self.clipboard)) == self.window.id
@@ -245,7 +275,12 @@ class X11:
         elif event.type == X.PropertyNotify and event.state == X.PropertyDelete:
             self._continue_incr(event)
 
+    def _from_target(self, ask: Any) -> bool:
+        return self._target_client in (None, self.client_of(_wid(ask.requestor)))
+
     def _answer(self, ask: Any) -> None:
+        if self._from_target(ask):
+            self._target_asked_at = time.monotonic()
         requestor = self.display.create_resource_object("window", _wid(ask.requestor))
         prop = ask.property if ask.property != X.NONE else ask.target
         target_name = self.display.get_atom_name(ask.target)
@@ -264,7 +299,7 @@ class X11:
                 self._transfers.append(_Transfer(requestor, prop, kind, data))
             else:
                 requestor.change_property(prop, kind, 8, data)
-            if self._target_client in (None, self.client_of(_wid(ask.requestor))):
+            if self._from_target(ask):
                 self._taken = True
             else:
                 log.debug("answered window %#x too (a clipboard manager?)", _wid(ask.requestor))
@@ -298,6 +333,14 @@ class X11:
                 self._transfers.remove(transfer)
                 transfer.requestor.change_attributes(event_mask=X.NoEventMask)
             self.display.flush()
+
+    # -- the screen --------------------------------------------------------------------
+
+    def grab(self, x: int, y: int, width: int, height: int) -> bytes:
+        """The pixels of a rectangle of the root window (32 bits each, as the server has
+        them); about 1 ms for 600x160."""
+        image = self.root.get_image(x, y, width, height, X.ZPixmap, 0xFFFFFFFF)
+        return bytes(image.data)
 
     # -- events -------------------------------------------------------------------------
 

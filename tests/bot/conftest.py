@@ -17,7 +17,7 @@ import pytest
 
 from bot import CellphoneBot, create_bot
 from config import Home, Settings, load_settings
-from messaging.deliver import Job
+from messaging.deliver import Job, Typed
 from messaging.runtime import Runtime, open_runtime
 from tests.discord_double import DiscordDouble, Person, RestCall, Sent
 
@@ -45,10 +45,11 @@ class GatedScreen:
     def unavailable_reason(self) -> str | None:
         return None
 
-    async def deliver(self, job: Job) -> None:
+    async def deliver(self, job: Job) -> Typed:
         self.typing.set()
         await self.gate.wait()
         self.jobs.append(job)
+        return Typed(verified=True)
 
     def received(self, agent_id: str) -> list[str]:
         return [job.message.body for job in self.jobs if job.agent.agent_id == agent_id]

@@ -422,17 +422,17 @@ def test_text_left_in_an_input_by_a_failed_attempt_is_cleared_first(
     windows.clear()
     screen = GuiDeliverer(load_settings(gui_home).gui)
     x11 = screen._xlib()
-    serve = x11.serve_until_taken
+    serve = x11.serve_until_quiet
 
-    def taken_then_flung(timeout: float) -> bool:
+    def taken_then_flung(quiet: float, timeout: float) -> bool:
         # The one step made to order: right after the window took the paste, the operator
         # flings the mouse into a corner (a real pointer move), so Enter is never pressed.
-        x11.serve_until_taken = serve  # type: ignore[method-assign]
-        taken = serve(timeout)
+        x11.serve_until_quiet = serve  # type: ignore[method-assign]
+        taken = serve(quiet, timeout)
         xdotool(x_display, "mousemove", "0", "0")
         return taken
 
-    x11.serve_until_taken = taken_then_flung  # type: ignore[method-assign]
+    x11.serve_until_quiet = taken_then_flung  # type: ignore[method-assign]
     try:
         with pytest.raises(NotDeliverable, match="fail-safe"):
             deliver_directly(screen, "Agent-2", "stale text")

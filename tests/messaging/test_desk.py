@@ -19,7 +19,7 @@ import messaging.store
 from agents.home import prepare_home
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
-from messaging.deliver import Job, NotDeliverable
+from messaging.deliver import Job, NotDeliverable, Typed
 from messaging.desk import retry_delay
 from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
 from messaging.pause import PauseFlag
@@ -38,10 +38,11 @@ class RecordingScreen:
     def unavailable_reason(self) -> str | None:
         return None
 
-    async def deliver(self, job: Job) -> None:
+    async def deliver(self, job: Job) -> Typed:
         if job.agent.agent_id in self.refuse:
             raise self.refuse[job.agent.agent_id]
         self.jobs.append(job)
+        return Typed(verified=job.agent.typing.verify)
 
 
 async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -277,11 +278,12 @@ class LockingScreen(RecordingScreen):
         self.database = database
         self.hold = hold
 
-    async def deliver(self, job: Job) -> None:
-        await super().deliver(job)
+    async def deliver(self, job: Job) -> Typed:
+        typed = await super().deliver(job)
         other = sqlite3.connect(self.database, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         asyncio.get_running_loop().call_later(self.hold, _end_and_close, other)
+        return typed
 
 
 def _end_and_close(connection: sqlite3.Connection) -> None:
@@ -355,10 +357,11 @@ class SlowScreen(RecordingScreen):
         self.seconds = seconds
         self.started: list[str] = []
 
-    async def deliver(self, job: Job) -> None:
+    async def deliver(self, job: Job) -> Typed:
         self.started.append(job.message.body)
         await asyncio.to_thread(time.sleep, self.seconds)
         self.jobs.append(job)
+        return Typed(verified=True)
 
 
 async def test_stopping_lets_the_delivery_being_typed_finish_and_be_recorded(
@@ -402,9 +405,10 @@ class HungScreen(SlowScreen):
     def __init__(self) -> None:
         super().__init__(0)
 
-    async def deliver(self, job: Job) -> None:
+    async def deliver(self, job: Job) -> Typed:
         self.started.append(job.message.body)
         await asyncio.Event().wait()
+        raise AssertionError("never reached: the desk cancels it")
 
 
 async def _started(screen: SlowScreen, count: int) -> bool:

@@ -1,0 +1,115 @@
+"""How to type into one agent's chat app: the keys that paste and submit, and how the
+deliverer checks on screen that a message was sent.
+
+Kept per agent in the coordinates file beside its points (all optional)::
+
+    "paste_keys": "ctrl+shift+v",   # default "ctrl+v"; terminals: ctrl+shift+v or shift+insert
+    "submit_keys": "enter",         # default "enter"; some apps send with "ctrl+enter"
+    "verify": true,                 # default true: read the chat input's pixels
+    "verify_region": [600, 160]     # default: the rectangle read, centred on the chat point
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MODIFIERS = frozenset({"ctrl", "shift", "alt", "super", "meta", "altgr"})
+NAMED_KEYS = frozenset(
+    {
+        "enter", "return", "insert", "tab", "space", "backspace", "delete", "escape",
+        "home", "end", "pageup", "pagedown", "up", "down", "left", "right",
+        *(f"f{n}" for n in range(1, 13)),
+    }
+)  # fmt: skip
+_SINGLE = re.compile(r"[a-z0-9]")
+DEFAULT_PASTE_KEYS = ("ctrl", "v")
+DEFAULT_SUBMIT_KEYS = ("enter",)
+DEFAULT_REGION = (600, 160)
+REGION_LIMITS = ((16, 3000), (8, 2000))  # (min, max) width, then height, in pixels
+_EXAMPLES = "like 'ctrl+v', 'ctrl+shift+v', 'shift+insert', 'enter' or 'ctrl+enter'"
+
+
+class KeysError(ValueError):
+    """A key combination that cannot be pressed; the message says what would work."""
+
+
+@dataclass(frozen=True)
+class Typing:
+    """One agent's way of taking a message (the defaults suit IDE chat panes)."""
+
+    paste_keys: tuple[str, ...] = DEFAULT_PASTE_KEYS
+    submit_keys: tuple[str, ...] = DEFAULT_SUBMIT_KEYS
+    verify: bool = True
+    verify_region: tuple[int, int] = DEFAULT_REGION
+
+    @property
+    def paste(self) -> str:
+        return "+".join(self.paste_keys)
+
+    @property
+    def submit(self) -> str:
+        return "+".join(self.submit_keys)
+
+
+DEFAULT_TYPING = Typing()
+
+
+def parse_keys(value: Any) -> tuple[str, ...]:
+    """``"ctrl+shift+v"`` as ``("ctrl", "shift", "v")``: modifiers first, then one key."""
+    if not isinstance(value, str) or not value.strip():
+        raise KeysError(f"{value!r} is not a key combination; write one {_EXAMPLES}")
+    keys = tuple(part.strip().lower() for part in value.split("+"))
+    *modifiers, key = keys
+    unknown = [m for m in modifiers if m not in MODIFIERS]
+    if unknown or not key:
+        raise KeysError(
+            f"{value!r}: {unknown[0] if unknown else 'an empty part'!r} is not a modifier "
+            f"({', '.join(sorted(MODIFIERS))}); write {_EXAMPLES}"
+        )
+    if key not in NAMED_KEYS and not _SINGLE.fullmatch(key):
+        raise KeysError(
+            f"{value!r}: {key!r} is not a key this tool presses (a letter, a digit or one of "
+            f"{', '.join(sorted(NAMED_KEYS))}); write {_EXAMPLES}"
+        )
+    if len(set(modifiers)) != len(modifiers):
+        raise KeysError(f"{value!r} names a modifier twice; write {_EXAMPLES}")
+    return keys
+
+
+def parse_region(value: Any) -> tuple[int, int]:
+    """``[width, height]`` of the rectangle read around the chat point."""
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and all(lo <= v <= hi for v, (lo, hi) in zip(value, REGION_LIMITS, strict=True))
+    ):
+        return (value[0], value[1])
+    (wmin, wmax), (hmin, hmax) = REGION_LIMITS
+    raise ValueError(
+        f"{value!r} is not [width, height] in pixels (width {wmin}..{wmax}, height "
+        f"{hmin}..{hmax}); the default is {list(DEFAULT_REGION)}"
+    )
+
+
+def parse_typing(entry: dict[str, Any]) -> Typing:
+    """The typing keys of a coordinates file entry; ValueError naming the bad key."""
+    fields: dict[str, Any] = {}
+    for name in ("paste_keys", "submit_keys"):
+        if name in entry:
+            try:
+                fields[name] = parse_keys(entry[name])
+            except KeysError as exc:
+                raise ValueError(f"{name} {exc}") from None
+    if "verify" in entry:
+        if not isinstance(entry["verify"], bool):
+            raise ValueError(f"verify must be true or false, not {entry['verify']!r}")
+        fields["verify"] = entry["verify"]
+    if "verify_region" in entry:
+        try:
+            fields["verify_region"] = parse_region(entry["verify_region"])
+        except ValueError as exc:
+            raise ValueError(f"verify_region {exc}") from None
+    return Typing(**fields)

@@ -1,0 +1,61 @@
+"""What the screen deliverer needs from a desktop, beside pyautogui's mouse and keys.
+
+:class:`messaging.screen.x11.X11` implements it for X11; a backend for another desktop
+implements the same few calls and the deliverer works unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Desktop(Protocol):
+    """One connection to the desktop; used from one thread at a time."""
+
+    def close(self) -> None: ...
+
+    # which window is where
+    def window_name_at(self, x: int, y: int) -> str | None:
+        """The title of the window under a point, if it has one."""
+        ...
+
+    def window_at(self, x: int, y: int) -> int:
+        """The innermost window under a point: one of the program that will get the keys."""
+        ...
+
+    def toplevel_at(self, x: int, y: int) -> int:
+        """The top-level window under a point."""
+        ...
+
+    def focus_toplevel(self) -> int | None:
+        """The top-level window holding the keyboard focus; None when focus follows the
+        pointer."""
+        ...
+
+    # the clipboard exchange of one paste
+    def read_clipboard(self) -> str | None: ...
+
+    def offer(self, text: str, for_window: int | None = None) -> None:
+        """Own the clipboard with ``text``, for the program owning ``for_window``."""
+        ...
+
+    def serve_until_quiet(self, quiet: float, timeout: float) -> bool:
+        """Answer requests until the target took the text and went quiet for ``quiet`` s."""
+        ...
+
+    def serve_for(self, seconds: float) -> None:
+        """Answer every request that comes within ``seconds``."""
+        ...
+
+    def serve_until_idle(self, quiet: float, timeout: float) -> None:
+        """Answer requests until none came for ``quiet`` s (at most ``timeout`` s)."""
+        ...
+
+    def release(self) -> None:
+        """Stop owning the clipboard."""
+        ...
+
+    # the screen
+    def grab(self, x: int, y: int, width: int, height: int) -> bytes:
+        """The pixels of a rectangle, 32 bits a pixel (BGRX)."""
+        ...

@@ -1,0 +1,85 @@
+"""Seeing a message arrive: pictures of the chat input region, compared pixel by pixel.
+
+The deliverer takes one picture before the paste, waits for the text to show after it,
+then for the input to change back after Enter. A blinking caret changes a handful of
+pixels, so a change counts only when more than :data:`CARET_PIXELS` pixels differ; every
+message carries its header line, so a pasted text changes far more than that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image, ImageChops
+
+from coordinates import Point
+from coordinates.layout import Layout
+
+CARET_PIXELS = 80  # a caret 2 px wide and up to 40 px tall, blinking
+LEFT_SHARE = 0.2  # of the pixels the paste changed, at most this many may stay changed
+LEVEL = 32  # a pixel differs when some channel changed by more than this
+_THRESHOLD = [0 if v <= LEVEL else 255 for v in range(256)]
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle of the screen, in root coordinates."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @classmethod
+    def around(cls, point: Point, size: tuple[int, int], layout: Layout) -> Region:
+        """``size`` centred on ``point``, cut to the monitor the point lies on."""
+        width, height = size
+        left, top = point.x - width // 2, point.y - height // 2
+        monitor = layout.monitor_at(point)
+        if monitor is None:
+            return cls(left, top, width, height)
+        x0, y0 = max(left, monitor.x), max(top, monitor.y)
+        x1 = min(left + width, monitor.x + monitor.width)
+        y1 = min(top + height, monitor.y + monitor.height)
+        return cls(x0, y0, x1 - x0, y1 - y0)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """The pixels of a region as the X server gave them (32 bits a pixel, BGRX)."""
+
+    region: Region
+    data: bytes
+
+    def image(self) -> Image.Image:
+        size = (self.region.width, self.region.height)
+        return Image.frombytes("RGB", size, self.data, "raw", "BGRX")
+
+
+def changed_pixels(a: Picture, b: Picture) -> int:
+    """How many pixels differ between two pictures of the same region."""
+    return _count(_changes(a, b))
+
+
+def differs(a: Picture, b: Picture) -> bool:
+    """More changed than a blinking caret could change."""
+    return changed_pixels(a, b) > CARET_PIXELS
+
+
+def back_to_empty(before: Picture, pasted: Picture, now: Picture) -> bool:
+    """After Enter: the pixels the paste changed look again as they did before it (all but
+    :data:`LEFT_SHARE` of them, or a caret's worth). What changes elsewhere, such as the
+    sent message appearing in the history above the input, does not matter; an app that
+    turns Enter into a new line keeps the text, so it does not count as sent."""
+    by_paste = _changes(before, pasted)
+    still = ImageChops.multiply(by_paste, _changes(before, now))
+    return _count(still) <= max(CARET_PIXELS, _count(by_paste) * LEFT_SHARE)
+
+
+def _changes(a: Picture, b: Picture) -> Image.Image:
+    """A mask, 255 where the pictures differ."""
+    return ImageChops.difference(a.image(), b.image()).convert("L").point(_THRESHOLD)
+
+
+def _count(mask: Image.Image) -> int:
+    return mask.histogram()[255]
