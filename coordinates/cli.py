@@ -209,6 +209,10 @@ def _rows(agent: AgentEntry, layout: Layout) -> list[dict[str, Any]]:
                 "valid": monitor is not None and kind not in agent.uncalibrated,
                 "monitor": monitor.name if monitor else None,
                 "problem": problem,
+                "paste_keys": agent.typing.paste,
+                "submit_keys": agent.typing.submit,
+                "verify": agent.typing.verify,
+                "verify_region": list(agent.typing.verify_region),
             }
         )
     return rows
@@ -228,10 +232,17 @@ def _monitors(layout: Layout) -> list[dict[str, Any]]:
     ]
 
 
+def _verify_cell(row: dict[str, Any]) -> str:
+    if not row["verify"]:
+        return "[yellow]off[/] (deliveries unverified)"
+    width, height = row["verify_region"]
+    return f"on screen, {width}x{height}"
+
+
 def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
     out = Console(highlight=False)
     out.print(f"monitors: {layout.describe()}")
-    table = Table("agent", "kind", "point", "monitor or why not")
+    table = Table("agent", "kind", "point", "monitor or why not", "keys", "verify")
     for row in rows:
         ok = "[green]ok[/]" if row["valid"] else "[red]invalid[/]"
         if not row["active"]:
@@ -241,5 +252,7 @@ def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
             row["kind"],
             f"({row['point'][0]}, {row['point'][1]})",
             f"{ok} {row['problem'] or row['monitor']}",
+            f"paste {row['paste_keys']}, submit {row['submit_keys']}",
+            _verify_cell(row),
         )
     out.print(table)

@@ -186,6 +186,7 @@ def test_unwritable_inbox_exits_1_then_deliver_finishes(home: Path) -> None:
     assert len(inbox(home, "Agent-6")) == 1
     history = json.loads(cellphone("history", "--agent", "Agent-6", "--json", home=home).stdout)
     assert history[0]["deliveries"][0]["state"] == "delivered"
+    assert history[0]["deliveries"][0]["verified"] is None  # written to the inbox: no screen
 
 
 def test_paused_desk_reports_at_once_and_resume_delivers(home: Path) -> None:

@@ -183,3 +183,27 @@ def test_calibrate_on_a_display_without_record_is_one_line_and_exit_2(home: Path
         " '-extension RECORD')"
     ]
     assert coords(home) == DOCUMENT
+
+
+def test_check_shows_each_agents_keys_and_verification(
+    x_display: VirtualDisplay, home: Path
+) -> None:
+    document = coords(home)
+    document["agents"]["Agent-2"].update(
+        {"paste_keys": "ctrl+shift+v", "verify": False, "verify_region": [300, 40]}
+    )
+    (home / "config" / "coordinates.json").write_text(json.dumps(document))
+    result = CliRunner().invoke(app, ["--home", str(home), "check", "--json"])
+    rows = {(r["agent"], r["kind"]): r for r in json.loads(result.output)["points"]}
+    assert (rows["Agent-1", "chat"]["paste_keys"], rows["Agent-1", "chat"]["submit_keys"]) == (
+        "ctrl+v",
+        "enter",
+    )
+    assert rows["Agent-1", "chat"]["verify"] is True
+    assert rows["Agent-2", "chat"]["paste_keys"] == "ctrl+shift+v"
+    assert rows["Agent-2", "chat"]["verify"] is False
+    assert rows["Agent-2", "chat"]["verify_region"] == [300, 40]
+    wide = {"COLUMNS": "250"}
+    table = CliRunner().invoke(app, ["check", "--home", str(home)], env=wide)
+    assert "paste ctrl+shift+v, submit enter" in table.output
+    assert "off (deliveries unverified)" in table.output

@@ -7,6 +7,7 @@ a real X display is covered in tests/gui.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
 import time
@@ -16,7 +17,7 @@ import pytest
 
 import messaging.desk
 import messaging.store
-from agents.home import prepare_home
+from agents.home import example_coordinates, prepare_home
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
 from messaging.deliver import Job, NotDeliverable, Typed
@@ -88,6 +89,29 @@ async def test_refused_screen_falls_back_to_inbox_with_reason(
     assert outcomes["Agent-2"].reason == "point (2500, 300) is on no monitor"
     [letter] = inbox_files(home, "Agent-2")
     assert "screen_skipped: point (2500, 300) is on no monitor" in letter.read_text()
+
+
+async def test_verification_is_kept_per_delivery_and_told_in_every_outcome(
+    tmp_path: Path,
+) -> None:
+    document = json.loads(example_coordinates(calibrated=True))
+    document["agents"]["Agent-2"]["verify"] = False  # an app whose input shows no change
+    home = make_home(tmp_path / "home", document)
+    screen = RecordingScreen()
+    async with open_runtime(home, load_settings(home), screen) as rt:
+        sub = await rt.service.send(["Agent-1", "Agent-2"], "are you there?")
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        [entry] = await rt.store.history(limit=1)
+    assert outcomes["Agent-1"].verified is True
+    assert outcomes["Agent-1"].summary == "delivered via gui, verified on screen"
+    assert outcomes["Agent-2"].verified is False
+    assert outcomes["Agent-2"].summary == (
+        "delivered via gui, unverified (verify is off for this agent)"
+    )
+    assert {d.agent_id: d.verified for d in entry.deliveries} == {
+        "Agent-1": True,
+        "Agent-2": False,
+    }
 
 
 async def test_fail_safe_pauses_the_desk_and_keeps_the_queue(

@@ -35,6 +35,28 @@ async def test_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
         await Store.open(path)
 
 
+async def test_a_database_of_the_first_schema_gains_verification_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cellphone.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    old.executescript(messaging.store.MIGRATIONS[0])
+    old.execute(
+        "INSERT INTO messages (id, sender, type, priority, body, created_at, routing)"
+        " VALUES ('0123456789abcdef', 'Captain', 'system', 'normal', 'before the upgrade',"
+        " '2026-11-01T10:00:00+00:00', '{\"Agent-1\": \"screen\"}')"
+    )
+    old.execute("UPDATE deliveries SET state = 'delivered', method = 'gui'")
+    old.execute("PRAGMA user_version = 1")
+    old.close()
+    store = await Store.open(path)
+    [entry] = await store.history()
+    await store.close()
+    [delivery] = entry.deliveries
+    assert (entry.message.body, delivery.state) == ("before the upgrade", DeliveryState.DELIVERED)
+    assert delivery.verified is None  # typed before anything was checked on screen
+
+
 async def test_reopening_keeps_data_and_does_not_migrate_twice(tmp_path: Path) -> None:
     path = tmp_path / "cellphone.db"
     store = await Store.open(path)
