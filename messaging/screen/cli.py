@@ -101,6 +101,16 @@ def demo(
     where = resolve_home(home or Path(tempfile.mkdtemp(prefix="cellphone-demo-")))
     out = Console(highlight=False)
     prepare_home(where, example_coordinates(calibrated=True))  # the windows stand there
+    placeholders = _placeholders(where)
+    if placeholders:
+        error_console().print(
+            f"error: the chat points of {', '.join(placeholders)} in {where.coordinates_file} "
+            "are placeholders (cellphone init), so the demo would type nowhere; run "
+            "`cellphone demo` without --home (it makes a home of its own) or calibrate them "
+            "with `cellphone coords calibrate --all`",
+            markup=False,
+        )
+        raise typer.Exit(2)
     settings = load_settings(where)
     try:
         with _exit_on_termination(), VirtualDisplay(DEMO_MONITORS) as display:
@@ -149,6 +159,12 @@ async def _broadcast(
             return await rt.desk.wait_for(submission.message.id, settings.messaging.wait_timeout_s)
     finally:
         screen.close()
+
+
+def _placeholders(where: Home) -> list[str]:
+    """The active agents whose chat point was never calibrated."""
+    registry = RegistrySource(where.coordinates_file).current()
+    return [a.agent_id for a in registry.active() if "chat" in a.uncalibrated]
 
 
 def _panes(where: Home) -> list[Pane]:

@@ -54,3 +54,23 @@ def test_a_terminated_demo_stops_its_display_and_windows(tmp_path: Path) -> None
     demo.communicate(timeout=30)
     assert demo.returncode == 128 + signal.SIGTERM
     assert not socket.exists()  # Xorg removes it when it ends
+
+
+def test_demo_on_a_home_with_placeholder_points_fails_at_once_saying_why(
+    tmp_path: Path,
+) -> None:
+    home, root = tmp_path / "home", Path(__file__).resolve().parents[2]
+    run = [sys.executable, "-m", "cellphone"]
+    subprocess.run([*run, "init", "--home", str(home)], cwd=root, check=True, timeout=60)
+    result = subprocess.run(
+        [*run, "demo", "--home", str(home), "--png", str(tmp_path / "x.png")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=30,  # it used to wait out the 60 s timeout
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: the chat points of Agent-1, Agent-2,")
+    assert "are placeholders (cellphone init)" in line
+    assert not (tmp_path / "x.png").exists()
