@@ -69,7 +69,9 @@ class GuiSettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    pause_after_click_s: float = Field(0.02, ge=0, le=5)
+    pause_after_click_s: float = Field(
+        0.0, ge=0, le=5, description="a wait after each click (the focus check polls anyway)"
+    )
     pause_after_paste_s: float = Field(
         0.0, ge=0, le=5, description="extra wait between the paste and the submit keys"
     )

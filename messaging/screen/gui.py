@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PASTE_TIMEOUT_S = 2.0  # how long the window may take to ask for the pasted text
 SETTLE_TIMEOUT_S = 1.0  # at most this long answering late requests after Enter
 LOOK_EVERY_S = 0.002  # how often the input is looked at while waiting on it
+STILL_S = 0.03  # an input looks settled once unchanged this long (two frames at 60 Hz)
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
@@ -62,6 +63,7 @@ class GuiDeliverer:
         # inputs that may hold text of an attempt that failed after the paste: cleared first
         self._dirty: set[tuple[str, bool]] = set()
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
+        self._last_target: int | None = None  # the top-level window clicked last
 
     # -- ScreenDeliverer ----------------------------------------------------------------
 
@@ -90,9 +92,9 @@ class GuiDeliverer:
         with self._lock:
             gui = self._load()
             point = self._point(job.agent, job.onboarding)
-            self._check_point(gui, point)
+            layout = self._check_point(gui, point)
             try:
-                return self._type(gui, point, job)
+                return self._type(gui, point, job, layout)
             except gui.FailSafeException:
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
             except (X11Error, XlibConnectionClosed) as exc:
@@ -106,7 +108,7 @@ class GuiDeliverer:
             raise NotDeliverable(f"{agent.agent_id} has no {kind} in the coordinates file")
         return point
 
-    def _check_point(self, gui: Any, point: Point) -> None:
+    def _check_point(self, gui: Any, point: Point) -> Layout:
         try:
             layout = self._layout()
         except NoDisplayError as exc:
@@ -117,6 +119,7 @@ class GuiDeliverer:
         # the corners the pointer can reach are those of the monitors, not of their
         # bounding box, and they change with the layout
         gui.FAILSAFE_POINTS = _corners(layout)
+        return layout
 
     def _layout(self) -> Layout:
         return read_layout()
@@ -133,15 +136,18 @@ class GuiDeliverer:
                 f"window_title {pattern!r} of {agent.agent_id}"
             )
 
-    def _type(self, gui: Any, point: Point, job: Job) -> Typed:
+    def _type(self, gui: Any, point: Point, job: Job, layout: Layout) -> Typed:
         pacing, typing = self.settings, job.agent.typing
         x11 = self._xlib()
         previous = self._read_clipboard(x11)
         self._check_window(job.agent, point)  # just before the click
         target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
         key = (job.agent.agent_id, job.onboarding)
-        region = Region.around(point, typing.verify_region, self._layout())
+        region = Region.around(point, typing.verify_region, layout)
         offered = False
+        # the input already had the focus (and drew its focus ring) when the keys went to
+        # this window at the last click and still do; else the click changes its look
+        kept_focus = self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
         try:
             self._click(gui, point)
             if job.onboarding and pacing.new_chat_hotkey:
@@ -149,10 +155,15 @@ class GuiDeliverer:
                 _pause(pacing.pause_after_new_chat_s)
                 self._click(gui, point)
             self._check_focus(x11, toplevel, point)
-            if pacing.clear_input or key in self._dirty:
+            self._last_target = toplevel
+            cleared = pacing.clear_input or key in self._dirty
+            if cleared:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
-            before = self._look(x11, region)
+            # the input as it looks empty, not on its way there: the text being deleted,
+            # the focus ring being drawn (it would pass for the pasted text showing)
+            kept = kept_focus and not cleared
+            before = self._look(x11, region) if kept else self._settled(x11, region)
             x11.offer(job.text, for_window=target)
             offered = True
             self._dirty.add(key)
@@ -197,6 +208,20 @@ class GuiDeliverer:
 
     def _look(self, x11: Desktop, region: Region) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
+
+    def _settled(self, x11: Desktop, region: Region) -> Picture:
+        """The picture of ``region`` once it stopped changing for :data:`STILL_S`."""
+        last = self._look(x11, region)
+        still_since = time.monotonic()
+        deadline = still_since + self.settings.verify_timeout_s
+        while time.monotonic() < deadline:
+            x11.serve_for(LOOK_EVERY_S)
+            now = self._look(x11, region)
+            if differs(now, last):
+                last, still_since = now, time.monotonic()
+            elif time.monotonic() - still_since >= STILL_S:
+                break
+        return last
 
     def _until_shown(
         self, x11: Desktop, region: Region, before: Picture, point: Point, job: Job

@@ -16,7 +16,7 @@ from coordinates import Point
 from coordinates.layout import Layout
 
 CARET_PIXELS = 80  # a caret 2 px wide and up to 40 px tall, blinking
-LEFT_SHARE = 0.2  # of the pixels the paste changed, at most this many may stay changed
+LEFT_SHARE = 0.2  # of the pixels changed by the paste and again by Enter, the most not back
 LEVEL = 32  # a pixel differs when some channel changed by more than this
 _THRESHOLD = [0 if v <= LEVEL else 255 for v in range(256)]
 
@@ -67,13 +67,21 @@ def differs(a: Picture, b: Picture) -> bool:
 
 
 def back_to_empty(before: Picture, pasted: Picture, now: Picture) -> bool:
-    """After Enter: the pixels the paste changed look again as they did before it (all but
-    :data:`LEFT_SHARE` of them, or a caret's worth). What changes elsewhere, such as the
-    sent message appearing in the history above the input, does not matter; an app that
-    turns Enter into a new line keeps the text, so it does not count as sent."""
-    by_paste = _changes(before, pasted)
-    still = ImageChops.multiply(by_paste, _changes(before, now))
-    return _count(still) <= max(CARET_PIXELS, _count(by_paste) * LEFT_SHARE)
+    """After Enter: of the pixels the paste changed and Enter changed again, nearly all
+    (all but :data:`LEFT_SHARE`, or a caret's worth) look again as before the paste: the
+    text left the input.
+
+    What the paste changed that Enter left alone (a focus ring drawn after the first
+    picture, a selection the paste replaced) does not count, nor what changed elsewhere
+    (the sent message appearing above the input). An app that ignores Enter changes next
+    to nothing; one that turns Enter into a new line moves the text, which then matches
+    neither the empty look nor the pasted one."""
+    changed_again = ImageChops.multiply(_changes(before, pasted), _changes(pasted, now))
+    not_back = ImageChops.multiply(changed_again, _changes(before, now))
+    back = _count(changed_again) - _count(not_back)
+    return back > CARET_PIXELS and _count(not_back) <= max(
+        CARET_PIXELS, _count(changed_again) * LEFT_SHARE
+    )
 
 
 def _changes(a: Picture, b: Picture) -> Image.Image:
