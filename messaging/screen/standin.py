@@ -7,7 +7,8 @@ Ctrl+V pastes over the selection, Ctrl+N starts a new chat (clears the box, reco
 a chat app's input.
 
 Run as a program (``python -m messaging.screen.standin SPEC.json``) it prints ``ready`` once every
-window is mapped; :class:`ChatWindows` runs it in a subprocess.
+window is mapped and placed (under a window manager too, whose frame would otherwise push
+each window down by its title bar); :class:`ChatWindows` runs it in a subprocess.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -167,16 +168,38 @@ def run(spec_path: Path) -> None:
     record = open(spec["record"], "a", encoding="utf-8")  # noqa: SIM115 - open for the loop
     root = tk.Tk()
     root.withdraw()
-    windows = [_window(root, Pane(**p), record) for p in spec["panes"]]
+    panes = [Pane(**p) for p in spec["panes"]]
+    windows = [_window(root, pane, record) for pane in panes]
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not all(window.winfo_viewable() for window in windows):
+    _wait(root, lambda: all(window.winfo_viewable() for window in windows), deadline)
+    _place_clients(root, [(w, p.origin()) for w, p in zip(windows, panes, strict=True)], deadline)
+    print(READY, flush=True)
+    root.mainloop()
+
+
+def _place_clients(root: Any, placed: list[tuple[Any, tuple[int, int]]], deadline: float) -> None:
+    """A window manager puts its frame where the window asked to be and the window inside
+    it (openbox: 1 pixel right, 20 lower): move each by that much, so the window itself,
+    and the agent's point in its input box, are where the pane says."""
+    root.update()
+    for window, (x, y) in placed:
+        dx, dy = x - window.winfo_rootx(), y - window.winfo_rooty()
+        if dx or dy:
+            window.geometry(f"+{x + dx}+{y + dy}")
+    _wait(
+        root,
+        lambda: all((w.winfo_rootx(), w.winfo_rooty()) == origin for w, origin in placed),
+        deadline,
+    )
+
+
+def _wait(root: Any, done: Callable[[], bool], deadline: float) -> None:
+    while not done():
         if time.monotonic() > deadline:
-            raise SystemExit("the windows were not mapped in time")
+            raise SystemExit("the windows were not mapped and placed in time")
         root.update()
         time.sleep(0.005)
     root.update()
-    print(READY, flush=True)
-    root.mainloop()
 
 
 def _window(root: Any, pane: Pane, record: Any) -> Any:

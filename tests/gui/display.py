@@ -1,8 +1,10 @@
-"""The virtual three-monitor X display every display test shares, started once per run.
+"""The virtual three-monitor X display every display test shares, started once per run,
+with a window manager (openbox) like a real desktop.
 
 Two 1920x1080 monitors side by side under a 1280x1024 one: different sizes and offsets,
-and a dead zone right of the small monitor (x 1280..3839, y 0..1023). If the display
-cannot start, the tests that need it fail with the reason; they are never skipped.
+and a dead zone right of the small monitor (x 1280..3839, y 0..1023). If the display or
+its window manager cannot start, the tests that need them fail with the reason; they are
+never skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import pytest
 
 from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
+from messaging.screen.wm import WindowManager
 
 _shared: list[VirtualDisplay] = []
 
@@ -21,6 +24,9 @@ def shared_display(config: pytest.Config) -> VirtualDisplay:
         display = VirtualDisplay(THREE_MONITORS)
         display.start()  # VirtualDisplayError fails the test that asked, with the reason
         config.add_cleanup(display.stop)
+        window_manager = WindowManager(display.name)
+        window_manager.start()  # WindowManagerError likewise
+        config.add_cleanup(window_manager.stop)
         os.environ["DISPLAY"] = display.name  # pyautogui and pynput read it on import
         _shared.append(display)
     return _shared[0]
