@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs on a fresh Debian machine, then run it:
-# Debian packages (Xorg with the dummy driver for the multi-monitor display, xdotool,
-# xclip, Tk), a virtual environment with the project and its test extra, then ruff,
-# mypy and pytest. The tests start their own X display. Extra arguments go to pytest.
+# Debian packages (Xorg with the dummy driver for the multi-monitor display, the openbox
+# window manager, the real chat apps Chromium and xfce4-terminal with the DejaVu fonts,
+# xdotool, xclip, Tk), a virtual environment with the project and its test extra, then
+# ruff, mypy and pytest. The tests start their own X display. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils xdotool xclip
-                 python3-tk python3-venv)
+                 openbox chromium xfce4-terminal fonts-dejavu-core python3-tk python3-venv)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
