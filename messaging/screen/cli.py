@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,14 @@ from coordinates.virtual_display import MonitorSpec, VirtualDisplay, VirtualDisp
 from messaging.cli import report
 from messaging.model import DeliveryState, Outcome
 from messaging.runtime import open_runtime
+from messaging.screen.apps import (
+    ChatAppError,
+    ChromiumPane,
+    ChromiumPanes,
+    WindowManager,
+    WindowManagerError,
+    chromium_available,
+)
 from messaging.screen.gui import GuiDeliverer, screen_for
 from messaging.screen.standin import ChatWindows, Pane, StandInError
 from messaging.service import Submission
@@ -39,6 +48,7 @@ DEMO_GREETING = (
     "Each of you got this text typed into your chat — unicode ✓, emoji 🚀, two lines."
 )
 PANE_SIZE = (900, 460)
+DEMO_ERRORS = (VirtualDisplayError, StandInError, ChatAppError, WindowManagerError, TimeoutError)
 RENDER_SETTLE_S = 0.3  # lets the windows draw the last text before the screenshot
 
 
@@ -117,12 +127,19 @@ def demo(
             out.print(f"virtual display {display.name}: {display.describe()}")
             os.environ["DISPLAY"] = display.name
             panes = _panes(where)
-            with ChatWindows(panes, display.name, where.var_dir / "demo-windows") as windows:
+            with _chat_apps(panes, display.name, where.var_dir / "demo-windows") as windows:
+                out.print(f"chat panes: {windows.describe()}")
                 outcomes = asyncio.run(_broadcast(where, settings, display.name, greeting))
                 windows.wait_for(len(panes), timeout=settings.messaging.wait_timeout_s)
                 time.sleep(RENDER_SETTLE_S)
                 _screenshot(display, png)
-    except (VirtualDisplayError, StandInError, TimeoutError) as exc:
+    except (
+        VirtualDisplayError,
+        StandInError,
+        ChatAppError,
+        WindowManagerError,
+        TimeoutError,
+    ) as exc:
         error_console().print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
     for outcome in outcomes.values():
@@ -159,6 +176,31 @@ async def _broadcast(
             return await rt.desk.wait_for(submission.message.id, settings.messaging.wait_timeout_s)
     finally:
         screen.close()
+
+
+@contextlib.contextmanager
+def _chat_apps(panes: list[Pane], display: str, workdir: Path) -> Iterator[_Described]:
+    """Real Chromium chat pages under openbox when Chromium is installed (what Cursor, VS
+    Code and Windsurf are built on), else the Tk stand-in windows."""
+    if not chromium_available():
+        with ChatWindows(panes, display, workdir) as windows:
+            yield _Described(windows, "Tk stand-in windows (install chromium for real ones)")
+        return
+    pages = [ChromiumPane(p.agent_id, p.x, p.y, p.width, p.height, p.title) for p in panes]
+    with WindowManager(display), ChromiumPanes(pages, display, workdir) as browsers:
+        yield _Described(browsers, f"{len(pages)} Chromium chat pages under openbox")
+
+
+@dataclass
+class _Described:
+    apps: Any
+    text: str
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Any]:
+        return list(self.apps.wait_for(count, timeout))
+
+    def describe(self) -> str:
+        return self.text
 
 
 def _placeholders(where: Home) -> list[str]:

@@ -30,7 +30,7 @@ from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, read_layout
 from messaging.deliver import Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import Picture, Region, back_to_empty, differs
+from messaging.screen.look import Picture, Region, back_to_empty, changed_pixels, differs
 from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ PASTE_TIMEOUT_S = 2.0  # how long the window may take to ask for the pasted text
 SETTLE_TIMEOUT_S = 1.0  # at most this long answering late requests after Enter
 LOOK_EVERY_S = 0.002  # how often the input is looked at while waiting on it
 STILL_S = 0.03  # an input looks settled once unchanged this long (two frames at 60 Hz)
+FIRST_STILL_S = 0.15  # the same for a window not clicked before (its first frames are slow)
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
@@ -64,6 +65,7 @@ class GuiDeliverer:
         self._dirty: set[tuple[str, bool]] = set()
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
+        self._known: set[int] = set()  # top-level windows clicked before
 
     # -- ScreenDeliverer ----------------------------------------------------------------
 
@@ -163,7 +165,10 @@ class GuiDeliverer:
             # the input as it looks empty, not on its way there: the text being deleted,
             # the focus ring being drawn (it would pass for the pasted text showing)
             kept = kept_focus and not cleared
-            before = self._look(x11, region) if kept else self._settled(x11, region)
+            first = toplevel not in self._known
+            self._known.add(toplevel)
+            still = FIRST_STILL_S if first else STILL_S
+            before = self._look(x11, region) if kept else self._settled(x11, region, still)
             x11.offer(job.text, for_window=target)
             offered = True
             self._dirty.add(key)
@@ -209,8 +214,8 @@ class GuiDeliverer:
     def _look(self, x11: Desktop, region: Region) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
 
-    def _settled(self, x11: Desktop, region: Region) -> Picture:
-        """The picture of ``region`` once it stopped changing for :data:`STILL_S`."""
+    def _settled(self, x11: Desktop, region: Region, still: float = STILL_S) -> Picture:
+        """The picture of ``region`` once it stopped changing for ``still`` seconds."""
         last = self._look(x11, region)
         still_since = time.monotonic()
         deadline = still_since + self.settings.verify_timeout_s
@@ -219,7 +224,7 @@ class GuiDeliverer:
             now = self._look(x11, region)
             if differs(now, last):
                 last, still_since = now, time.monotonic()
-            elif time.monotonic() - still_since >= STILL_S:
+            elif time.monotonic() - still_since >= still:
                 break
         return last
 
@@ -245,11 +250,24 @@ class GuiDeliverer:
         pasted: Picture,
         job: Job,
     ) -> None:
-        """Press the submit keys until the input changes back (twice at most)."""
+        """Press the submit keys until the input changes back (twice at most).
+
+        The input is judged against the fullest look it had since the paste: a browser
+        busy with its first frames may draw the pasted text only after the first change
+        (its focus ring) was seen."""
         typing = job.agent.typing
+        fullest: dict[int, Picture] = {changed_pixels(before, pasted): pasted}
+
+        def sent(now: Picture) -> bool:
+            change, most = changed_pixels(before, now), max(fullest)
+            if change > most:
+                fullest.clear()
+                fullest[change] = now
+            return back_to_empty(before, fullest[max(fullest)], now)
+
         for _ in range(SUBMIT_TRIES):
             gui.hotkey(*typing.submit_keys)
-            if self._watch(x11, region, lambda now: back_to_empty(before, pasted, now)):
+            if self._watch(x11, region, sent):
                 return
         raise NotDeliverable(
             f"typed but not submitted: the text stays in the chat input of "
