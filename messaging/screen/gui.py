@@ -43,7 +43,7 @@ FIRST_STILL_S = 0.15  # the same for a window not clicked before (its first fram
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
-CLICK_SHIFT_PX = 8
+CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
 FAILSAFE_REASON = (
@@ -151,11 +151,11 @@ class GuiDeliverer:
         # this window at the last click and still do; else the click changes its look
         kept_focus = self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
         try:
-            self._click(gui, point)
+            self._click(gui, point, x11)
             if job.onboarding and pacing.new_chat_hotkey:
                 gui.hotkey(*_keys(pacing.new_chat_hotkey))
                 _pause(pacing.pause_after_new_chat_s)
-                self._click(gui, point)
+                self._click(gui, point, x11)
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
             cleared = pacing.clear_input or key in self._dirty
@@ -194,19 +194,25 @@ class GuiDeliverer:
                 x11.serve_until_idle(pacing.paste_quiet_s, SETTLE_TIMEOUT_S)
                 self._restore_clipboard(x11, previous)
 
-    def _click(self, gui: Any, point: Point) -> None:
+    def _click(self, gui: Any, point: Point, x11: Desktop) -> None:
         """Click at ``point``, a few pixels aside when the last click was at the same place
         moments ago: two clicks there would count as a double click (a triple click next),
-        after which a browser's rich input drops the paste."""
+        after which a browser's rich input drops the paste. When the point aside is in
+        another window, the click waits out the double-click interval instead."""
         x, y = point
         last = self._last_click
+        since = time.monotonic() - last[2] if last is not None else MULTI_CLICK_S
         if (
             last is not None
-            and time.monotonic() - last[2] < MULTI_CLICK_S
+            and since < MULTI_CLICK_S
             and abs(last[0] - x) <= MULTI_CLICK_PX
             and abs(last[1] - y) <= MULTI_CLICK_PX
         ):
-            x += -CLICK_SHIFT_PX if last[0] > point.x else CLICK_SHIFT_PX
+            shifted = x + (-CLICK_SHIFT_PX if last[0] > point.x else CLICK_SHIFT_PX)
+            if x11.window_at(shifted, y) == x11.window_at(x, y):
+                x = shifted
+            else:
+                time.sleep(MULTI_CLICK_S - since)
         gui.click(x, y)
         self._last_click = (x, y, time.monotonic())
         _pause(self.settings.pause_after_click_s)
