@@ -97,7 +97,9 @@ class Screen:
 
     def _request_move(self, window: Any, x: int, y: int) -> None:
         message = xevent.ClientMessage(
-            window=window, client_type=self._move_atom, data=(32, [MOVE_FLAGS, x, y, 0, 0])
+            window=window,
+            client_type=self._move_atom,
+            data=(32, [MOVE_FLAGS, x & 0xFFFFFFFF, y & 0xFFFFFFFF, 0, 0]),  # signed, as sent
         )
         mask = X.SubstructureRedirectMask | X.SubstructureNotifyMask
         self.root.send_event(message, event_mask=mask)

@@ -41,6 +41,7 @@ TEXTAREA = ChromiumPane("Page-plain", 640, 600, title="Plain chat")  # 1280x1024
 RICH = ChromiumPane("Page-rich", 2880, 1700, kind="contenteditable")  # 1920x1080 at 1920,1024
 BUSY = ChromiumPane("Page-busy", 700, 1800, kind="ignores-enter")  # 1920x1080 at 0,1024
 TERMINAL = TerminalPane("Term-1", 1440, 1400, columns=72, rows=14)  # 1920x1080 at 0,1024
+EDGE = ChromiumPane("Page-edge", 60, 250, kind="contenteditable")  # sticks out left of 0,0
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def pages(
     x_display: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ChromiumPanes]:
     with ChromiumPanes(
-        [TEXTAREA, RICH, BUSY], x_display.name, tmp_path_factory.mktemp("pages")
+        [TEXTAREA, RICH, BUSY, EDGE], x_display.name, tmp_path_factory.mktemp("pages")
     ) as panes:
         yield panes
 
@@ -139,7 +140,7 @@ def test_the_display_has_a_window_manager_and_refuses_a_second(x_display: Virtua
 def test_each_input_lies_centred_on_its_point(
     pages: ChromiumPanes, terminals: TerminalPanes
 ) -> None:
-    for apps, panes in ((pages, (TEXTAREA, RICH, BUSY)), (terminals, (TERMINAL,))):
+    for apps, panes in ((pages, (TEXTAREA, RICH, BUSY, EDGE)), (terminals, (TERMINAL,))):
         points = apps.pane_points()
         for pane in panes:
             x, y = points[pane.agent_id]
@@ -149,6 +150,7 @@ def test_each_input_lies_centred_on_its_point(
             assert not apps.contains(pane.agent_id, rect.x - 1, y)
             assert not apps.contains(pane.agent_id, x, rect.y + rect.height)
     assert pages.input_rect(TEXTAREA.agent_id).height > 60  # a chat box, not a line
+    assert pages.input_rect(EDGE.agent_id).x < 0  # the window was moved partly off screen
     assert terminals.input_rect(TERMINAL.agent_id).height < 40  # one terminal row
 
 
