@@ -1,65 +1,97 @@
-"""Benchmark of screen delivery on the virtual X display (needs Xorg with the dummy driver,
-run as root): time per message, broadcast wall time and text fidelity, for the default
-pacing, pacing 0 and a reference profile with the sleeps of the V2 code this replaces.
+"""Benchmark of screen delivery into real chat apps on a virtual three-monitor X display
+under openbox (needs root and the test command's Debian packages: Xorg with the dummy
+driver, openbox, chromium, xfce4-terminal, xdotool, xclip).
 
-    python bench/delivery.py [--runs 30] [--skip-v2]
+The GUI deliverer with default settings types into Chromium chat pages (a textarea, a
+contenteditable rich input, and a page that ignores Enter like a busy agent) and into an
+xfce4-terminal running a line reader; a broadcast to 8 Chromium panes goes through the
+store and the desk. A reference profile with the sleeps of the V2 code this replaces types
+into the same Chromium panes in the same run.
 
-Prints a table; it is not a pass/fail test.
+    python bench/delivery.py [--runs 34] [--terminal-runs 17] [--broadcasts 5] [--skip-v2]
+    python bench/delivery.py --quick    # a few messages of each kind, about a minute
+
+Prints tables of time per message and of what arrived; it is not a pass/fail test.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents import Agent
-from agents.home import example_coordinates, prepare_home
-from agents.source import RegistrySource
-from config import GuiSettings, Home, Settings, load_settings
-from coordinates import Point
-from coordinates.virtual_display import MonitorSpec, VirtualDisplay
-from messaging.deliver import Job
+from agents.home import prepare_home
+from config import GuiSettings, Home, load_settings
+from coordinates import Point, Typing
+from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
+from messaging.deliver import Job, NotDeliverable
 from messaging.model import DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import open_runtime
+from messaging.screen.apps import (
+    ChromiumPane,
+    ChromiumPanes,
+    TerminalPane,
+    TerminalPanes,
+    WindowManager,
+)
 from messaging.screen.gui import GuiDeliverer
-from messaging.screen.standin import ChatWindows, Pane
+from messaging.screen.standin import Received
+from messaging.screen.x11 import X11
 
-MONITORS = (MonitorSpec(1920, 1080, 0, 0), MonitorSpec(1920, 1080, 1920, 0))
 SIZES = (200, 2_000, 10_000)
-ZERO = GuiSettings(pause_after_click_s=0, pause_after_paste_s=0, pause_between_recipients_s=0)
+NOT_SUBMITTED = "typed but not submitted"
 V2_BETWEEN_RECIPIENTS_S = 1.0
+ARRIVAL_TIMEOUT_S = 30.0
+BROADCAST_TIMEOUT_S = 120.0
+LATE_ARRIVALS_S = 0.5  # how long to keep watching for a text nobody reported delivering
+
+# Monitors (THREE_MONITORS): DUMMY0 1920x1080+0+1024, DUMMY1 1920x1080+1920+1024,
+# DUMMY2 1280x1024+0+0. Four 900x480 panes on each 1920x1080 monitor, in a 2x2 grid of
+# 960x540 cells; the rich page, the busy page and the terminal on the 1280x1024 one.
+CELL_W, CELL_H, PANE_W, PANE_H = 960, 540, 900, 480
+INPUT_Y_IN_CELL = 425  # the input's middle: client top (30) + height - the page's 85 px
+GRID_MONITORS = ((0, 1024), (1920, 1024))
+RICH = ChromiumPane("Rich", 320, 365, width=600, height=420, kind="contenteditable")
+BUSY = ChromiumPane("Busy", 960, 365, width=600, height=420, kind="ignores-enter")
+TERMINAL = TerminalPane("Term", 640, 850, columns=100, rows=14)
+# The prompt line and the row above it: a region of the prompt line alone (600x20) missed
+# the text whose last row ends left of it, and the paste was reported as not showing.
+TERMINAL_TYPING = Typing(
+    paste_keys=("ctrl", "shift", "v"), submit_keys=("enter",), verify_region=(600, 40)
+)
 
 
-@dataclass
-class Row:
-    profile: str
-    case: str
-    times: list[float] = field(default_factory=list)
-    exact: int = 0
-    total: int = 0
-
-    def cells(self) -> list[str]:
-        ordered = sorted(self.times)
-        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-        return [
-            self.profile,
-            self.case,
-            str(len(self.times)),
-            f"{statistics.median(self.times) * 1000:,.1f}",
-            f"{p95 * 1000:,.1f}",
-            f"{self.exact}/{self.total}",
-        ]
+def grid_panes() -> list[ChromiumPane]:
+    """Agent-1..Agent-8, textarea pages, four per 1920x1080 monitor without overlap."""
+    return [
+        ChromiumPane(
+            f"Agent-{index * 4 + row * 2 + col + 1}",
+            mx + col * CELL_W + CELL_W // 2,
+            my + row * CELL_H + INPUT_Y_IN_CELL,
+            width=PANE_W,
+            height=PANE_H,
+        )
+        for index, (mx, my) in enumerate(GRID_MONITORS)
+        for row in range(2)
+        for col in range(2)
+    ]
 
 
 def text_of(length: int, seed: int) -> str:
@@ -68,79 +100,182 @@ def text_of(length: int, seed: int) -> str:
     return body[: length // 2] + "\n" + body[length // 2 :]
 
 
-def panes(home: Home) -> list[Pane]:
-    """A window at each chat point of the example home (eight agents on two monitors)."""
-    registry = RegistrySource(home.coordinates_file).current()
-    return [Pane(a.agent_id, a.chat_point.x, a.chat_point.y) for a in registry if a.chat_point]
+# -- what one row counts ---------------------------------------------------------------
 
 
-def agents_of(all_panes: list[Pane]) -> list[Agent]:
-    return [Agent(p.agent_id, "", True, Point(p.x, p.y), None) for p in all_panes]
+@dataclass(frozen=True)
+class Sent:
+    """One message typed, and what the deliverer said about it."""
+
+    agent_id: str
+    text: str
+    delivered: bool = True
+    verified: bool | None = None  # None: the profile cannot tell
+    reason: str | None = None  # why it was not reported delivered
 
 
-# -- per message -----------------------------------------------------------------------
+@dataclass
+class Row:
+    target: str
+    case: str
+    times: list[float] = field(default_factory=list)  # per message, or per broadcast
+    sent: int = 0
+    exact: int = 0
+    verified: int | None = 0  # None: the profile cannot tell
+    delivered: int = 0
+    refused: Counter[str] = field(default_factory=Counter)  # reasons, shortened
+    notes: Counter[str] = field(default_factory=Counter)  # what was not exact and verified
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times) * 1000
+
+    def cells(self) -> list[str]:
+        ordered = sorted(self.times)
+        p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return [
+            self.target,
+            self.case,
+            str(self.sent),
+            f"{self.median_ms:,.1f}",
+            f"{p95 * 1000:,.1f}",
+            f"{self.exact}/{self.sent}",
+            "-" if self.verified is None else f"{self.verified}/{self.sent}",
+            f"{self.delivered}/{self.sent}",
+            ", ".join(f"{n} {reason}" for reason, n in self.refused.items()) or "-",
+        ]
+
+
+class Apps(Protocol):
+    def received(self) -> list[Received]: ...
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]: ...
+    def clear(self) -> None: ...
+
+
+def arrivals(apps: Apps, count: int) -> list[Received]:
+    """What the apps recorded once ``count`` texts are in (or the timeout ran out), plus
+    whatever else arrives shortly after."""
+    with contextlib.suppress(TimeoutError):
+        apps.wait_for(count, timeout=ARRIVAL_TIMEOUT_S)
+    time.sleep(LATE_ARRIVALS_S)
+    return [r for r in apps.received() if r.kind == "message"]
+
+
+def score(row: Row, sent: list[Sent], got: list[Received]) -> None:
+    """Count what was sent, reported and recorded exactly; note every message that was not
+    both exact and verified, and every recorded text that nobody sent."""
+    left = Counter((r.agent_id, r.text) for r in got)
+    for message in sent:
+        row.sent += 1
+        recorded = left[(message.agent_id, message.text)] > 0
+        if recorded:
+            left[(message.agent_id, message.text)] -= 1
+            row.exact += 1
+        if message.verified is not None:
+            row.verified = (row.verified or 0) + message.verified
+        if message.delivered:
+            row.delivered += 1
+            if not recorded:
+                row.notes["reported delivered, but no exact copy recorded"] += 1
+            if message.verified is False:
+                row.notes["reported delivered, unverified"] += 1
+        else:
+            assert message.reason is not None
+            row.refused[short(message.reason)] += 1
+            got_it = "yet its text was recorded exactly" if recorded else "nothing recorded"
+            row.notes[f"not reported delivered ({got_it}): {message.reason}"] += 1
+    for (agent_id, text), n in left.items():
+        if n > 0:
+            row.notes[f"{agent_id} recorded a text nobody sent: {text[:60]!r}"] += n
+
+
+def short(reason: str) -> str:
+    return reason.split(":")[0] if reason.startswith(NOT_SUBMITTED) else reason[:60]
+
+
+# -- per message through the deliverer -------------------------------------------------
 
 
 def per_message(
-    name: str,
-    deliver: Callable[[Job], None],
+    target: str,
+    deliverer: GuiDeliverer,
     agents: list[Agent],
-    windows: ChatWindows,
+    apps: Apps,
     runs: int,
+    sizes: tuple[int, ...] = SIZES,
 ) -> list[Row]:
+    """``runs`` messages per size, back to back: the first part into the first agent's
+    pane, the next part into the next one's."""
     rows = []
-    for size in SIZES:
-        row = Row(name, f"1 message, {size:,} chars")
-        windows.clear()
-        sent: list[tuple[str, str]] = []
+    for size in sizes:
+        row = Row(target, f"{size:,} chars")
+        apps.clear()
+        sent: list[Sent] = []
         for run in range(runs):
-            agent = agents[run % len(agents)]
+            agent = agents[run * len(agents) // runs]
             text = text_of(size, run)
-            job = Job(Message("Captain", (agent.agent_id,), text), agent, text)
             started = time.perf_counter()
-            deliver(job)
+            sent.append(deliver(deliverer, agent, text))
             row.times.append(time.perf_counter() - started)
-            sent.append((agent.agent_id, text))
-        got = windows.wait_for(len(sent), timeout=30)
-        row.total = len(sent)
-        row.exact = sum(
-            1 for (a, t), r in zip(sent, got, strict=False) if (a, t) == (r.agent_id, r.text)
-        )
+        score(row, sent, arrivals(apps, sum(s.delivered for s in sent)))
         rows.append(row)
     return rows
+
+
+def deliver(deliverer: GuiDeliverer, agent: Agent, text: str) -> Sent:
+    job = Job(Message("Captain", (agent.agent_id,), text), agent, text)
+    try:
+        typed = deliverer.deliver_now(job)
+    except NotDeliverable as exc:
+        return Sent(agent.agent_id, text, delivered=False, verified=False, reason=exc.reason)
+    return Sent(agent.agent_id, text, verified=typed.verified)
 
 
 # -- broadcast through the whole stack -------------------------------------------------
 
 
-async def broadcast(
-    name: str, home: Home, gui: GuiSettings, windows: ChatWindows, runs: int
-) -> Row:
-    settings = load_settings(home).model_copy(update={"gui": gui})
-    row = Row(name, "broadcast to 8 agents (store + desk)")
-    screen = GuiDeliverer(gui)
-    async with open_runtime(home, settings, screen) as rt:
-        for run in range(runs):
-            windows.clear()
-            started = time.perf_counter()
-            submission = await rt.service.broadcast(text_of(200, run))
-            outcomes = await rt.desk.wait_for(submission.message.id, 120)
-            row.times.append(time.perf_counter() - started)
-            got = windows.wait_for(8, timeout=30)
-            expected = {a: rt_text(submission.message, a, settings) for a in outcomes}
-            row.total += 8
-            row.exact += sum(
-                1
-                for r in got
-                if expected.get(r.agent_id) == r.text
-                and outcomes[r.agent_id].state is DeliveryState.DELIVERED
-            )
-    screen.close()
+def broadcast_home(work: Path, points: dict[str, tuple[int, int]]) -> Home:
+    """A home whose eight agents' chat points are where the panes' inputs really are."""
+    home = Home(work / "home")
+    agents = {
+        agent_id: {"chat_input_coordinates": list(point), "description": "", "active": True}
+        for agent_id, point in points.items()
+    }
+    prepare_home(home, json.dumps({"agents": agents}, indent=2) + "\n")
+    return home
+
+
+async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
+    """``runs`` broadcasts of 200 characters to the eight agents of ``home``, through the
+    service, the store and the desk; the wall time of each until every outcome is in."""
+    settings = load_settings(home).model_copy(update={"gui": GuiSettings()})
+    row = Row("broadcast to 8 Chromium panes", "200 chars, wall time")
+    screen = GuiDeliverer(settings.gui)
+    try:
+        async with open_runtime(home, settings, screen) as rt:
+            for run in range(runs):
+                pages.clear()
+                started = time.perf_counter()
+                submission = await rt.service.broadcast(text_of(200, run))
+                outcomes = await rt.desk.wait_for(submission.message.id, BROADCAST_TIMEOUT_S)
+                row.times.append(time.perf_counter() - started)
+                message, footer = submission.message, settings.messaging.footer
+                sent = [
+                    Sent(
+                        agent_id,
+                        render(message, agent_id, footer),
+                        delivered=outcome.state is DeliveryState.DELIVERED,
+                        verified=bool(outcome.verified),
+                        reason=None
+                        if outcome.state is DeliveryState.DELIVERED
+                        else outcome.summary,
+                    )
+                    for agent_id, outcome in outcomes.items()
+                ]
+                score(row, sent, arrivals(pages, len(sent)))
+    finally:
+        screen.close()
     return row
-
-
-def rt_text(message: Message, agent_id: str, settings: Settings) -> str:
-    return render(message, agent_id, settings.messaging.footer)
 
 
 # -- the V2 reference profile -----------------------------------------------------------
@@ -152,24 +287,25 @@ class V2Profile:
     pause after each of its six calls, and 1 s between recipients."""
 
     def __init__(self) -> None:
+        # pyautogui connects to the display when imported: only once DISPLAY is set
         import pyautogui
         import pyperclip
 
         self.gui, self.clip = pyautogui, pyperclip
 
-    def deliver(self, job: Job) -> None:
+    def deliver(self, agent: Agent, text: str) -> None:
         gui, saved = self.gui, self.gui.PAUSE
         gui.PAUSE = 0.1
         try:
-            assert job.agent.chat_point is not None
-            gui.moveTo(*job.agent.chat_point, duration=0.5)
+            assert agent.chat_point is not None
+            gui.moveTo(*agent.chat_point, duration=0.5)
             gui.click()
             time.sleep(0.5)
             gui.hotkey("ctrl", "a")
             time.sleep(0.1)
             gui.press("delete")
             time.sleep(0.1)
-            self.clip.copy(job.text)
+            self.clip.copy(text)
             time.sleep(0.1)
             gui.hotkey("ctrl", "v")
             time.sleep(0.2)
@@ -177,78 +313,224 @@ class V2Profile:
         finally:
             gui.PAUSE = saved
 
-    def broadcast(self, agents: list[Agent], windows: ChatWindows) -> Row:
-        row = Row("V2 reference", "broadcast to 8 agents")
-        windows.clear()
+    def per_message(self, agent: Agent, pages: ChromiumPanes, runs: int) -> list[Row]:
+        rows = []
+        for size in SIZES:
+            row = Row("V2 reference, Chromium textarea", f"{size:,} chars", verified=None)
+            pages.clear()
+            sent: list[Sent] = []
+            for run in range(runs):
+                text = text_of(size, run)
+                started = time.perf_counter()
+                self.deliver(agent, text)
+                row.times.append(time.perf_counter() - started)
+                sent.append(Sent(agent.agent_id, text))  # V2 reported everything delivered
+            score(row, sent, arrivals(pages, len(sent)))
+            rows.append(row)
+        return rows
+
+    def broadcast(self, agents: list[Agent], pages: ChromiumPanes) -> Row:
+        row = Row("V2 reference, broadcast to 8", "200 chars, wall time", verified=None)
+        pages.clear()
         text = text_of(200, 0)
         started = time.perf_counter()
         for index, agent in enumerate(agents):
             if index:
                 time.sleep(V2_BETWEEN_RECIPIENTS_S)
-            self.deliver(Job(Message("Captain", (agent.agent_id,), text), agent, text))
+            self.deliver(agent, text)
         row.times.append(time.perf_counter() - started)
-        got = windows.wait_for(len(agents), timeout=30)
-        row.total, row.exact = len(agents), sum(1 for r in got if r.text == text)
+        score(row, [Sent(a.agent_id, text) for a in agents], arrivals(pages, len(agents)))
         return row
 
 
 # -- main ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Counts:
+    textarea: int
+    rich: int
+    busy: int
+    terminal: int
+    broadcasts: int
+    v2: int
+
+
+def counts(args: argparse.Namespace) -> Counts:
+    if args.quick:
+        return Counts(textarea=4, rich=3, busy=2, terminal=3, broadcasts=2, v2=1)
+    return Counts(
+        textarea=args.runs,
+        rich=args.rich_runs,
+        busy=args.busy_runs,
+        terminal=args.terminal_runs,
+        broadcasts=args.broadcasts,
+        v2=args.v2_runs,
+    )
+
+
+def agent_at(agent_id: str, point: tuple[int, int], typing: Typing | None = None) -> Agent:
+    return Agent(agent_id, "", True, Point(*point), None, typing=typing or Typing())
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Raise TimeoutError in the main thread after ``seconds``, so every ``with`` block
+    below stops its apps and the display."""
+
+    def expire(_signum: int, _frame: FrameType | None) -> None:
+        raise TimeoutError(f"the benchmark ran longer than {seconds}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def free_clipboard(display: str) -> None:
+    """Take the clipboard and leave it empty: the xclip that holds it (V2's copy, the
+    deliverer's hand-back) loses it and exits."""
+    x11 = X11(display)
+    try:
+        x11.offer("")
+        x11.release()
+    finally:
+        x11.close()
+
+
+def run(n: Counts, skip_v2: bool, work: Path) -> tuple[list[Row], str]:
+    """Start the display, openbox and the apps, measure, and stop everything again."""
+    grid = grid_panes()
+    with (
+        VirtualDisplay(THREE_MONITORS, workdir=work) as display,
+        WindowManager(display.name, workdir=work),
+    ):
+        os.environ["DISPLAY"] = display.name
+        with (
+            ChromiumPanes([*grid, RICH, BUSY], display.name, work / "pages") as pages,
+            TerminalPanes([TERMINAL], display.name, work / "terminals") as terminals,
+        ):
+            points = {**pages.pane_points(), **terminals.pane_points()}
+            agents = {
+                agent_id: agent_at(
+                    agent_id, point, TERMINAL_TYPING if agent_id == TERMINAL.agent_id else None
+                )
+                for agent_id, point in points.items()
+            }
+            try:
+                rows = targets(n, agents, pages, terminals)
+                home = broadcast_home(work, {p.agent_id: points[p.agent_id] for p in grid})
+                rows.append(asyncio.run(broadcast(home, pages, n.broadcasts)))
+                if not skip_v2:
+                    v2 = V2Profile()
+                    rows += v2.per_message(agents["Agent-1"], pages, n.v2)
+                    rows.append(v2.broadcast([agents[p.agent_id] for p in grid], pages))
+            finally:
+                free_clipboard(display.name)
+        return rows, display.describe()
+
+
+def targets(
+    n: Counts, agents: dict[str, Agent], pages: ChromiumPanes, terminals: TerminalPanes
+) -> list[Row]:
+    """Each kind of target through one deliverer with default settings."""
+    deliverer = GuiDeliverer(GuiSettings())
+    two_monitors = [agents["Agent-1"], agents["Agent-5"]]
+    try:
+        return [
+            *per_message("Chromium textarea", deliverer, two_monitors, pages, n.textarea),
+            *per_message(
+                "Chromium contenteditable", deliverer, [agents[RICH.agent_id]], pages, n.rich
+            ),
+            *per_message(
+                "Chromium, ignores Enter",
+                deliverer,
+                [agents[BUSY.agent_id]],
+                pages,
+                n.busy,
+                SIZES[:1],
+            ),
+            *per_message(
+                "xfce4-terminal", deliverer, [agents[TERMINAL.agent_id]], terminals, n.terminal
+            ),
+        ]
+    finally:
+        deliverer.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=30, help="messages per size and profile")
+    parser.add_argument("--runs", type=int, default=34, help="Chromium textarea messages per size")
+    parser.add_argument("--rich-runs", type=int, default=20, help="contenteditable, per size")
+    parser.add_argument("--busy-runs", type=int, default=5, help="into the page ignoring Enter")
+    parser.add_argument("--terminal-runs", type=int, default=17, help="terminal, per size")
+    parser.add_argument("--broadcasts", type=int, default=5, help="broadcasts to 8 agents")
+    parser.add_argument("--v2-runs", type=int, default=3, help="V2 profile messages per size")
     parser.add_argument("--skip-v2", action="store_true", help="leave out the slow V2 profile")
+    parser.add_argument("--quick", action="store_true", help="a few messages of each kind")
+    parser.add_argument("--time-limit", type=int, default=1800, help="seconds, then stop")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="cellphone-bench-"))
-    home = Home(work / "home")
-    prepare_home(home, example_coordinates(calibrated=True))  # the windows stand there
-    all_panes = panes(home)
-    agents = agents_of(all_panes)
-    with VirtualDisplay(MONITORS) as display:
-        os.environ["DISPLAY"] = display.name
-        with ChatWindows(all_panes, display.name, work / "windows") as windows:
-            rows: list[Row] = []
-            for name, gui in (("default pacing", GuiSettings()), ("pacing 0", ZERO)):
-                screen = GuiDeliverer(gui)
-                rows += per_message(name, screen.deliver_now, agents, windows, args.runs)
-                screen.close()
-                rows.append(
-                    asyncio.run(broadcast(name, home, gui, windows, max(3, args.runs // 5)))
-                )
-            if not args.skip_v2:
-                v2 = V2Profile()
-                rows += per_message("V2 reference", v2.deliver, agents, windows, 3)
-                rows.append(v2.broadcast(agents, windows))
-    report(rows, display_text=", ".join(f"{s.width}x{s.height}+{s.x}+{s.y}" for s in MONITORS))
+    with (
+        tempfile.TemporaryDirectory(prefix="cellphone-bench-") as folder,
+        time_limit(args.time_limit),
+    ):
+        load_before = os.getloadavg()[0]
+        rows, where = run(counts(args), args.skip_v2, Path(folder))
+    where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    report(rows, where)
 
 
-def report(rows: list[Row], display_text: str) -> None:
-    headers = ["profile", "case", "runs", "median ms", "p95 ms", "exact"]
+def report(rows: list[Row], where: str) -> None:
+    headers = [
+        "target",
+        "case",
+        "msgs",
+        "median ms",
+        "p95 ms",
+        "exact",
+        "verified",
+        "reported delivered",
+        "refused",
+    ]
     table = [headers, *(row.cells() for row in rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
-    print(
-        f"screen delivery on a virtual X display ({display_text}), GuiSettings defaults: "
-        f"{GuiSettings().model_dump()}"
-    )
+    print(f"screen delivery on a virtual X display under openbox ({where}, {os.cpu_count()} cores)")
+    print(f"GuiSettings defaults: {GuiSettings().model_dump()}")
+    print(f"terminal typing: {TERMINAL_TYPING}")
     for index, line in enumerate(table):
         print(
             "  ".join(
-                cell.ljust(w) if i < 2 else cell.rjust(w)
+                cell.ljust(w) if i in (0, 1, 8) else cell.rjust(w)
                 for i, (cell, w) in enumerate(zip(line, widths, strict=True))
-            )
+            ).rstrip()
         )
         if index == 0:
             print("  ".join("-" * w for w in widths))
-    by = {(r.profile, r.case): statistics.median(r.times) for r in rows}
-    for case in (f"1 message, {SIZES[0]:,} chars",):
-        if ("V2 reference", case) in by:
-            ratio = by[("V2 reference", case)] / by[("default pacing", case)]
-            print(f"V2 reference / default pacing, {case}: {ratio:,.1f}x")
-    v2_broadcast = by.get(("V2 reference", "broadcast to 8 agents"))
-    if v2_broadcast:
-        ours = by[("default pacing", "broadcast to 8 agents (store + desk)")]
-        print(f"V2 reference / default pacing, broadcast to 8: {v2_broadcast / ours:,.1f}x")
+    ratios(rows)
+    notes = [(row, note, n) for row in rows for note, n in row.notes.items()]
+    if notes:
+        print("\nmessages not both exact and verified, and texts nobody sent:")
+        for row, note, n in notes:
+            print(f"- {row.target}, {row.case}: {n}x {note}")
+
+
+def ratios(rows: list[Row]) -> None:
+    by = {(r.target, r.case): r.median_ms for r in rows}
+    for size in SIZES:
+        case = f"{size:,} chars"
+        ours, v2 = (
+            by.get(("Chromium textarea", case)),
+            by.get(("V2 reference, Chromium textarea", case)),
+        )
+        if ours and v2:
+            print(f"V2 median / Chromium textarea median, {case}: {v2 / ours:,.1f}x")
+    ours = by.get(("broadcast to 8 Chromium panes", "200 chars, wall time"))
+    v2 = by.get(("V2 reference, broadcast to 8", "200 chars, wall time"))
+    if ours and v2:
+        print(f"V2 broadcast / broadcast to 8 through the desk: {v2 / ours:,.1f}x")
 
 
 if __name__ == "__main__":
