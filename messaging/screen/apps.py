@@ -31,8 +31,8 @@ from messaging.screen.appwindows import (
     running_in_group,
     slug,
 )
+from messaging.screen.look import Rect
 from messaging.screen.pageserver import PAGE_KINDS, ChatServer, PageKind
-from messaging.screen.placement import Rect
 from messaging.screen.standin import Received
 from messaging.screen.terminals import TerminalPane, TerminalPanes, terminal_available
 from messaging.screen.wm import WindowManager, WindowManagerError

@@ -22,7 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
-from messaging.screen.placement import Rect, Screen, wait_for_window
+from messaging.screen.look import Rect
+from messaging.screen.placement import Screen, wait_for_window
 
 START_TIMEOUT_S = 30.0  # per window
 MOVE_TIMEOUT_S = 2.0

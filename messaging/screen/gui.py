@@ -30,7 +30,7 @@ from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, read_layout
 from messaging.deliver import Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import Picture, Region, back_to_empty, changed_pixels, differs
+from messaging.screen.look import Picture, Rect, SentCheck, differs
 from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class GuiDeliverer:
         self._check_window(job.agent, point)  # just before the click
         target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
         key = (job.agent.agent_id, job.onboarding)
-        region = Region.around(point, typing.verify_region, layout)
+        region = Rect.around(point, typing.verify_region, layout)
         offered = False
         # the input already had the focus (and drew its focus ring) when the keys went to
         # this window at the last click and still do; else the click changes its look
@@ -217,10 +217,10 @@ class GuiDeliverer:
         self._last_click = (x, y, time.monotonic())
         _pause(self.settings.pause_after_click_s)
 
-    def _look(self, x11: Desktop, region: Region) -> Picture:
+    def _look(self, x11: Desktop, region: Rect) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
 
-    def _settled(self, x11: Desktop, region: Region, still: float = STILL_S) -> Picture:
+    def _settled(self, x11: Desktop, region: Rect, still: float = STILL_S) -> Picture:
         """The picture of ``region`` once it stopped changing for ``still`` seconds."""
         last = self._look(x11, region)
         still_since = time.monotonic()
@@ -235,7 +235,7 @@ class GuiDeliverer:
         return last
 
     def _until_shown(
-        self, x11: Desktop, region: Region, before: Picture, point: Point, job: Job
+        self, x11: Desktop, region: Rect, before: Picture, point: Point, job: Job
     ) -> Picture:
         """The picture of the input once the pasted text shows in it."""
         seen = self._watch(x11, region, lambda now: differs(now, before))
@@ -251,29 +251,17 @@ class GuiDeliverer:
         self,
         gui: Any,
         x11: Desktop,
-        region: Region,
+        region: Rect,
         before: Picture,
         pasted: Picture,
         job: Job,
     ) -> None:
-        """Press the submit keys until the input changes back (twice at most).
-
-        The input is judged against the fullest look it had since the paste: a browser
-        busy with its first frames may draw the pasted text only after the first change
-        (its focus ring) was seen."""
+        """Press the submit keys until the input changes back (twice at most)."""
         typing = job.agent.typing
-        fullest: dict[int, Picture] = {changed_pixels(before, pasted): pasted}
-
-        def sent(now: Picture) -> bool:
-            change, most = changed_pixels(before, now), max(fullest)
-            if change > most:
-                fullest.clear()
-                fullest[change] = now
-            return back_to_empty(before, fullest[max(fullest)], now)
-
+        check = SentCheck(before, pasted)
         for _ in range(SUBMIT_TRIES):
             gui.hotkey(*typing.submit_keys)
-            if self._watch(x11, region, sent):
+            if self._watch(x11, region, check.sent):
                 return
         raise NotDeliverable(
             f"typed but not submitted: the text stays in the chat input of "
@@ -283,7 +271,7 @@ class GuiDeliverer:
         )
 
     def _watch(
-        self, x11: Desktop, region: Region, wanted: Callable[[Picture], bool]
+        self, x11: Desktop, region: Rect, wanted: Callable[[Picture], bool]
     ) -> Picture | None:
         """Look at ``region`` every few ms, answering the clipboard meanwhile, until a
         picture is ``wanted``; None after ``verify_timeout_s``."""

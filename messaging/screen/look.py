@@ -22,8 +22,9 @@ _THRESHOLD = [0 if v <= LEVEL else 255 for v in range(256)]
 
 
 @dataclass(frozen=True)
-class Region:
-    """A rectangle of the screen, in root coordinates."""
+class Rect:
+    """A rectangle of the screen, in root coordinates; :attr:`centre` rounds down like
+    pixels do."""
 
     x: int
     y: int
@@ -31,7 +32,7 @@ class Region:
     height: int
 
     @classmethod
-    def around(cls, point: Point, size: tuple[int, int], layout: Layout) -> Region:
+    def around(cls, point: Point, size: tuple[int, int], layout: Layout) -> Rect:
         """``size`` centred on ``point``, cut to the monitor the point lies on."""
         width, height = size
         left, top = point.x - width // 2, point.y - height // 2
@@ -43,12 +44,19 @@ class Region:
         y1 = min(top + height, monitor.y + monitor.height)
         return cls(x0, y0, x1 - x0, y1 - y0)
 
+    @property
+    def centre(self) -> tuple[int, int]:
+        return self.x + self.width // 2, self.y + self.height // 2
+
+    def contains(self, x: int, y: int) -> bool:
+        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+
 
 @dataclass(frozen=True)
 class Picture:
     """The pixels of a region as the X server gave them (32 bits a pixel, BGRX)."""
 
-    region: Region
+    region: Rect
     data: bytes
 
     def image(self) -> Image.Image:
@@ -56,32 +64,44 @@ class Picture:
         return Image.frombytes("RGB", size, self.data, "raw", "BGRX")
 
 
-def changed_pixels(a: Picture, b: Picture) -> int:
-    """How many pixels differ between two pictures of the same region."""
-    return _count(_changes(a, b))
-
-
 def differs(a: Picture, b: Picture) -> bool:
-    """More changed than a blinking caret could change."""
-    return changed_pixels(a, b) > CARET_PIXELS
+    """More changed between two pictures of the same region than a blinking caret could
+    change."""
+    return _count(_changes(a, b)) > CARET_PIXELS
 
 
-def back_to_empty(before: Picture, pasted: Picture, now: Picture) -> bool:
-    """After Enter: of the pixels the paste changed and Enter changed again, nearly all
-    (all but :data:`LEFT_SHARE`, or a caret's worth) look again as before the paste: the
-    text left the input.
+class SentCheck:
+    """Tells, picture by picture after the submit keys, whether the text left the input:
+    of the pixels the paste changed and Enter changed again, nearly all (all but
+    :data:`LEFT_SHARE`, or a caret's worth) look again as before the paste.
 
     What the paste changed that Enter left alone (a focus ring drawn after the first
     picture, a selection the paste replaced) does not count, nor what changed elsewhere
     (the sent message appearing above the input). An app that ignores Enter changes next
     to nothing; one that turns Enter into a new line moves the text, which then matches
-    neither the empty look nor the pasted one."""
-    changed_again = ImageChops.multiply(_changes(before, pasted), _changes(pasted, now))
-    not_back = ImageChops.multiply(changed_again, _changes(before, now))
-    back = _count(changed_again) - _count(not_back)
-    return back > CARET_PIXELS and _count(not_back) <= max(
-        CARET_PIXELS, _count(changed_again) * LEFT_SHARE
-    )
+    neither the empty look nor the pasted one.
+
+    The input is judged against the fullest look it had since the paste: a browser busy
+    with its first frames may draw the pasted text only after the first change (its focus
+    ring) was seen."""
+
+    def __init__(self, before: Picture, pasted: Picture) -> None:
+        self.before = before
+        self._take(pasted, _changes(before, pasted))
+
+    def _take(self, fullest: Picture, by_paste: Image.Image) -> None:
+        self._fullest, self._by_paste, self._most = fullest, by_paste, _count(by_paste)
+
+    def sent(self, now: Picture) -> bool:
+        from_before = _changes(self.before, now)
+        if _count(from_before) > self._most:
+            self._take(now, from_before)
+        changed_again = ImageChops.multiply(self._by_paste, _changes(self._fullest, now))
+        not_back = ImageChops.multiply(changed_again, from_before)
+        back = _count(changed_again) - _count(not_back)
+        return back > CARET_PIXELS and _count(not_back) <= max(
+            CARET_PIXELS, _count(changed_again) * LEFT_SHARE
+        )
 
 
 def _changes(a: Picture, b: Picture) -> Image.Image:

@@ -28,8 +28,8 @@ from types import TracebackType
 from typing import Any, Literal, get_args
 from urllib.parse import quote, unquote
 
-from messaging.screen.placement import Rect
-from messaging.screen.standin import Received
+from messaging.screen.look import Rect
+from messaging.screen.standin import Received, texts_of
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class ChatServer:
             return list(self._received)
 
     def texts(self, agent_id: str) -> list[str]:
-        return [r.text for r in self.received() if r.agent_id == agent_id and r.kind == "message"]
+        return texts_of(self.received(), agent_id)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Everything received once at least ``count`` submissions are in (bounded wait)."""

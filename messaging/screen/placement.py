@@ -14,37 +14,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from Xlib import X, Xatom, error
 from Xlib.display import Display
 from Xlib.protocol import event as xevent
 
+from messaging.screen.look import Rect
+from messaging.screen.x11 import window_title
+
 POLL_S = 0.01
 RESEND_S = 0.25
 STATIC_GRAVITY = 10
 MOVE_FLAGS = STATIC_GRAVITY | 1 << 8 | 1 << 9 | 2 << 12  # x, y; asked by a pager-like tool
-
-
-@dataclass(frozen=True)
-class Rect:
-    """A rectangle in root coordinates; :attr:`centre` rounds down like pixels do."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    @property
-    def centre(self) -> tuple[int, int]:
-        return self.x + self.width // 2, self.y + self.height // 2
-
-    def contains(self, x: int, y: int) -> bool:
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
-
-    def moved(self, dx: int, dy: int) -> Rect:
-        return Rect(self.x + dx, self.y + dy, self.width, self.height)
 
 
 class Screen:
@@ -54,7 +36,6 @@ class Screen:
         self.conn = Display(display)
         self.root = self.conn.screen().root
         self._pid_atom = self.conn.intern_atom("_NET_WM_PID")
-        self._name_atom = self.conn.intern_atom("_NET_WM_NAME")
         self._move_atom = self.conn.intern_atom("_NET_MOVERESIZE_WINDOW")
 
     def close(self) -> None:
@@ -65,7 +46,7 @@ class Screen:
         for window in self._tree(self.root):
             try:
                 if (
-                    self._title(window) == title
+                    window_title(self.conn, window) == title
                     and window.get_attributes().map_state == X.IsViewable
                     and _group_of(self._pid(window)) == process_group
                 ):
@@ -113,15 +94,6 @@ class Screen:
         for child in children:
             yield child
             yield from self._tree(child)
-
-    def _title(self, window: Any) -> str | None:
-        prop = window.get_full_property(self._name_atom, X.AnyPropertyType)
-        if prop is None:
-            prop = window.get_full_property(Xatom.WM_NAME, X.AnyPropertyType)
-        if prop is None:
-            return None
-        value = prop.value
-        return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
     def _pid(self, window: Any) -> int | None:
         prop = window.get_full_property(self._pid_atom, Xatom.CARDINAL)

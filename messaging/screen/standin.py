@@ -19,7 +19,7 @@ import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +59,11 @@ class Received:
     text: str
     at: float
     kind: str = "message"  # or "new-chat"
+
+
+def texts_of(received: Iterable[Received], agent_id: str) -> list[str]:
+    """The texts submitted to ``agent_id``'s input, in order."""
+    return [r.text for r in received if r.agent_id == agent_id and r.kind == "message"]
 
 
 class StandInError(RuntimeError):
@@ -131,7 +136,7 @@ class ChatWindows:
         return [Received(**json.loads(line)) for line in lines if line.strip()]
 
     def texts(self, agent_id: str) -> list[str]:
-        return [r.text for r in self.received() if r.agent_id == agent_id and r.kind == "message"]
+        return texts_of(self.received(), agent_id)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Everything received once at least ``count`` submissions are in (bounded wait)."""

@@ -28,8 +28,8 @@ from messaging.screen.appwindows import (
     project_root,
     slug,
 )
-from messaging.screen.placement import Rect
-from messaging.screen.standin import Received
+from messaging.screen.look import Rect
+from messaging.screen.standin import Received, texts_of
 
 TERMINAL = "xfce4-terminal"
 TERMINALRC = """[Configuration]
@@ -164,7 +164,7 @@ class TerminalPanes(AppWindows):
         ]
 
     def texts(self, agent_id: str) -> list[str]:
-        return [r.text for r in self.received() if r.agent_id == agent_id and r.kind == "message"]
+        return texts_of(self.received(), agent_id)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Everything received once at least ``count`` submissions are in (bounded wait)."""

@@ -10,20 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 
-from Xlib import X, Xatom, error
+from Xlib import Xatom, error
 from Xlib.display import Display
+
+from messaging.screen.appwindows import log_tail, stop_group
+from messaging.screen.x11 import window_title
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
-STOP_TIMEOUT_S = 5.0
 POLL_S = 0.02
 
 FOCUS_AND_RAISE = '<action name="Focus"/><action name="Raise"/>'
@@ -105,13 +106,8 @@ class WindowManager:
     def stop(self) -> None:
         """Stop openbox and remove its files; harmless when it is not running."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(STOP_TIMEOUT_S)
+        if process is not None:
+            stop_group(process)
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -130,24 +126,19 @@ class WindowManager:
             )
 
     def _wait_until_managing(self, deadline: float) -> None:
-        assert self._process is not None
+        log_path = self.log_file
+        assert self._process is not None and log_path is not None
         while managing_wm(self.display) is None:
             if self._process.poll() is not None:
                 raise WindowManagerError(
                     f"openbox exited (code {self._process.returncode}) on {self.display}: "
-                    f"{self._log_tail()}"
+                    f"{log_tail(log_path)}"
                 )
             if time.monotonic() > deadline:
                 raise WindowManagerError(
-                    f"openbox did not take over {self.display} in time: {self._log_tail()}"
+                    f"openbox did not take over {self.display} in time: {log_tail(log_path)}"
                 )
             time.sleep(POLL_S)
-
-    def _log_tail(self, chars: int = 1000) -> str:
-        log_file = self.log_file
-        if log_file is None or not log_file.exists():
-            return "no log"
-        return log_file.read_text(errors="replace")[-chars:].strip() or "empty log"
 
 
 def managing_wm(display: str) -> str | None:
@@ -171,11 +162,9 @@ def _wm_name(conn: Display) -> str | None:
     check = conn.create_resource_object("window", int(prop.value[0]))
     try:
         own = check.get_full_property(check_atom, Xatom.WINDOW)
-        name = check.get_full_property(conn.intern_atom("_NET_WM_NAME"), X.AnyPropertyType)
+        name = window_title(conn, check)
     except error.BadWindow:  # a window manager that has gone left its property behind
         return None
     if own is None or not own.value or int(own.value[0]) != check.id:
         return None
-    value = name.value if name is not None else b""
-    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-    return text or "unnamed"
+    return name or "unnamed"

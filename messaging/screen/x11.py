@@ -102,19 +102,8 @@ class X11:
             if child == X.NONE:
                 break
             window = self.display.create_resource_object("window", child)
-            name = self._name_of(window) or name
+            name = window_title(self.display, window) or name
         return name
-
-    def _name_of(self, window: Any) -> str | None:
-        for prop, kind in (
-            (self.atom("_NET_WM_NAME"), self.atom("UTF8_STRING")),
-            (Xatom.WM_NAME, X.AnyPropertyType),
-        ):
-            value = window.get_full_property(prop, kind)
-            if value is not None and value.value:
-                raw = value.value
-                return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-        return None
 
     def window_at(self, x: int, y: int) -> int:
         """The innermost window containing root point (x, y): one of the program's own."""
@@ -236,9 +225,7 @@ class X11:
 
     def serve_for(self, seconds: float) -> None:
         """Answer every request that comes within ``seconds`` (0: those already here)."""
-        deadline = time.monotonic() + seconds
-        while (event := self._next(lambda e: True, deadline)) is not None:
-            self._handle(event)
+        self._next(lambda e: False, time.monotonic() + seconds)  # handles each as it comes
 
     def serve_until_idle(self, quiet: float, timeout: float) -> None:
         """Answer requests until none has come for ``quiet`` seconds (at most ``timeout``):
@@ -363,6 +350,20 @@ class X11:
                 if remaining <= 0:
                     return None
                 selector.select(remaining)
+
+
+def window_title(display: Display, window: Any) -> str | None:
+    """A window's title: its ``_NET_WM_NAME`` (UTF-8), else its ``WM_NAME``; None when it
+    has neither."""
+    for prop, kind in (
+        (display.get_atom("_NET_WM_NAME"), display.get_atom("UTF8_STRING")),
+        (Xatom.WM_NAME, X.AnyPropertyType),
+    ):
+        value = window.get_full_property(prop, kind)
+        if value is not None and value.value:
+            raw = value.value
+            return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return None
 
 
 def keep_clipboard(text: str, display_name: str | None = None) -> None:
