@@ -40,6 +40,7 @@ SETTLE_TIMEOUT_S = 1.0  # at most this long answering late requests after Enter
 LOOK_EVERY_S = 0.002  # how often the input is looked at while waiting on it
 STILL_S = 0.03  # an input looks settled once unchanged this long (two frames at 60 Hz)
 FIRST_STILL_S = 0.15  # the same for a window not clicked before (its first frames are slow)
+LOOK_CHANGE_S = 0.2  # how long a click (or clearing) may take to change the input's look
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
@@ -150,6 +151,9 @@ class GuiDeliverer:
         # the input already had the focus (and drew its focus ring) when the keys went to
         # this window at the last click and still do; else the click changes its look
         kept_focus = self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
+        cleared = pacing.clear_input or key in self._dirty
+        # how the input looks before the click, when the click or the clearing changes it
+        unclicked = None if kept_focus and not cleared else self._look(x11, region)
         try:
             self._click(gui, point, x11)
             if job.onboarding and pacing.new_chat_hotkey:
@@ -158,17 +162,18 @@ class GuiDeliverer:
                 self._click(gui, point, x11)
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
-            cleared = pacing.clear_input or key in self._dirty
             if cleared:
                 gui.hotkey("ctrl", "a")
                 gui.press("delete")
             # the input as it looks empty, not on its way there: the text being deleted,
             # the focus ring being drawn (it would pass for the pasted text showing)
-            kept = kept_focus and not cleared
             first = toplevel not in self._known
             self._known.add(toplevel)
             still = FIRST_STILL_S if first else STILL_S
-            before = self._look(x11, region) if kept else self._settled(x11, region, still)
+            if unclicked is None:
+                before = self._look(x11, region)
+            else:
+                before = self._settled(x11, region, still, unlike=unclicked)
             x11.offer(job.text, for_window=target)
             offered = True
             self._dirty.add(key)
@@ -220,8 +225,12 @@ class GuiDeliverer:
     def _look(self, x11: Desktop, region: Rect) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
 
-    def _settled(self, x11: Desktop, region: Rect, still: float = STILL_S) -> Picture:
-        """The picture of ``region`` once it stopped changing for ``still`` seconds."""
+    def _settled(self, x11: Desktop, region: Rect, still: float, unlike: Picture) -> Picture:
+        """The picture of ``region`` once it no longer looks as ``unlike`` (before the click:
+        a busy browser may draw the focus ring well after it) and then stopped changing for
+        ``still`` seconds. An input whose look the click did not change is taken once
+        :data:`LOOK_CHANGE_S` passed."""
+        self._watch(x11, region, lambda now: differs(now, unlike), LOOK_CHANGE_S)
         last = self._look(x11, region)
         still_since = time.monotonic()
         deadline = still_since + self.settings.verify_timeout_s
@@ -271,11 +280,15 @@ class GuiDeliverer:
         )
 
     def _watch(
-        self, x11: Desktop, region: Rect, wanted: Callable[[Picture], bool]
+        self,
+        x11: Desktop,
+        region: Rect,
+        wanted: Callable[[Picture], bool],
+        timeout: float | None = None,
     ) -> Picture | None:
         """Look at ``region`` every few ms, answering the clipboard meanwhile, until a
-        picture is ``wanted``; None after ``verify_timeout_s``."""
-        deadline = time.monotonic() + self.settings.verify_timeout_s
+        picture is ``wanted``; None after ``timeout`` (default ``verify_timeout_s``)."""
+        deadline = time.monotonic() + (timeout or self.settings.verify_timeout_s)
         while True:
             now = self._look(x11, region)
             if wanted(now):
