@@ -211,6 +211,7 @@ def _rows(agent: AgentEntry, layout: Layout) -> list[dict[str, Any]]:
                 "problem": problem,
                 "paste_keys": agent.typing.paste,
                 "submit_keys": agent.typing.submit,
+                "clear_keys": ["+".join(combo) for combo in agent.typing.clear_keys],
                 "verify": agent.typing.verify,
                 "verify_region": list(agent.typing.verify_region),
             }
@@ -252,7 +253,8 @@ def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
             row["kind"],
             f"({row['point'][0]}, {row['point'][1]})",
             f"{ok} {row['problem'] or row['monitor']}",
-            f"paste {row['paste_keys']}, submit {row['submit_keys']}",
+            f"paste {row['paste_keys']}, submit {row['submit_keys']}, "
+            f"clear {', '.join(row['clear_keys'])}",
             _verify_cell(row),
         )
     out.print(table)

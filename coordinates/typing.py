@@ -5,6 +5,7 @@ Kept per agent in the coordinates file beside its points (all optional)::
 
     "paste_keys": "ctrl+shift+v",   # default "ctrl+v"; terminals: ctrl+shift+v or shift+insert
     "submit_keys": "enter",         # default "enter"; some apps send with "ctrl+enter"
+    "clear_keys": ["ctrl+c"],       # default ["ctrl+a", "delete"]: empties a leftover input
     "verify": true,                 # default true: read the chat input's pixels
     "verify_region": [600, 160]     # default: the rectangle read, centred on the chat point
 """
@@ -26,6 +27,7 @@ NAMED_KEYS = frozenset(
 _SINGLE = re.compile(r"[a-z0-9]")
 DEFAULT_PASTE_KEYS = ("ctrl", "v")
 DEFAULT_SUBMIT_KEYS = ("enter",)
+DEFAULT_CLEAR_KEYS = (("ctrl", "a"), ("delete",))
 DEFAULT_REGION = (600, 160)
 REGION_LIMITS = ((16, 3000), (8, 2000))  # (min, max) width, then height, in pixels
 _EXAMPLES = "like 'ctrl+v', 'ctrl+shift+v', 'shift+insert', 'enter' or 'ctrl+enter'"
@@ -41,6 +43,7 @@ class Typing:
 
     paste_keys: tuple[str, ...] = DEFAULT_PASTE_KEYS
     submit_keys: tuple[str, ...] = DEFAULT_SUBMIT_KEYS
+    clear_keys: tuple[tuple[str, ...], ...] = DEFAULT_CLEAR_KEYS  # pressed one after another
     verify: bool = True
     verify_region: tuple[int, int] = DEFAULT_REGION
 
@@ -103,6 +106,8 @@ def parse_typing(entry: dict[str, Any]) -> Typing:
                 fields[name] = parse_keys(entry[name])
             except KeysError as exc:
                 raise ValueError(f"{name} {exc}") from None
+    if "clear_keys" in entry:
+        fields["clear_keys"] = _parse_sequence(entry["clear_keys"])
     if "verify" in entry:
         if not isinstance(entry["verify"], bool):
             raise ValueError(f"verify must be true or false, not {entry['verify']!r}")
@@ -113,3 +118,16 @@ def parse_typing(entry: dict[str, Any]) -> Typing:
         except ValueError as exc:
             raise ValueError(f"verify_region {exc}") from None
     return Typing(**fields)
+
+
+def _parse_sequence(value: Any) -> tuple[tuple[str, ...], ...]:
+    """``["ctrl+a", "delete"]``: key combinations pressed one after another."""
+    if not isinstance(value, list) or not value:
+        raise ValueError(
+            f'clear_keys must be a list of key combinations, like ["ctrl+a", "delete"] or '
+            f'["ctrl+c"], not {value!r}'
+        )
+    try:
+        return tuple(parse_keys(combo) for combo in value)
+    except KeysError as exc:
+        raise ValueError(f"clear_keys {exc}") from None

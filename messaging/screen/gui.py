@@ -163,8 +163,8 @@ class GuiDeliverer:
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
             if cleared:
-                gui.hotkey("ctrl", "a")
-                gui.press("delete")
+                for combo in typing.clear_keys:
+                    gui.hotkey(*combo)
             # the input as it looks empty, not on its way there: the text being deleted,
             # the focus ring being drawn (it would pass for the pasted text showing)
             first = toplevel not in self._known

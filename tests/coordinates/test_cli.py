@@ -190,7 +190,12 @@ def test_check_shows_each_agents_keys_and_verification(
 ) -> None:
     document = coords(home)
     document["agents"]["Agent-2"].update(
-        {"paste_keys": "ctrl+shift+v", "verify": False, "verify_region": [300, 40]}
+        {
+            "paste_keys": "ctrl+shift+v",
+            "clear_keys": ["ctrl+c"],
+            "verify": False,
+            "verify_region": [300, 40],
+        }
     )
     (home / "config" / "coordinates.json").write_text(json.dumps(document))
     result = CliRunner().invoke(app, ["--home", str(home), "check", "--json"])
@@ -200,10 +205,12 @@ def test_check_shows_each_agents_keys_and_verification(
         "enter",
     )
     assert rows["Agent-1", "chat"]["verify"] is True
+    assert rows["Agent-1", "chat"]["clear_keys"] == ["ctrl+a", "delete"]
     assert rows["Agent-2", "chat"]["paste_keys"] == "ctrl+shift+v"
+    assert rows["Agent-2", "chat"]["clear_keys"] == ["ctrl+c"]
     assert rows["Agent-2", "chat"]["verify"] is False
     assert rows["Agent-2", "chat"]["verify_region"] == [300, 40]
     wide = {"COLUMNS": "250"}
     table = CliRunner().invoke(app, ["check", "--home", str(home)], env=wide)
-    assert "paste ctrl+shift+v, submit enter" in table.output
+    assert "paste ctrl+shift+v, submit enter, clear ctrl+c" in table.output
     assert "off (deliveries unverified)" in table.output

@@ -23,6 +23,7 @@ def test_an_entry_without_keys_pastes_with_ctrl_v_submits_with_enter_and_verifie
 ) -> None:
     typing = load(tmp_path)
     assert (typing.paste_keys, typing.submit_keys) == (("ctrl", "v"), ("enter",))
+    assert typing.clear_keys == (("ctrl", "a"), ("delete",))
     assert typing.verify is True
     assert typing.verify_region == (600, 160)
 
@@ -32,12 +33,14 @@ def test_a_terminal_agent_pastes_with_ctrl_shift_v(tmp_path: Path) -> None:
         tmp_path,
         paste_keys="Ctrl+Shift+V",
         submit_keys="ctrl+enter",
+        clear_keys=["ctrl+e", "Ctrl+U"],
         verify=False,
         verify_region=[400, 40],
     )
     assert typing.paste_keys == ("ctrl", "shift", "v")
     assert typing.paste == "ctrl+shift+v"
     assert typing.submit_keys == ("ctrl", "enter")
+    assert typing.clear_keys == (("ctrl", "e"), ("ctrl", "u"))
     assert typing.verify is False
     assert typing.verify_region == (400, 40)
 
@@ -51,6 +54,9 @@ def test_a_terminal_agent_pastes_with_ctrl_shift_v(tmp_path: Path) -> None:
         ({"submit_keys": ""}, r"Agent-1\.submit_keys '' is not a key combination"),
         ({"submit_keys": 13}, r"13 is not a key combination"),
         ({"paste_keys": "ctrl+ctrl+v"}, r"names a modifier twice"),
+        ({"clear_keys": "ctrl+u"}, r"Agent-1\.clear_keys must be a list of key combinations"),
+        ({"clear_keys": []}, r"clear_keys must be a list"),
+        ({"clear_keys": ["ctrl+u", "hyper+x"]}, r"Agent-1\.clear_keys 'hyper\+x'"),
         ({"verify": "yes"}, r"Agent-1\.verify must be true or false, not 'yes'"),
         ({"verify_region": [5, 5]}, r"Agent-1\.verify_region \[5, 5\] is not \[width, height\]"),
         ({"verify_region": [600]}, r"verify_region \[600\]"),

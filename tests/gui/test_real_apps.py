@@ -7,12 +7,16 @@ against what the program really received."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from config import Home, Settings, load_settings
+from agents import Agent
+from config import GuiSettings, Home, Settings, load_settings
+from coordinates import Point, Typing
 from coordinates.virtual_display import VirtualDisplay
+from messaging.deliver import Job, NotDeliverable
 from messaging.model import DeliveryMethod, DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
@@ -163,3 +167,28 @@ async def test_a_terminal_pasting_with_ctrl_shift_v_receives_exactly_each_text(
         expected.append(typed(message, TERMINAL.agent_id, desk.settings))
     terminal.wait_for(3, timeout=10)
     assert terminal.texts(TERMINAL.agent_id) == expected
+
+
+def test_a_terminal_input_left_holding_text_is_emptied_with_its_clear_keys(
+    terminal: TerminalPanes,
+) -> None:
+    terminal.clear()
+    screen = GuiDeliverer(GuiSettings())
+    x, y = terminal.pane_points()[TERMINAL.agent_id]
+    keys = Typing(
+        paste_keys=("ctrl", "shift", "v"), clear_keys=(("ctrl", "c"),), verify_region=(600, 40)
+    )
+    # the app takes no F12 (like a busy agent, Enter): the text stays in its input
+    stuck = Agent(
+        "Agent-4", "", True, Point(x, y), None, typing=replace(keys, submit_keys=("f12",))
+    )
+    left = "a first text that stays in the input\nok"
+    with pytest.raises(NotDeliverable, match="typed but not submitted"):
+        screen.deliver_now(Job(Message("Captain", ("Agent-4",), left), stuck, left))
+    terminal.wait_for_draft(TERMINAL.agent_id, left)
+    seeing = replace(stuck, typing=keys)
+    text = "the second text, alone in the input ✓"
+    assert screen.deliver_now(Job(Message("Captain", ("Agent-4",), text), seeing, text)).verified
+    screen.close()
+    terminal.wait_for(1)
+    assert terminal.texts(TERMINAL.agent_id) == [text]
