@@ -80,6 +80,7 @@ class X11:
         self._lost = False
         self._target_client: int | None = None
         self._target_asked_at = 0.0  # monotonic time of the target's last request
+        self._active_at = 0.0  # of anyone's last request, or step of a transfer
         self._transfers: list[_Transfer] = []
 
     def close(self) -> None:
@@ -229,13 +230,13 @@ class X11:
 
     def serve_until_idle(self, quiet: float, timeout: float) -> None:
         """Answer requests until none has come for ``quiet`` seconds (at most ``timeout``):
-        the settle window after Enter, so no late request is left without an answer."""
+        the settle window after Enter, so no late request is left without an answer. Time
+        already quiet counts: a window that asked nothing while Enter was checked on screen
+        is not waited for again. A large text still being sent in pieces keeps it busy."""
         deadline = time.monotonic() + timeout
-        while True:
-            event = self._next(lambda e: True, min(deadline, time.monotonic() + quiet))
-            if event is None:
-                return
-            self._handle(event)
+        self.serve_for(0)
+        while (until := min(deadline, self._active_at + quiet)) > time.monotonic():
+            self._next(lambda e: False, until)
 
     def owns_clipboard(self) -> bool:
         return _wid(self.display.get_selection_owner(self.clipboard)) == self.window.id
@@ -266,8 +267,9 @@ class X11:
         return self._target_client in (None, self.client_of(_wid(ask.requestor)))
 
     def _answer(self, ask: Any) -> None:
+        self._active_at = time.monotonic()
         if self._from_target(ask):
-            self._target_asked_at = time.monotonic()
+            self._target_asked_at = self._active_at
         requestor = self.display.create_resource_object("window", _wid(ask.requestor))
         prop = ask.property if ask.property != X.NONE else ask.target
         target_name = self.display.get_atom_name(ask.target)
@@ -313,6 +315,7 @@ class X11:
         for transfer in list(self._transfers):
             if transfer.requestor.id != _wid(event.window) or transfer.prop != event.atom:
                 continue
+            self._active_at = time.monotonic()
             piece = transfer.data[transfer.sent : transfer.sent + CHUNK_BYTES]
             transfer.sent += len(piece)
             transfer.requestor.change_property(transfer.prop, transfer.type, 8, piece)

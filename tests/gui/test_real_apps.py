@@ -192,3 +192,14 @@ def test_a_terminal_input_left_holding_text_is_emptied_with_its_clear_keys(
     screen.close()
     terminal.wait_for(1)
     assert terminal.texts(TERMINAL.agent_id) == [text]
+
+
+async def test_a_text_too_large_for_one_clipboard_answer_arrives_whole(
+    desk: Runtime, browsers: ChromiumPanes
+) -> None:
+    body = ("🚀🤖🧪✓" * 5_000)[:19_000]  # over 64 KB in UTF-8: sent in pieces (INCR)
+    assert len(body.encode("utf-8")) > 64 * 1024
+    message, outcome = await send(desk, PLAIN.agent_id, body)
+    assert (outcome.state, outcome.verified) == (DeliveryState.DELIVERED, True), outcome  # type: ignore[attr-defined]
+    browsers.wait_for(1, timeout=10)
+    assert browsers.texts(PLAIN.agent_id) == [typed(message, PLAIN.agent_id, desk.settings)]
