@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from coordinates.layout import Layout
+
 
 class Desktop(Protocol):
     """One connection to the desktop; used from one thread at a time."""
 
     def close(self) -> None: ...
+
+    def layout(self) -> Layout:
+        """The monitors as they are now."""
+        ...
 
     # which window is where
     def window_name_at(self, x: int, y: int) -> str | None:

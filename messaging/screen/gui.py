@@ -27,7 +27,7 @@ from agents import Agent
 from config import DeliveryMode, GuiSettings, Settings
 from coordinates import Point
 from coordinates.errors import NoDisplayError
-from coordinates.layout import Layout, read_layout
+from coordinates.layout import Layout
 from messaging.deliver import Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
 from messaging.screen.look import Picture, Rect, SentCheck, differs
@@ -95,8 +95,8 @@ class GuiDeliverer:
         with self._lock:
             gui = self._load()
             point = self._point(job.agent, job.onboarding)
-            layout = self._check_point(gui, point)
             try:
+                layout = self._check_point(gui, point)
                 return self._type(gui, point, job, layout)
             except gui.FailSafeException:
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
@@ -125,7 +125,7 @@ class GuiDeliverer:
         return layout
 
     def _layout(self) -> Layout:
-        return read_layout()
+        return self._xlib().layout()
 
     def _check_window(self, agent: Agent, point: Point) -> None:
         pattern = agent.window_title

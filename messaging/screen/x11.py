@@ -10,6 +10,7 @@
   after Enter, so none is left without an answer (an unanswered one breaks a browser's
   paste until it restarts). Only requests of the program that owns the target window
   count as its paste: a clipboard manager asks too, the moment the owner changes.
+- :meth:`X11.layout`: the monitors, asked on this open connection (a new one costs 5 ms).
 - :meth:`X11.grab`: the pixels of a rectangle of the screen, to see the text arrive in
   the chat input and leave it after Enter.
 - :meth:`X11.read_clipboard`: the operator's clipboard text, to give it back afterwards,
@@ -32,6 +33,8 @@ from Xlib import X, Xatom, error
 from Xlib.display import Display
 from Xlib.protocol import event as xevent
 from Xlib.protocol import request
+
+from coordinates.layout import Layout, read_layout_on
 
 XlibConnectionClosed = error.ConnectionClosedError
 
@@ -90,6 +93,10 @@ class X11:
         if name not in self._atoms:
             self._atoms[name] = self.display.intern_atom(name)
         return self._atoms[name]
+
+    def layout(self) -> Layout:
+        """The monitors as they are now, asked on this connection."""
+        return read_layout_on(self.display)
 
     # -- the window under a point -------------------------------------------------------
 

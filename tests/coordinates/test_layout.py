@@ -7,10 +7,12 @@ import pytest
 import screeninfo
 import screeninfo.enumerators.drm
 import screeninfo.enumerators.xrandr
+from Xlib.display import Display
+from Xlib.error import BadRequest
 
 from coordinates import InvalidCoordinatesError, Point
 from coordinates.errors import NoDisplayError
-from coordinates.layout import Layout, Monitor, read_layout
+from coordinates.layout import Layout, Monitor, read_layout, read_layout_on
 from coordinates.virtual_display import VirtualDisplay
 
 # Two 1920x1080 under a 1280x1024: the measured dummy-driver layout.
@@ -154,3 +156,36 @@ def test_without_randr_answers_xinerama_is_asked(
         (0, 0, 1280, 1024),
     }
     assert {m.name for m in layout.monitors} == {"monitor-0", "monitor-1", "monitor-2"}
+
+
+@pytest.mark.display
+def test_an_open_connection_reads_the_same_layout_from_randr(x_display: VirtualDisplay) -> None:
+    connection = Display(x_display.name)
+    try:
+        assert read_layout_on(connection) == read_layout()
+    finally:
+        connection.close()
+
+
+@pytest.mark.display
+def test_an_open_connection_without_randr_monitors_reads_as_read_layout_does(
+    x_display: VirtualDisplay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connection = Display(x_display.name)
+    asked: list[object] = []
+
+    def old_randr(self: object) -> None:
+        # RandR before 1.5 has no monitors request; the server answers BadRequest
+        asked.append(self)
+        raise BadRequest(connection.display, b"\x01\x01" + bytes(30))
+
+    root_class = type(connection.screen().root)  # this connection's, with its extensions
+    monkeypatch.setattr(root_class, "xrandr_get_monitors", old_randr)
+    try:
+        layout = read_layout_on(connection)
+    finally:
+        connection.close()
+    assert asked  # RandR was asked first, and failed
+    assert layout.describe() == (
+        "DUMMY0 1920x1080+0+1024, DUMMY1 1920x1080+1920+1024, DUMMY2 1280x1024+0+0"
+    )
