@@ -5,6 +5,8 @@ environment (``CELLPHONE_*``, ``DISCORD_TOKEN``), the latter winning.
 """
 
 from config.settings import (
+    BackupKind,
+    BackupSettings,
     ConfigError,
     DeliveryMode,
     DiscordSettings,
@@ -18,6 +20,8 @@ from config.settings import (
 )
 
 __all__ = [
+    "BackupKind",
+    "BackupSettings",
     "ConfigError",
     "DeliveryMode",
     "DiscordSettings",

@@ -119,6 +119,56 @@ class OpenAISettings(BaseModel):
     summaries: bool = False
 
 
+class BackupKind(StrEnum):
+    """What a backup holds: every file, what changed since the last backup of any kind, or
+    what changed since the last full one."""
+
+    FULL = "full"
+    INCREMENTAL = "incremental"
+    DIFFERENTIAL = "differential"
+
+
+class BackupSettings(BaseModel):
+    """Backups of the home (store, config, workspaces, devlogs) and the continuity checks."""
+
+    model_config = {"extra": "forbid"}
+
+    interval_minutes: float = Field(
+        60.0,
+        ge=0,
+        le=7 * 24 * 60,
+        description="how often a running coordinator backs up; 0 turns the schedule off",
+    )
+    full_every: int = Field(
+        24, ge=1, le=10_000, description="the schedule makes a full backup after this many others"
+    )
+    scheduled_kind: BackupKind = Field(
+        BackupKind.INCREMENTAL, description="the kind of the scheduled backups between full ones"
+    )
+    keep_last: int = Field(48, ge=1, le=100_000, description="prune keeps the newest N backups")
+    keep_daily: int = Field(
+        14, ge=0, le=10_000, description="and the newest backup of each of the last D days"
+    )
+    key_file: Path | None = Field(
+        None,
+        description="32-byte key (made by `cellphone backup key`) that encrypts archives; "
+        "relative to the home; keep a copy outside the home",
+    )
+    rpo_hours: float = Field(
+        2.0, gt=0, le=24 * 365, description="the newest verified backup may be this old"
+    )
+    rto_seconds: float = Field(
+        300.0, gt=0, le=7 * 86_400, description="`backup drill` must restore within this time"
+    )
+    alert_channel_id: int | None = Field(
+        None, description="Discord channel for failed scheduled backups (else devlog channel)"
+    )
+    min_free_disk_mb: int = Field(1024, ge=0, description="doctor fails below this much free")
+    max_queue_age_minutes: float = Field(
+        30.0, gt=0, description="doctor warns when a delivery waits longer than this"
+    )
+
+
 class Settings(BaseSettings):
     """Everything a home can configure. Nested groups map to TOML tables and to
     ``CELLPHONE_<GROUP>__<KEY>`` environment variables."""
@@ -133,6 +183,7 @@ class Settings(BaseSettings):
     gui: GuiSettings = GuiSettings()
     discord: DiscordSettings = DiscordSettings()
     openai: OpenAISettings = OpenAISettings()
+    backups: BackupSettings = BackupSettings()
     discord_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("DISCORD_TOKEN", "CELLPHONE_DISCORD_TOKEN")
     )
@@ -181,6 +232,14 @@ class Home:
     @property
     def database(self) -> Path:
         return self.var_dir / "cellphone.db"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.var_dir / "backups"
+
+    @property
+    def devlogs_dir(self) -> Path:
+        return self.var_dir / "devlogs"
 
 
 def resolve_home(option: Path | None) -> Home:
