@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from agents import Agent, Registry, UnknownAgentError, Workspace
@@ -26,7 +27,15 @@ from config import Settings
 from messaging.deliver import Job, NotDeliverable, ScreenDeliverer, Typed
 from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
-from messaging.model import Delivery, DeliveryMethod, DeliveryState, Lane, MessageType, Outcome
+from messaging.model import (
+    Delivery,
+    DeliveryMethod,
+    DeliveryState,
+    Lane,
+    MessageType,
+    Outcome,
+    verification,
+)
 from messaging.pause import PauseFlag
 from messaging.render import render
 from messaging.store import Attempt, Claimed, Store
@@ -376,6 +385,8 @@ class Desk:
         else:
             attempt = await self._fall_back(item, agent, reason)
         await self._finish([attempt], [item])
+        if isinstance(reason, Typed):
+            await self._keep_copy(item, agent, reason)
         pause = self.settings.gui.pause_between_recipients_s
         if pause and attempt.method is DeliveryMethod.GUI:
             with contextlib.suppress(TimeoutError):
@@ -387,6 +398,19 @@ class Desk:
             return letter
         [result] = await asyncio.to_thread(write_letters, [letter])
         return self._written(item, letter, result, fallback=True)
+
+    async def _keep_copy(self, item: Claimed, agent: Agent, typed: Typed) -> None:
+        """Write the inbox copy of a message typed into the chat, so the agent can read it
+        again after its context was reset. The delivery is already recorded: a copy that
+        cannot be written is logged, never a failed delivery."""
+        letter = self._letter_or_result(item, agent, None)
+        if isinstance(letter, Attempt):
+            log.warning("no inbox copy of %s for %s", item.delivery.message.id, agent.agent_id)
+            return
+        copy = replace(letter, via="gui" + verification(typed.verified))
+        [result] = await asyncio.to_thread(write_letters, [copy])
+        if isinstance(result, OSError):
+            log.warning("cannot write the inbox copy of %s: %s", copy.message.id, result)
 
     def _screen_unusable(self, agent: Agent, onboarding: bool) -> str | None:
         if self.screen is None:

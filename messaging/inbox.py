@@ -27,6 +27,7 @@ class InboxLetter:
     text: str
     possible_repeat: bool = False
     reason: str | None = None  # why the screen was not used, when it was meant to be
+    via: str = "inbox"  # how the message reached the agent; a screen delivery keeps a copy
 
 
 def file_name(message: Message) -> str:
@@ -48,6 +49,7 @@ def compose(letter: InboxLetter) -> str:
         f"type: {m.type}",
         f"time: {m.created_at.isoformat()}",
         f"id: {m.id}",
+        f"delivered_via: {letter.via}",
     ]
     if letter.possible_repeat:
         header.append("possible_repeat: true  # typing was interrupted; it may be in the chat too")

@@ -73,7 +73,23 @@ async def test_screen_deliveries_follow_priority_then_fifo(home: Home, settings:
     assert [job.message.body for job in screen.jobs] == ["c1", "u1", "u2", "n1", "n2"]
     assert outcomes["Agent-1"].method is DeliveryMethod.GUI
     assert screen.jobs[0].text.startswith("[C2A] Captain → Agent-1\nPriority: CRITICAL")
-    assert inbox_files(home, "Agent-1") == []
+
+
+async def test_every_typed_message_leaves_a_copy_in_the_inbox(
+    home: Home, settings: Settings
+) -> None:
+    screen = RecordingScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        sent = [(await rt.service.send(["Agent-1"], f"note {n}")).message.id for n in range(5)]
+        for message_id in sent:
+            outcomes = await rt.desk.wait_for(message_id, 10)
+            assert outcomes["Agent-1"].method is DeliveryMethod.GUI
+    assert len(screen.jobs) == 5
+    copies = inbox_files(home, "Agent-1")
+    assert [path.name.split("_")[1] for path in copies] == [f"{i}.md" for i in sent]
+    text = copies[0].read_text()
+    assert "delivered_via: gui, verified on screen\n" in text
+    assert text.endswith(screen.jobs[0].text + "\n")
 
 
 async def test_refused_screen_falls_back_to_inbox_with_reason(
@@ -89,6 +105,7 @@ async def test_refused_screen_falls_back_to_inbox_with_reason(
     assert outcomes["Agent-2"].reason == "point (2500, 300) is on no monitor"
     [letter] = inbox_files(home, "Agent-2")
     assert "screen_skipped: point (2500, 300) is on no monitor" in letter.read_text()
+    assert "delivered_via: inbox\n" in letter.read_text()
 
 
 async def test_verification_is_kept_per_delivery_and_told_in_every_outcome(
