@@ -1,4 +1,12 @@
-"""The ``cellphone`` command: one entry point composing the commands each domain offers."""
+"""The ``cellphone`` command: one entry point composing the commands each domain offers.
+
+Start-up time: agents run ``cellphone send`` to message each other, so the CLI must start
+at once. The modules registered here (each package's ``cli``) are cheap to import; a
+command whose work needs discord.py, openai, the display libraries (pyautogui, pynput,
+python-xlib, screeninfo), PIL or watchdog imports the module holding that work in its own
+body, since importing them costs most of a second that ``--help``, ``send`` and every other
+command would otherwise pay. ``tests/test_startup.py`` keeps it so.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +19,14 @@ import typer
 from agents import UnknownAgentError, WorkspaceError
 from agents import cli as agents_cli
 from bot import cli as bot_cli
-from config import ConfigError
+from config import ConfigError, Settings
 from config.cli import error_console
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
 from coordinates import cli as coordinates_cli
 from messaging.cli import MessagingCommands
+from messaging.deliver import ScreenDeliverer
 from messaging.errors import MessagingError
 from messaging.screen import cli as screen_cli
-from messaging.screen.gui import screen_for
 
 EXIT_BAD_INPUT = 2
 USER_ERRORS = (
@@ -30,6 +38,14 @@ USER_ERRORS = (
     WorkspaceError,
     ValueError,
 )
+
+
+def screen_for(settings: Settings) -> ScreenDeliverer | None:
+    """The screen deliverer of this process (None: inbox only), from the display modules."""
+    from messaging.screen.gui import screen_for as gui_screen_for
+
+    return gui_screen_for(settings)
+
 
 app = typer.Typer(
     name="cellphone",

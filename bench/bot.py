@@ -33,7 +33,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agents.home import example_coordinates, prepare_home
-from bot import create_bot
+from bot.app import create_bot
 from config import Home, Settings, load_settings
 from messaging.deliver import Job
 from messaging.runtime import open_runtime

@@ -1,4 +1,5 @@
-"""``cellphone bot``: run the Discord bot for a home."""
+"""``cellphone bot``: run the Discord bot for a home. The command imports discord.py (in
+``bot.app``) itself, as the root ``cellphone`` module explains."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Callable
 
 import typer
 
-from bot.app import run_bot
 from config import Settings
 from config.cli import HomeOption, console, open_home
 from messaging.deliver import ScreenDeliverer
@@ -25,6 +25,8 @@ class BotCommand:
 
     def bot(self, home: HomeOption = None) -> None:
         """Run the Discord bot (token from DISCORD_TOKEN or .env) until Ctrl-C."""
+        from bot.app import run_bot
+
         where, settings = open_home(home)
         screen = self.screen_provider(settings) if self.screen_provider else None
         console().print(f"bot starting for {where.root}; Ctrl-C stops it")

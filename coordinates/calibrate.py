@@ -22,25 +22,20 @@ from typing import Any, Protocol
 from Xlib import display as xdisplay
 from Xlib import error as xerror
 
-from coordinates.errors import CoordinatesFileError, NoDisplayError
+from coordinates.errors import (
+    CalibrationError,
+    ClickListenerError,
+    CoordinatesFileError,
+    NoDisplayError,
+)
+from coordinates.file import CLICK_TIMEOUT_S, Point, load_coordinates, save_coordinates
 from coordinates.file import POINT_KINDS as KINDS
-from coordinates.file import Point, load_coordinates, save_coordinates
 from coordinates.layout import Layout, Monitor
 
 log = logging.getLogger(__name__)
 
-CLICK_TIMEOUT_S = 60.0
 READY_TIMEOUT_S = 5.0  # pynput's listener is ready within milliseconds when it works
 POLL_S = 0.05
-
-
-class CalibrationError(Exception):
-    """No usable click was recorded (timed out, or the listener could not start)."""
-
-
-class ClickListenerError(CalibrationError):
-    """pynput cannot listen for clicks on this display (no RECORD extension, or its listener
-    stopped before it was ready); trying again will not help."""
 
 
 class Listener(Protocol):

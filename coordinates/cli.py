@@ -2,7 +2,9 @@
 monitor layout.
 
 Mount with ``root.add_typer(coordinates.cli.app, name="coords")``. ``--home`` is taken
-before the command (``cellphone coords --home H check``) or after it.
+before the command (``cellphone coords --home H check``) or after it. Each command imports
+the modules that reach the display (layout, calibrate, picture) itself, as the root
+``cellphone`` module explains.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,23 +23,19 @@ from rich.table import Table
 from config import Home, resolve_home
 from config.cli import error_console
 from config.settings import ConfigError
-from coordinates.calibrate import (
-    CLICK_TIMEOUT_S,
-    Calibrated,
+from coordinates.errors import (
     CalibrationError,
     ClickListenerError,
-    calibrate,
-    record_click,
-)
-from coordinates.errors import (
     CoordinatesFileError,
     InvalidCoordinatesError,
     LayoutPictureError,
     NoDisplayError,
 )
-from coordinates.file import AgentEntry, Point, load_coordinates
-from coordinates.layout import Layout, read_layout
-from coordinates.picture import save_layout_png
+from coordinates.file import CLICK_TIMEOUT_S, AgentEntry, Point, load_coordinates
+
+if TYPE_CHECKING:
+    from coordinates.calibrate import Calibrated
+    from coordinates.layout import Layout
 
 EXIT_INVALID, EXIT_ERROR = 1, 2
 T = TypeVar("T")
@@ -74,6 +72,8 @@ def check(
 ) -> None:
     """Each agent's points against the live monitors; exit 1 if an active agent's point is on
     no monitor."""
+    from coordinates.layout import read_layout
+
     where = _resolve(ctx, home)
     layout = _guard(read_layout)
     agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
@@ -102,6 +102,8 @@ def calibrate_command(
 ) -> None:
     """Click each agent's chat input (or onboarding input) when asked; the points are checked
     against the live monitors and saved (the previous file is kept as a timestamped copy)."""
+    from coordinates.layout import read_layout
+
     where = _resolve(ctx, home)
     document = _guard(lambda: load_coordinates(where.coordinates_file))
     if all_agents == (agent is not None):
@@ -143,6 +145,9 @@ def show(
     home: HomeArg = None,
 ) -> None:
     """Draw the monitors and every agent's points into a PNG."""
+    from coordinates.layout import read_layout
+    from coordinates.picture import save_layout_png
+
     where = _resolve(ctx, home)
     layout = _guard(read_layout)
     agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
@@ -162,6 +167,8 @@ def _calibrate_one(
     timeout: float,
     out: Console,
 ) -> Calibrated:
+    from coordinates.calibrate import calibrate, record_click
+
     role = f" ({entry.description})" if entry and entry.description else ""
     prompt = f"Click the {kind} input of {agent_id}{role} within {timeout:g}s…"
 

@@ -15,3 +15,12 @@ class NoDisplayError(Exception):
 
 class LayoutPictureError(Exception):
     """The picture of the layout cannot be written where it was asked to go."""
+
+
+class CalibrationError(Exception):
+    """No usable click was recorded (timed out, or the listener could not start)."""
+
+
+class ClickListenerError(CalibrationError):
+    """pynput cannot listen for clicks on this display (no RECORD extension, or its listener
+    stopped before it was ready); trying again will not help."""

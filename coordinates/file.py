@@ -33,6 +33,7 @@ CHAT_KEY = "chat_input_coordinates"
 ONBOARDING_KEYS = ("onboarding_coordinates", "onboarding_input_coords")
 UNCALIBRATED_KEY = "uncalibrated"
 POINT_KINDS = ("chat", "onboarding")
+CLICK_TIMEOUT_S = 60.0  # how long calibration waits for the click on a point
 AGENT_ID_PATTERN = re.compile(r"\A[A-Za-z][A-Za-z0-9_-]{0,63}\Z")  # \Z: no trailing newline
 
 

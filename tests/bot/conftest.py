@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot import CellphoneBot, create_bot
+from bot.app import create_bot
+from bot.client import CellphoneBot
 from config import Home, Settings, load_settings
 from messaging.deliver import Job, Typed
 from messaging.runtime import Runtime, open_runtime
