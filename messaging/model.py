@@ -83,6 +83,8 @@ class Message:
     id: str = field(default_factory=new_message_id)
     created_at: datetime = field(default_factory=utc_now)
     key: str | None = None  # idempotency key: a second message with it is not created
+    reply_to: str | None = None  # id of the message this one answers
+    ack_required: bool = False  # each recipient is asked to acknowledge it
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ class Delivery:
     updated_at: datetime | None = None
     delivered_at: datetime | None = None
     verified: bool | None = None  # delivered via gui: seen on screen, or not looked at
+    read_at: datetime | None = None  # the agent opened or moved its inbox file, or said so
+    acked_at: datetime | None = None
+    nudged_at: datetime | None = None  # reminded once, being unacknowledged too long
+    overdue_at: datetime | None = None  # reported to the operator after the reminder
 
 
 @dataclass(frozen=True)

@@ -67,11 +67,15 @@ class MessageService:
         priority: Priority | str = Priority.NORMAL,
         tags: Iterable[str] = (),
         key: str | None = None,
+        reply_to: str | None = None,
+        ack_required: bool = False,
     ) -> Submission:
         registry = self.registry.current()
         agents = registry.resolve(recipients)
         if not agents:
             raise NoRecipientsError("name at least one agent")
+        if reply_to is not None and await self.store.message(reply_to) is None:
+            raise UnknownMessageError(reply_to)
         message = Message(
             sender=_checked_sender(
                 self.settings.messaging.operator_name if sender is None else sender
@@ -82,8 +86,29 @@ class MessageService:
             priority=parse_priority(priority),
             tags=tuple(tags),
             key=_checked_key(key),
+            reply_to=reply_to,
+            ack_required=ack_required,
         )
         return await self._submit(message, registry)
+
+    def agent_sender(self, agent_id: str) -> str:
+        """``agent_id`` as the sender of a message, when it is a known agent."""
+        return self.registry.current().get(agent_id).agent_id
+
+    async def acknowledge(self, agent_id: str, message_ids: Sequence[str]) -> list[str]:
+        """``agent_id`` acknowledges these messages; the ids newly acknowledged."""
+        self.registry.current().get(agent_id)
+        for message_id in message_ids:
+            if await self.store.message(message_id) is None:
+                raise UnknownMessageError(message_id)
+        return await self.store.acknowledge(agent_id, message_ids)
+
+    async def thread(self, message_id: str) -> list[HistoryEntry]:
+        """The thread of ``message_id``, oldest first."""
+        entries = await self.store.thread(message_id)
+        if not entries:
+            raise UnknownMessageError(message_id)
+        return entries
 
     async def broadcast(
         self,

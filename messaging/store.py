@@ -97,6 +97,59 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE deliveries ADD COLUMN verified INTEGER;
     """,
+    # 3: agents answer back: threads, read and acknowledged state with reminders, files
+    # handled once, notices for the operator, devlogs, and what agents last reported
+    """
+    ALTER TABLE messages ADD COLUMN reply_to TEXT;
+    ALTER TABLE messages ADD COLUMN thread TEXT;  -- id of the thread's first message
+    ALTER TABLE messages ADD COLUMN ack_required INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX messages_thread ON messages (thread, seq) WHERE thread IS NOT NULL;
+    ALTER TABLE deliveries ADD COLUMN read_at TEXT;
+    ALTER TABLE deliveries ADD COLUMN acked_at TEXT;
+    ALTER TABLE deliveries ADD COLUMN nudged_at TEXT;
+    ALTER TABLE deliveries ADD COLUMN overdue_at TEXT;
+    CREATE TABLE processed_files (
+        key TEXT PRIMARY KEY,  -- kind:agent:name:sha256 of the content
+        kind TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        name TEXT NOT NULL,
+        outcome TEXT NOT NULL,  -- sent | rejected
+        detail TEXT,  -- message id, or why it was rejected
+        at TEXT NOT NULL
+    );
+    CREATE TABLE notices (
+        seq INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,  -- operator | status | devlog
+        agent TEXT,
+        text TEXT NOT NULL,
+        key TEXT UNIQUE,
+        created_at TEXT NOT NULL,
+        posted_at TEXT
+    );
+    CREATE INDEX notices_unposted ON notices (channel, seq) WHERE posted_at IS NULL;
+    CREATE TABLE devlogs (
+        seq INTEGER PRIMARY KEY,
+        key TEXT UNIQUE,
+        agent TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        summary TEXT,
+        summary_error TEXT,
+        created_at TEXT NOT NULL,
+        posted_at TEXT,
+        post_error TEXT
+    );
+    CREATE INDEX devlogs_unposted ON devlogs (seq) WHERE posted_at IS NULL;
+    CREATE TABLE agent_status (
+        agent TEXT PRIMARY KEY,
+        state TEXT,
+        task TEXT,
+        progress TEXT,
+        changed_at TEXT,
+        last_seen_at TEXT,  -- last status, outbox file or devlog
+        stalled_at TEXT  -- flagged silent; cleared by the next sign of life
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_S = 10.0  # how long a statement waits for another process's write to end
@@ -108,10 +161,12 @@ _RESULT_COLUMNS = ", ".join(
 
 _DELIVERY_COLUMNS = (
     "d.agent, d.lane, d.state, d.method, d.attempts, d.last_error, d.possible_repeat,"
-    " d.updated_at, d.delivered_at, d.verified"
+    " d.updated_at, d.delivered_at, d.verified, d.read_at, d.acked_at, d.nudged_at,"
+    " d.overdue_at"
 )
 _MESSAGE_COLUMNS = (
-    "m.seq, m.id, m.sender, m.type, m.priority, m.body, m.tags, m.created_at, m.idem_key"
+    "m.seq, m.id, m.sender, m.type, m.priority, m.body, m.tags, m.created_at, m.idem_key,"
+    " m.reply_to, m.ack_required"
 )
 
 
@@ -191,6 +246,18 @@ class AgentQueue:
     queued: int
     delivering: int
     last: Delivery | None
+    unread: int = 0  # reached the agent, not read yet
+    overdue: int = 0  # acknowledgement asked for, reminded, reported, still not given
+
+
+@dataclass(frozen=True)
+class Unacknowledged:
+    """A delivery whose acknowledgement is asked for and not given."""
+
+    message: Message
+    agent_id: str
+    delivered_at: datetime
+    nudged_at: datetime | None
 
 
 class Store:
@@ -223,6 +290,22 @@ class Store:
                 if self._durable.in_transaction:  # a failed COMMIT leaves it open
                     await self._durable.execute("ROLLBACK")
                 raise
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A synced transaction for the tables the store keeps for other parts (files
+        handled, notices, devlogs, agent status); an SQLite error leaves as StoreError."""
+        try:
+            async with self._tx() as tx:
+                yield tx
+        except sqlite3.Error as exc:
+            raise StoreError(explain(exc, self.path)) from exc
+
+    @_guarded
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """The rows of one read of those tables."""
+        async with self._lock:
+            return list(await self._db.execute_fetchall(sql, params))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -299,7 +382,9 @@ class Store:
         async with self._durable_lock:
             cursor = await self._durable.execute(
                 "INSERT INTO messages (id, sender, type, priority, body, tags, created_at,"
-                " idem_key, routing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " idem_key, routing, reply_to, ack_required, thread)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " (SELECT COALESCE(thread, id) FROM messages WHERE id = ?10))"
                 " ON CONFLICT (idem_key) DO NOTHING",
                 (
                     message.id,
@@ -311,6 +396,8 @@ class Store:
                     message.created_at.isoformat(),
                     message.key,
                     routing,
+                    message.reply_to,
+                    int(message.ack_required),
                 ),
             )
         if cursor.rowcount == 1:
@@ -333,7 +420,8 @@ class Store:
                 "   WHERE lane = ? AND state = 'queued' AND next_attempt_at <= ?"
                 "   ORDER BY rank DESC, message_seq LIMIT ?)"
                 " RETURNING message_seq, rank, agent, lane, state, method, attempts,"
-                " last_error, possible_repeat, updated_at, delivered_at, verified",
+                " last_error, possible_repeat, updated_at, delivered_at, verified,"
+                " read_at, acked_at, nudged_at, overdue_at",
                 (utc_now().isoformat(), lane.value, time.time(), limit),
             )
             if not rows:
@@ -465,6 +553,91 @@ class Store:
         return [agent for agent, _ in rows]
 
     @_guarded
+    async def mark_read(self, agent_id: str, message_ids: Sequence[str]) -> list[str]:
+        """Note that ``agent_id`` read these messages (the first time counts). Returns the
+        ids of those that were unread."""
+        return await self._stamp_deliveries("read_at", agent_id, message_ids)
+
+    @_guarded
+    async def acknowledge(self, agent_id: str, message_ids: Sequence[str]) -> list[str]:
+        """Note that ``agent_id`` acknowledged these messages (reading them too). Returns
+        the ids of those that were not acknowledged before."""
+        await self._stamp_deliveries("read_at", agent_id, message_ids)
+        return await self._stamp_deliveries("acked_at", agent_id, message_ids)
+
+    async def _stamp_deliveries(
+        self, column: str, agent_id: str, message_ids: Sequence[str]
+    ) -> list[str]:
+        if not message_ids:
+            return []
+        marks = ",".join("?" * len(message_ids))
+        async with self._tx() as tx:
+            rows = await tx.execute_fetchall(
+                f"UPDATE deliveries SET {column} = ? WHERE agent = ? AND {column} IS NULL"
+                f" AND message_seq IN (SELECT seq FROM messages WHERE id IN ({marks}))"
+                " RETURNING message_seq",
+                (utc_now().isoformat(), agent_id, *message_ids),
+            )
+            seqs = [row[0] for row in rows]
+            if not seqs:
+                return []
+            found = await tx.execute_fetchall(
+                f"SELECT id FROM messages WHERE seq IN ({','.join('?' * len(seqs))})", seqs
+            )
+        return [row[0] for row in found]
+
+    @_guarded
+    async def unacknowledged(self, delivered_before: datetime) -> list[Unacknowledged]:
+        """Deliveries asking for an acknowledgement, reached before ``delivered_before``,
+        not acknowledged and not yet reported overdue."""
+        async with self._lock:
+            rows = await self._db.execute_fetchall(
+                f"SELECT {_MESSAGE_COLUMNS}, d.agent, d.delivered_at, d.nudged_at"
+                " FROM deliveries d JOIN messages m ON m.seq = d.message_seq"
+                " WHERE m.ack_required = 1 AND d.acked_at IS NULL AND d.overdue_at IS NULL"
+                " AND d.state IN ('delivered', 'fallback') AND d.delivered_at < ?"
+                " ORDER BY d.message_seq",
+                (delivered_before.isoformat(),),
+            )
+        return [
+            Unacknowledged(
+                _message(row, [row["agent"]]),
+                row["agent"],
+                datetime.fromisoformat(row["delivered_at"]),
+                _time(row["nudged_at"]),
+            )
+            for row in rows
+        ]
+
+    @_guarded
+    async def stamp(self, column: str, message_id: str, agent_id: str) -> bool:
+        """Set ``nudged_at`` or ``overdue_at`` of one delivery once; False if it was set."""
+        assert column in ("nudged_at", "overdue_at")
+        async with self._tx() as tx:
+            cursor = await tx.execute(
+                f"UPDATE deliveries SET {column} = ? WHERE agent = ? AND {column} IS NULL"
+                " AND message_seq = (SELECT seq FROM messages WHERE id = ?)",
+                (utc_now().isoformat(), agent_id, message_id),
+            )
+        return cursor.rowcount == 1
+
+    @_guarded
+    async def thread(self, message_id: str) -> list[HistoryEntry]:
+        """Every message of the thread ``message_id`` belongs to, oldest first."""
+        async with self._lock:
+            root = await self._scalar(
+                "SELECT COALESCE(thread, id) FROM messages WHERE id = ?", (message_id,)
+            )
+            if root is None:
+                return []
+            rows = await self._db.execute_fetchall(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ? OR m.thread = ?"
+                " ORDER BY m.seq",
+                (root, root),
+            )
+            return await self._entries(list(rows))
+
+    @_guarded
     async def audit(
         self, actor: str, command: str, arguments: dict[str, Any], outcome: str
     ) -> None:
@@ -546,6 +719,14 @@ class Store:
         ) as cursor:
             for agent, state, count in await cursor.fetchall():
                 counts[(agent, state)] = count
+        async with self._db.execute(
+            "SELECT agent, SUM(read_at IS NULL AND state IN ('delivered', 'fallback')),"
+            " SUM(overdue_at IS NOT NULL AND acked_at IS NULL) FROM deliveries"
+            " WHERE read_at IS NULL OR overdue_at IS NOT NULL GROUP BY agent"
+        ) as cursor:
+            for agent, unread, overdue in await cursor.fetchall():
+                counts[(agent, "unread")] = unread or 0
+                counts[(agent, "overdue")] = overdue or 0
         result = []
         for agent in agents:
             async with self._db.execute(
@@ -563,6 +744,8 @@ class Store:
                     counts.get((agent, "queued"), 0),
                     counts.get((agent, "delivering"), 0),
                     last,
+                    counts.get((agent, "unread"), 0),
+                    counts.get((agent, "overdue"), 0),
                 )
             )
         return result
@@ -659,6 +842,8 @@ def _message(row: sqlite3.Row, recipients: list[str]) -> Message:
         tags=tuple(json.loads(row["tags"])),
         created_at=datetime.fromisoformat(row["created_at"]),
         key=row["idem_key"],
+        reply_to=row["reply_to"],
+        ack_required=bool(row["ack_required"]),
     )
 
 
@@ -675,7 +860,15 @@ def _delivery(row: sqlite3.Row, message: Message) -> Delivery:
         updated_at=datetime.fromisoformat(row["updated_at"]) if row["updated_at"] else None,
         delivered_at=datetime.fromisoformat(row["delivered_at"]) if row["delivered_at"] else None,
         verified=None if row["verified"] is None else bool(row["verified"]),
+        read_at=_time(row["read_at"]),
+        acked_at=_time(row["acked_at"]),
+        nudged_at=_time(row["nudged_at"]),
+        overdue_at=_time(row["overdue_at"]),
     )
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 async def _connect(path: Path, *, synchronous: str) -> aiosqlite.Connection:

@@ -232,3 +232,71 @@ async def test_a_file_that_is_no_database_is_refused_and_closed(tmp_path: Path) 
 
 def connection_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+
+
+async def test_a_database_of_the_second_schema_gains_threads_and_read_state(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cellphone.db"
+    old = sqlite3.connect(path, isolation_level=None)
+    for script in messaging.store.MIGRATIONS[:2]:
+        old.executescript(script)
+    old.execute(
+        "INSERT INTO messages (id, sender, type, priority, body, created_at, routing)"
+        " VALUES ('0123456789abcdef', 'Captain', 'system', 'normal', 'before the upgrade',"
+        " '2026-11-01T10:00:00+00:00', '{\"Agent-1\": \"inbox\"}')"
+    )
+    old.execute("UPDATE deliveries SET state = 'delivered', method = 'inbox', verified = NULL")
+    old.execute("PRAGMA user_version = 2")
+    old.close()
+    store = await Store.open(path)
+    reply, _ = await store.insert(
+        Message(
+            sender="Agent-1", recipients=("Agent-2",), body="answer", reply_to="0123456789abcdef"
+        ),
+        {"Agent-2": Lane.INBOX},
+    )
+    thread = await store.thread(reply.id)
+    [queue] = await store.queues(["Agent-1"])
+    await store.close()
+    assert [e.message.body for e in thread] == ["before the upgrade", "answer"]
+    assert thread[0].deliveries[0].read_at is None
+    assert queue.unread == 1  # delivered before the upgrade and never read
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+async def test_replies_form_one_thread_whichever_message_is_asked(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "cellphone.db")
+    lanes = {"Agent-1": Lane.INBOX, "Agent-2": Lane.INBOX}
+    first, _ = await store.insert(message("question", "Agent-1"), lanes)
+    other, _ = await store.insert(message("unrelated", "Agent-1"), lanes)
+    answer, _ = await store.insert(
+        Message(sender="Agent-1", recipients=("Agent-2",), body="answer", reply_to=first.id),
+        lanes,
+    )
+    again, _ = await store.insert(
+        Message(sender="Agent-2", recipients=("Agent-1",), body="thanks", reply_to=answer.id),
+        lanes,
+    )
+    by_first = [e.message.body for e in await store.thread(first.id)]
+    by_last = [e.message.id for e in await store.thread(again.id)]
+    alone = [e.message.body for e in await store.thread(other.id)]
+    [entry] = [e for e in await store.history() if e.message.id == answer.id]
+    await store.close()
+    assert by_first == ["question", "answer", "thanks"]
+    assert by_last == [first.id, answer.id, again.id]
+    assert alone == ["unrelated"]
+    assert entry.message.reply_to == first.id
+
+
+async def test_read_and_acknowledged_are_kept_once_per_recipient(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "cellphone.db")
+    lanes = {"Agent-1": Lane.INBOX, "Agent-2": Lane.INBOX}
+    sent, _ = await store.insert(message("read me", "Agent-1", "Agent-2"), lanes)
+    assert await store.mark_read("Agent-1", [sent.id]) == [sent.id]
+    assert await store.mark_read("Agent-1", [sent.id]) == []  # the first read counts
+    assert await store.acknowledge("Agent-2", [sent.id, "ffffffffffffffff"]) == [sent.id]
+    deliveries = {d.agent_id: d for d in await store.deliveries(sent.id)}
+    await store.close()
+    assert deliveries["Agent-1"].read_at is not None and deliveries["Agent-1"].acked_at is None
+    assert deliveries["Agent-2"].read_at is not None and deliveries["Agent-2"].acked_at is not None
