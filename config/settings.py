@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_origin
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    DotEnvSettingsSource,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+
+from config.sources import (
+    ENV_PREFIX,
+    SourceError,
+    merged,
+    ours,
+    read_dotenv,
+    read_toml,
 )
 
-ENV_PREFIX = "CELLPHONE_"
 SETTINGS_FILE = Path("config") / "cellphone.toml"
 
 
@@ -94,6 +93,32 @@ class GuiSettings(BaseModel):
     new_chat_hotkey: str | None = Field(None, examples=["ctrl+n"])
     pause_after_new_chat_s: float = Field(0.5, ge=0, le=10)
     check_window_title: bool = True
+    # sharing the screen with the person at it
+    check_drafts: bool = Field(
+        True, description="never click into a chat input that holds text the desk did not type"
+    )
+    draft_retry_s: float = Field(
+        5.0, gt=0, le=3600, description="how often a delivery held by a draft is tried again"
+    )
+    draft_hold_max_s: float = Field(
+        300.0, ge=0, le=86400, description="after this long held by a draft, to the inbox"
+    )
+    operator_idle_s: float = Field(
+        2.0,
+        ge=0,
+        le=600,
+        description="type only once mouse and keyboard rested this long (0: do not wait)",
+    )
+    operator_wait_max_s: float = Field(
+        120.0, ge=0, le=86400, description="the longest wait for the operator's hands to rest"
+    )
+    when_operator_busy: Literal["inbox", "deliver"] = Field(
+        "inbox", description="after the longest wait: write to the inbox, or type anyway"
+    )
+    critical_skips_operator_wait: bool = True
+    give_back: bool = Field(
+        True, description="put pointer and keyboard focus back after a run of deliveries"
+    )
 
 
 class DiscordSettings(BaseModel):
@@ -169,34 +194,79 @@ class BackupSettings(BaseModel):
     )
 
 
-class Settings(BaseSettings):
+class WatchSettings(BaseModel):
+    """The files agents write back (outbox, devlogs, status.json) and what follows them:
+    read and acknowledged state, reminders, stalls."""
+
+    model_config = {"extra": "forbid"}
+
+    settle_s: float = Field(
+        0.1, gt=0, le=60, description="a dropped file must keep its size this long to be taken"
+    )
+    rescan_s: float = Field(
+        2.0, gt=0, le=3600, description="how often the folders are scanned for missed files"
+    )
+    max_file_bytes: int = Field(262_144, ge=1, le=50_000_000)
+    ack_timeout_s: float = Field(
+        1800.0,
+        gt=0,
+        description="an unacknowledged --ack-required message is delivered again after "
+        "this long, and reported overdue after as long again",
+    )
+    stall_after_s: float = Field(
+        3600.0, gt=0, description="an agent silent this long (no status, outbox, devlog) stalls"
+    )
+    status_debounce_s: float = Field(
+        10.0, ge=0, le=3600, description="status changes of an agent are posted at most this often"
+    )
+    operator_channel_id: int | None = Field(
+        None, description="where agents' notes to the operator go (else the devlog channel)"
+    )
+    status_channel_id: int | None = Field(
+        None, description="where status changes and stalls go (else the operator channel)"
+    )
+
+
+class SummaryProvider(BaseModel):
+    """An OpenAI-compatible server that can summarize devlogs."""
+
+    model_config = {"extra": "forbid"}
+
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    api_key: SecretStr | None = None
+
+
+class DevlogSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    webhook_url: SecretStr | None = Field(
+        None, description="Discord webhook of the devlog channel, used when no bot runs"
+    )
+    summary_providers: list[SummaryProvider] = Field(
+        default_factory=list, description="tried in order after the [openai] one fails"
+    )
+    summary_timeout_s: float = Field(
+        8.0, gt=0, le=120, description="each summary request gives up after this long"
+    )
+
+
+class Settings(BaseModel):
     """Everything a home can configure. Nested groups map to TOML tables and to
     ``CELLPHONE_<GROUP>__<KEY>`` environment variables."""
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        extra="forbid",
-        populate_by_name=True,
-    )
+    model_config = {"extra": "forbid"}
+
     messaging: MessagingSettings = MessagingSettings()
     gui: GuiSettings = GuiSettings()
     discord: DiscordSettings = DiscordSettings()
     openai: OpenAISettings = OpenAISettings()
     backups: BackupSettings = BackupSettings()
+    watch: WatchSettings = WatchSettings()
+    devlogs: DevlogSettings = DevlogSettings()
     discord_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("DISCORD_TOKEN", "CELLPHONE_DISCORD_TOKEN")
+        None, description="from DISCORD_TOKEN (or CELLPHONE_DISCORD_TOKEN)"
     )
-
-
-class OurDotEnv(DotEnvSettingsSource):
-    """The home's ``.env``, read the way the environment is: only our settings
-    (``CELLPHONE_<TABLE>__<KEY>``, ``DISCORD_TOKEN``) are taken. Other programs' variables
-    (``OPENAI_API_KEY``, ...) and ours that are no settings (``CELLPHONE_LOG_LEVEL``) are
-    left alone; an unknown key of a settings table is still refused."""
-
-    def __call__(self) -> dict[str, Any]:
-        return EnvSettingsSource.__call__(self)
 
 
 @dataclass(frozen=True)
@@ -254,31 +324,33 @@ def resolve_home(option: Path | None) -> Home:
 
 
 def load_settings(home: Home, **overrides: Any) -> Settings:
-    """Load settings for ``home``; a bad value raises :class:`ConfigError` in one line."""
-    toml_file = home.settings_file
-
-    class HomeSettings(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_file)
-            dotenv = OurDotEnv(settings_cls, env_file=home.root / ".env")
-            return (init_settings, env_settings, dotenv, toml)
-
+    """Load settings for ``home``: ``config/cellphone.toml``, then ``.env``, then the
+    environment, then ``overrides``, the later winning. A bad value raises
+    :class:`ConfigError` in one line."""
+    tables = Settings.model_fields
     try:
-        return HomeSettings(**overrides)
+        layers = (
+            read_toml(home.settings_file),
+            ours(read_dotenv(home.root / ".env"), tables, _is_list),
+            ours(os.environ, tables, _is_list),
+            overrides,
+        )
+        return Settings.model_validate(merged(*layers))
+    except SourceError as exc:
+        raise ConfigError(str(exc)) from None
     except ValidationError as exc:
         raise ConfigError(_describe(exc, home)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{toml_file}: not valid TOML ({exc}); fix the file or remove it"
-        ) from None
+
+
+def _is_list(path: tuple[str, ...]) -> bool:
+    """Whether the setting at ``path`` holds a list (given as JSON in variables)."""
+    model: Any = Settings
+    for part in path:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return False
+        model = field.annotation
+    return get_origin(model) is list
 
 
 def _describe(exc: ValidationError, home: Home) -> str:

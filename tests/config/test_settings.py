@@ -122,3 +122,49 @@ def test_bounded_settings(tmp_path: Path, text: str, words: str) -> None:
     write_toml(home, text)
     with pytest.raises(ConfigError, match=words):
         load_settings(home)
+
+
+def test_dotenv_lines_read_as_a_shell_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    (tmp_path / ".env").write_text(
+        "# the bot\nexport DISCORD_TOKEN='abc.def'\n"
+        'CELLPHONE_MESSAGING__FOOTER="two\\nlines: \\"quoted\\""\n'
+        "CELLPHONE_MESSAGING__OPERATOR_NAME=Ops # the night shift\n"
+        "CELLPHONE_DISCORD__ADMIN_USER_IDS=[1, 22]\n"
+        "not a variable\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(Home(tmp_path))
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "abc.def"
+    assert settings.messaging.footer == 'two\nlines: "quoted"'
+    assert settings.messaging.operator_name == "Ops"
+    assert settings.discord.admin_user_ids == [1, 22]
+    monkeypatch.setenv("CELLPHONE_DISCORD__ADMIN_USER_IDS", "[3]")  # the environment wins
+    assert load_settings(Home(tmp_path)).discord.admin_user_ids == [3]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        (
+            ".env",
+            b"DISCORD_TOKEN=abc\nCELLPHONE_MESSAGING__FOOTER=caf\xe9\n",
+            "byte 0xe9 at offset 49",
+        ),
+        ("config/cellphone.toml", b"[messaging]\nfooter = '\xff'\n", "byte 0xff at offset 22"),
+        (".env", b"CELLPHONE_DISCORD__ADMIN_USER_IDS=1, 2\n", "must be JSON here"),
+    ],
+)
+def test_a_settings_file_that_cannot_be_read_is_one_line_naming_it(
+    tmp_path: Path, name: str, data: bytes, words: str
+) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_bytes(data)
+    with pytest.raises(ConfigError, match=words) as caught:
+        load_settings(Home(tmp_path))
+    assert "\n" not in str(caught.value)
+    if "JSON" not in words:
+        assert str(tmp_path / name) in str(caught.value) and "not UTF-8" in str(caught.value)
