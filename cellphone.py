@@ -18,6 +18,8 @@ import typer
 
 from agents import UnknownAgentError, WorkspaceError
 from agents import cli as agents_cli
+from backups import cli as backups_cli
+from backups.errors import BackupError
 from bot import cli as bot_cli
 from config import ConfigError, Settings
 from config.cli import error_console
@@ -30,6 +32,7 @@ from messaging.screen import cli as screen_cli
 
 EXIT_BAD_INPUT = 2
 USER_ERRORS = (
+    BackupError,
     ConfigError,
     CoordinatesFileError,
     InvalidCoordinatesError,
@@ -61,6 +64,7 @@ MessagingCommands(screen_for).register(app)
 screen_cli.register(app)
 app.add_typer(coordinates_cli.app, name="coords")
 bot_cli.register(app, screen_for)
+backups_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,99 @@
+"""The backups of a home as they lie in ``var/backups/``: per backup an archive
+(``<id>.tar``, or ``<id>.tar.enc`` when encrypted), its manifest beside it (``<id>.json``,
+written last: a backup exists once it is there) and the outcome of its last verification
+(``<id>.verified``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from backups.crypto import Key
+from backups.errors import UnknownBackupError, WrongKeyError
+from backups.manifest import Manifest, write_atomic
+from config import BackupKind
+
+
+@dataclass(frozen=True)
+class Verified:
+    at: datetime
+    ok: bool
+    problems: tuple[str, ...] = ()
+
+
+class Catalog:
+    def __init__(self, folder: Path, key: Key | None = None) -> None:
+        self.folder = folder
+        self.key = key
+
+    def manifests(self) -> list[Manifest]:
+        """Every backup, oldest first."""
+        if not self.folder.is_dir():
+            return []
+        return [
+            Manifest.from_json(path.read_text(encoding="utf-8"), str(path))
+            for path in sorted(self.folder.glob("*.json"))
+            if not path.name.startswith(".")
+        ]
+
+    def ids(self) -> set[str]:
+        return {path.stem for path in self.folder.glob("*.json")} if self.folder.is_dir() else set()
+
+    def get(self, backup_id: str) -> Manifest:
+        path = self.folder / f"{backup_id}.json"
+        if "/" in backup_id or not path.is_file():
+            known = sorted(self.ids())[-5:]
+            hint = f"recent ones: {', '.join(known)}" if known else "there are none yet"
+            raise UnknownBackupError(
+                f"no backup {backup_id!r} in {self.folder}; `cellphone backup list` shows "
+                f"them ({hint})"
+            )
+        return Manifest.from_json(path.read_text(encoding="utf-8"), str(path))
+
+    def newest(self, kind: BackupKind | None = None) -> Manifest | None:
+        found = [m for m in self.manifests() if kind is None or m.kind is kind]
+        return found[-1] if found else None
+
+    def archive(self, manifest: Manifest) -> Path:
+        suffix = ".tar.enc" if manifest.key_id else ".tar"
+        return self.folder / f"{manifest.id}{suffix}"
+
+    def key_for(self, manifest: Manifest) -> Key | None:
+        """The key that opens ``manifest``'s archive; a clear error when it is not set."""
+        if manifest.key_id is None:
+            return None
+        if self.key is None:
+            raise WrongKeyError(
+                f"backup {manifest.id} is encrypted (key {manifest.key_id}) and "
+                "backups.key_file is not set; set it to that key's file"
+            )
+        return self.key
+
+    def verified(self, backup_id: str) -> Verified | None:
+        path = self.folder / f"{backup_id}.verified"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return Verified(datetime.fromisoformat(data["at"]), data["ok"], tuple(data["problems"]))
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def mark_verified(self, backup_id: str, at: datetime, problems: list[str]) -> None:
+        record = {"at": at.isoformat(), "ok": not problems, "problems": problems}
+        write_atomic(self.folder / f"{backup_id}.verified", json.dumps(record).encode())
+
+    def remove(self, manifest: Manifest) -> None:
+        """Forget a backup: its manifest first, so a half-removed one is no backup."""
+        for path in (
+            self.folder / f"{manifest.id}.json",
+            self.archive(manifest),
+            self.folder / f"{manifest.id}.verified",
+        ):
+            path.unlink(missing_ok=True)
+
+    def size_on_disk(self, manifest: Manifest) -> int:
+        try:
+            return self.archive(manifest).stat().st_size
+        except OSError:
+            return 0

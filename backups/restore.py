@@ -1,0 +1,275 @@
+"""Reading backups back: verify (recompute every hash), and restore a backup's whole chain
+into a staging folder beside the target, swapped in only once every file checked out."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from backups.archive import COPY_BUFFER, members
+from backups.catalog import Catalog
+from backups.errors import BackupError, RestoreRefusedError, VerifyError
+from backups.manifest import MANIFEST_MEMBER, ROOTS, STORE_PATH, FileEntry, Manifest, Part
+from messaging.desk import desk_holder
+
+Wanted = dict[str, list[tuple[FileEntry, Part]]]  # member name -> the pieces it holds
+Write = Callable[[FileEntry, Part, IO[bytes]], str]  # copies a member out, returns its sha256
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    backup_id: str
+    chain: list[str]
+    target: Path
+    files: int
+    size: int
+    seconds: float
+    replaced: Path | None  # where the state the restore replaced was kept
+    dry_run: bool
+
+
+def verify(catalog: Catalog, backup_id: str, now: datetime) -> Manifest:
+    """Recompute the hash of everything the archive of ``backup_id`` holds and check that
+    the backups it builds on are there. The outcome is recorded; problems raise
+    :class:`VerifyError` naming each file."""
+    manifest = catalog.get(backup_id)
+    wanted: Wanted = {}
+    for entry, part in manifest.stored_here():
+        wanted.setdefault(part.member, []).append((entry, part))
+    try:
+        problems = _read(catalog, manifest, wanted, None, own=manifest)
+    except VerifyError as exc:
+        problems = exc.problems
+    known = catalog.ids()
+    for entry in manifest.files:
+        for source in {p.source for p in entry.parts} - {manifest.id}:
+            if source not in known or not catalog.archive(catalog.get(source)).is_file():
+                problems.append(f"{entry.path}: held by backup {source}, which is missing")
+    catalog.mark_verified(manifest.id, now, problems)
+    if problems:
+        raise VerifyError(manifest.id, problems)
+    return manifest
+
+
+def restore(
+    catalog: Catalog,
+    manifest: Manifest,
+    target: Path,
+    *,
+    live: bool,
+    force: bool = False,
+    dry_run: bool = False,
+) -> RestoreResult:
+    """Restore ``manifest`` (reading every backup of its chain) into ``target``. ``live``:
+    the target is a home in use; it, or any folder that is not empty, is only replaced with
+    ``force``, and never while a coordinator holds its store."""
+    started = time.perf_counter()
+    target = target.resolve()
+    _refuse(target, live=live, force=force)
+    chain = manifest.chain
+    for source in chain:
+        if source != manifest.id and not catalog.archive(catalog.get(source)).is_file():
+            raise VerifyError(manifest.id, [f"the archive of backup {source} is missing"])
+    staging = None if dry_run else target.parent / f".{target.name}.restoring-{manifest.id}"
+    replaced = None
+    try:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+            _lay_out(staging, manifest)
+        problems: list[str] = []
+        for source in chain:
+            wanted: Wanted = {}
+            for entry in manifest.files:
+                for part in entry.parts:
+                    if part.source == source:
+                        wanted.setdefault(part.member, []).append((entry, part))
+            write = _writer(staging) if staging is not None else None
+            problems += _read(catalog, catalog.get(source), wanted, write, own=None)
+        if staging is not None:
+            problems += _finish(staging, manifest)
+        if problems:
+            raise VerifyError(manifest.id, problems)
+        if staging is not None:
+            replaced = _swap(staging, target)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return RestoreResult(
+        manifest.id,
+        chain,
+        target,
+        len(manifest.files),
+        manifest.size,
+        time.perf_counter() - started,
+        replaced,
+        dry_run,
+    )
+
+
+def choose_at(catalog: Catalog, when: datetime) -> Manifest:
+    """The newest backup made at or before ``when`` whose whole chain passed verification."""
+    for manifest in reversed(catalog.manifests()):
+        if manifest.created_at > when:
+            continue
+        checks = [catalog.verified(source) for source in manifest.chain]
+        if all(check is not None and check.ok for check in checks):
+            return manifest
+    raise BackupError(
+        f"no verified backup was made at or before {when.isoformat()}; "
+        "`cellphone backup list` shows the backups and when each was verified"
+    )
+
+
+def _refuse(target: Path, *, live: bool, force: bool) -> None:
+    holder = desk_holder(target / "var" / "desk.lock")
+    if holder:
+        raise RestoreRefusedError(
+            f"a coordinator (process {holder}) holds the store of {target}; stop it "
+            "(`cellphone bot` or `cellphone deliver --watch`) and restore again"
+        )
+    occupied = target.exists() and (not target.is_dir() or any(target.iterdir()))
+    if (live or occupied) and not force:
+        raise RestoreRefusedError(
+            f"restoring into {target} replaces its config, agent workspaces, devlogs and "
+            "store; add --force to do it (what it replaces is kept in a .replaced-* folder "
+            "there), or restore --to a new folder"
+        )
+    if target.exists() and not target.is_dir():
+        raise RestoreRefusedError(f"{target} is a file; restore --to a folder")
+
+
+def _lay_out(staging: Path, manifest: Manifest) -> None:
+    """Every file of the backup, empty, at its place under ``staging``."""
+    for entry in manifest.files:
+        path = staging / entry.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.truncate(entry.size)
+
+
+def _writer(staging: Path) -> Write:
+    def write(entry: FileEntry, part: Part, source: IO[bytes]) -> str:
+        digest = hashlib.sha256()
+        with open(staging / entry.path, "r+b") as out:
+            out.seek(part.offset)
+            while block := source.read(COPY_BUFFER):
+                digest.update(block)
+                out.write(block)
+        return digest.hexdigest()
+
+    return write
+
+
+def _read(
+    catalog: Catalog,
+    archive_of: Manifest,
+    wanted: Wanted,
+    write: Write | None,
+    own: Manifest | None,
+) -> list[str]:
+    """Read one archive; check each wanted member's sha256 (writing it out with ``write``).
+    With ``own``, the archive must hold exactly its manifest's members and a copy of it."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    path = catalog.archive(archive_of)
+    with members(path, catalog.key_for(archive_of), archive_of.id) as found:
+        for name, source in found:
+            if name == MANIFEST_MEMBER:
+                if own is not None and _embedded(source, path) != own:
+                    problems.append(f"{path.name}: its manifest differs from {own.id}.json")
+                continue
+            targets = wanted.get(name)
+            if targets is None:
+                if own is not None:
+                    problems.append(
+                        f"{path.name}: holds {name!r}, which its manifest does not list"
+                    )
+                continue
+            seen.add(name)
+            digest = _copy(targets, source, write)
+            problems += [
+                f"{entry.path}: content changed (sha256 {digest[:12]}…, "
+                f"manifest says {part.sha256[:12]}…)"
+                for entry, part in targets
+                if part.sha256 != digest
+            ]
+    problems += [
+        f"{entry.path}: missing from {path.name}"
+        for name, targets in wanted.items()
+        if name not in seen
+        for entry, _ in targets
+    ]
+    return problems
+
+
+def _copy(targets: list[tuple[FileEntry, Part]], source: IO[bytes], write: Write | None) -> str:
+    if write is None:
+        digest = hashlib.sha256()
+        while block := source.read(COPY_BUFFER):
+            digest.update(block)
+        return digest.hexdigest()
+    if len(targets) == 1:
+        return _written(write, *targets[0], source)
+    data = source.read()
+    digests = {_written(write, entry, part, io.BytesIO(data)) for entry, part in targets}
+    return digests.pop()
+
+
+def _written(write: Write, entry: FileEntry, part: Part, source: IO[bytes]) -> str:
+    try:
+        return write(entry, part, source)
+    except OSError as exc:
+        raise BackupError(
+            f"cannot write {entry.path} while restoring: {exc.strerror or exc}; check the "
+            "target's free space and permissions"
+        ) from None
+
+
+def _embedded(source: IO[bytes], path: Path) -> Manifest | None:
+    try:
+        return Manifest.from_json(source.read().decode("utf-8"), f"{path.name}:{MANIFEST_MEMBER}")
+    except (BackupError, UnicodeDecodeError):
+        return None
+
+
+def _finish(staging: Path, manifest: Manifest) -> list[str]:
+    """Whole-file hashes of files made of several pieces, then modes and times."""
+    problems = []
+    for entry in manifest.files:
+        path = staging / entry.path
+        if len(entry.parts) > 1:
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                while block := handle.read(COPY_BUFFER):
+                    digest.update(block)
+            if digest.hexdigest() != entry.sha256:
+                problems.append(f"{entry.path}: restored content does not match its sha256")
+        os.chmod(path, entry.mode)
+        os.utime(path, ns=(entry.mtime_ns, entry.mtime_ns))
+    return problems
+
+
+def _swap(staging: Path, target: Path) -> Path | None:
+    """Put the restored folders in place; what they replace moves to ``.replaced-<time>``."""
+    if not target.exists():
+        os.replace(staging, target)
+        return None
+    replaced = target / f".replaced-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    items = [*ROOTS, STORE_PATH, f"{STORE_PATH}-wal", f"{STORE_PATH}-shm"]
+    for item in items:
+        old, new = target / item, staging / item
+        if old.exists() or old.is_symlink():
+            (replaced / item).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(old, replaced / item)
+        if new.exists():
+            old.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(new, old)
+    return replaced if replaced.exists() else None

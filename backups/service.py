@@ -1,0 +1,104 @@
+"""The backups of one home, bound to its settings: what the CLI, the schedule and the bot
+call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from backups.catalog import Catalog, Verified
+from backups.create import create_backup
+from backups.crypto import load_key
+from backups.drill import DrillResult, drill
+from backups.errors import VerifyError
+from backups.manifest import Manifest
+from backups.prune import PrunePlan, prune
+from backups.restore import RestoreResult, choose_at, restore, verify
+from config import BackupKind, BackupSettings, Home
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class BackupRow:
+    """One line of ``backup list``."""
+
+    manifest: Manifest
+    archive_size: int
+    verified: Verified | None
+
+
+class Backups:
+    def __init__(self, home: Home, settings: BackupSettings, clock: Clock = utc_now) -> None:
+        self.home = home
+        self.settings = settings
+        self.clock = clock
+        self.key = load_key(self.key_path) if self.key_path else None
+        self.catalog = Catalog(home.backups_dir, self.key)
+
+    @property
+    def key_path(self) -> Path | None:
+        key_file = self.settings.key_file
+        return None if key_file is None else self.home.root / key_file.expanduser()
+
+    def create(self, kind: BackupKind = BackupKind.FULL) -> Manifest:
+        skip = [self.key.path.resolve()] if self.key else []
+        return create_backup(self.home, self.catalog, kind, self.clock(), skip)
+
+    def verify(self, backup_id: str) -> Manifest:
+        return verify(self.catalog, backup_id, self.clock())
+
+    def verify_all(self) -> dict[str, list[str]]:
+        """Each backup's problems (an empty list: it passed)."""
+        outcome: dict[str, list[str]] = {}
+        for manifest in self.catalog.manifests():
+            try:
+                self.verify(manifest.id)
+                outcome[manifest.id] = []
+            except VerifyError as exc:
+                outcome[manifest.id] = exc.problems
+        return outcome
+
+    def restore(
+        self,
+        backup_id: str | None = None,
+        *,
+        at: datetime | None = None,
+        to: Path | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> RestoreResult:
+        if at is not None:
+            manifest = choose_at(self.catalog, at)
+        else:
+            assert backup_id is not None, "a backup id or a time"
+            manifest = self.catalog.get(backup_id)
+        target = to or self.home.root
+        live = target.resolve() == self.home.root.resolve()
+        return restore(self.catalog, manifest, target, live=live, force=force, dry_run=dry_run)
+
+    def prune(self, keep_last: int, keep_daily: int, *, dry_run: bool = False) -> PrunePlan:
+        return prune(self.catalog, keep_last, keep_daily, dry_run=dry_run)
+
+    def drill(self) -> DrillResult:
+        return drill(self.catalog, self.settings.rto_seconds, scratch=self.home.backups_dir)
+
+    def rows(self) -> list[BackupRow]:
+        return [
+            BackupRow(m, self.catalog.size_on_disk(m), self.catalog.verified(m.id))
+            for m in self.catalog.manifests()
+        ]
+
+    def last_verified(self) -> datetime | None:
+        """When the newest backup that passed its verification was made."""
+        for manifest in reversed(self.catalog.manifests()):
+            check = self.catalog.verified(manifest.id)
+            if check is not None and check.ok:
+                return manifest.created_at
+        return None
