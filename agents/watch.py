@@ -1,0 +1,240 @@
+"""Watching the agents' workspaces: files they drop into ``outbox/`` and ``devlogs/``,
+their ``status.json``, and their inbox files being opened or moved (read).
+
+Filesystem events (watchdog, inotify here) say where to look; a periodic scan finds what
+events missed (a restart, a symlinked workspace). A file is handed on only once its size
+and modification time stayed the same for ``settle_s``; temporary names (hidden, ``~``,
+``.tmp``, ``.part``, ``.swp``) are never handed on. The handler moves the file away; one
+that raises is logged and the file is offered again by the next scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchdog.events import (
+    FileDeletedEvent,
+    FileMovedEvent,
+    FileOpenedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+from agents.registry import Agent
+from agents.source import RegistrySource
+
+log = logging.getLogger(__name__)
+
+STATUS_FILE = "status.json"
+TEMP_SUFFIXES = ("~", ".tmp", ".part", ".swp", ".crdownload")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A file of an agent that stopped changing: ``folder`` is ``outbox``, ``devlogs`` or
+    ``status.json`` (then ``path`` is that file)."""
+
+    agent: Agent
+    folder: str
+    path: Path
+
+
+Handler = Callable[[Arrival], Awaitable[None]]
+ReadHandler = Callable[[str, str], Awaitable[None]]  # (agent id, inbox file name)
+
+
+def is_temporary(name: str) -> bool:
+    return name.startswith(".") or name.endswith(TEMP_SUFFIXES)
+
+
+class WorkspaceWatcher:
+    def __init__(
+        self,
+        workspaces_dir: Path,
+        registry: RegistrySource,
+        handlers: Mapping[str, Handler],
+        *,
+        on_read: ReadHandler | None = None,
+        settle_s: float = 0.1,
+        rescan_s: float = 2.0,
+    ) -> None:
+        self.workspaces_dir = workspaces_dir
+        self.registry = registry
+        self.handlers = dict(handlers)
+        self.on_read = on_read
+        self.settle_s = settle_s
+        self.rescan_s = rescan_s
+        self._events: asyncio.Queue[tuple[str, Path]] = asyncio.Queue()
+        self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
+        self._observer: BaseObserver | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Scan once, then follow events until :meth:`stop`."""
+        self.workspaces_dir.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        observer = Observer()
+        observer.schedule(_Relay(loop, self._events), str(self.workspaces_dir), recursive=True)
+        observer.daemon = True
+        await asyncio.to_thread(observer.start)
+        self._observer = observer
+        self._task = asyncio.create_task(self._run(), name="workspace-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._observer is not None:
+            self._observer.stop()
+            await asyncio.to_thread(self._observer.join, 5)
+            self._observer = None
+
+    async def drain(self) -> None:
+        """Hand on every settled file there is now (a scan without waiting on events)."""
+        self._scan()
+        while self._pending:
+            await self._dispatch_due(force_wait=True)
+
+    # -- the loop ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        next_scan = 0.0
+        while True:
+            now = time.monotonic()
+            if now >= next_scan:
+                self._scan()
+                next_scan = now + self.rescan_s
+            deadline = min([d for _, d in self._pending.values()] + [next_scan])
+            with contextlib.suppress(TimeoutError):
+                kind, path = await asyncio.wait_for(
+                    self._events.get(), max(0.0, deadline - time.monotonic())
+                )
+                await self._note_event(kind, path)
+            while not self._events.empty():
+                await self._note_event(*self._events.get_nowait())
+            await self._dispatch_due()
+
+    async def _note_event(self, kind: str, path: Path) -> None:
+        place = self._place(path)
+        if place is None:
+            return
+        agent_id, folder = place
+        if folder == "inbox":
+            if kind == "read" and self.on_read is not None:
+                await _guard(self.on_read(agent_id, path.name), f"read of {path}")
+        elif kind == "changed":
+            self._note(path)
+
+    def _scan(self) -> None:
+        for agent in self.registry.current():
+            root = self.workspaces_dir / agent.agent_id
+            for folder in self.handlers:
+                if folder == STATUS_FILE:
+                    if (root / STATUS_FILE).is_file():
+                        self._note(root / STATUS_FILE)
+                    continue
+                with contextlib.suppress(OSError):
+                    for path in (root / folder).iterdir():
+                        if path.is_file() and not is_temporary(path.name):
+                            self._note(path)
+
+    def _note(self, path: Path) -> None:
+        signature = _signature(path)
+        if signature is None:
+            self._pending.pop(path, None)
+            return
+        known = self._pending.get(path)
+        if known is None or known[0] != signature:
+            self._pending[path] = (signature, time.monotonic() + self.settle_s)
+
+    async def _dispatch_due(self, *, force_wait: bool = False) -> None:
+        if force_wait and self._pending:
+            wait = min(d for _, d in self._pending.values()) - time.monotonic()
+            await asyncio.sleep(max(0.0, wait))
+        now = time.monotonic()
+        for path, (signature, deadline) in list(self._pending.items()):
+            if deadline > now:
+                continue
+            current = _signature(path)
+            if current != signature:
+                self._note(path)  # still changing, or gone
+                continue
+            del self._pending[path]
+            await self._hand_on(path)
+
+    async def _hand_on(self, path: Path) -> None:
+        place = self._place(path)
+        if place is None:
+            return
+        agent_id, folder = place
+        registry = self.registry.current()
+        if agent_id not in registry or folder not in self.handlers:
+            return
+        arrival = Arrival(registry.get(agent_id), folder, path)
+        await _guard(self.handlers[folder](arrival), f"handling {path}")
+
+    def _place(self, path: Path) -> tuple[str, str] | None:
+        """(agent id, folder) of a file directly in a watched folder, else None."""
+        try:
+            parts = path.relative_to(self.workspaces_dir).parts
+        except ValueError:
+            return None
+        if len(parts) == 2 and parts[1] == STATUS_FILE:
+            return parts[0], STATUS_FILE
+        if len(parts) != 3 or is_temporary(parts[2]):
+            return None
+        return parts[0], parts[1]
+
+
+class _Relay(FileSystemEventHandler):
+    """Passes events from the observer's thread to the watcher's loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[tuple[str, Path]]):
+        self.loop = loop
+        self.queue = queue
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        src = Path(_text(event.src_path))
+        if isinstance(event, FileOpenedEvent | FileDeletedEvent):
+            items = [("read" if src.parent.name == "inbox" else "changed", src)]
+        elif isinstance(event, FileMovedEvent):
+            items = [("read", src), ("changed", Path(_text(event.dest_path)))]
+        else:
+            items = [("changed", src)]
+        for item in items:
+            with contextlib.suppress(RuntimeError):  # the loop closed while stopping
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+
+def _text(path: str | bytes) -> str:
+    return path.decode(errors="surrogateescape") if isinstance(path, bytes) else path
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+async def _guard(work: Awaitable[None], what: str) -> None:
+    """A handler's failure is logged; the watcher goes on."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s failed; the file is offered again by the next scan", what)

@@ -1,0 +1,145 @@
+"""Routing what agents write to ``outbox/``: each ``*.md`` file with a front matter
+(``to:`` agent ids, ``all`` or ``operator``; optional ``priority:``, ``reply-to:``,
+``ack:``) becomes a message from that agent, a notice to the operator, acknowledgements,
+or all of these; exactly once (see :mod:`messaging.filed`). A file that cannot be routed
+is rejected with its reason and the operator is told."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+
+from agents import UnknownAgentError
+from agents.frontmatter import FrontMatterError, parse
+from agents.watch import Arrival
+from messaging.errors import MessagingError, StoreError
+from messaging.filed import DroppedFile, FileOutcome, Ledger, RejectedFileError
+from messaging.model import MessageType
+from messaging.notices import Channel, Notices
+from messaging.service import MessageService
+
+log = logging.getLogger(__name__)
+
+OPERATOR = "operator"
+ALL = "all"
+FIELDS = ("to", "priority", "reply-to", "ack")
+INBOX_NAME = re.compile(r"_([0-9a-f]{16})\.md$")
+_REFUSED = (RejectedFileError, FrontMatterError, MessagingError, UnknownAgentError, ValueError)
+
+
+class OutboxRouter:
+    """The handler of ``outbox`` arrivals."""
+
+    def __init__(
+        self, service: MessageService, ledger: Ledger, notices: Notices, max_bytes: int
+    ) -> None:
+        self.service = service
+        self.ledger = ledger
+        self.notices = notices
+        self.max_bytes = max_bytes
+
+    async def __call__(self, arrival: Arrival) -> None:
+        agent_id = arrival.agent.agent_id
+        try:
+            dropped = await asyncio.to_thread(
+                DroppedFile.read, "outbox", agent_id, arrival.path, self.max_bytes
+            )
+        except FileNotFoundError:
+            return  # moved away meanwhile
+        known = await self.ledger.outcome(dropped)
+        if known is not None:
+            await self.ledger.move(dropped, known, "handled before a restart")
+            return
+        try:
+            detail = await self._route(dropped)
+        except StoreError:
+            raise  # not the file's fault: offered again by the next scan
+        except _REFUSED as exc:
+            await reject(self.ledger, self.notices, dropped, str(exc))
+            return
+        await self.ledger.finish(dropped, FileOutcome.SENT, detail)
+
+    async def _route(self, dropped: DroppedFile) -> str:
+        document = parse(dropped.text(self.max_bytes))
+        unknown = sorted(set(document.fields) - set(FIELDS))
+        if unknown:
+            raise RejectedFileError(
+                f"unknown front matter field {unknown[0]!r}; use {', '.join(FIELDS)}"
+            )
+        sender = dropped.agent_id
+        acks = document.values("ack")
+        targets = document.values("to")
+        agents = [t for t in targets if t not in (OPERATOR, ALL)]
+        self.service.registry.current().resolve(agents)  # an unknown id rejects it whole
+        done: list[str] = []
+        if acks:
+            await self.service.acknowledge(sender, acks)
+            done.append("acknowledged " + ", ".join(acks))
+        if not targets:
+            if acks:
+                return "; ".join(done)
+            raise RejectedFileError("no 'to:' line: name agent ids, all, or operator")
+        if OPERATOR in targets:
+            if not document.body:
+                raise RejectedFileError("the message to the operator is empty")
+            await self.notices.add(
+                Channel.OPERATOR,
+                f"**{sender}** → operator\n{document.body}",
+                agent_id=sender,
+                key=dropped.key,
+            )
+            done.append("posted to the operator")
+        agents = [t for t in targets if t != OPERATOR]
+        if agents:
+            submission = await self._send(dropped, agents, document.body, document.fields)
+            done.append(f"sent as message {submission}")
+        return "; ".join(done)
+
+    async def _send(
+        self, dropped: DroppedFile, targets: list[str], body: str, fields: dict[str, str]
+    ) -> str:
+        sender = dropped.agent_id
+        kind = MessageType.AGENT
+        if ALL in targets:
+            kind = MessageType.BROADCAST
+            registry = self.service.registry.current()
+            targets = [a.agent_id for a in registry.active() if a.agent_id != sender]
+        submission = await self.service.send(
+            targets,
+            body,
+            sender=sender,
+            type=kind,
+            priority=fields.get("priority") or "normal",
+            key="outbox:" + hashlib.sha256(dropped.key.encode()).hexdigest()[:40],
+            reply_to=fields.get("reply-to") or None,
+        )
+        return submission.message.id
+
+
+async def reject(ledger: Ledger, notices: Notices, dropped: DroppedFile, reason: str) -> None:
+    """Move a file to ``rejected/`` with ``reason`` beside it and tell the operator."""
+    log.warning(
+        "%s file %s of %s rejected: %s", dropped.kind, dropped.path.name, dropped.agent_id, reason
+    )
+    await notices.add(
+        Channel.OPERATOR,
+        f"{dropped.agent_id}: {dropped.kind} file `{dropped.path.name}` was rejected: {reason}"
+        f" (moved to {dropped.kind}/rejected/)",
+        agent_id=dropped.agent_id,
+        key="rejected:" + dropped.key,
+    )
+    await ledger.finish(dropped, FileOutcome.REJECTED, reason)
+
+
+class InboxReads:
+    """Marks a message read when its agent opens or moves the inbox file."""
+
+    def __init__(self, service: MessageService) -> None:
+        self.service = service
+
+    async def __call__(self, agent_id: str, name: str) -> None:
+        match = INBOX_NAME.search(name)
+        if match:
+            await self.service.store.mark_read(agent_id, [match.group(1)])
