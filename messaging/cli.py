@@ -23,7 +23,7 @@ from config import Settings
 from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
 from messaging.deliver import ScreenDeliverer
 from messaging.desk import NOT_YET, desk_holder
-from messaging.model import DeliveryState, Lane, Message, Outcome
+from messaging.model import DeliveryState, Lane, Message, MessageType, Outcome
 from messaging.pause import PauseFlag
 from messaging.runtime import Runtime, open_runtime
 from messaging.service import MessageService, Submission
@@ -57,6 +57,7 @@ class MessagingCommands:
         app.command()(self.deliver)
         app.command()(self.pause)
         app.command()(self.resume)
+        app.command()(self.ack)
 
     # -- commands ----------------------------------------------------------------------
 
@@ -78,17 +79,40 @@ class MessagingCommands:
             str | None, typer.Option(help="Sender shown to the agent (default: operator).")
         ] = None,
         key: KeyOption = None,
+        from_agent: Annotated[
+            str | None,
+            typer.Option("--from", help="Send as this agent (agent-to-agent); a known agent id."),
+        ] = None,
+        reply_to: Annotated[
+            str | None, typer.Option(help="Id of the message this answers (they form a thread).")
+        ] = None,
+        ack_required: Annotated[
+            bool,
+            typer.Option(help="Ask for acknowledgements: reminded once, then reported overdue."),
+        ] = False,
         home: HomeOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Send a message to one or more agents and report how each got it."""
         body = _read_text(text)
-        code = self._run(
-            home,
-            as_json,
-            lambda s: s.send(to, body, priority=priority, type=type, sender=sender, key=key),
-        )
-        raise typer.Exit(code)
+        if from_agent is not None and sender is not None:
+            raise ValueError("use --from (an agent) or --sender (any name), not both")
+        if from_agent is not None and type == MessageType.OPERATOR:
+            type = MessageType.AGENT
+
+        def action(s: MessageService) -> Awaitable[Submission]:
+            return s.send(
+                to,
+                body,
+                priority=priority,
+                type=type,
+                sender=s.agent_sender(from_agent) if from_agent else sender,
+                key=key,
+                reply_to=reply_to,
+                ack_required=ack_required,
+            )
+
+        raise typer.Exit(self._run(home, as_json, action))
 
     def broadcast(
         self,
@@ -133,6 +157,9 @@ class MessagingCommands:
         search: Annotated[
             str | None, typer.Option(help="Only messages containing all these words.")
         ] = None,
+        thread: Annotated[
+            str | None, typer.Option(help="The thread of this message id, oldest first.")
+        ] = None,
         home: HomeOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -141,6 +168,8 @@ class MessagingCommands:
 
         async def query() -> list[HistoryEntry]:
             async with open_runtime(where, settings, start_desk=False) as rt:
+                if thread is not None:
+                    return await rt.service.thread(thread)
                 return await rt.service.history(agent=agent, limit=limit, search=search)
 
         entries = asyncio.run(query())
@@ -182,6 +211,8 @@ class MessagingCommands:
                             "agent": q.agent_id,
                             "queued": q.queued,
                             "delivering": q.delivering,
+                            "unread": q.unread,
+                            "overdue": q.overdue,
                             "last": _delivery_json(q.last) if q.last else None,
                         }
                         for q in queues
@@ -189,13 +220,17 @@ class MessagingCommands:
                 }
             )
             return
-        table = Table("agent", "queued", "delivering", "last outcome", "when", "detail")
+        table = Table(
+            "agent", "queued", "delivering", "unread", "overdue", "last outcome", "when", "detail"
+        )
         for q in queues:
             last = q.last
             table.add_row(
                 q.agent_id,
                 str(q.queued),
                 str(q.delivering),
+                str(q.unread),
+                f"[red]{q.overdue}[/]" if q.overdue else "0",
                 _mark(last.state, last.method) if last else "-",
                 _when(last.updated_at) if last and last.updated_at else "-",
                 last.last_error or "" if last else "",
@@ -278,6 +313,25 @@ class MessagingCommands:
         where, _ = open_home(home)
         PauseFlag.of(where).set(reason)
         console().print(f"desk paused: {reason}; `cellphone resume` starts it again")
+
+    def ack(
+        self,
+        message_ids: Annotated[list[str], typer.Argument(help="Ids shown by history.")],
+        agent: Annotated[str, typer.Option("--agent", "-a", help="The agent acknowledging.")],
+        home: HomeOption = None,
+    ) -> None:
+        """Acknowledge messages as an agent (as an `ack:` line in its outbox file does)."""
+        where, settings = open_home(home)
+
+        async def acknowledge() -> list[str]:
+            async with open_runtime(where, settings, start_desk=False) as rt:
+                return await rt.service.acknowledge(agent, message_ids)
+
+        done = asyncio.run(acknowledge())
+        out = console()
+        for message_id in message_ids:
+            state = "acknowledged" if message_id in done else "was already acknowledged"
+            out.print(f"{agent} {state} {message_id}")
 
     def resume(self, home: HomeOption = None) -> None:
         """Start typing into chat panes again (after `cellphone pause`, `/pause` or the
@@ -460,6 +514,10 @@ def _delivery_json(d: Any) -> dict[str, Any]:
         "verified": d.verified,
         "updated_at": d.updated_at,
         "delivered_at": d.delivered_at,
+        "read_at": d.read_at,
+        "acked_at": d.acked_at,
+        "nudged_at": d.nudged_at,
+        "overdue_at": d.overdue_at,
     }
 
 
@@ -474,6 +532,8 @@ def _entry_json(e: HistoryEntry) -> dict[str, Any]:
         "body": m.body,
         "tags": list(m.tags),
         "key": m.key,
+        "reply_to": m.reply_to,
+        "ack_required": m.ack_required,
         "deliveries": [_delivery_json(d) for d in e.deliveries],
     }
 
