@@ -610,14 +610,14 @@ class Store:
         ]
 
     @_guarded
-    async def stamp(self, column: str, message_id: str, agent_id: str) -> bool:
+    async def stamp(self, column: str, message_id: str, agent_id: str, at: datetime) -> bool:
         """Set ``nudged_at`` or ``overdue_at`` of one delivery once; False if it was set."""
         assert column in ("nudged_at", "overdue_at")
         async with self._tx() as tx:
             cursor = await tx.execute(
                 f"UPDATE deliveries SET {column} = ? WHERE agent = ? AND {column} IS NULL"
                 " AND message_seq = (SELECT seq FROM messages WHERE id = ?)",
-                (utc_now().isoformat(), agent_id, message_id),
+                (at.isoformat(), agent_id, message_id),
             )
         return cursor.rowcount == 1
 
