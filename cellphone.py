@@ -10,11 +10,14 @@ command would otherwise pay. ``tests/test_startup.py`` keeps it so.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sys
 
 import typer
+from typer.main import get_command_name
+from typer.models import CommandInfo
 
 from agents import UnknownAgentError, WorkspaceError
 from agents import cli as agents_cli
@@ -29,6 +32,7 @@ from messaging.cli import MessagingCommands
 from messaging.deliver import ScreenDeliverer
 from messaging.errors import MessagingError
 from messaging.screen import cli as screen_cli
+from messaging.screen import wants_screen
 
 EXIT_BAD_INPUT = 2
 USER_ERRORS = (
@@ -44,7 +48,10 @@ USER_ERRORS = (
 
 
 def screen_for(settings: Settings) -> ScreenDeliverer | None:
-    """The screen deliverer of this process (None: inbox only), from the display modules."""
+    """The screen deliverer of this process (None: inbox only); the display modules are
+    loaded only when this process may type."""
+    if not wants_screen(settings):
+        return None
     from messaging.screen.gui import screen_for as gui_screen_for
 
     return gui_screen_for(settings)
@@ -56,7 +63,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
 )
 
 agents_cli.register(app)
@@ -67,14 +74,39 @@ bot_cli.register(app, screen_for)
 backups_cli.register(app)
 
 
+@app.callback()
+def _root() -> None:
+    """Drive a swarm of desktop AI coding agents: send, broadcast, watch outcomes."""
+
+
+def only_the_command_of(args: list[str]) -> typer.Typer:
+    """The app holding only the command that ``args`` name (all of them for ``--help``, or
+    for a name that is no command, so the error lists them). Typer reads the signature of
+    every command it holds before it runs one, a third of the start-up of ``send``. The
+    root callback keeps the app a group of commands, however few it holds."""
+    name = args[0] if args else None
+    commands = [c for c in app.registered_commands if _name(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    lean = copy.copy(app)
+    lean.registered_commands, lean.registered_groups = commands, groups
+    return lean
+
+
+def _name(command: CommandInfo) -> str:
+    return command.name or get_command_name(command.callback.__name__ if command.callback else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI. Usage errors exit 2 (from Typer), domain errors 2 with one line."""
     logging.basicConfig(
         level=os.environ.get("CELLPHONE_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv)
+        only_the_command_of(args)(args=args, prog_name="cellphone")
     except USER_ERRORS as exc:
         error_console().print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT

@@ -1,0 +1,70 @@
+"""The CLI starts without the heavy libraries: ``--help`` and ``send`` to the inbox run in a
+fresh interpreter, which then says which of them it imported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import ROOT, headless
+
+HEAVY = ("discord", "openai", "pyautogui", "pynput", "Xlib", "screeninfo", "PIL", "watchdog")
+PROBE = """
+import json, sys
+import cellphone
+try:
+    code = cellphone.main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = set({heavy})
+loaded = sorted({{name.split(".")[0] for name in sys.modules}} & heavy)
+sys.stderr.write("\\nEXIT " + json.dumps(code) + " LOADED " + json.dumps(loaded) + "\\n")
+"""
+
+
+def loaded_by(*argv: str) -> tuple[object, list[str], str]:
+    """The exit code of ``cellphone ARGV``, the heavy modules it imported, and its output."""
+    probe = PROBE.format(heavy=json.dumps(HEAVY))
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**headless(os.environ), "COLUMNS": "200"},
+        timeout=120,
+    )
+    last = result.stderr.rstrip().splitlines()[-1]
+    assert last.startswith("EXIT "), result.stderr
+    code, loaded = last.removeprefix("EXIT ").split(" LOADED ")
+    return json.loads(code), json.loads(loaded), result.stdout
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    code, _, _ = loaded_by("init", "--home", str(tmp_path / "swarm"))
+    assert code == 0
+    return tmp_path / "swarm"
+
+
+def test_help_imports_none_of_the_heavy_libraries() -> None:
+    code, loaded, out = loaded_by("--help")
+    assert code == 0 and "send" in out and "bot" in out and "coords" in out
+    assert loaded == []
+
+
+def test_send_to_the_inbox_imports_none_of_the_heavy_libraries(home: Path) -> None:
+    code, loaded, out = loaded_by("send", "hello", "--to", "Agent-1", "--home", str(home))
+    assert code == 0 and "delivered via inbox" in out
+    assert loaded == []
+    assert len(list((home / "agent_workspaces" / "Agent-1" / "inbox").glob("*.md"))) == 1
+
+
+def test_a_command_that_needs_one_still_gets_it(home: Path) -> None:
+    # the probe sees what a command imports: `coords show` draws with PIL
+    code, loaded, _ = loaded_by("coords", "show", "--png", str(home / "l.png"), "--home", str(home))
+    assert "PIL" in loaded, (code, loaded)
