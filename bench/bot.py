@@ -35,14 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agents.home import example_coordinates, prepare_home
 from bot.app import create_bot
 from config import Home, Settings, load_settings
-from messaging.deliver import Job
+from messaging.deliver import AloneAtTheScreen, Job
 from messaging.runtime import open_runtime
 from tests.discord_double import DiscordDouble, Person
 
 AGENTS = [f"Agent-{n}" for n in range(1, 9)]
 
 
-class TimedScreen:
+class TimedScreen(AloneAtTheScreen):
     """Types nothing; each delivery takes ``seconds``."""
 
     def __init__(self, seconds: float) -> None:

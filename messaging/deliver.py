@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from agents import Agent
@@ -18,6 +19,11 @@ class NotDeliverable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.pause_desk = pause_desk
+
+
+class DraftPresent(NotDeliverable):
+    """The chat input holds text the desk did not type (the operator's draft): nothing was
+    typed; the desk holds the delivery and tries again later."""
 
 
 @dataclass(frozen=True)
@@ -51,3 +57,39 @@ class ScreenDeliverer(Protocol):
         """Click, paste, submit, and say whether that was seen on screen. Raise
         :class:`NotDeliverable` when it must not type or the text was not submitted."""
         ...
+
+    def draft(self, job: Job) -> DraftPresent | None:
+        """The draft in the job's chat input (text the deliverer did not type), if any."""
+        ...
+
+    def operator_idle_s(self) -> float | None:
+        """Seconds since the operator last used mouse or keyboard (the deliverer's own input
+        does not count); None when it cannot be told."""
+        ...
+
+    def give_back(self) -> None:
+        """Put the pointer and the keyboard focus back where they were before the deliveries
+        since the last give-back, unless the operator moved them meanwhile."""
+        ...
+
+    def remember_looks_in(self, folder: Path) -> None:
+        """Keep what the deliverer learns of the chat inputs in ``folder`` (it outlives the
+        process)."""
+        ...
+
+
+class AloneAtTheScreen:
+    """The screen-sharing part of :class:`ScreenDeliverer` for a deliverer that shares its
+    screen with nobody (one that types into a window of its own, or none)."""
+
+    def draft(self, job: Job) -> DraftPresent | None:
+        return None
+
+    def operator_idle_s(self) -> float | None:
+        return None
+
+    def give_back(self) -> None:
+        return None
+
+    def remember_looks_in(self, folder: Path) -> None:
+        return None

@@ -24,7 +24,7 @@ from pathlib import Path
 from agents import Agent, Registry, UnknownAgentError, Workspace
 from agents.source import RegistrySource
 from config import Settings
-from messaging.deliver import Job, NotDeliverable, ScreenDeliverer, Typed
+from messaging.deliver import DraftPresent, Job, NotDeliverable, ScreenDeliverer, Typed
 from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
 from messaging.model import (
@@ -36,8 +36,9 @@ from messaging.model import (
     Outcome,
     verification,
 )
-from messaging.pause import PauseFlag
+from messaging.pause import PauseFlag, WaitNote
 from messaging.render import render
+from messaging.sharing import DraftHolds, GiveUp, Hands
 from messaging.store import Attempt, Claimed, Store
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class Desk:
         screen: ScreenDeliverer | None = None,
         lock_path: Path | None = None,
         pause_flag: PauseFlag | None = None,
+        wait_note: WaitNote | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -91,6 +93,9 @@ class Desk:
         self._quiet = asyncio.Event()
         self._in_hand: dict[Lane, list[Claimed]] = {lane: [] for lane in Lane}
         self.recovered: tuple[int, int] = (0, 0)
+        self.hands = Hands(settings.gui, self._operator_idle_s, self._stopped, wait_note)
+        self._drafts = DraftHolds(settings.gui)
+        self._lent = False  # the screen was used since pointer and focus were given back
 
     # -- control -----------------------------------------------------------------------
 
@@ -101,6 +106,7 @@ class Desk:
             log.info("another process runs the desk of this home; watching the store only")
             return False
         self.recovered = await self.store.recover()
+        self.hands.clear()
         remove_stale_temp_files(self.workspaces_dir)
         if any(self.recovered):
             log.info("recovered %d deliveries (%d possible repeats)", *self.recovered)
@@ -133,6 +139,7 @@ class Desk:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks = []
             await self._put_back_all()
+            await self._give_back()
             self._writers.shutdown(wait=True)
             self._release_lock()
 
@@ -214,6 +221,24 @@ class Desk:
                 )
             self._follow_pause_flag()
 
+    @property
+    def waiting(self) -> str | None:
+        """What the screen worker of this process waits on now (the operator's hands)."""
+        return self.hands.waiting
+
+    def _operator_idle_s(self) -> float | None:
+        return self.screen.operator_idle_s() if self.screen is not None else None
+
+    async def _give_back(self) -> None:
+        """Pointer and focus back to the operator once a run of typed messages ends."""
+        if not self._lent or self.screen is None:
+            return
+        self._lent = False
+        try:
+            await asyncio.to_thread(self.screen.give_back)
+        except Exception:
+            log.exception("giving pointer and focus back failed")
+
     def wake(self) -> None:
         for event in self._wake.values():
             event.set()
@@ -257,6 +282,8 @@ class Desk:
                 log.exception("desk %s worker failed; trying again", lane)
                 worked = False
             if not worked:
+                if lane is Lane.SCREEN:
+                    await self._give_back()
                 self._set_idle(lane, True)
                 await self._idle_wait(lane, wake)
 
@@ -371,9 +398,20 @@ class Desk:
             await self._finish([_failed(item, str(exc))], [item])
             return
         onboarding = delivery.message.type is MessageType.ONBOARDING
-        reason: str | Typed | None = self._screen_unusable(agent, onboarding)
+        reason: str | Typed | DraftPresent | None = self._screen_unusable(agent, onboarding)
         if reason is None:
-            reason = await self._try_screen(item, agent, onboarding)
+            reason = await self._screen_turn(item, agent, onboarding)
+            if reason is None:  # the desk stops: nothing was typed
+                await self._put_back(Lane.SCREEN, "the desk stopped before typing this")
+                return
+        key = (item.seq, agent.agent_id)
+        if isinstance(reason, DraftPresent):
+            held = self._held(item, reason)
+            if isinstance(held, Attempt):
+                await self._finish([held], [item])
+                return
+            reason = held
+        self._drafts.done(key)
         if isinstance(reason, Typed):
             attempt = Attempt(
                 item.seq,
@@ -391,6 +429,21 @@ class Desk:
         if pause and attempt.method is DeliveryMethod.GUI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), pause)
+
+    def _held(self, item: Claimed, draft: DraftPresent) -> Attempt | str:
+        """The delivery stays queued while a draft holds it, up to ``gui.draft_hold_max_s``;
+        after that, why it goes to the inbox."""
+        gui = self.settings.gui
+        retry_at = self._drafts.retry_at((item.seq, item.delivery.agent_id))
+        if retry_at is None:
+            return (
+                f"{draft.reason}, for {gui.draft_hold_max_s:g} s (gui.draft_hold_max_s); "
+                "written to the inbox instead"
+            )
+        held = f"held: {draft.reason}; tried again every {gui.draft_retry_s:g} s"
+        return Attempt(
+            item.seq, item.delivery.agent_id, DeliveryState.QUEUED, error=held, retry_at=retry_at
+        )
 
     async def _fall_back(self, item: Claimed, agent: Agent, reason: str) -> Attempt:
         letter = self._letter_or_result(item, agent, reason)
@@ -429,24 +482,43 @@ class Desk:
             )
         return self.screen.unavailable_reason()
 
-    async def _try_screen(self, item: Claimed, agent: Agent, onboarding: bool) -> str | Typed:
-        """What typing did, or why it did not deliver."""
+    async def _screen_turn(
+        self, item: Claimed, agent: Agent, onboarding: bool
+    ) -> str | Typed | DraftPresent | None:
+        """Wait for the operator's hands to rest, then type: what typing did, or why it did
+        not deliver; the draft that holds the delivery; None when the desk stops first."""
         assert self.screen is not None
+        ready = await self.hands.rested(item.delivery.message.priority)
+        if ready is None:
+            return None
+        if isinstance(ready, GiveUp):
+            return ready.reason
         job = Job(
             message=item.delivery.message,
             agent=agent,
             text=render(item.delivery.message, agent.agent_id, self.settings.messaging.footer),
             onboarding=onboarding,
         )
-        await self.store.mark_typing(item.seq, agent.agent_id)
+        draft = await asyncio.to_thread(self.screen.draft, job)
+        if draft is not None:
+            return draft
+        return await self._try_screen(item, job)
+
+    async def _try_screen(self, item: Claimed, job: Job) -> str | Typed | DraftPresent:
+        """What typing did, or why it did not deliver."""
+        assert self.screen is not None
+        await self.store.mark_typing(item.seq, job.agent.agent_id)
+        self._lent = True
         try:
             return await self.screen.deliver(job)
+        except DraftPresent as exc:
+            return exc
         except NotDeliverable as exc:
             if exc.pause_desk:
                 self.pause(exc.reason)
             return exc.reason
         except Exception as exc:
-            log.exception("screen delivery to %s failed", agent.agent_id)
+            log.exception("screen delivery to %s failed", job.agent.agent_id)
             return f"screen delivery failed: {type(exc).__name__}: {exc}"
 
     def _letter(self, delivery: Delivery, agent: Agent, reason: str | None) -> InboxLetter:

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 FILE_NAME = "desk.paused"
 UNSTATED_REASON = "paused (no reason given)"
+WAIT_FILE_NAME = "desk.waiting"
 
 
 class PauseFlag:
@@ -45,3 +46,12 @@ class PauseFlag:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+class WaitNote(PauseFlag):
+    """What the screen worker waits on right now (the operator's hands), kept as
+    ``var/desk.waiting`` so that ``status`` in any process can show it."""
+
+    @classmethod
+    def of(cls, home: Home) -> WaitNote:
+        return cls(home.var_dir / WAIT_FILE_NAME)

@@ -10,7 +10,7 @@ from agents.source import RegistrySource
 from config import Home, Settings
 from messaging.deliver import ScreenDeliverer
 from messaging.desk import Desk
-from messaging.pause import PauseFlag
+from messaging.pause import PauseFlag, WaitNote
 from messaging.service import MessageService
 from messaging.store import Store
 
@@ -41,6 +41,8 @@ async def open_runtime(
     registry = RegistrySource(home.coordinates_file)
     registry.current()  # a missing or broken coordinates file stops start-up here
     store = await Store.open(home.database)
+    if screen is not None:
+        screen.remember_looks_in(home.var_dir / "looks")
     desk = Desk(
         store,
         registry,
@@ -49,6 +51,7 @@ async def open_runtime(
         screen=screen,
         lock_path=home.var_dir / "desk.lock",
         pause_flag=PauseFlag.of(home),
+        wait_note=WaitNote.of(home),
     )
     service = MessageService(store, registry, desk, settings, screen_enabled=screen is not None)
     try:

@@ -65,3 +65,20 @@ class Desktop(Protocol):
     def grab(self, x: int, y: int, width: int, height: int) -> bytes:
         """The pixels of a rectangle, 32 bits a pixel (BGRX)."""
         ...
+
+    # sharing the screen with the operator
+    def idle_s(self) -> float:
+        """Seconds since anyone (this process too) last used an input device."""
+        ...
+
+    def pointer(self) -> tuple[int, int]: ...
+
+    def put_pointer(self, x: int, y: int) -> None: ...
+
+    def focus_window(self) -> int:
+        """The window holding the keyboard focus."""
+        ...
+
+    def give_focus(self, window: int, timeout: float) -> bool:
+        """Give the keyboard focus back to ``window``; True once it has it."""
+        ...

@@ -1,10 +1,15 @@
 """Typing into an agent's chat pane: the screen deliverer the desk drives.
 
 For each job: check the point lies on a monitor of the live layout, check the window under
-it when the agent names one, click, optionally clear the input, paste the text through the
-clipboard, press Enter once the window has taken the text, and give the operator's
-clipboard back. Anything that makes typing unsafe raises :class:`NotDeliverable` with the
-reason, and the desk writes the message to the inbox instead.
+it when the agent names one, check the input holds no draft (someone else's text), click,
+optionally clear the input, paste the text through the clipboard, press Enter once the
+window has taken the text, and give the operator's clipboard back. Anything that makes
+typing unsafe raises :class:`NotDeliverable` with the reason, and the desk writes the
+message to the inbox instead (or, for a draft, holds it and tries again).
+
+The deliverer shares mouse and keyboard with the person at the screen: it tells their input
+from its own (:meth:`GuiDeliverer.operator_idle_s`) and, once a run of deliveries ends,
+puts pointer and keyboard focus back where they were (:meth:`GuiDeliverer.give_back`).
 
 pyautogui connects to the display when imported, so it is imported only here, when the
 first delivery needs it.
@@ -19,7 +24,10 @@ import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,9 +36,9 @@ from config import DeliveryMode, GuiSettings, Settings
 from coordinates import Point
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout
-from messaging.deliver import Job, NotDeliverable, Typed
+from messaging.deliver import DraftPresent, Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import Picture, Rect, SentCheck, differs
+from messaging.screen.look import EmptyLook, Picture, Rect, SentCheck, differs
 from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
@@ -47,10 +55,24 @@ MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 
 CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
+OWN_SLACK_S = 0.05  # input the X server saw this soon after the desk's own is the desk's
+OWN_KEPT = 16  # how many spans of the desk's own input are remembered
 FAILSAFE_REASON = (
     "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
 )
+
+
+@dataclass
+class _Borrowed:
+    """Pointer and focus as the operator left them before a run of deliveries, and as the
+    last delivery of the run left them (moved since: the operator took them back)."""
+
+    pointer: tuple[int, int]
+    focus: int
+    left_pointer: tuple[int, int] | None = None
+    left_focus: int | None = None
+    left_at: float = 0.0
 
 
 class GuiDeliverer:
@@ -67,6 +89,12 @@ class GuiDeliverer:
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
         self._known: set[int] = set()  # top-level windows clicked before
+        self._looks_dir: Path | None = None
+        self._empty: dict[tuple[str, bool], EmptyLook] = {}  # each input's look, empty
+        self._unsaved: set[tuple[str, bool]] = set()
+        self._borrowed: _Borrowed | None = None
+        self._own: deque[tuple[float, float]] = deque(maxlen=OWN_KEPT)  # monotonic spans
+        self._operator_at = float("-inf")  # the operator's last input seen (monotonic)
 
     # -- ScreenDeliverer ----------------------------------------------------------------
 
@@ -82,7 +110,59 @@ class GuiDeliverer:
     async def deliver(self, job: Job) -> Typed:
         return await asyncio.to_thread(self.deliver_now, job)
 
+    def draft(self, job: Job) -> DraftPresent | None:
+        if not self.settings.check_drafts:
+            return None
+        with self._lock:
+            gui = self._load()
+            point = self._point(job.agent, job.onboarding)
+            key = (job.agent.agent_id, job.onboarding)
+            try:
+                layout = self._check_point(gui, point)
+                x11 = self._xlib()
+                region = Rect.around(point, job.agent.typing.verify_region, layout)
+                if key not in self._dirty and not self.settings.clear_input:
+                    self._check_draft(key, self._look(x11, region), job.agent.agent_id, point)
+            except DraftPresent as draft:
+                return draft
+            except (NotDeliverable, X11Error, XlibConnectionClosed):
+                return None  # the delivery itself meets the problem and says so
+            return None
+
+    def operator_idle_s(self) -> float | None:
+        with self._lock:
+            try:
+                return self._operator_idle(self._xlib())
+            except NotDeliverable:
+                return None
+            except (X11Error, XlibConnectionClosed, AttributeError) as exc:
+                # AttributeError: a server without the MIT-SCREEN-SAVER extension
+                log.warning("cannot read how long the operator has been idle: %s", exc)
+                self.close()
+                return None
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._save_looks()
+            borrowed, self._borrowed = self._borrowed, None
+            if borrowed is None or borrowed.left_pointer is None or self._x11 is None:
+                return
+            if not self.settings.give_back:
+                return
+            started = time.monotonic()
+            try:
+                self._give_back(self._x11, borrowed)
+            except (X11Error, XlibConnectionClosed) as exc:
+                log.warning("could not give pointer and focus back: %s", exc)
+                self.close()
+            finally:
+                self._own.append((started, time.monotonic()))
+
+    def remember_looks_in(self, folder: Path) -> None:
+        self._looks_dir = folder
+
     def close(self) -> None:
+        self._save_looks()
         x11, self._x11 = self._x11, None
         if x11 is not None:
             with contextlib.suppress(XlibConnectionClosed, OSError):
@@ -95,14 +175,19 @@ class GuiDeliverer:
         with self._lock:
             gui = self._load()
             point = self._point(job.agent, job.onboarding)
+            started = time.monotonic()
             try:
                 layout = self._check_point(gui, point)
                 return self._type(gui, point, job, layout)
             except gui.FailSafeException:
+                self._borrowed = None  # the operator took the pointer: it stays theirs
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
             except (X11Error, XlibConnectionClosed) as exc:
                 self.close()  # the next delivery connects afresh
                 raise NotDeliverable(f"lost the X display connection: {exc}") from None
+            finally:
+                self._own.append((started, time.monotonic()))
+                self._left_as_is()
 
     def _point(self, agent: Agent, onboarding: bool) -> Point:
         point = agent.onboarding_point if onboarding else agent.chat_point
@@ -152,9 +237,13 @@ class GuiDeliverer:
         # this window at the last click and still do; else the click changes its look
         kept_focus = self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
         cleared = pacing.clear_input or key in self._dirty
+        looked = self._look(x11, region)
+        if pacing.check_drafts and not cleared:
+            self._check_draft(key, looked, job.agent.agent_id, point)
         # how the input looks before the click, when the click or the clearing changes it
-        unclicked = None if kept_focus and not cleared else self._look(x11, region)
+        unclicked = None if kept_focus and not cleared else looked
         try:
+            self._borrow(x11)
             self._click(gui, point, x11)
             if job.onboarding and pacing.new_chat_hotkey:
                 gui.hotkey(*_keys(pacing.new_chat_hotkey))
@@ -191,8 +280,11 @@ class GuiDeliverer:
                 self._dirty.discard(key)
                 return Typed(verified=False)
             pasted = self._until_shown(x11, region, before, point, job)
-            self._submit(gui, x11, region, before, pasted, job)
+            emptied = self._submit(gui, x11, region, before, pasted, job)
             self._dirty.discard(key)
+            if pacing.check_drafts:
+                self._empty[key] = EmptyLook.learn(emptied, point, self._reference(key))
+                self._unsaved.add(key)
             return Typed(verified=True)
         finally:
             if offered:
@@ -264,14 +356,16 @@ class GuiDeliverer:
         before: Picture,
         pasted: Picture,
         job: Job,
-    ) -> None:
-        """Press the submit keys until the input changes back (twice at most)."""
+    ) -> Picture:
+        """Press the submit keys until the input changes back (twice at most); the input
+        as it looks then, empty."""
         typing = job.agent.typing
         check = SentCheck(before, pasted)
         for _ in range(SUBMIT_TRIES):
             gui.hotkey(*typing.submit_keys)
-            if self._watch(x11, region, check.sent):
-                return
+            emptied = self._watch(x11, region, check.sent)
+            if emptied is not None:
+                return emptied
         raise NotDeliverable(
             f"typed but not submitted: the text stays in the chat input of "
             f"{job.agent.agent_id} after {typing.submit} was pressed {SUBMIT_TRIES} times "
@@ -313,6 +407,88 @@ class GuiDeliverer:
             f"after the click at {point} the keyboard focus is on {where}, not on the window "
             f"there ({toplevel:#x}); nothing was typed"
         )
+
+    # -- drafts -------------------------------------------------------------------------
+
+    def _check_draft(
+        self, key: tuple[str, bool], now: Picture, agent_id: str, point: Point
+    ) -> None:
+        """Refuse to click into an input that holds text the desk did not type. The input's
+        empty look is learnt from its last verified submission; before the first, nothing
+        can be told (and nothing is refused)."""
+        empty = self._reference(key)
+        if empty is None or empty.picture.region != now.region:
+            return
+        if empty.holds_text(now):
+            raise DraftPresent(
+                f"the chat input of {agent_id} at {point} holds a draft (text the desk did "
+                "not type, or a window covers it); nothing was typed"
+            )
+
+    def _reference(self, key: tuple[str, bool]) -> EmptyLook | None:
+        if key not in self._empty and self._looks_dir is not None:
+            loaded = EmptyLook.load(self._look_file(key))
+            if loaded is not None:
+                self._empty[key] = loaded
+        return self._empty.get(key)
+
+    def _look_file(self, key: tuple[str, bool]) -> Path:
+        assert self._looks_dir is not None
+        agent_id, onboarding = key
+        return self._looks_dir / f"{agent_id}.{'onboarding' if onboarding else 'chat'}.look"
+
+    def _save_looks(self) -> None:
+        if self._looks_dir is None:
+            return
+        for key in sorted(self._unsaved):
+            try:
+                self._empty[key].save(self._look_file(key))
+            except OSError as exc:
+                log.warning("cannot keep the empty look of %s: %s", key[0], exc)
+        self._unsaved.clear()
+
+    # -- sharing the screen ---------------------------------------------------------------
+
+    def _operator_idle(self, x11: Desktop) -> float:
+        """Seconds since the last input that was not the desk's own. Input the X server saw
+        while the desk typed counts as the desk's: the operator's is told apart by time."""
+        now = time.monotonic()
+        last = now - x11.idle_s()
+        if not any(start - OWN_SLACK_S <= last <= end + OWN_SLACK_S for start, end in self._own):
+            self._operator_at = max(self._operator_at, last)
+        return now - self._operator_at
+
+    def _borrow(self, x11: Desktop) -> None:
+        """Note pointer and focus before the first click of a run."""
+        if self.settings.give_back and self._borrowed is None:
+            self._borrowed = _Borrowed(x11.pointer(), x11.focus_window())
+
+    def _left_as_is(self) -> None:
+        """Note where the delivery left pointer and focus."""
+        if self._borrowed is None or self._x11 is None:
+            return
+        try:
+            self._borrowed.left_pointer = self._x11.pointer()
+            self._borrowed.left_focus = self._x11.focus_window()
+            self._borrowed.left_at = time.monotonic()
+        except (X11Error, XlibConnectionClosed) as exc:
+            log.warning("cannot tell where the delivery left pointer and focus: %s", exc)
+            self._borrowed = None
+
+    def _give_back(self, x11: Desktop, borrowed: _Borrowed) -> None:
+        pointer, focus = x11.pointer(), x11.focus_window()
+        if (
+            pointer != borrowed.left_pointer
+            or focus != borrowed.left_focus
+            or self._operator_idle(x11) < time.monotonic() - borrowed.left_at
+        ):
+            log.info("the operator used the screen since the last delivery: nothing given back")
+            return
+        # never into a fail-safe corner: the next click would take it for the operator's
+        if pointer != borrowed.pointer and borrowed.pointer not in self._load().FAILSAFE_POINTS:
+            x11.put_pointer(*borrowed.pointer)
+        if focus != borrowed.focus and not x11.give_focus(borrowed.focus, FOCUS_TIMEOUT_S):
+            log.warning("the keyboard focus did not go back to window %#x", borrowed.focus)
 
     # -- clipboard ----------------------------------------------------------------------
 

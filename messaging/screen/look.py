@@ -8,9 +8,11 @@ message carries its header line, so a pasted text changes far more than that.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw
 
 from coordinates import Point
 from coordinates.layout import Layout
@@ -18,6 +20,10 @@ from coordinates.layout import Layout
 CARET_PIXELS = 80  # a caret 2 px wide and up to 40 px tall, blinking
 LEFT_SHARE = 0.2  # of the pixels changed by the paste and again by Enter, the most not back
 LEVEL = 32  # a pixel differs when some channel changed by more than this
+DRAFT_PIXELS = 30  # in the input's inside: more than a caret 1 px wide, less than a letter
+FILL_TOLERANCE = 24  # sum of the channels' differences still counted as the input's colour
+SEED_PX = 10  # the input's colour is the commonest within this many px of the point
+EDGE_PX = 2  # kept off the inside's edge (rounded corners, a focus ring's anti-aliasing)
 _THRESHOLD = [0 if v <= LEVEL else 255 for v in range(256)]
 
 
@@ -111,3 +117,109 @@ def _changes(a: Picture, b: Picture) -> Image.Image:
 
 def _count(mask: Image.Image) -> int:
     return mask.histogram()[255]
+
+
+@dataclass(frozen=True)
+class EmptyLook:
+    """How an agent's chat input looks with nothing in it, and ``inside``: the rectangle of
+    the input's own background around the point, where a draft would show."""
+
+    picture: Picture
+    inside: Rect
+
+    @classmethod
+    def learn(cls, picture: Picture, point: Point, known: EmptyLook | None = None) -> EmptyLook:
+        """The empty look ``picture`` shows; the inside is found once per region (filling
+        the input's colour from the point costs tens of ms) and kept from ``known``."""
+        if known is not None and known.picture.region == picture.region:
+            return cls(picture, known.inside)
+        return cls(picture, inside_of(picture, point))
+
+    def holds_text(self, now: Picture) -> bool:
+        """Whether the input inside looks other than empty by more than a caret."""
+        if now.region != self.picture.region:
+            return True
+        box = _local(self.inside, self.picture.region)
+        before, after = self.picture.image().crop(box), now.image().crop(box)
+        mask = ImageChops.difference(before, after).convert("L").point(_THRESHOLD)
+        return _count(mask) > DRAFT_PIXELS
+
+    def save(self, path: Path) -> None:
+        """Write the look to ``path`` (a JSON line, then the raw pixels) atomically."""
+        region, inside = self.picture.region, self.inside
+        header = {"region": _fields(region), "inside": _fields(inside)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_bytes(json.dumps(header).encode() + b"\n" + self.picture.data)
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> EmptyLook | None:
+        """The look saved at ``path``; None when there is none or it does not read back."""
+        try:
+            raw = path.read_bytes()
+            header_line, _, data = raw.partition(b"\n")
+            header = json.loads(header_line)
+            region, inside = Rect(*header["region"]), Rect(*header["inside"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if len(data) != region.width * region.height * 4:
+            return None
+        return cls(Picture(region, data), inside)
+
+
+def inside_of(picture: Picture, point: Point) -> Rect:
+    """The rectangle of the chat input's inside: the area of the input's colour (the
+    commonest near the point) connected to the point, a little within its edge. The whole
+    region when that colour reaches its edges (an input without a frame of its own)."""
+    image = picture.image()
+    region = picture.region
+    px, py = point.x - region.x, point.y - region.y
+    near = image.crop((px - SEED_PX, py - SEED_PX, px + SEED_PX + 1, py + SEED_PX + 1))
+    colours = near.getcolors(maxcolors=(2 * SEED_PX + 1) ** 2) or []
+    if not colours:
+        return region
+    _, found = max(colours)
+    colour = tuple(found) if isinstance(found, tuple) else (found, found, found)
+    seed = _nearest(near, colour)
+    if seed is None:
+        return region
+    filled = image.copy()
+    marker = (colour[0] ^ 0xFF, colour[1] ^ 0xA5, colour[2] ^ 0x5A)
+    start = (seed[0] + px - SEED_PX, seed[1] + py - SEED_PX)
+    ImageDraw.floodfill(filled, start, marker, thresh=FILL_TOLERANCE)
+    box = ImageChops.difference(image, filled).convert("L").point(lambda v: 255 if v else 0)
+    bounds = box.getbbox()
+    if bounds is None:
+        return region
+    left, top, right, bottom = bounds
+    if left == 0 and top == 0 and right == region.width and bottom == region.height:
+        return region
+    left, top = left + EDGE_PX, top + EDGE_PX
+    right, bottom = max(left + 1, right - EDGE_PX), max(top + 1, bottom - EDGE_PX)
+    return Rect(region.x + left, region.y + top, right - left, bottom - top)
+
+
+def _nearest(image: Image.Image, colour: object) -> tuple[int, int] | None:
+    """The pixel of ``colour`` nearest the middle of ``image``."""
+    middle_x, middle_y = image.width // 2, image.height // 2
+    found = [
+        (abs(x - middle_x) + abs(y - middle_y), x, y)
+        for y in range(image.height)
+        for x in range(image.width)
+        if image.getpixel((x, y)) == colour
+    ]
+    if not found:
+        return None
+    _, x, y = min(found)
+    return x, y
+
+
+def _local(rect: Rect, region: Rect) -> tuple[int, int, int, int]:
+    """``rect`` as a crop box of a picture of ``region``."""
+    left, top = rect.x - region.x, rect.y - region.y
+    return left, top, left + rect.width, top + rect.height
+
+
+def _fields(rect: Rect) -> list[int]:
+    return [rect.x, rect.y, rect.width, rect.height]

@@ -15,6 +15,9 @@
   the chat input and leave it after Enter.
 - :meth:`X11.read_clipboard`: the operator's clipboard text, to give it back afterwards,
   and :func:`keep_clipboard`: an owner for that text that outlives this process.
+- :meth:`X11.idle_s`, :meth:`X11.pointer`, :meth:`X11.focus_window`, :meth:`X11.put_pointer`
+  and :meth:`X11.give_focus`: sharing the screen with the operator (how long since anyone
+  used mouse or keyboard, where pointer and focus were, giving them back).
 
 python-xlib connects to ``DISPLAY`` only when an :class:`X11` is created.
 """
@@ -330,6 +333,75 @@ class X11:
                 self._transfers.remove(transfer)
                 transfer.requestor.change_attributes(event_mask=X.NoEventMask)
             self.display.flush()
+
+    # -- sharing the screen with the operator ------------------------------------------
+
+    def idle_s(self) -> float:
+        """Seconds since the last input from any device (MIT-SCREEN-SAVER). Synthetic input
+        (XTEST: pyautogui, xdotool, remote desktops) counts as well."""
+        return float(self.root.screensaver_query_info().idle) / 1000
+
+    def pointer(self) -> tuple[int, int]:
+        reply = self.root.query_pointer()
+        return int(reply.root_x), int(reply.root_y)
+
+    def put_pointer(self, x: int, y: int) -> None:
+        """Move the pointer to root point (x, y) without a click."""
+        self.root.warp_pointer(x, y)
+        self.display.sync()
+
+    def focus_window(self) -> int:
+        """The window holding the keyboard focus (X.NONE: none, X.PointerRoot: the focus
+        follows the pointer)."""
+        return _wid(self.display.get_input_focus().focus)
+
+    def give_focus(self, window: int, timeout: float) -> bool:
+        """Give the keyboard focus to ``window``: through the window manager when it manages
+        the window (it raises it too), else directly. True once the focus is there."""
+        if window in (X.NONE, X.PointerRoot):
+            self.display.set_input_focus(window, X.RevertToPointerRoot, X.CurrentTime)
+        else:
+            client = self._managed(window)
+            if client is not None and self._supports("_NET_ACTIVE_WINDOW"):
+                self._activate(client)
+            else:
+                target = self.display.create_resource_object("window", window)
+                target.set_input_focus(X.RevertToParent, X.CurrentTime)
+        self.display.sync()
+        deadline = time.monotonic() + timeout
+        while self.focus_window() != window:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        return True
+
+    def _managed(self, window: int) -> int | None:
+        """The window or the ancestor of it that a window manager manages (has WM_STATE)."""
+        wm_state = self.atom("WM_STATE")
+        current = window
+        for _ in range(32):
+            if current in (X.NONE, self.root.id):
+                return None
+            resource = self.display.create_resource_object("window", current)
+            if resource.get_full_property(wm_state, X.AnyPropertyType) is not None:
+                return current
+            current = _wid(resource.query_tree().parent)
+        return None
+
+    def _supports(self, hint: str) -> bool:
+        supported = self.root.get_full_property(self.atom("_NET_SUPPORTED"), Xatom.ATOM)
+        return supported is not None and self.atom(hint) in supported.value
+
+    def _activate(self, client: int) -> None:
+        """Ask the window manager to activate ``client`` (EWMH _NET_ACTIVE_WINDOW, source 2:
+        a pager acting for the user, which window managers obey at once)."""
+        message = xevent.ClientMessage(
+            window=client,
+            client_type=self.atom("_NET_ACTIVE_WINDOW"),
+            data=(32, [2, X.CurrentTime, 0, 0, 0]),
+        )
+        mask = X.SubstructureRedirectMask | X.SubstructureNotifyMask
+        self.root.send_event(message, event_mask=mask)
 
     # -- the screen --------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import pytest
 from bot.app import create_bot
 from bot.client import CellphoneBot
 from config import Home, Settings, load_settings
-from messaging.deliver import Job, Typed
+from messaging.deliver import AloneAtTheScreen, Job, Typed
 from messaging.runtime import Runtime, open_runtime
 from tests.discord_double import DiscordDouble, Person, RestCall, Sent
 
@@ -34,7 +34,7 @@ async def until(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
     return result
 
 
-class GatedScreen:
+class GatedScreen(AloneAtTheScreen):
     """Records each job; while ``gate`` is clear, the delivery in hand waits (a busy desk)."""
 
     def __init__(self) -> None:

@@ -13,8 +13,10 @@ import os
 
 import pytest
 
+from config import Home
 from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
 from messaging.screen.wm import WindowManager
+from tests.conftest import inbox_files
 
 _shared: list[VirtualDisplay] = []
 
@@ -35,3 +37,14 @@ def shared_display(config: pytest.Config) -> VirtualDisplay:
 @pytest.fixture(scope="session")
 def x_display(pytestconfig: pytest.Config) -> VirtualDisplay:
     return shared_display(pytestconfig)
+
+
+def typed_copies(home: Home, agent_id: str) -> list[str]:
+    """How each message in an agent's inbox reached it (``delivered_via``), oldest first:
+    a message typed into the chat keeps a copy there too."""
+    return [
+        line.removeprefix("delivered_via: ")
+        for letter in inbox_files(home, agent_id)
+        for line in letter.read_text(encoding="utf-8").splitlines()
+        if line.startswith("delivered_via: ")
+    ]

@@ -29,6 +29,7 @@ from messaging.runtime import Runtime, open_runtime
 from messaging.screen.gui import GuiDeliverer
 from tests.conftest import inbox_files, make_home
 from tests.fakes.chat_window import ChatWindows, Pane
+from tests.gui.display import typed_copies
 
 pytestmark = pytest.mark.display
 
@@ -120,7 +121,7 @@ async def test_every_window_gets_exactly_its_text_once(
     windows.wait_for(len(sent) * len(REACHABLE))
     for agent_id in REACHABLE:
         assert windows.texts(agent_id) == [rendered(m, agent_id, gui_settings) for m in sent]
-        assert inbox_files(desk.home, agent_id) == []
+        assert typed_copies(desk.home, agent_id) == ["gui, verified on screen"] * len(sent)
     assert windows.texts("Spare") == []
 
 
@@ -332,7 +333,7 @@ def test_send_command_types_when_the_display_is_there(
     assert (outcome["state"], outcome["method"]) == ("delivered", "gui")
     [got] = windows.wait_for(1)
     assert got.agent_id == "Agent-2" and "from the command line ✓" in got.text
-    assert inbox_files(gui_home, "Agent-2") == []
+    assert typed_copies(gui_home, "Agent-2") == ["gui, verified on screen"]
     assert xclip(x_display, "-o") == "operator's text"
 
 

@@ -23,6 +23,7 @@ from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import ChromiumPane, ChromiumPanes, TerminalPane, TerminalPanes
 from messaging.screen.gui import GuiDeliverer
 from tests.conftest import inbox_files, make_home
+from tests.gui.display import typed_copies
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
 
@@ -110,7 +111,7 @@ async def test_chromium_inputs_receive_exactly_each_text_on_both_monitors_verifi
     browsers.wait_for(6, timeout=10)
     for agent_id, texts in sent.items():
         assert browsers.texts(agent_id) == texts
-    assert inbox_files(desk.home, PLAIN.agent_id) == []
+    assert typed_copies(desk.home, PLAIN.agent_id) == ["gui, verified on screen"] * 3
 
 
 async def test_fifty_messages_in_a_row_keep_the_browsers_paste_working(

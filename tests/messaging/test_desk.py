@@ -20,7 +20,7 @@ import messaging.store
 from agents.home import example_coordinates, prepare_home
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
-from messaging.deliver import Job, NotDeliverable, Typed
+from messaging.deliver import AloneAtTheScreen, Job, NotDeliverable, Typed
 from messaging.desk import retry_delay
 from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
 from messaging.pause import PauseFlag
@@ -29,7 +29,7 @@ from messaging.store import Store
 from tests.conftest import inbox_files, make_home
 
 
-class RecordingScreen:
+class RecordingScreen(AloneAtTheScreen):
     """Stands in for the GUI deliverer: records jobs; refuses agents listed in ``refuse``."""
 
     def __init__(self, refuse: dict[str, NotDeliverable] | None = None) -> None:
