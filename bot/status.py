@@ -52,9 +52,14 @@ def _desk_line(rt: Runtime) -> str:
     if rt.desk_here:
         if rt.desk.paused:
             return f"⏸️ paused: {present.quote(rt.desk.pause_reason or '')}"
+        if rt.desk.waiting:
+            return f"⏳ running in the bot, {present.quote(rt.desk.waiting)}"
         return "▶️ running in the bot"
     holder = desk_holder(rt.home.var_dir / "desk.lock")
-    return f"running in process {holder}" if holder else "⚠️ not running anywhere"
+    if not holder:
+        return "⚠️ not running anywhere"
+    waiting = rt.desk.waiting
+    return f"running in process {holder}" + (f", {present.quote(waiting)}" if waiting else "")
 
 
 def _screen_line(rt: Runtime) -> str:

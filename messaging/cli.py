@@ -24,7 +24,7 @@ from config.cli import HomeOption, JsonOption, console, error_console, open_home
 from messaging.deliver import ScreenDeliverer
 from messaging.desk import NOT_YET, desk_holder
 from messaging.model import DeliveryState, Lane, Message, MessageType, Outcome
-from messaging.pause import PauseFlag
+from messaging.pause import PauseFlag, WaitNote
 from messaging.runtime import Runtime, open_runtime
 from messaging.service import MessageService, Submission
 from messaging.store import HistoryEntry
@@ -200,11 +200,13 @@ class MessagingCommands:
         queues, pending = asyncio.run(query())
         holder = desk_holder(where.var_dir / "desk.lock")
         paused = PauseFlag.of(where).reason()
+        waiting = WaitNote.of(where).reason() if holder else None
         if as_json:
             print_json(
                 {
                     "desk_pid": holder,
                     "desk_paused": paused,
+                    "desk_waiting": waiting,
                     "pending": pending,
                     "agents": [
                         {
@@ -239,6 +241,8 @@ class MessagingCommands:
         out.print(table)
         if paused:
             out.print(_paused_note(paused))
+        if waiting:
+            out.print(f"desk: {waiting}")
         if holder:
             out.print(f"desk: running in process {holder}; {pending} deliveries pending")
         else:
@@ -373,7 +377,7 @@ async def _wait(rt: Runtime, message: Message, *, show_progress: bool) -> dict[s
                 progress.start()
                 task = progress.add_task("delivering", total=total)
             if progress is not None:
-                progress.update(task, completed=done)
+                progress.update(task, completed=done, description=rt.desk.waiting or "delivering")
     finally:
         if progress is not None:
             progress.stop()

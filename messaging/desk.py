@@ -223,8 +223,9 @@ class Desk:
 
     @property
     def waiting(self) -> str | None:
-        """What the screen worker of this process waits on now (the operator's hands)."""
-        return self.hands.waiting
+        """What the screen worker waits on now (the operator's hands): in this process when
+        it runs the desk, else as the process that does noted it."""
+        return self.hands.waiting if self.running else self.hands.noted()
 
     def _operator_idle_s(self) -> float | None:
         return self.screen.operator_idle_s() if self.screen is not None else None

@@ -81,6 +81,11 @@ class Hands:
         finally:
             self._show(None)
 
+    def noted(self) -> str | None:
+        """What the note of the home says the screen worker waits on (in whichever process
+        runs the desk)."""
+        return self._note.reason() if self._note is not None else None
+
     def clear(self) -> None:
         """Forget a note a stopped desk left behind."""
         if self._note is not None:

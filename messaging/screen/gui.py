@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
@@ -57,6 +58,7 @@ FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboar
 FOCUS_POLL_S = 0.005
 OWN_SLACK_S = 0.05  # input the X server saw this soon after the desk's own is the desk's
 OWN_KEPT = 16  # how many spans of the desk's own input are remembered
+OWN_INPUT_FILE = "own-input.json"  # the last spans, for the next process that types
 FAILSAFE_REASON = (
     "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
@@ -160,6 +162,7 @@ class GuiDeliverer:
 
     def remember_looks_in(self, folder: Path) -> None:
         self._looks_dir = folder
+        self._own.extend(_read_spans(folder / OWN_INPUT_FILE))
 
     def close(self) -> None:
         self._save_looks()
@@ -227,6 +230,7 @@ class GuiDeliverer:
     def _type(self, gui: Any, point: Point, job: Job, layout: Layout) -> Typed:
         pacing, typing = self.settings, job.agent.typing
         x11 = self._xlib()
+        self._operator_idle(x11)  # the operator's last input, before the desk's hides it
         previous = self._read_clipboard(x11)
         self._check_window(job.agent, point)  # just before the click
         target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
@@ -438,8 +442,12 @@ class GuiDeliverer:
         return self._looks_dir / f"{agent_id}.{'onboarding' if onboarding else 'chat'}.look"
 
     def _save_looks(self) -> None:
+        """Keep the empty looks learnt, and when the desk last typed: the next process to
+        type (a `cellphone send` after this one) must not take that for the operator."""
         if self._looks_dir is None:
             return
+        if self._own:
+            _write_spans(self._looks_dir / OWN_INPUT_FILE, list(self._own))
         for key in sorted(self._unsaved):
             try:
                 self._empty[key].save(self._look_file(key))
@@ -552,6 +560,30 @@ def _corners(layout: Layout) -> list[tuple[int, int]]:
         for x in (m.x, m.x + m.width - 1)
         for y in (m.y, m.y + m.height - 1)
     ]
+
+
+def _read_spans(path: Path) -> list[tuple[float, float]]:
+    """Spans of input a desk process saved, in wall time, as monotonic times of this one."""
+    try:
+        spans = json.loads(path.read_text(encoding="utf-8"))
+        offset = time.monotonic() - time.time()
+        return [(float(start) + offset, float(end) + offset) for start, end in spans]
+    except (OSError, ValueError, TypeError) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            log.warning("cannot read when the desk last typed (%s): %s", path, exc)
+        return []
+
+
+def _write_spans(path: Path, spans: list[tuple[float, float]]) -> None:
+    offset = time.time() - time.monotonic()
+    text = json.dumps([[start + offset, end + offset] for start, end in spans])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        log.warning("cannot keep when the desk last typed (%s): %s", path, exc)
 
 
 def _keys(hotkey: str) -> list[str]:
