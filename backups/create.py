@@ -1,10 +1,11 @@
-"""Making a backup: a consistent snapshot of the store (SQLite's online backup API, safe
-while the coordinator writes), the home's files, and the manifest that lists them all.
+"""Making a backup: the store's snapshot and the home's files into one archive, and the
+manifest that lists them all.
 
 An incremental backup stores what changed since the newest backup, a differential one what
-changed since the newest full one; a file counts as unchanged when its size and mtime are.
-The store's snapshot is compared in pieces of :data:`STORE_PIECE` bytes, so a few new
-messages store a few pieces, not the whole database."""
+changed since the newest full one; a file counts as unchanged when its size, mtime and mode
+are. The store's snapshot is compared in pieces of :data:`STORE_PIECE` bytes, so a few new
+messages store a few pieces, not the whole database. Reader threads read and hash changed
+files in batches while the archive is written."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ import fcntl
 import hashlib
 import logging
 import os
-import sqlite3
-import stat
 import tempfile
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -33,95 +32,13 @@ from backups.manifest import (
     new_id,
     write_atomic,
 )
+from backups.packer import Packed, pack
+from backups.sources import Source, home_files, snapshot_store
 from config import BackupKind, Home
-from messaging.inbox import TEMP_PREFIX
 
 log = logging.getLogger(__name__)
 
 STORE_PIECE = 1 << 20
-SMALL_FILE = 8 << 20  # read whole: what is archived is exactly what was read
-WORKSPACE_ITEMS = ("inbox", "outbox", "devlogs", "status.json")
-COUNTED_TABLES = ("messages", "deliveries", "audit")
-
-
-@dataclass(frozen=True)
-class Source:
-    """A file of the home to back up."""
-
-    path: str  # relative, "/"-separated
-    absolute: Path
-    size: int
-    mtime_ns: int
-    mode: int
-
-
-def home_files(home: Home, skip: Collection[Path] = ()) -> Iterator[Source]:
-    """The files a backup covers, in a stable order: config/, each agent's inbox, outbox,
-    devlogs and status.json, and var/devlogs/. Symlinks inside are not followed; the
-    inbox's half-written temporary files are left out."""
-    tops = [home.config_dir]
-    if home.workspaces_dir.is_dir():
-        for agent in sorted(home.workspaces_dir.iterdir()):
-            tops.extend(agent / item for item in WORKSPACE_ITEMS)
-    tops.append(home.devlogs_dir)
-    for top in tops:
-        yield from _walk(home.root, top, skip)
-
-
-def _walk(root: Path, top: Path, skip: Collection[Path]) -> Iterator[Source]:
-    try:
-        info = top.lstat()
-    except FileNotFoundError:
-        return
-    if stat.S_ISREG(info.st_mode):
-        if top not in skip and not top.name.startswith(TEMP_PREFIX):
-            relative = top.relative_to(root).as_posix()
-            mode = stat.S_IMODE(info.st_mode)
-            yield Source(relative, top, info.st_size, info.st_mtime_ns, mode)
-        return
-    if not stat.S_ISDIR(info.st_mode):
-        return
-    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-        for child in sorted(top.iterdir()):
-            if child.is_symlink():
-                continue
-            yield from _walk(root, child, skip)
-
-
-@contextlib.contextmanager
-def store_snapshot(database: Path, folder: Path) -> Iterator[tuple[Path | None, dict[str, int]]]:
-    """A consistent copy of the store taken with SQLite's online backup API (readers never
-    block the coordinator's writes in WAL mode), and its row counts; None without a store."""
-    if not database.exists():
-        yield None, {}
-        return
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".snapshot-") as work:
-        copy = Path(work) / "cellphone.db"
-        try:
-            source = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=30)
-            try:
-                target = sqlite3.connect(copy)
-                try:
-                    source.backup(target)
-                    target.execute("PRAGMA journal_mode=DELETE")
-                    rows = {t: _count(target, t) for t in COUNTED_TABLES}
-                finally:
-                    target.close()
-            finally:
-                source.close()
-        except sqlite3.Error as exc:
-            raise BackupError(
-                f"cannot snapshot the store {database}: {exc}; if it is damaged, "
-                "`cellphone doctor` says so and `cellphone backup restore` puts back a backup"
-            ) from None
-        yield copy, {t: n for t, n in rows.items() if n is not None}
-
-
-def _count(db: sqlite3.Connection, table: str) -> int | None:
-    try:
-        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-    except sqlite3.OperationalError:
-        return None  # a store without this table yet
 
 
 def parent_for(catalog: Catalog, kind: BackupKind) -> Manifest | None:
@@ -130,6 +47,53 @@ def parent_for(catalog: Catalog, kind: BackupKind) -> Manifest | None:
     if kind is BackupKind.DIFFERENTIAL:
         return catalog.newest(BackupKind.FULL)
     return None
+
+
+def create_backup(
+    home: Home, catalog: Catalog, kind: BackupKind, now: datetime, skip: Collection[str] = ()
+) -> Manifest:
+    """Make one backup of ``home``. An incremental or differential without a full backup to
+    build on becomes a full one."""
+    with _creating(catalog.folder):
+        parent = parent_for(catalog, kind)
+        if parent is None:
+            kind = BackupKind.FULL
+        backup_id = new_id(now, catalog.ids())
+        key = catalog.key
+        known = {e.path: e for e in parent.files} if parent else {}
+        writer = ArchiveWriter(catalog.folder / f"{backup_id}{'.tar.enc' if key else '.tar'}", key)
+        try:
+            with (
+                tempfile.TemporaryDirectory(dir=catalog.folder, prefix=".snapshot-") as work,
+                ThreadPoolExecutor(1, thread_name_prefix="backup-store") as pool,
+            ):
+                # the store is copied and compared while the files are packed
+                store = pool.submit(
+                    _store, home.database, Path(work) / "cellphone.db", backup_id, known
+                )
+                files = _files(writer, backup_id, home_files(home, skip), known)
+                rows, entry, new_pieces = store.result()
+                if entry is not None:
+                    _write_pieces(writer, Path(work) / "cellphone.db", new_pieces)
+                    files.append(entry)
+            manifest = Manifest(
+                id=backup_id,
+                kind=kind,
+                created_at=now,
+                parent=parent.id if parent else None,
+                files=tuple(files),
+                key_id=key.id if key else None,
+                store_rows=rows,
+            )
+            text = manifest.to_json().encode()
+            writer.add_bytes(MANIFEST_MEMBER, text, now.timestamp())
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        write_atomic(catalog.folder / f"{backup_id}.json", text)
+        log.info("backup %s (%s) made: %d files", backup_id, kind, len(manifest.files))
+        return manifest
 
 
 @contextlib.contextmanager
@@ -152,85 +116,42 @@ def _creating(folder: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def create_backup(
-    home: Home, catalog: Catalog, kind: BackupKind, now: datetime, skip: Collection[Path] = ()
-) -> Manifest:
-    """Make one backup of ``home``. An incremental or differential without a full backup to
-    build on becomes a full one."""
-    with _creating(catalog.folder):
-        parent = parent_for(catalog, kind)
-        if parent is None:
-            kind = BackupKind.FULL
-        backup_id = new_id(now, catalog.ids())
-        key = catalog.key
-        known = {e.path: e for e in parent.files} if parent else {}
-        path = catalog.folder / f"{backup_id}{'.tar.enc' if key else '.tar'}"
-        writer = ArchiveWriter(path, key)
-        try:
-            with store_snapshot(home.database, catalog.folder) as (snapshot, rows):
-                files = [
-                    _file(writer, backup_id, source, known.get(source.path))
-                    for source in home_files(home, skip)
-                ]
-                if snapshot is not None:
-                    files.append(_store(writer, backup_id, snapshot, known.get(STORE_PATH)))
-            manifest = Manifest(
-                id=backup_id,
-                kind=kind,
-                created_at=now,
-                parent=parent.id if parent else None,
-                files=tuple(f for f in files if f is not None),
-                key_id=key.id if key else None,
-                store_rows=rows,
-            )
-            writer.add_bytes(MANIFEST_MEMBER, manifest.to_json().encode(), now.timestamp())
-            writer.commit()
-        except BaseException:
-            writer.abort()
-            raise
-        write_atomic(catalog.folder / f"{backup_id}.json", manifest.to_json().encode())
-        log.info("backup %s (%s) made: %d files", backup_id, kind, len(manifest.files))
-        return manifest
-
-
-def _file(
-    writer: ArchiveWriter, backup_id: str, source: Source, before: FileEntry | None
-) -> FileEntry | None:
-    if (
-        before is not None
-        and before.size == source.size
-        and before.mtime_ns == source.mtime_ns
-        and before.mode == source.mode
-    ):
-        return before
-    try:
-        with open(source.absolute, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if info.st_size <= SMALL_FILE:
-                data = handle.read()
-                size, digest = len(data), hashlib.sha256(data).hexdigest()
-                writer.add_bytes(source.path, data, info.st_mtime)
-            else:
-                size = info.st_size
-                digest = writer.add_stream(source.path, handle, size, info.st_mtime)
-    except FileNotFoundError:
-        return None  # removed since the folder was listed: not part of this backup
-    except OSError as exc:
-        raise BackupError(
-            f"cannot back up {source.absolute}: {exc.strerror or exc}; if it was being "
-            "rewritten, run the backup again"
-        ) from None
-    part = Part(backup_id, source.path, 0, size, digest)
-    return FileEntry(source.path, size, digest, info.st_mtime_ns, source.mode, (part,))
+def _files(
+    writer: ArchiveWriter,
+    backup_id: str,
+    sources: Iterator[Source],
+    known: dict[str, FileEntry],
+) -> list[FileEntry]:
+    """The entries of every source: an unchanged one as it was in the backup built on, a
+    changed one archived here."""
+    entries: list[FileEntry] = []
+    changed: list[Source] = []
+    for source in sources:
+        before = known.get(source.path)
+        if before is not None and (before.size, before.mtime_ns, before.mode) == source[2:]:
+            entries.append(before)
+        else:
+            changed.append(source)
+    packed = Packed(entries)
+    for piece in pack(backup_id, changed, packed):
+        writer.add_packed(piece)
+    return packed.entries
 
 
 def _store(
-    writer: ArchiveWriter, backup_id: str, snapshot: Path, before: FileEntry | None
-) -> FileEntry:
+    database: Path, copy: Path, backup_id: str, known: dict[str, FileEntry]
+) -> tuple[dict[str, int], FileEntry | None, list[Part]]:
+    """Snapshot the store into ``copy`` and compare it piece by piece with the backup built
+    on: its row counts, its entry, and the pieces to store in this archive."""
+    rows = snapshot_store(database, copy)
+    if rows is None:
+        return {}, None, []
+    before = known.get(STORE_PATH)
     earlier = {(p.offset, p.size, p.sha256): p for p in before.parts} if before else {}
     whole = hashlib.sha256()
     parts: list[Part] = []
-    with open(snapshot, "rb") as handle:
+    new: list[Part] = []
+    with open(copy, "rb") as handle:
         offset = 0
         while piece := handle.read(STORE_PIECE):
             whole.update(piece)
@@ -238,9 +159,17 @@ def _store(
             part = earlier.get((offset, len(piece), digest))
             if part is None:
                 member = f"{STORE_PATH}.pieces/{offset // STORE_PIECE:06d}"
-                writer.add_bytes(member, piece)
                 part = Part(backup_id, member, offset, len(piece), digest)
+                new.append(part)
             parts.append(part)
             offset += len(piece)
-    info = snapshot.stat()
-    return FileEntry(STORE_PATH, offset, whole.hexdigest(), info.st_mtime_ns, 0o644, tuple(parts))
+    mtime_ns = copy.stat().st_mtime_ns
+    entry = FileEntry(STORE_PATH, offset, whole.hexdigest(), mtime_ns, 0o644, tuple(parts))
+    return rows, entry, new
+
+
+def _write_pieces(writer: ArchiveWriter, copy: Path, pieces: list[Part]) -> None:
+    with open(copy, "rb") as handle:
+        for part in pieces:
+            handle.seek(part.offset)
+            writer.add_bytes(part.member, handle.read(part.size))

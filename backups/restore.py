@@ -17,7 +17,15 @@ from typing import IO
 from backups.archive import COPY_BUFFER, members
 from backups.catalog import Catalog
 from backups.errors import BackupError, RestoreRefusedError, VerifyError
-from backups.manifest import MANIFEST_MEMBER, ROOTS, STORE_PATH, FileEntry, Manifest, Part
+from backups.manifest import (
+    MANIFEST_MEMBER,
+    ROOTS,
+    STORE_PATH,
+    FileEntry,
+    Manifest,
+    Part,
+    check_path,
+)
 from messaging.desk import desk_holder
 
 Wanted = dict[str, list[tuple[FileEntry, Part]]]  # member name -> the pieces it holds
@@ -74,6 +82,8 @@ def restore(
     started = time.perf_counter()
     target = target.resolve()
     _refuse(target, live=live, force=force)
+    for entry in manifest.files:
+        check_path(entry.path, f"backup {manifest.id}")
     chain = manifest.chain
     for source in chain:
         if source != manifest.id and not catalog.archive(catalog.get(source)).is_file():

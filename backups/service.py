@@ -48,7 +48,7 @@ class Backups:
         return None if key_file is None else self.home.root / key_file.expanduser()
 
     def create(self, kind: BackupKind = BackupKind.FULL) -> Manifest:
-        skip = [self.key.path.resolve()] if self.key else []
+        skip = {str(self.key.path), str(self.key.path.resolve())} if self.key else set()
         return create_backup(self.home, self.catalog, kind, self.clock(), skip)
 
     def verify(self, backup_id: str) -> Manifest:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from backups.create import home_files
 from backups.service import Backups
+from backups.sources import home_files
 from config import Home, Settings, load_settings
 from messaging.runtime import open_runtime
 
@@ -52,7 +52,7 @@ def write_devlog(home: Home, agent: str, name: str, text: str) -> Path:
 
 def backed_up_bytes(home: Home) -> dict[str, bytes]:
     """Every file a backup of ``home`` covers (the store aside), by relative path."""
-    return {source.path: source.absolute.read_bytes() for source in home_files(home)}
+    return {source.path: Path(source.absolute).read_bytes() for source in home_files(home)}
 
 
 def row_counts(database: Path) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
@@ -175,9 +176,9 @@ def test_dry_run_checks_everything_and_writes_nothing(backups: Backups, tmp_path
 def test_a_manifest_path_leaving_the_home_is_refused(backups: Backups, tmp_path: Path) -> None:
     made = backups.create(BackupKind.FULL)
     sidecar = backups.catalog.folder / f"{made.id}.json"
-    evil = made.files[0].path
-    text = sidecar.read_text().replace(f'"path": "{evil}"', '"path": "config/../../escaped"')
-    sidecar.write_text(text)
+    data = json.loads(sidecar.read_text())
+    data["files"][0][0] = "config/../../escaped"  # the path column
+    sidecar.write_text(json.dumps(data))
     with pytest.raises(BackupError, match=re.escape("refusing the path 'config/../../escaped'")):
         restore(backups.catalog, backups.catalog.get(made.id), tmp_path / "t", live=False)
     assert not (tmp_path / "escaped").exists()

@@ -1,0 +1,105 @@
+"""What a backup reads from a home: its files (config, each agent's inbox, outbox, devlogs and
+status, the swarm's devlogs) and a consistent snapshot of the store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from backups.errors import BackupError
+from config import Home
+from messaging.inbox import TEMP_PREFIX
+
+WORKSPACE_ITEMS = ("inbox", "outbox", "devlogs", "status.json")
+COUNTED_TABLES = ("messages", "deliveries", "audit")
+
+
+class Source(NamedTuple):
+    """A file of the home to back up (plain strings: a home has tens of thousands)."""
+
+    path: str  # relative to the home, "/"-separated
+    absolute: str
+    size: int
+    mtime_ns: int
+    mode: int
+
+
+def home_files(home: Home, skip: Collection[str] = ()) -> Iterator[Source]:
+    """The files a backup covers, in a stable order. Symlinks inside are not followed; the
+    inbox's half-written temporary files are left out."""
+    tops = [home.config_dir]
+    if home.workspaces_dir.is_dir():
+        for agent in sorted(home.workspaces_dir.iterdir()):
+            tops.extend(agent / item for item in WORKSPACE_ITEMS)
+    tops.append(home.devlogs_dir)
+    for top in tops:
+        relative = top.relative_to(home.root).as_posix()
+        try:
+            info = top.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(info.st_mode) and str(top) not in skip:
+            yield Source(relative, str(top), info.st_size, info.st_mtime_ns, _mode(info))
+        elif stat.S_ISDIR(info.st_mode):
+            yield from _scan(str(top), relative, skip)
+
+
+def _scan(folder: str, relative: str, skip: Collection[str]) -> Iterator[Source]:
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        path = f"{relative}/{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            yield from _scan(entry.path, path, skip)
+        elif (
+            entry.is_file(follow_symlinks=False)
+            and not entry.name.startswith(TEMP_PREFIX)
+            and entry.path not in skip
+        ):
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            yield Source(path, entry.path, info.st_size, info.st_mtime_ns, _mode(info))
+
+
+def _mode(info: os.stat_result) -> int:
+    return stat.S_IMODE(info.st_mode)
+
+
+def snapshot_store(database: Path, copy: Path) -> dict[str, int] | None:
+    """Copy the store to ``copy`` with SQLite's online backup API (in WAL mode the
+    coordinator goes on writing meanwhile: the copy is the store as of one moment); its row
+    counts, or None when there is no store."""
+    if not database.exists():
+        return None
+    try:
+        with (
+            contextlib.closing(
+                sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=30)
+            ) as source,
+            contextlib.closing(sqlite3.connect(copy)) as target,
+        ):
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # a file that stands alone
+            return {t: n for t in COUNTED_TABLES if (n := _count(target, t)) is not None}
+    except sqlite3.Error as exc:
+        raise BackupError(
+            f"cannot snapshot the store {database}: {exc}; if it is damaged, "
+            "`cellphone doctor` says so and `cellphone backup restore` puts back a backup"
+        ) from None
+
+
+def _count(db: sqlite3.Connection, table: str) -> int | None:
+    try:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:
+        return None  # a store without this table yet
