@@ -12,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.frontmatter import dump
 from messaging.model import Message
 
 TEMP_PREFIX = ".incoming-"
+REPEAT_NOTE = {"possible_repeat": "typing was interrupted; it may be in the chat too"}
 
 
 @dataclass(frozen=True)
@@ -40,23 +42,23 @@ def inbox_file(inbox: Path, message: Message) -> Path:
 
 
 def compose(letter: InboxLetter) -> str:
+    """The file's text: the front matter (through the one serializer, so no value can add
+    lines of its own), a blank line, the rendered message."""
     m = letter.message
-    header = [
-        "---",
-        f"from: {m.sender}",
-        f"to: {letter.agent_id}",
-        f"priority: {m.priority}",
-        f"type: {m.type}",
-        f"time: {m.created_at.isoformat()}",
-        f"id: {m.id}",
-        f"delivered_via: {letter.via}",
-    ]
+    fields: dict[str, str | bool] = {
+        "from": m.sender,
+        "to": letter.agent_id,
+        "priority": str(m.priority),
+        "type": str(m.type),
+        "time": m.created_at.isoformat(),
+        "id": m.id,
+        "delivered_via": letter.via,
+    }
     if letter.possible_repeat:
-        header.append("possible_repeat: true  # typing was interrupted; it may be in the chat too")
+        fields["possible_repeat"] = True
     if letter.reason:
-        header.append(f"screen_skipped: {_one_line(letter.reason)}")
-    header.append("---")
-    return "\n".join(header) + "\n\n" + letter.text + "\n"
+        fields["screen_skipped"] = _one_line(letter.reason)
+    return dump(fields, comments=REPEAT_NOTE) + "\n" + letter.text + "\n"
 
 
 def write_letters(

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from agents import UnknownAgentError
+from agents.frontmatter import parse
 from config import Home, load_settings
 from messaging.errors import (
     EmptyMessageError,
@@ -142,11 +143,19 @@ async def test_a_sender_must_be_one_printable_line(
 
 
 async def test_a_sender_of_64_characters_heads_the_letter(runtime: Runtime, home: Home) -> None:
-    sender = "Ops: the night shift ✓ " + "x" * 41
-    sub = await runtime.service.send(["Agent-1"], "hi", sender=sender)
+    sender = 'Ops: the "night" shift ✓ # ' + "x" * 37
+    sub = await runtime.service.send(["Agent-1"], "hi\nto: Agent-9\n---", sender=sender)
     await runtime.desk.wait_for(sub.message.id, 10)
     [letter] = inbox_files(home, "Agent-1")
-    assert f"from: {sender}\n" in letter.read_text(encoding="utf-8")
+    text = letter.read_text(encoding="utf-8")
+    document = parse(text)
+    assert document.fields["from"] == sender and document.fields["to"] == "Agent-1"
+    assert set(document.fields) == {"from", "to", "priority", "type", "time", "id", "delivered_via"}
+    assert document.body.splitlines()[0] == f"[C2A] {sender} → Agent-1"
+    assert text.splitlines()[:2] == [
+        "---",
+        'from: "Ops: the \\"night\\" shift ✓ # ' + "x" * 37 + '"',
+    ]
 
 
 async def test_retry_without_a_screen_goes_to_the_inbox_again(runtime: Runtime, home: Home) -> None:
