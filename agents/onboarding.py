@@ -13,6 +13,7 @@ from string import Template
 from agents.registry import Agent, Registry
 from agents.workspace import Workspace
 from config import Home
+from config.sources import decode
 
 PLACEHOLDERS = (
     "agent_id",
@@ -36,7 +37,9 @@ def default_template() -> str:
 
 def load_template(home: Home) -> str:
     path = home.onboarding_template
-    return path.read_text(encoding="utf-8") if path.exists() else default_template()
+    if not path.exists():
+        return default_template()
+    return decode(path.read_bytes(), f"onboarding template {path}")
 
 
 def onboarding_text(template: str, home: Home, agent: Agent, registry: Registry) -> str:

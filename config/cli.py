@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from config.settings import Home, Settings, load_settings, resolve_home
+from config.sources import check_utf8, decode
 
 HomeOption = Annotated[
     Path | None,
@@ -39,3 +40,14 @@ def error_console() -> Console:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def read_stdin() -> str:
+    """Standard input as text; input that is not UTF-8 is an error saying where."""
+    return decode(sys.stdin.buffer.read(), "standard input", "convert it (iconv -t UTF-8)")
+
+
+def check_arguments(args: list[str]) -> None:
+    """Every command-line argument is UTF-8 text, or an error names the first that is not."""
+    for number, arg in enumerate(args, 1):
+        check_utf8(arg, f"command-line argument {number}", "pass it as UTF-8")

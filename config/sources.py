@@ -60,16 +60,34 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return variables
 
 
-def decode(data: bytes, where: str) -> str:
+class NotUtf8Error(SourceError):
+    """Text read from a file, standard input or the command line is not UTF-8."""
+
+    def __init__(self, where: str, data: bytes, offset: int, fix: str) -> None:
+        super().__init__(
+            f"{where} is not UTF-8 (byte 0x{data[offset]:02x} at offset {offset}); {fix}"
+        )
+
+
+def decode(data: bytes, where: str, fix: str = "save it as UTF-8") -> str:
     """``data`` as UTF-8 text (a byte order mark is dropped), or an error saying where the
-    first byte that is no UTF-8 sits."""
+    first byte that is no UTF-8 sits and ``fix``, what to do."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(
-            f"{where} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            "save it as UTF-8"
-        ) from None
+        raise NotUtf8Error(where, data, exc.start, fix) from None
+
+
+def check_utf8(text: str, where: str, fix: str) -> str:
+    """``text`` Python decoded leniently (command-line arguments: bytes that are no UTF-8
+    became lone surrogates), or an error naming the first such byte and its offset."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        data = text.encode("utf-8", "surrogateescape")
+        offset = len(text[: exc.start].encode("utf-8", "surrogateescape"))
+        raise NotUtf8Error(where, data, offset, fix) from None
+    return text
 
 
 def ours(variables: Mapping[str, str], tables: Iterable[str], is_list: IsList) -> dict[str, Any]:

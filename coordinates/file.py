@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from config.sources import NotUtf8Error, decode
 from coordinates.errors import CoordinatesFileError
 from coordinates.typing import DEFAULT_TYPING, Typing, parse_typing
 
@@ -94,7 +95,9 @@ class CoordinatesFile:
 def load_coordinates(path: Path) -> CoordinatesFile:
     """Read and validate ``path``; errors name the agent and the field."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode(path.read_bytes(), f"coordinates file {path}")
+    except NotUtf8Error as exc:
+        raise CoordinatesFileError(str(exc)) from None
     except FileNotFoundError:
         raise CoordinatesFileError(
             f"coordinates file {path} not found; run `cellphone init` to create one"
