@@ -35,6 +35,8 @@ from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import screen_sharing
+
 from agents import Agent
 from agents.home import prepare_home
 from config import GuiSettings, Home, load_settings
@@ -251,6 +253,9 @@ async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
     settings = load_settings(home).model_copy(update={"gui": GuiSettings()})
     row = Row("broadcast to 8 Chromium panes", "200 chars, wall time")
     screen = GuiDeliverer(settings.gui)
+    # the keys typed just before are not this desk's own: let them age past the wait for
+    # the operator's hands, as after an operator's last keystroke
+    await asyncio.sleep(settings.gui.operator_idle_s)
     try:
         async with open_runtime(home, settings, screen) as rt:
             for run in range(runs):
@@ -354,11 +359,12 @@ class Counts:
     terminal: int
     broadcasts: int
     v2: int
+    sharing: int
 
 
 def counts(args: argparse.Namespace) -> Counts:
     if args.quick:
-        return Counts(textarea=4, rich=3, busy=2, terminal=3, broadcasts=2, v2=1)
+        return Counts(textarea=4, rich=3, busy=2, terminal=3, broadcasts=2, v2=1, sharing=4)
     return Counts(
         textarea=args.runs,
         rich=args.rich_runs,
@@ -366,6 +372,7 @@ def counts(args: argparse.Namespace) -> Counts:
         terminal=args.terminal_runs,
         broadcasts=args.broadcasts,
         v2=args.v2_runs,
+        sharing=args.sharing_runs,
     )
 
 
@@ -401,7 +408,7 @@ def free_clipboard(display: str) -> None:
         x11.close()
 
 
-def run(n: Counts, skip_v2: bool, work: Path) -> tuple[list[Row], str]:
+def run(n: Counts, skip_v2: bool, work: Path) -> tuple[list[Row], str, list[str]]:
     """Start the display, openbox and the apps, measure, and stop everything again."""
     grid = grid_panes()
     with (
@@ -428,9 +435,17 @@ def run(n: Counts, skip_v2: bool, work: Path) -> tuple[list[Row], str]:
                     v2 = V2Profile()
                     rows += v2.per_message(agents["Agent-1"], pages, n.v2)
                     rows.append(v2.broadcast([agents[p.agent_id] for p in grid], pages))
+                sharing = screen_sharing.measure(
+                    display.name,
+                    pages,
+                    [agents[p.agent_id] for p in grid[4:]],
+                    work / "editor",
+                    n.sharing,
+                    text_of(200, 0),
+                ).lines()
             finally:
                 free_clipboard(display.name)
-        return rows, display.describe()
+        return rows, display.describe(), sharing
 
 
 def targets(
@@ -469,6 +484,9 @@ def main() -> None:
     parser.add_argument("--terminal-runs", type=int, default=17, help="terminal, per size")
     parser.add_argument("--broadcasts", type=int, default=5, help="broadcasts to 8 agents")
     parser.add_argument("--v2-runs", type=int, default=3, help="V2 profile messages per size")
+    parser.add_argument(
+        "--sharing-runs", type=int, default=30, help="messages with checks on, and off"
+    )
     parser.add_argument("--skip-v2", action="store_true", help="leave out the slow V2 profile")
     parser.add_argument("--quick", action="store_true", help="a few messages of each kind")
     parser.add_argument("--time-limit", type=int, default=1800, help="seconds, then stop")
@@ -478,9 +496,11 @@ def main() -> None:
         time_limit(args.time_limit),
     ):
         load_before = os.getloadavg()[0]
-        rows, where = run(counts(args), args.skip_v2, Path(folder))
+        rows, where, sharing = run(counts(args), args.skip_v2, Path(folder))
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     report(rows, where)
+    print()
+    print("\n".join(sharing))
 
 
 def report(rows: list[Row], where: str) -> None:

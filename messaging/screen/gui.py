@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -39,7 +36,8 @@ from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout
 from messaging.deliver import DraftPresent, Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import EmptyLook, Picture, Rect, SentCheck, differs
+from messaging.screen.look import Picture, Rect, SentCheck, differs
+from messaging.screen.sharing import OWN_INPUT_FILE, EmptyLooks, Loan, OwnInput
 from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
@@ -56,25 +54,10 @@ MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 
 CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
-OWN_SLACK_S = 0.05  # input the X server saw this soon after the desk's own is the desk's
-OWN_KEPT = 16  # how many spans of the desk's own input are remembered
-OWN_INPUT_FILE = "own-input.json"  # the last spans, for the next process that types
 FAILSAFE_REASON = (
     "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
 )
-
-
-@dataclass
-class _Borrowed:
-    """Pointer and focus as the operator left them before a run of deliveries, and as the
-    last delivery of the run left them (moved since: the operator took them back)."""
-
-    pointer: tuple[int, int]
-    focus: int
-    left_pointer: tuple[int, int] | None = None
-    left_focus: int | None = None
-    left_at: float = 0.0
 
 
 class GuiDeliverer:
@@ -91,12 +74,9 @@ class GuiDeliverer:
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
         self._known: set[int] = set()  # top-level windows clicked before
-        self._looks_dir: Path | None = None
-        self._empty: dict[tuple[str, bool], EmptyLook] = {}  # each input's look, empty
-        self._unsaved: set[tuple[str, bool]] = set()
-        self._borrowed: _Borrowed | None = None
-        self._own: deque[tuple[float, float]] = deque(maxlen=OWN_KEPT)  # monotonic spans
-        self._operator_at = float("-inf")  # the operator's last input seen (monotonic)
+        self._looks = EmptyLooks()
+        self._own = OwnInput()
+        self._loan = Loan()
 
     # -- ScreenDeliverer ----------------------------------------------------------------
 
@@ -123,18 +103,16 @@ class GuiDeliverer:
                 layout = self._check_point(gui, point)
                 x11 = self._xlib()
                 region = Rect.around(point, job.agent.typing.verify_region, layout)
-                if key not in self._dirty and not self.settings.clear_input:
-                    self._check_draft(key, self._look(x11, region), job.agent.agent_id, point)
-            except DraftPresent as draft:
-                return draft
+                if key in self._dirty or self.settings.clear_input:
+                    return None
+                return self._looks.draft(key, self._look(x11, region), point)
             except (NotDeliverable, X11Error, XlibConnectionClosed):
                 return None  # the delivery itself meets the problem and says so
-            return None
 
     def operator_idle_s(self) -> float | None:
         with self._lock:
             try:
-                return self._operator_idle(self._xlib())
+                return self._own.operator_idle_s(self._xlib())
             except NotDeliverable:
                 return None
             except (X11Error, XlibConnectionClosed, AttributeError) as exc:
@@ -145,27 +123,23 @@ class GuiDeliverer:
 
     def give_back(self) -> None:
         with self._lock:
-            self._save_looks()
-            borrowed, self._borrowed = self._borrowed, None
-            if borrowed is None or borrowed.left_pointer is None or self._x11 is None:
+            self._save()
+            if self._x11 is None:
+                self._loan.forget()
                 return
-            if not self.settings.give_back:
-                return
-            started = time.monotonic()
             try:
-                self._give_back(self._x11, borrowed)
+                with self._own.typing():
+                    self._loan.give_back(self._x11, self._own, self._load().FAILSAFE_POINTS)
             except (X11Error, XlibConnectionClosed) as exc:
                 log.warning("could not give pointer and focus back: %s", exc)
                 self.close()
-            finally:
-                self._own.append((started, time.monotonic()))
 
     def remember_looks_in(self, folder: Path) -> None:
-        self._looks_dir = folder
-        self._own.extend(_read_spans(folder / OWN_INPUT_FILE))
+        self._looks.keep_in(folder)
+        self._own.load(folder / OWN_INPUT_FILE)
 
     def close(self) -> None:
-        self._save_looks()
+        self._save()
         x11, self._x11 = self._x11, None
         if x11 is not None:
             with contextlib.suppress(XlibConnectionClosed, OSError):
@@ -178,18 +152,18 @@ class GuiDeliverer:
         with self._lock:
             gui = self._load()
             point = self._point(job.agent, job.onboarding)
-            started = time.monotonic()
             try:
-                layout = self._check_point(gui, point)
-                return self._type(gui, point, job, layout)
+                with self._own.typing():
+                    layout = self._check_point(gui, point)
+                    return self._type(gui, point, job, layout)
             except gui.FailSafeException:
-                self._borrowed = None  # the operator took the pointer: it stays theirs
+                self._loan.forget()  # the operator took the pointer: it stays theirs
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
             except (X11Error, XlibConnectionClosed) as exc:
+                self._loan.forget()
                 self.close()  # the next delivery connects afresh
                 raise NotDeliverable(f"lost the X display connection: {exc}") from None
             finally:
-                self._own.append((started, time.monotonic()))
                 self._left_as_is()
 
     def _point(self, agent: Agent, onboarding: bool) -> Point:
@@ -230,7 +204,7 @@ class GuiDeliverer:
     def _type(self, gui: Any, point: Point, job: Job, layout: Layout) -> Typed:
         pacing, typing = self.settings, job.agent.typing
         x11 = self._xlib()
-        self._operator_idle(x11)  # the operator's last input, before the desk's hides it
+        self._own.operator_idle_s(x11)  # the operator's last input, before the desk's hides it
         previous = self._read_clipboard(x11)
         self._check_window(job.agent, point)  # just before the click
         target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
@@ -243,11 +217,14 @@ class GuiDeliverer:
         cleared = pacing.clear_input or key in self._dirty
         looked = self._look(x11, region)
         if pacing.check_drafts and not cleared:
-            self._check_draft(key, looked, job.agent.agent_id, point)
+            draft = self._looks.draft(key, looked, point)
+            if draft is not None:
+                raise draft
         # how the input looks before the click, when the click or the clearing changes it
         unclicked = None if kept_focus and not cleared else looked
         try:
-            self._borrow(x11)
+            if pacing.give_back:
+                self._loan.borrow(x11)
             self._click(gui, point, x11)
             if job.onboarding and pacing.new_chat_hotkey:
                 gui.hotkey(*_keys(pacing.new_chat_hotkey))
@@ -287,8 +264,7 @@ class GuiDeliverer:
             emptied = self._submit(gui, x11, region, before, pasted, job)
             self._dirty.discard(key)
             if pacing.check_drafts:
-                self._empty[key] = EmptyLook.learn(emptied, point, self._reference(key))
-                self._unsaved.add(key)
+                self._looks.learn(key, emptied, point)
             return Typed(verified=True)
         finally:
             if offered:
@@ -412,91 +388,25 @@ class GuiDeliverer:
             f"there ({toplevel:#x}); nothing was typed"
         )
 
-    # -- drafts -------------------------------------------------------------------------
-
-    def _check_draft(
-        self, key: tuple[str, bool], now: Picture, agent_id: str, point: Point
-    ) -> None:
-        """Refuse to click into an input that holds text the desk did not type. The input's
-        empty look is learnt from its last verified submission; before the first, nothing
-        can be told (and nothing is refused)."""
-        empty = self._reference(key)
-        if empty is None or empty.picture.region != now.region:
-            return
-        if empty.holds_text(now):
-            raise DraftPresent(
-                f"the chat input of {agent_id} at {point} holds a draft (text the desk did "
-                "not type, or a window covers it); nothing was typed"
-            )
-
-    def _reference(self, key: tuple[str, bool]) -> EmptyLook | None:
-        if key not in self._empty and self._looks_dir is not None:
-            loaded = EmptyLook.load(self._look_file(key))
-            if loaded is not None:
-                self._empty[key] = loaded
-        return self._empty.get(key)
-
-    def _look_file(self, key: tuple[str, bool]) -> Path:
-        assert self._looks_dir is not None
-        agent_id, onboarding = key
-        return self._looks_dir / f"{agent_id}.{'onboarding' if onboarding else 'chat'}.look"
-
-    def _save_looks(self) -> None:
-        """Keep the empty looks learnt, and when the desk last typed: the next process to
-        type (a `cellphone send` after this one) must not take that for the operator."""
-        if self._looks_dir is None:
-            return
-        if self._own:
-            _write_spans(self._looks_dir / OWN_INPUT_FILE, list(self._own))
-        for key in sorted(self._unsaved):
-            try:
-                self._empty[key].save(self._look_file(key))
-            except OSError as exc:
-                log.warning("cannot keep the empty look of %s: %s", key[0], exc)
-        self._unsaved.clear()
-
     # -- sharing the screen ---------------------------------------------------------------
-
-    def _operator_idle(self, x11: Desktop) -> float:
-        """Seconds since the last input that was not the desk's own. Input the X server saw
-        while the desk typed counts as the desk's: the operator's is told apart by time."""
-        now = time.monotonic()
-        last = now - x11.idle_s()
-        if not any(start - OWN_SLACK_S <= last <= end + OWN_SLACK_S for start, end in self._own):
-            self._operator_at = max(self._operator_at, last)
-        return now - self._operator_at
-
-    def _borrow(self, x11: Desktop) -> None:
-        """Note pointer and focus before the first click of a run."""
-        if self.settings.give_back and self._borrowed is None:
-            self._borrowed = _Borrowed(x11.pointer(), x11.focus_window())
 
     def _left_as_is(self) -> None:
         """Note where the delivery left pointer and focus."""
-        if self._borrowed is None or self._x11 is None:
+        if self._x11 is None:
+            self._loan.forget()
             return
         try:
-            self._borrowed.left_pointer = self._x11.pointer()
-            self._borrowed.left_focus = self._x11.focus_window()
-            self._borrowed.left_at = time.monotonic()
+            self._loan.left(self._x11)
         except (X11Error, XlibConnectionClosed) as exc:
             log.warning("cannot tell where the delivery left pointer and focus: %s", exc)
-            self._borrowed = None
+            self._loan.forget()
 
-    def _give_back(self, x11: Desktop, borrowed: _Borrowed) -> None:
-        pointer, focus = x11.pointer(), x11.focus_window()
-        if (
-            pointer != borrowed.left_pointer
-            or focus != borrowed.left_focus
-            or self._operator_idle(x11) < time.monotonic() - borrowed.left_at
-        ):
-            log.info("the operator used the screen since the last delivery: nothing given back")
-            return
-        # never into a fail-safe corner: the next click would take it for the operator's
-        if pointer != borrowed.pointer and borrowed.pointer not in self._load().FAILSAFE_POINTS:
-            x11.put_pointer(*borrowed.pointer)
-        if focus != borrowed.focus and not x11.give_focus(borrowed.focus, FOCUS_TIMEOUT_S):
-            log.warning("the keyboard focus did not go back to window %#x", borrowed.focus)
+    def _save(self) -> None:
+        """Keep the empty looks learnt, and when the desk last typed: the next process to
+        type (a `cellphone send` after this one) must not take that for the operator's."""
+        self._looks.save()
+        if self._looks.folder is not None:
+            self._own.save(self._looks.folder / OWN_INPUT_FILE)
 
     # -- clipboard ----------------------------------------------------------------------
 
@@ -560,30 +470,6 @@ def _corners(layout: Layout) -> list[tuple[int, int]]:
         for x in (m.x, m.x + m.width - 1)
         for y in (m.y, m.y + m.height - 1)
     ]
-
-
-def _read_spans(path: Path) -> list[tuple[float, float]]:
-    """Spans of input a desk process saved, in wall time, as monotonic times of this one."""
-    try:
-        spans = json.loads(path.read_text(encoding="utf-8"))
-        offset = time.monotonic() - time.time()
-        return [(float(start) + offset, float(end) + offset) for start, end in spans]
-    except (OSError, ValueError, TypeError) as exc:
-        if not isinstance(exc, FileNotFoundError):
-            log.warning("cannot read when the desk last typed (%s): %s", path, exc)
-        return []
-
-
-def _write_spans(path: Path, spans: list[tuple[float, float]]) -> None:
-    offset = time.time() - time.monotonic()
-    text = json.dumps([[start + offset, end + offset] for start, end in spans])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
-    except OSError as exc:
-        log.warning("cannot keep when the desk last typed (%s): %s", path, exc)
 
 
 def _keys(hotkey: str) -> list[str]:

@@ -1,0 +1,188 @@
+"""What the screen deliverer keeps to share the screen with the person at it.
+
+- :class:`EmptyLooks`: each chat input's look with nothing in it, learnt from its last
+  verified submission and kept in the home, to see a draft before clicking.
+- :class:`OwnInput`: when the desk itself typed, to tell the operator's input (the X
+  server's idle time counts every device, synthetic ones too) from the desk's by time.
+- :class:`Loan`: pointer and keyboard focus as the operator left them before a run of
+  deliveries, to give them back after it unless the operator took them back meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from coordinates import Point
+from messaging.deliver import DraftPresent
+from messaging.screen.desktop import Desktop
+from messaging.screen.look import EmptyLook, Picture
+
+log = logging.getLogger(__name__)
+
+OWN_SLACK_S = 0.05  # input the X server saw this soon after the desk's own is the desk's
+OWN_KEPT = 16  # how many spans of the desk's own input are remembered
+OWN_INPUT_FILE = "own-input.json"  # the last spans, for the next process that types
+FOCUS_TIMEOUT_S = 0.5  # how long the window manager may take to give the focus back
+
+InputKey = tuple[str, bool]  # agent id, and whether the onboarding input
+
+
+class EmptyLooks:
+    """Each chat input's empty look, in memory and (once :meth:`keep_in` names a folder)
+    in files that outlive the process."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self._looks: dict[InputKey, EmptyLook] = {}
+        self._unsaved: set[InputKey] = set()
+
+    def keep_in(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get(self, key: InputKey) -> EmptyLook | None:
+        if key not in self._looks and self.folder is not None:
+            loaded = EmptyLook.load(self._file(key))
+            if loaded is not None:
+                self._looks[key] = loaded
+        return self._looks.get(key)
+
+    def learn(self, key: InputKey, emptied: Picture, point: Point) -> None:
+        """The input looks as ``emptied`` right after a verified submission."""
+        self._looks[key] = EmptyLook.learn(emptied, point, self.get(key))
+        self._unsaved.add(key)
+
+    def draft(self, key: InputKey, now: Picture, point: Point) -> DraftPresent | None:
+        """The draft the input holds: text the desk did not type. Before the input's first
+        verified submission nothing can be told (and nothing is refused)."""
+        empty = self.get(key)
+        if empty is None or empty.picture.region != now.region or not empty.holds_text(now):
+            return None
+        return DraftPresent(
+            f"the chat input of {key[0]} at {point} holds a draft (text the desk did not "
+            "type, or a window covers it); nothing was typed"
+        )
+
+    def save(self) -> None:
+        if self.folder is None:
+            return
+        for key in sorted(self._unsaved):
+            try:
+                self._looks[key].save(self._file(key))
+            except OSError as exc:
+                log.warning("cannot keep the empty look of %s: %s", key[0], exc)
+        self._unsaved.clear()
+
+    def _file(self, key: InputKey) -> Path:
+        assert self.folder is not None
+        agent_id, onboarding = key
+        return self.folder / f"{agent_id}.{'onboarding' if onboarding else 'chat'}.look"
+
+
+class OwnInput:
+    """Spans of time the desk sent input, and the operator's last input seen outside them."""
+
+    def __init__(self) -> None:
+        self._spans: deque[tuple[float, float]] = deque(maxlen=OWN_KEPT)  # monotonic
+        self._operator_at = float("-inf")
+
+    @contextmanager
+    def typing(self) -> Iterator[None]:
+        """Whatever input the X server sees meanwhile is the desk's."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self._spans.append((started, time.monotonic()))
+
+    def operator_idle_s(self, x11: Desktop) -> float:
+        """Seconds since the last input that was not the desk's own. Input the operator
+        gave while the desk typed is hidden by the desk's: read this before typing."""
+        now = time.monotonic()
+        last = now - x11.idle_s()
+        spans = self._spans
+        if not any(start - OWN_SLACK_S <= last <= end + OWN_SLACK_S for start, end in spans):
+            self._operator_at = max(self._operator_at, last)
+        return now - self._operator_at
+
+    def load(self, path: Path) -> None:
+        """Take the spans a desk process saved (the last one to type in this home)."""
+        try:
+            spans = json.loads(path.read_text(encoding="utf-8"))
+            offset = time.monotonic() - time.time()
+            self._spans.extend((float(a) + offset, float(b) + offset) for a, b in spans)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("cannot read when the desk last typed (%s): %s", path, exc)
+
+    def save(self, path: Path) -> None:
+        if not self._spans:
+            return
+        offset = time.time() - time.monotonic()
+        text = json.dumps([[a + offset, b + offset] for a, b in self._spans])
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.tmp")
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(path)
+        except OSError as exc:
+            log.warning("cannot keep when the desk last typed (%s): %s", path, exc)
+
+
+@dataclass
+class _Taken:
+    pointer: tuple[int, int]
+    focus: int
+    left_pointer: tuple[int, int] | None = None
+    left_focus: int | None = None
+    left_at: float = 0.0
+
+
+class Loan:
+    """Pointer and focus borrowed from the operator for a run of deliveries."""
+
+    def __init__(self) -> None:
+        self._taken: _Taken | None = None
+
+    def borrow(self, x11: Desktop) -> None:
+        """Note pointer and focus before the first click of a run."""
+        if self._taken is None:
+            self._taken = _Taken(x11.pointer(), x11.focus_window())
+
+    def left(self, x11: Desktop) -> None:
+        """Note where a delivery left pointer and focus."""
+        if self._taken is not None:
+            self._taken.left_pointer = x11.pointer()
+            self._taken.left_focus = x11.focus_window()
+            self._taken.left_at = time.monotonic()
+
+    def forget(self) -> None:
+        """The operator took the screen back (or it cannot be told): nothing to give."""
+        self._taken = None
+
+    def give_back(self, x11: Desktop, own: OwnInput, corners: Collection[tuple[int, int]]) -> None:
+        """Pointer and focus back as they were, unless the operator moved either or used the
+        screen since the last delivery. Never into a fail-safe corner (``corners``): the
+        next click would take it for the operator's sign to stop."""
+        taken, self._taken = self._taken, None
+        if taken is None or taken.left_pointer is None:
+            return
+        pointer, focus = x11.pointer(), x11.focus_window()
+        if (
+            pointer != taken.left_pointer
+            or focus != taken.left_focus
+            or own.operator_idle_s(x11) < time.monotonic() - taken.left_at
+        ):
+            log.info("the operator used the screen since the last delivery: nothing given back")
+            return
+        if pointer != taken.pointer and taken.pointer not in corners:
+            x11.put_pointer(*taken.pointer)
+        if focus != taken.focus and not x11.give_focus(taken.focus, FOCUS_TIMEOUT_S):
+            log.warning("the keyboard focus did not go back to window %#x", taken.focus)
