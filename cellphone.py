@@ -22,7 +22,9 @@ from typer.models import CommandInfo
 from agents import UnknownAgentError, WorkspaceError
 from agents import cli as agents_cli
 from backups import cli as backups_cli
+from backups.doctor import status_checks
 from backups.errors import BackupError
+from backups.schedule import alongside_desk
 from bot import cli as bot_cli
 from config import ConfigError, Settings
 from config.cli import error_console
@@ -67,7 +69,7 @@ app = typer.Typer(
 )
 
 agents_cli.register(app)
-MessagingCommands(screen_for).register(app)
+MessagingCommands(screen_for, alongside_desk, status_checks).register(app)
 screen_cli.register(app)
 app.add_typer(coordinates_cli.app, name="coords")
 bot_cli.register(app, screen_for)

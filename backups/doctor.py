@@ -46,15 +46,21 @@ def run_checks(
     settings: Settings,
     read_layout: LayoutReader | None = None,
     now: datetime | None = None,
+    *,
+    screen: bool = True,
 ) -> list[Check]:
-    """Every check, in the order the doctor prints them."""
+    """Every check, in the order the doctor prints them; without ``screen``, those that
+    need no display (what ``cellphone status`` shows, starting quickly)."""
     now = now or datetime.now(UTC)
     registry, registry_check = _registry(home)
-    display, layout = _display(settings, read_layout)
+    on_screen: list[Check] = []
+    if screen:
+        display, layout = _display(settings, read_layout)
+        on_screen = [display, _clipboard(settings), registry_check or _points(registry, layout)]
+    elif registry_check is not None:
+        on_screen = [registry_check]
     return [
-        display,
-        _clipboard(settings),
-        registry_check or _points(registry, layout),
+        *on_screen,
         _workspaces(home, registry),
         _store(home),
         _queue(home, settings, now),
@@ -62,6 +68,22 @@ def run_checks(
         _discord(settings),
         _disk(home, settings),
     ]
+
+
+def status_checks(home: Home, settings: Settings) -> list[tuple[str, str, str]]:
+    """The checks ``cellphone status`` shows: (check, status, detail) each."""
+    return [(c.name, str(c.status), c.detail) for c in run_checks(home, settings, screen=False)]
+
+
+def summary(checks: list[Check]) -> str:
+    """One line for /status: the checks that are not ok, or that all are."""
+    bad = [c for c in checks if c.status is not Status.OK]
+    if not bad:
+        return f"✅ all {len(checks)} checks ok"
+    marks = {Status.FAIL: "❌", Status.WARN: "⚠️"}
+    named = "; ".join(f"{marks[c.status]} {c.name}: {c.detail}" for c in bad)
+    ok = len(checks) - len(bad)
+    return f"{ok} of {len(checks)} ok; {named} (`cellphone doctor` says how to fix)"
 
 
 def store_problem(database: Path) -> str | None:

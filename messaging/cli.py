@@ -8,9 +8,11 @@ to the inbox, failed or are still queued, 2 bad input or configuration.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +21,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from config import Settings
+from config import Home, Settings
 from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
 from messaging.deliver import ScreenDeliverer
 from messaging.desk import NOT_YET, desk_holder
@@ -30,6 +32,10 @@ from messaging.service import MessageService, Submission
 from messaging.store import HistoryEntry
 
 ScreenProvider = Callable[[Settings], ScreenDeliverer | None]
+# what a long-running desk (``deliver --watch``) runs beside it, e.g. scheduled backups
+AlongsideDesk = Callable[[Home, Settings], AbstractAsyncContextManager[None]]
+# health checks shown by status: (check, ok | warn | fail, detail) each
+StatusChecks = Callable[[Home, Settings], Sequence[tuple[str, str, str]]]
 PROGRESS_AFTER_S = 0.5
 EXIT_OK, EXIT_NOT_ALL_DELIVERED = 0, 1
 
@@ -45,8 +51,15 @@ KeyOption = Annotated[
 class MessagingCommands:
     """The commands, bound to how this process reaches the screen."""
 
-    def __init__(self, screen_provider: ScreenProvider) -> None:
+    def __init__(
+        self,
+        screen_provider: ScreenProvider,
+        alongside_desk: AlongsideDesk | None = None,
+        checks: StatusChecks | None = None,
+    ) -> None:
         self.screen_provider = screen_provider
+        self.alongside_desk = alongside_desk
+        self.checks = checks
 
     def register(self, app: typer.Typer) -> None:
         app.command()(self.send)
@@ -201,9 +214,11 @@ class MessagingCommands:
         holder = desk_holder(where.var_dir / "desk.lock")
         paused = PauseFlag.of(where).reason()
         waiting = WaitNote.of(where).reason() if holder else None
+        checks = self.checks(where, settings) if self.checks else []
         if as_json:
             print_json(
                 {
+                    "checks": [{"check": c, "status": st, "detail": d} for c, st, d in checks],
                     "desk_pid": holder,
                     "desk_paused": paused,
                     "desk_waiting": waiting,
@@ -250,6 +265,8 @@ class MessagingCommands:
                 f"desk: not running; {pending} deliveries pending "
                 "(`cellphone deliver` delivers them)"
             )
+        if checks:
+            out.print(_checks_line(checks))
 
     def deliver(
         self,
@@ -294,7 +311,8 @@ class MessagingCommands:
                 error_console().print(f"the desk of this home already runs in process {holder}")
                 return EXIT_NOT_ALL_DELIVERED
             if watch:
-                await asyncio.Event().wait()  # until Ctrl-C
+                async with self._alongside(where, settings):
+                    await asyncio.Event().wait()  # until Ctrl-C
             # until nothing is due: what is left waits on a retry time or on the pause
             await rt.desk.until_idle()
             pending = await rt.store.pending()
@@ -304,6 +322,11 @@ class MessagingCommands:
         if pending and paused:
             out.print(_paused_note(paused))
         return EXIT_NOT_ALL_DELIVERED if pending else EXIT_OK
+
+    def _alongside(self, where: Home, settings: Settings) -> AbstractAsyncContextManager[None]:
+        if self.alongside_desk is None:
+            return contextlib.nullcontext()
+        return self.alongside_desk(where, settings)
 
     def pause(
         self,
@@ -440,6 +463,18 @@ def report(
         out.print("delivered by the desk running in another process of this home")
     if waiting and paused:
         out.print(_paused_note(paused))
+
+
+def _checks_line(checks: Sequence[tuple[str, str, str]]) -> str:
+    ok = sum(1 for _, status, _ in checks if status == "ok")
+    parts = [f"checks: {ok} of {len(checks)} ok"]
+    for level, color in (("fail", "red"), ("warn", "yellow")):
+        named = [f"{name} ({detail})" for name, status, detail in checks if status == level]
+        if named:
+            parts.append(f"[{color}]{level}[/]: " + "; ".join(named))
+    if len(parts) > 1:
+        parts.append("`cellphone doctor` says how to fix them")
+    return "; ".join(parts)
 
 
 def _paused_note(reason: str) -> str:

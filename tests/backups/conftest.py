@@ -91,3 +91,17 @@ def flip_byte(path: Path, offset: int) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 0xFF
     path.write_bytes(bytes(data))
+
+
+def damage_store(database: Path) -> None:
+    """Break one page of the store's full-text index: the store still opens and takes
+    deliveries, but SQLite's integrity check fails."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'messages_fts_data'"
+        ).fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+    with open(database, "r+b") as handle:
+        handle.seek((page - 1) * size)
+        handle.write(b"\xff" * 16)
