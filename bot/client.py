@@ -27,6 +27,7 @@ EXTENSIONS = (
     "bot.cogs.desk",
     "bot.cogs.layout",
     "bot.cogs.panel",
+    "bot.cogs.backups",
 )
 LEGACY_EXTENSION = "bot.cogs.legacy"
 LEGACY_PREFIX = "!"

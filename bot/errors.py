@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from agents import UnknownAgentError, WorkspaceError
 from agents.onboarding import OnboardingTemplateError
+from backups.errors import BackupError
 from bot.access import NotAllowedError
 from bot.audit import Auditor, arguments_of
 from bot.reply import InteractionReply, Reply
@@ -34,6 +35,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     BotInputError,
     UnknownAgentError,
     OnboardingTemplateError,
+    BackupError,
     MessagingError,
     CoordinatesFileError,
     InvalidCoordinatesError,

@@ -1,11 +1,13 @@
 """What /status and the panel's Status button show: the desk, the screen, the coordinates
-file, and each agent's queue with its last outcome."""
+file, the continuity checks (``cellphone doctor``), and each agent's queue with its last
+outcome."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
+from backups.doctor import run_checks, summary
 from bot import present
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, read_layout
@@ -26,6 +28,10 @@ async def status_text(rt: Runtime, read: Callable[[], Layout] = read_layout) -> 
     )
     if rt.desk.screen is not None:
         lines.append(f"**layout**: {await _layout_line(rt, read)}")
+    checks = await asyncio.to_thread(
+        run_checks, rt.home, rt.settings, read, screen=rt.desk.screen is not None
+    )
+    lines.append(f"**checks**: {summary(checks)}")
     lines.extend(present.queues(queues))
     return "\n".join(lines)
 

@@ -107,10 +107,14 @@ def people(double: DiscordDouble) -> People:
     )
 
 
-def bot_settings(home: Home, double: DiscordDouble, people: People, **discord: Any) -> Settings:
+def bot_settings(
+    home: Home, double: DiscordDouble, people: People, backups: Any = None, **discord: Any
+) -> Settings:
+    """The bot's settings against ``double``; scheduled backups off unless ``backups`` says."""
     operators = [r.id for r in double.guild.roles if r.name == "operators"]
     return load_settings(
         home,
+        backups=backups or {"interval_minutes": 0},
         discord={
             "guild_id": double.guild.id,
             "allowed_role_ids": operators,

@@ -144,20 +144,26 @@ class DiscordDouble(RestApi):
     def _command(
         self, kind: int, name: str, user: Person, options: dict[str, Any], focused: str | None
     ) -> Payload:
+        name, _, sub = name.partition(" ")  # "backup create": a subcommand of /backup
         command = self.commands.get(name)
         if command is None:
             raise KeyError(f"/{name} was not synced; synced: {sorted(self.commands)}")
-        types = {o["name"]: o["type"] for o in command.get("options", [])}
         data: Payload = {"id": command["id"], "name": name, "type": 1, "options": []}
         if "guild_id" in command:
             data["guild_id"] = command["guild_id"]
+        given, declared = data["options"], command.get("options", [])
+        if sub:
+            subcommand = next(o for o in declared if o["name"] == sub and o["type"] == 1)
+            given.append({"name": sub, "type": 1, "options": []})
+            given, declared = given[0]["options"], subcommand.get("options", [])
+        types = {o["name"]: o["type"] for o in declared}
         for key, value in options.items():
             option: Payload = {"name": key, "type": types[key], "value": value}
             if isinstance(value, Upload):
                 option["value"] = self._attach(data, value)
             if key == focused:
                 option["focused"] = True
-            data["options"].append(option)
+            given.append(option)
         return payloads.interaction(
             kind=kind, application_id=self.application_id, guild=self.guild, user=user, data=data
         )
