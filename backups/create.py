@@ -15,7 +15,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ from backups.manifest import (
     write_atomic,
 )
 from backups.packer import Packed, pack
-from backups.sources import Source, home_files, snapshot_store
+from backups.sources import Source, home_files, store_snapshot
 from config import BackupKind, Home
 
 log = logging.getLogger(__name__)
@@ -65,16 +65,17 @@ def create_backup(
         try:
             with (
                 tempfile.TemporaryDirectory(dir=catalog.folder, prefix=".snapshot-") as work,
+                store_snapshot(home.database) as copy_store,
                 ThreadPoolExecutor(1, thread_name_prefix="backup-store") as pool,
             ):
-                # the store is copied and compared while the files are packed
-                store = pool.submit(
-                    _store, home.database, Path(work) / "cellphone.db", backup_id, known
-                )
+                # the store's state is fixed first; it is copied and compared while the
+                # files are packed
+                copy = Path(work) / "cellphone.db"
+                store = pool.submit(_store, copy_store, copy, backup_id, known)
                 files = _files(writer, backup_id, home_files(home, skip), known)
                 rows, entry, new_pieces = store.result()
                 if entry is not None:
-                    _write_pieces(writer, Path(work) / "cellphone.db", new_pieces)
+                    _write_pieces(writer, copy, new_pieces)
                     files.append(entry)
             manifest = Manifest(
                 id=backup_id,
@@ -139,13 +140,16 @@ def _files(
 
 
 def _store(
-    database: Path, copy: Path, backup_id: str, known: dict[str, FileEntry]
+    copy_store: Callable[[Path], dict[str, int]] | None,
+    copy: Path,
+    backup_id: str,
+    known: dict[str, FileEntry],
 ) -> tuple[dict[str, int], FileEntry | None, list[Part]]:
-    """Snapshot the store into ``copy`` and compare it piece by piece with the backup built
-    on: its row counts, its entry, and the pieces to store in this archive."""
-    rows = snapshot_store(database, copy)
-    if rows is None:
+    """Copy the store's snapshot to ``copy`` and compare it piece by piece with the backup
+    built on: its row counts, its entry, and the pieces to store in this archive."""
+    if copy_store is None:
         return {}, None, []
+    rows = copy_store(copy)
     before = known.get(STORE_PATH)
     earlier = {(p.offset, p.size, p.sha256): p for p in before.parts} if before else {}
     whole = hashlib.sha256()

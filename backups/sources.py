@@ -7,7 +7,7 @@ import contextlib
 import os
 import sqlite3
 import stat
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,27 +75,45 @@ def _mode(info: os.stat_result) -> int:
     return stat.S_IMODE(info.st_mode)
 
 
-def snapshot_store(database: Path, copy: Path) -> dict[str, int] | None:
-    """Copy the store to ``copy`` with SQLite's online backup API (in WAL mode the
-    coordinator goes on writing meanwhile: the copy is the store as of one moment); its row
-    counts, or None when there is no store."""
+@contextlib.contextmanager
+def store_snapshot(database: Path) -> Iterator[Callable[[Path], dict[str, int]] | None]:
+    """The store as of now: a read transaction is opened at once (the files are read after
+    it, so every delivery the snapshot calls done has its inbox letter in the backup), and
+    the function given copies that state to a file with SQLite's online backup API while
+    the coordinator goes on writing (WAL), returning the row counts. None without a store."""
     if not database.exists():
-        return None
+        yield None
+        return
     try:
-        with (
-            contextlib.closing(
-                sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=30)
-            ) as source,
-            contextlib.closing(sqlite3.connect(copy)) as target,
-        ):
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")  # a file that stands alone
-            return {t: n for t in COUNTED_TABLES if (n := _count(target, t)) is not None}
+        source = sqlite3.connect(
+            f"{database.as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
+        )
     except sqlite3.Error as exc:
-        raise BackupError(
-            f"cannot snapshot the store {database}: {exc}; if it is damaged, "
-            "`cellphone doctor` says so and `cellphone backup restore` puts back a backup"
-        ) from None
+        raise BackupError(_cannot(database, exc)) from None
+    with contextlib.closing(source):
+        try:
+            source.execute("BEGIN")
+            source.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            raise BackupError(_cannot(database, exc)) from None
+
+        def copy_to(copy: Path) -> dict[str, int]:
+            try:
+                with contextlib.closing(sqlite3.connect(copy)) as target:
+                    source.backup(target)
+                    target.execute("PRAGMA journal_mode=DELETE")  # a file that stands alone
+                    return {t: n for t in COUNTED_TABLES if (n := _count(target, t)) is not None}
+            except sqlite3.Error as exc:
+                raise BackupError(_cannot(database, exc)) from None
+
+        yield copy_to
+
+
+def _cannot(database: Path, exc: sqlite3.Error) -> str:
+    return (
+        f"cannot snapshot the store {database}: {exc}; if it is damaged, "
+        "`cellphone doctor` says so and `cellphone backup restore` puts back a backup"
+    )
 
 
 def _count(db: sqlite3.Connection, table: str) -> int | None:
