@@ -137,7 +137,7 @@ def members(
         try:
             source = DecryptingReader(raw, key, path.name) if key else raw
             stream = cast(IO[bytes], source)
-            with tarfile.open(fileobj=stream, mode="r|", bufsize=COPY_BUFFER) as tar:
+            with tarfile.open(fileobj=stream, mode="r|") as tar:
                 yield _walk(tar, path, backup_id)
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise VerifyError(backup_id, [f"archive {path.name} is damaged: {exc}"]) from None

@@ -157,18 +157,22 @@ def _refuse(target: Path, *, live: bool, force: bool) -> None:
 
 
 def _lay_out(staging: Path, manifest: Manifest) -> None:
-    """Every file of the backup, empty, at its place under ``staging``."""
+    """The folders of the backup under ``staging``, its empty files, and the files made of
+    several pieces at their full size (the others are created as they are written)."""
+    folders = {str(Path(entry.path).parent) for entry in manifest.files}
+    for folder in sorted(folders):
+        (staging / folder).mkdir(parents=True, exist_ok=True)
     for entry in manifest.files:
-        path = staging / entry.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as handle:
-            handle.truncate(entry.size)
+        if len(entry.parts) != 1:
+            with open(staging / entry.path, "wb") as handle:
+                handle.truncate(entry.size)
 
 
 def _writer(staging: Path) -> Write:
     def write(entry: FileEntry, part: Part, source: IO[bytes]) -> str:
         digest = hashlib.sha256()
-        with open(staging / entry.path, "r+b") as out:
+        whole = len(entry.parts) == 1
+        with open(staging / entry.path, "wb" if whole else "r+b") as out:
             out.seek(part.offset)
             while block := source.read(COPY_BUFFER):
                 digest.update(block)
