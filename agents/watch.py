@@ -76,6 +76,7 @@ class WorkspaceWatcher:
         self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
         self._observer: BaseObserver | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         """Scan once, then follow events until :meth:`stop`."""
@@ -88,8 +89,12 @@ class WorkspaceWatcher:
         self._observer = observer
         self._task = asyncio.create_task(self._run(), name="workspace-watcher")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Stop after the file being handled (cancelled only after ``grace_s``)."""
         if self._task is not None:
+            self._stopping = True
+            self._events.put_nowait(("stop", self.workspaces_dir))
+            await asyncio.wait([self._task], timeout=grace_s)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -109,7 +114,7 @@ class WorkspaceWatcher:
 
     async def _run(self) -> None:
         next_scan = 0.0
-        while True:
+        while not self._stopping:
             now = time.monotonic()
             if now >= next_scan:
                 self._scan()
@@ -163,7 +168,7 @@ class WorkspaceWatcher:
             await asyncio.sleep(max(0.0, wait))
         now = time.monotonic()
         for path, (signature, deadline) in list(self._pending.items()):
-            if deadline > now:
+            if deadline > now or self._stopping:
                 continue
             current = _signature(path)
             if current != signature:

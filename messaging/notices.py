@@ -4,6 +4,7 @@ posts to Discord (the bot, or a webhook); a notice is posted once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +30,7 @@ class Notice:
 class Notices:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.listeners: list[Callable[[], None]] = []  # told of each new notice
 
     async def add(
         self, channel: Channel, text: str, *, agent_id: str | None = None, key: str | None = None
@@ -40,6 +42,8 @@ class Notices:
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                 (channel.value, agent_id, text, key, utc_now().isoformat()),
             )
+        for listener in self.listeners:
+            listener()
         return cursor.rowcount == 1
 
     async def unposted(self, limit: int = 50) -> list[Notice]:

@@ -7,6 +7,7 @@ the operator, once. Both are kept per delivery in the store, so a restart repeat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ class Reminders:
         self.service = service
         self.notices = notices
         self.ack_timeout_s = ack_timeout_s
+        self._stop = asyncio.Event()
 
     async def check(self, now: datetime | None = None) -> tuple[int, int]:
         """Nudge and report what is due now. Returns (nudged, reported overdue)."""
@@ -38,14 +40,22 @@ class Reminders:
                 overdue += await self._report(waiting, now)
         return nudged, overdue
 
+    def stop_soon(self) -> None:
+        """Let :meth:`run` return after the check in progress."""
+        self._stop.set()
+
     async def run(self, interval_s: float) -> None:
-        """Check every ``interval_s`` until cancelled; a store error is logged and retried."""
-        while True:
+        """Check every ``interval_s`` until :meth:`stop_soon`; errors are logged."""
+        self._stop.clear()
+        while not self._stop.is_set():
             try:
                 await self.check()
             except StoreError as exc:
                 log.warning("cannot check acknowledgements now: %s", exc)
-            await asyncio.sleep(interval_s)
+            except Exception:
+                log.exception("checking acknowledgements failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval_s)
 
     async def _nudge(self, waiting: Unacknowledged, now: datetime) -> int:
         message, agent_id = waiting.message, waiting.agent_id

@@ -150,6 +150,12 @@ MIGRATIONS: tuple[str, ...] = (
         stalled_at TEXT  -- flagged silent; cleared by the next sign of life
     );
     """,
+    # 4: a devlog remembers whether a summary was asked for and how many of its parts
+    # are posted, so a retry or a restart posts no part twice
+    """
+    ALTER TABLE devlogs ADD COLUMN summarize INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE devlogs ADD COLUMN parts_posted INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_S = 10.0  # how long a statement waits for another process's write to end
@@ -282,11 +288,16 @@ class Store:
     @contextlib.asynccontextmanager
     async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._durable_lock:
-            await self._durable.execute("BEGIN IMMEDIATE")
+            # a task cancelled while BEGIN runs on the connection's thread must still end
+            # the transaction, or every other writer waits on it
+            begin = asyncio.ensure_future(self._durable.execute("BEGIN IMMEDIATE"))
             try:
+                await asyncio.shield(begin)
                 yield self._durable
                 await self._durable.execute("COMMIT")
             except BaseException:
+                if not begin.done():
+                    await asyncio.wait([begin])
                 if self._durable.in_transaction:  # a failed COMMIT leaves it open
                     await self._durable.execute("ROLLBACK")
                 raise

@@ -262,7 +262,7 @@ async def test_a_database_of_the_second_schema_gains_threads_and_read_state(
     assert [e.message.body for e in thread] == ["before the upgrade", "answer"]
     assert thread[0].deliveries[0].read_at is None
     assert queue.unread == 1  # delivered before the upgrade and never read
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 async def test_replies_form_one_thread_whichever_message_is_asked(tmp_path: Path) -> None:
@@ -300,3 +300,25 @@ async def test_read_and_acknowledged_are_kept_once_per_recipient(tmp_path: Path)
     await store.close()
     assert deliveries["Agent-1"].read_at is not None and deliveries["Agent-1"].acked_at is None
     assert deliveries["Agent-2"].read_at is not None and deliveries["Agent-2"].acked_at is not None
+
+
+async def test_a_writer_cancelled_mid_transaction_leaves_none_open(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "cellphone.db")
+
+    async def write() -> None:
+        async with store.writing() as tx:
+            await tx.execute(
+                "INSERT INTO notices (channel, text, created_at) VALUES ('a', 'b', 'c')"
+            )
+
+    for _ in range(20):  # cancelled at each of its first awaits in turn
+        for steps in range(4):
+            task = asyncio.create_task(write())
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    # another connection can write at once: no transaction was left open
+    await asyncio.wait_for(store.insert(message("after", "Agent-1"), {"Agent-1": Lane.INBOX}), 2)
+    await asyncio.wait_for(store.claim(Lane.INBOX, 1), 2)
+    await store.close()

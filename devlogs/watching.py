@@ -1,0 +1,110 @@
+"""Following what agents write back, for one home: the workspace watcher (outbox and
+devlog files, inbox reads), acknowledgement reminders, and the posting of devlogs and
+notices. One process of a home does it at a time (the bot, or `cellphone deliver
+--watch`); both compose it from here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from types import TracebackType
+
+from agents.watch import WorkspaceWatcher
+from devlogs.files import DevlogFiles
+from devlogs.journal import Journal
+from devlogs.post import Poster
+from devlogs.publisher import PosterLock, Publisher
+from devlogs.summary import Summarizer, providers_of
+from messaging.filed import Ledger
+from messaging.notices import Notices
+from messaging.outbox import InboxReads, OutboxRouter
+from messaging.reminders import Reminders
+from messaging.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = "watch.lock"
+STOP_GRACE_S = 10.0  # how long stop() lets the post in flight finish
+
+
+def publisher_for(rt: Runtime, poster: Poster | None, notices: Notices) -> Publisher:
+    settings = rt.settings
+    summarizer = Summarizer(
+        providers_of(settings.openai, settings.devlogs.summary_providers),
+        settings.devlogs.summary_timeout_s,
+    )
+    return Publisher(
+        Journal(rt.store),
+        notices,
+        summarizer,
+        poster,
+        summarize_all=settings.openai.summaries,
+        poll_s=settings.messaging.poll_interval_s,
+    )
+
+
+class Watchers:
+    def __init__(self, rt: Runtime, poster: Poster | None) -> None:
+        watch = rt.settings.watch
+        self.notices = Notices(rt.store)
+        self.publisher = publisher_for(rt, poster, self.notices)
+        self.notices.listeners.append(self.publisher.wake)
+        ledger = Ledger(rt.store)
+        self.reminders = Reminders(rt.service, self.notices, watch.ack_timeout_s)
+        self.watcher = WorkspaceWatcher(
+            rt.home.workspaces_dir,
+            rt.registry,
+            {
+                "outbox": OutboxRouter(rt.service, ledger, self.notices, watch.max_file_bytes),
+                "devlogs": DevlogFiles(self.publisher, ledger, self.notices, watch.max_file_bytes),
+            },
+            on_read=InboxReads(rt.service),
+            settle_s=watch.settle_s,
+            rescan_s=watch.rescan_s,
+        )
+        self.lock = PosterLock(rt.home.var_dir / LOCK_FILE)
+        self._reminder_interval = min(watch.rescan_s, watch.ack_timeout_s / 4)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.running = False
+
+    async def start(self) -> bool:
+        """Start watching; False, doing nothing, when another process of the home does."""
+        if not self.lock.acquire():
+            log.info("another process watches this home's workspaces")
+            return False
+        await self.watcher.start()
+        self._tasks = [
+            asyncio.create_task(self.reminders.run(self._reminder_interval), name="reminders"),
+            asyncio.create_task(self.publisher.run(), name="publisher"),
+        ]
+        self.running = True
+        return True
+
+    async def stop(self) -> None:
+        self.publisher.stop_soon()
+        self.reminders.stop_soon()
+        if self.running:
+            await self.watcher.stop(STOP_GRACE_S)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        self.lock.release()
+        self.running = False
+
+    async def __aenter__(self) -> Watchers:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
