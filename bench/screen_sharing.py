@@ -23,6 +23,10 @@ OFF = GuiSettings(check_drafts=False, give_back=False, operator_idle_s=0)
 EDITOR = ChromiumPane("Editor", 960, 1560, width=700, height=420, title="Editor — the operator's")
 DRAFTS = ("k", "half a thought", "two lines\nof a draft")
 FOCUS_TIMEOUT_S = 2.0
+# The desk types once the operator's hands rested (gui.operator_idle_s, 2 s by default);
+# a shorter rest here keeps the run short and still lets the window manager finish
+# focusing the operator's window before the desk clicks.
+OPERATOR_RESTS_S = 0.3
 
 
 @dataclass
@@ -131,6 +135,10 @@ def costs(
     runs: int,
     text: str,
 ) -> None:
+    for agent in panes:  # once per input and process: learn how it looks empty
+        for deliverer in (on, off):
+            one(deliverer, agent, text)
+            deliverer.give_back()
     for turn in range(runs * 2):
         deliverer = on if turn % 2 == 0 else off
         agent = panes[turn % len(panes)]
@@ -209,6 +217,7 @@ def give_back(
         operator(display, "mousemove", str(ex), str(ey), "click", "1")
         where = (ex - 200 + (index * 37) % 400, ey - 30 - (index * 13) % 200)
         operator(display, "mousemove", str(where[0]), str(where[1]))
+        time.sleep(OPERATOR_RESTS_S)
         one(deliverer, panes[index % len(panes)], text)
         deliverer.give_back()
         result.given_back += 1

@@ -74,6 +74,7 @@ class GuiDeliverer:
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
         self._known: set[int] = set()  # top-level windows clicked before
+        self._last_layout: Layout | None = None
         self._looks = EmptyLooks()
         self._own = OwnInput()
         self._loan = Loan()
@@ -95,17 +96,17 @@ class GuiDeliverer:
     def draft(self, job: Job) -> DraftPresent | None:
         if not self.settings.check_drafts:
             return None
+        key = (job.agent.agent_id, job.onboarding)
         with self._lock:
-            gui = self._load()
-            point = self._point(job.agent, job.onboarding)
-            key = (job.agent.agent_id, job.onboarding)
+            if key in self._dirty or self.settings.clear_input:
+                return None
             try:
-                layout = self._check_point(gui, point)
-                x11 = self._xlib()
+                gui = self._load()
+                point = self._point(job.agent, job.onboarding)
+                # the layout of the last delivery: the delivery itself checks the point
+                layout = self._last_layout or self._check_point(gui, point)
                 region = Rect.around(point, job.agent.typing.verify_region, layout)
-                if key in self._dirty or self.settings.clear_input:
-                    return None
-                return self._looks.draft(key, self._look(x11, region), point)
+                return self._looks.draft(key, self._look(self._xlib(), region), point)
             except (NotDeliverable, X11Error, XlibConnectionClosed):
                 return None  # the delivery itself meets the problem and says so
 
@@ -187,7 +188,8 @@ class GuiDeliverer:
         return layout
 
     def _layout(self) -> Layout:
-        return self._xlib().layout()
+        self._last_layout = self._xlib().layout()
+        return self._last_layout
 
     def _check_window(self, agent: Agent, point: Point) -> None:
         pattern = agent.window_title

@@ -54,8 +54,13 @@ class EmptyLooks:
         return self._looks.get(key)
 
     def learn(self, key: InputKey, emptied: Picture, point: Point) -> None:
-        """The input looks as ``emptied`` right after a verified submission."""
-        self._looks[key] = EmptyLook.learn(emptied, point, self.get(key))
+        """The input looks as ``emptied`` right after a verified submission (a look that
+        differs from the known one only by a caret's worth is not worth keeping again)."""
+        known = self.get(key)
+        same_place = known is not None and known.picture.region == emptied.region
+        if same_place and known is not None and not known.holds_text(emptied):
+            return
+        self._looks[key] = EmptyLook.learn(emptied, point, known)
         self._unsaved.add(key)
 
     def draft(self, key: InputKey, now: Picture, point: Point) -> DraftPresent | None:

@@ -356,52 +356,21 @@ class X11:
         return _wid(self.display.get_input_focus().focus)
 
     def give_focus(self, window: int, timeout: float) -> bool:
-        """Give the keyboard focus to ``window``: through the window manager when it manages
-        the window (it raises it too), else directly. True once the focus is there."""
-        if window in (X.NONE, X.PointerRoot):
-            self.display.set_input_focus(window, X.RevertToPointerRoot, X.CurrentTime)
-        else:
-            client = self._managed(window)
-            if client is not None and self._supports("_NET_ACTIVE_WINDOW"):
-                self._activate(client)
-            else:
-                target = self.display.create_resource_object("window", window)
-                target.set_input_focus(X.RevertToParent, X.CurrentTime)
+        """Give the keyboard focus to ``window`` straight away (the window manager sees it
+        move; no activation through it, which would still be on its way when the next
+        delivery clicks and could take the focus from under it). True once it is there;
+        False when the window is gone or cannot take it."""
+        catch = error.CatchError()
+        self.display.set_input_focus(window, X.RevertToParent, X.CurrentTime, onerror=catch)
         self.display.sync()
+        if catch.get_error() is not None:
+            return False
         deadline = time.monotonic() + timeout
         while self.focus_window() != window:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.002)
         return True
-
-    def _managed(self, window: int) -> int | None:
-        """The window or the ancestor of it that a window manager manages (has WM_STATE)."""
-        wm_state = self.atom("WM_STATE")
-        current = window
-        for _ in range(32):
-            if current in (X.NONE, self.root.id):
-                return None
-            resource = self.display.create_resource_object("window", current)
-            if resource.get_full_property(wm_state, X.AnyPropertyType) is not None:
-                return current
-            current = _wid(resource.query_tree().parent)
-        return None
-
-    def _supports(self, hint: str) -> bool:
-        supported = self.root.get_full_property(self.atom("_NET_SUPPORTED"), Xatom.ATOM)
-        return supported is not None and self.atom(hint) in supported.value
-
-    def _activate(self, client: int) -> None:
-        """Ask the window manager to activate ``client`` (EWMH _NET_ACTIVE_WINDOW, source 2:
-        a pager acting for the user, which window managers obey at once)."""
-        message = xevent.ClientMessage(
-            window=client,
-            client_type=self.atom("_NET_ACTIVE_WINDOW"),
-            data=(32, [2, X.CurrentTime, 0, 0, 0]),
-        )
-        mask = X.SubstructureRedirectMask | X.SubstructureNotifyMask
-        self.root.send_event(message, event_mask=mask)
 
     # -- the screen --------------------------------------------------------------------
 
