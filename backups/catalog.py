@@ -27,34 +27,42 @@ class Catalog:
     def __init__(self, folder: Path, key: Key | None = None) -> None:
         self.folder = folder
         self.key = key
+        self._read: dict[str, tuple[int, Manifest]] = {}  # manifests read, by id (and mtime)
 
     def manifests(self) -> list[Manifest]:
         """Every backup, oldest first."""
-        if not self.folder.is_dir():
-            return []
-        return [
-            Manifest.from_json(path.read_text(encoding="utf-8"), str(path))
-            for path in sorted(self.folder.glob("*.json"))
-            if not path.name.startswith(".")
-        ]
+        return [self.get(backup_id) for backup_id in sorted(self.ids())]
 
     def ids(self) -> set[str]:
-        return {path.stem for path in self.folder.glob("*.json")} if self.folder.is_dir() else set()
+        if not self.folder.is_dir():
+            return set()
+        return {p.stem for p in self.folder.glob("*.json") if not p.name.startswith(".")}
 
     def get(self, backup_id: str) -> Manifest:
         path = self.folder / f"{backup_id}.json"
-        if "/" in backup_id or not path.is_file():
+        try:
+            if "/" in backup_id or backup_id.startswith("."):
+                raise FileNotFoundError(backup_id)
+            stamp = path.stat().st_mtime_ns
+        except FileNotFoundError:
             known = sorted(self.ids())[-5:]
             hint = f"recent ones: {', '.join(known)}" if known else "there are none yet"
             raise UnknownBackupError(
                 f"no backup {backup_id!r} in {self.folder}; `cellphone backup list` shows "
                 f"them ({hint})"
-            )
-        return Manifest.from_json(path.read_text(encoding="utf-8"), str(path))
+            ) from None
+        cached = self._read.get(backup_id)
+        if cached is None or cached[0] != stamp:
+            manifest = Manifest.from_json(path.read_text(encoding="utf-8"), str(path))
+            cached = self._read[backup_id] = (stamp, manifest)
+        return cached[1]
 
     def newest(self, kind: BackupKind | None = None) -> Manifest | None:
-        found = [m for m in self.manifests() if kind is None or m.kind is kind]
-        return found[-1] if found else None
+        for backup_id in sorted(self.ids(), reverse=True):
+            manifest = self.get(backup_id)
+            if kind is None or manifest.kind is kind:
+                return manifest
+        return None
 
     def archive(self, manifest: Manifest) -> Path:
         suffix = ".tar.enc" if manifest.key_id else ".tar"

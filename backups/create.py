@@ -32,7 +32,7 @@ from backups.manifest import (
     new_id,
     write_atomic,
 )
-from backups.packer import Packed, pack
+from backups.packer import pack
 from backups.sources import Source, home_files, store_snapshot
 from config import BackupKind, Home
 
@@ -133,10 +133,9 @@ def _files(
             entries.append(before)
         else:
             changed.append(source)
-    packed = Packed(entries)
-    for piece in pack(backup_id, changed, packed):
+    for piece in pack(backup_id, changed, entries):
         writer.add_packed(piece)
-    return packed.entries
+    return entries
 
 
 def _store(

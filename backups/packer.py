@@ -1,9 +1,11 @@
-"""Packing changed files into tar bytes on a reader thread while the caller writes them.
+"""Packing changed files into tar bytes on reader threads while the caller writes them.
 
-The reader reads each file into one of a few reused buffers (no fresh memory per file, so
-the copy stays in the CPU's caches), hashes it there and puts the tar header before it;
-the caller writes each full buffer and hands it back. Reading and hashing thus run beside
-writing, the way ``tar`` reads and writes a small buffer at a time."""
+Each reader reads files into a few buffers of its own that are reused (no fresh memory per
+file, so the copy stays in the CPU's caches), hashes them there and puts each tar header
+before its file; the caller writes full buffers and hands them back. Two readers take
+batches of files in turn, so reading and hashing run on both cores beside the writing. A
+buffer that ends inside a large file is followed by that reader's next buffer before any
+other reader's, so every member stays whole."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ import io
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from backups.archive import BLOCK, NAME_MAX, header
 from backups.errors import BackupError
@@ -22,34 +25,62 @@ from backups.manifest import FileEntry, Part
 from backups.sources import Source
 
 BUFFER = 4 << 20
-BUFFERS = 6
+BUFFERS_EACH = 3
+READERS = 2
+BATCH_FILES = 64
+BATCH_BYTES = 8 << 20
 
 
-@dataclass
-class Packed:
-    """What the reader made: the entries of the files it packed (a file gone since it was
-    listed is left out), or the error that stopped it."""
+@dataclass(frozen=True)
+class Full:
+    """A buffer ready to write: ``length`` bytes of reader ``reader``; ``clean`` when it
+    ends between two members."""
 
-    entries: list[FileEntry] = field(default_factory=list)
-    error: BaseException | None = None
+    reader: int
+    buffer: bytearray
+    length: int
+    clean: bool
 
 
 class _Stop(Exception):
     """The caller stopped taking buffers."""
 
 
-class _Packer:
-    def __init__(self, backup_id: str) -> None:
+class _Reader:
+    def __init__(self, number: int, backup_id: str, full: queue.Queue[Full | int]) -> None:
+        self.number = number
         self.backup_id = backup_id
+        self.full = full
         self.free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(BUFFERS):
+        for _ in range(BUFFERS_EACH):
             self.free.put(bytearray(BUFFER))
-        self.full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
         self.stopped = threading.Event()
-        self.buffer = self._take()
+        self.entries: list[FileEntry] = []
+        self.error: BaseException | None = None
+        self.buffer = bytearray()
         self.view = memoryview(self.buffer)
         self.pos = 0
-        self.packed = Packed()
+
+    def run(self, batches: Iterator[list[Source]], lock: threading.Lock) -> None:
+        try:
+            self._begin()
+            while True:
+                with lock:
+                    batch = next(batches, None)
+                if batch is None:
+                    break
+                for source in batch:
+                    entry = self._file(source)
+                    if entry is not None:
+                        self.entries.append(entry)
+            if self.pos:
+                self._hand_off(clean=True, last=True)
+        except _Stop:
+            pass
+        except BaseException as exc:  # handed to the caller, who raises it
+            self.error = exc
+        finally:
+            self.full.put(self.number)  # this reader is done
 
     def _take(self) -> bytearray:
         while True:
@@ -58,38 +89,26 @@ class _Packer:
             if self.stopped.is_set():
                 raise _Stop
 
-    def _hand_off(self) -> None:
-        self.view.release()
-        self.full.put((self.buffer, self.pos))
+    def _begin(self) -> None:
         self.buffer = self._take()
         self.view = memoryview(self.buffer)
         self.pos = 0
 
+    def _hand_off(self, *, clean: bool, last: bool = False) -> None:
+        self.view.release()
+        self.full.put(Full(self.number, self.buffer, self.pos, clean))
+        if not last:
+            self._begin()
+
     def _room(self, wanted: int) -> None:
         if BUFFER - self.pos < wanted:
-            self._hand_off()
-
-    def run(self, sources: Sequence[Source]) -> None:
-        try:
-            for source in sources:
-                entry = self._file(source)
-                if entry is not None:
-                    self.packed.entries.append(entry)
-            if self.pos:
-                self.view.release()
-                self.full.put((self.buffer, self.pos))
-        except _Stop:
-            pass
-        except BaseException as exc:  # handed to the caller, who raises it
-            self.packed.error = exc
-        finally:
-            self.full.put(None)
+            self._hand_off(clean=True)
 
     def _file(self, source: Source) -> FileEntry | None:
         try:
             handle = open(source.absolute, "rb", buffering=0)  # noqa: SIM115 - closed below
         except FileNotFoundError:
-            return None
+            return None  # removed since the folder was listed: not part of this backup
         except OSError as exc:
             raise BackupError(
                 f"cannot back up {source.absolute}: {exc.strerror or exc}; check its permissions"
@@ -113,7 +132,7 @@ class _Packer:
                 handle.seek(0)
                 if self.pos == 0:
                     return self._large(handle, source, os.fstat(handle.fileno()).st_size, mtime)
-                self._hand_off()
+                self._hand_off(clean=True)
                 return self._small(handle, source, mtime)
         size = end - start
         self.view[start - BLOCK : start] = header(source.path, size, mtime)
@@ -131,7 +150,7 @@ class _Packer:
         left = size
         while left:
             if self.pos == BUFFER:
-                self._hand_off()
+                self._hand_off(clean=False)
             space = self.view[self.pos : self.pos + min(left, BUFFER - self.pos)]
             got = handle.readinto(space)
             if not got:
@@ -141,34 +160,80 @@ class _Packer:
             digest.update(space[:got])
             self.pos += got
             left -= got
-        self._room(BLOCK)
         self._pad(self.pos, size)
         return size, digest.hexdigest()
 
     def _pad(self, end: int, size: int) -> None:
+        """Zeros up to the next block (they always fit: buffers are whole blocks)."""
         pad = -size % BLOCK
         self.view[end : end + pad] = bytes(pad)
         self.pos = end + pad
 
 
-def pack(backup_id: str, sources: Sequence[Source], packed: Packed) -> Iterator[memoryview]:
+def _batches(sources: Sequence[Source]) -> Iterator[list[Source]]:
+    batch: list[Source] = []
+    size = 0
+    for source in sources:
+        batch.append(source)
+        size += source.size
+        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def pack(
+    backup_id: str, sources: Sequence[Source], entries: list[FileEntry]
+) -> Iterator[memoryview]:
     """Tar bytes of ``sources``, a buffer at a time; each view is valid until the next is
-    asked for. ``packed`` receives the entries once the iteration ends."""
-    packer = _Packer(backup_id)
-    thread = threading.Thread(target=packer.run, args=(sources,), name="backup-pack")
-    thread.start()
+    asked for. The entries of the files packed are added to ``entries`` at the end."""
+    full: queue.Queue[Full | int] = queue.Queue()
+    readers = [_Reader(n, backup_id, full) for n in range(READERS)]
+    batches, lock = _batches(sources), threading.Lock()
+    threads = [
+        threading.Thread(target=r.run, args=(batches, lock), name=f"backup-read-{r.number}")
+        for r in readers
+    ]
+    for thread in threads:
+        thread.start()
     try:
-        while (item := packer.full.get()) is not None:
-            buffer, length = item
-            with memoryview(buffer) as view:
-                yield view[:length]
-            packer.free.put(buffer)
+        yield from _in_order(full, readers)
     finally:
-        packer.stopped.set()
-        while thread.is_alive():
+        for reader in readers:
+            reader.stopped.set()
+        while any(thread.is_alive() for thread in threads):
             with contextlib.suppress(queue.Empty):
-                packer.full.get(timeout=0.1)
-        thread.join()
-    if packer.packed.error is not None:
-        raise packer.packed.error
-    packed.entries.extend(packer.packed.entries)
+                full.get(timeout=0.1)
+        for thread in threads:
+            thread.join()
+    for reader in readers:
+        if reader.error is not None:
+            raise reader.error
+    for reader in readers:
+        entries.extend(reader.entries)
+
+
+def _in_order(full: queue.Queue[Full | int], readers: list[_Reader]) -> Iterator[memoryview]:
+    """The readers' buffers as they come, except that after a buffer ending inside a member
+    only the same reader's buffers are taken until one ends cleanly."""
+    held: dict[int, deque[Full]] = {r.number: deque() for r in readers}
+    locked: int | None = None
+    done = 0
+    while done < len(readers):
+        item = full.get()
+        if isinstance(item, int):
+            done += 1
+            continue
+        held[item.reader].append(item)
+        while True:
+            ready = (
+                held[locked] if locked is not None else next((q for q in held.values() if q), None)
+            )
+            if not ready:
+                break
+            piece = ready.popleft()
+            with memoryview(piece.buffer) as view:
+                yield view[: piece.length]
+            readers[piece.reader].free.put(piece.buffer)
+            locked = None if piece.clean else piece.reader

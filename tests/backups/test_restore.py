@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -182,3 +183,20 @@ def test_a_manifest_path_leaving_the_home_is_refused(backups: Backups, tmp_path:
     with pytest.raises(BackupError, match=re.escape("refusing the path 'config/../../escaped'")):
         restore(backups.catalog, backups.catalog.get(made.id), tmp_path / "t", live=False)
     assert not (tmp_path / "escaped").exists()
+
+
+def test_large_files_read_side_by_side_stay_whole(
+    backups: Backups, busy_home: Home, tmp_path: Path
+) -> None:
+    """Files larger than a reader's buffer, several of them packed at once by both readers,
+    among small ones: each comes back byte for byte."""
+    for n in range(4):
+        big = busy_home.workspaces_dir / f"Agent-{n + 1}" / "outbox" / f"build-{n}.bin"
+        big.write_bytes(os.urandom(9_000_000 + n * 12_345))
+        for m in range(40):
+            write_devlog(busy_home, f"Agent-{n + 1}", f"note-{m}.md", f"note {n} {m}\n" * m)
+    expected = backed_up_bytes(busy_home)
+    made = backups.create(BackupKind.FULL)
+    backups.verify(made.id)
+    backups.restore(made.id, to=tmp_path / "restored")
+    assert backed_up_bytes(Home(tmp_path / "restored")) == expected
