@@ -88,7 +88,14 @@ def restore(
     for source in chain:
         if source != manifest.id and not catalog.archive(catalog.get(source)).is_file():
             raise VerifyError(manifest.id, [f"the archive of backup {source} is missing"])
-    staging = None if dry_run else target.parent / f".{target.name}.restoring-{manifest.id}"
+    # beside what it replaces (one filesystem: the swap is a rename): inside a target that
+    # exists, else next to it
+    where = (
+        target / f".restoring-{manifest.id}"
+        if target.exists()
+        else (target.parent / f".{target.name}.restoring-{manifest.id}")
+    )
+    staging = None if dry_run else where
     replaced = None
     try:
         if staging is not None:

@@ -3,16 +3,18 @@ call."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from backups.catalog import Catalog, Verified
 from backups.create import create_backup
 from backups.crypto import load_key
 from backups.drill import DrillResult, drill
-from backups.errors import VerifyError
+from backups.errors import BackupError, VerifyError
 from backups.manifest import Manifest
 from backups.prune import PrunePlan, prune
 from backups.restore import RestoreResult, choose_at, restore, verify
@@ -34,6 +36,27 @@ class BackupRow:
     verified: Verified | None
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _explained(method: Callable[P, R]) -> Callable[P, R]:
+    """A failing file operation leaves as a :class:`BackupError` naming the file."""
+
+    @functools.wraps(method)
+    def explained(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            raise BackupError(
+                f"{method.__name__} failed:{where}: {exc.strerror or exc}; check the folder's "
+                "permissions and the free space of its disk"
+            ) from exc
+
+    return explained
+
+
 class Backups:
     def __init__(self, home: Home, settings: BackupSettings, clock: Clock = utc_now) -> None:
         self.home = home
@@ -47,10 +70,12 @@ class Backups:
         key_file = self.settings.key_file
         return None if key_file is None else self.home.root / key_file.expanduser()
 
+    @_explained
     def create(self, kind: BackupKind = BackupKind.FULL) -> Manifest:
         skip = {str(self.key.path), str(self.key.path.resolve())} if self.key else set()
         return create_backup(self.home, self.catalog, kind, self.clock(), skip)
 
+    @_explained
     def verify(self, backup_id: str) -> Manifest:
         return verify(self.catalog, backup_id, self.clock())
 
@@ -65,6 +90,7 @@ class Backups:
                 outcome[manifest.id] = exc.problems
         return outcome
 
+    @_explained
     def restore(
         self,
         backup_id: str | None = None,
@@ -83,9 +109,11 @@ class Backups:
         live = target.resolve() == self.home.root.resolve()
         return restore(self.catalog, manifest, target, live=live, force=force, dry_run=dry_run)
 
+    @_explained
     def prune(self, keep_last: int, keep_daily: int, *, dry_run: bool = False) -> PrunePlan:
         return prune(self.catalog, keep_last, keep_daily, dry_run=dry_run)
 
+    @_explained
     def drill(self) -> DrillResult:
         return drill(self.catalog, self.settings.rto_seconds, scratch=self.home.backups_dir)
 
