@@ -30,6 +30,7 @@ from config import ConfigError, Settings
 from config.cli import error_console
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
 from coordinates import cli as coordinates_cli
+from devlogs import cli as devlogs_cli
 from messaging.cli import MessagingCommands
 from messaging.deliver import ScreenDeliverer
 from messaging.errors import MessagingError
@@ -69,11 +70,12 @@ app = typer.Typer(
 )
 
 agents_cli.register(app)
-MessagingCommands(screen_for, alongside_desk, status_checks).register(app)
+MessagingCommands(screen_for, alongside_desk, status_checks, devlogs_cli.watching).register(app)
 screen_cli.register(app)
 app.add_typer(coordinates_cli.app, name="coords")
 bot_cli.register(app, screen_for)
 backups_cli.register(app)
+devlogs_cli.register(app)
 
 
 @app.callback()

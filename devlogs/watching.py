@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 LOCK_FILE = "watch.lock"
 STOP_GRACE_S = 10.0  # how long stop() lets the post in flight finish
+STANDBY_POLL_S = 1.0  # how often a process standing by tries to take over
 
 
 def publisher_for(rt: Runtime, poster: Poster | None, notices: Notices) -> Publisher:
@@ -69,25 +70,40 @@ class Watchers:
         self.running = False
 
     async def start(self) -> bool:
-        """Start watching; False, doing nothing, when another process of the home does."""
+        """Start watching. When another process of the home watches, stand by and take
+        over once it stops; False then."""
         if not self.lock.acquire():
-            log.info("another process watches this home's workspaces")
+            log.info("another process watches this home's workspaces; standing by")
+            self._tasks = [asyncio.create_task(self._stand_by(), name="watch-standby")]
             return False
-        await self.watcher.start()
-        self._tasks = [
-            asyncio.create_task(self.reminders.run(self._reminder_interval), name="reminders"),
-            asyncio.create_task(self.publisher.run(), name="publisher"),
-        ]
-        self.running = True
+        await self._begin()
         return True
+
+    async def _begin(self) -> None:
+        await self.watcher.start()
+        self._tasks.append(
+            asyncio.create_task(self.reminders.run(self._reminder_interval), name="reminders")
+        )
+        self._tasks.append(asyncio.create_task(self.publisher.run(), name="publisher"))
+        self.running = True
+
+    async def _stand_by(self) -> None:
+        while not self.lock.acquire():
+            await asyncio.sleep(STANDBY_POLL_S)
+        log.info("taking over watching this home's workspaces")
+        await self._begin()
 
     async def stop(self) -> None:
         self.publisher.stop_soon()
         self.reminders.stop_soon()
+        standby = [t for t in self._tasks if t.get_name() == "watch-standby"]
+        for task in standby:
+            task.cancel()
         if self.running:
             await self.watcher.stop(STOP_GRACE_S)
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=STOP_GRACE_S)
+        working = [t for t in self._tasks if t not in standby]
+        if working:
+            await asyncio.wait(working, timeout=STOP_GRACE_S)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

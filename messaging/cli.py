@@ -34,6 +34,8 @@ from messaging.store import HistoryEntry
 ScreenProvider = Callable[[Settings], ScreenDeliverer | None]
 # what a long-running desk (``deliver --watch``) runs beside it, e.g. scheduled backups
 AlongsideDesk = Callable[[Home, Settings], AbstractAsyncContextManager[None]]
+# what follows the agents' files beside a long-running desk: outbox routing, devlogs
+Watching = Callable[[Runtime], AbstractAsyncContextManager[None]]
 # health checks shown by status: (check, ok | warn | fail, detail) each
 StatusChecks = Callable[[Home, Settings], Sequence[tuple[str, str, str]]]
 PROGRESS_AFTER_S = 0.5
@@ -56,10 +58,12 @@ class MessagingCommands:
         screen_provider: ScreenProvider,
         alongside_desk: AlongsideDesk | None = None,
         checks: StatusChecks | None = None,
+        watching: Watching | None = None,
     ) -> None:
         self.screen_provider = screen_provider
         self.alongside_desk = alongside_desk
         self.checks = checks
+        self.watching = watching
 
     def register(self, app: typer.Typer) -> None:
         app.command()(self.send)
@@ -311,7 +315,7 @@ class MessagingCommands:
                 error_console().print(f"the desk of this home already runs in process {holder}")
                 return EXIT_NOT_ALL_DELIVERED
             if watch:
-                async with self._alongside(where, settings):
+                async with self._alongside(where, settings), self._watching(rt):
                     await asyncio.Event().wait()  # until Ctrl-C
             # until nothing is due: what is left waits on a retry time or on the pause
             await rt.desk.until_idle()
@@ -327,6 +331,9 @@ class MessagingCommands:
         if self.alongside_desk is None:
             return contextlib.nullcontext()
         return self.alongside_desk(where, settings)
+
+    def _watching(self, rt: Runtime) -> AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext() if self.watching is None else self.watching(rt)
 
     def pause(
         self,
