@@ -246,6 +246,8 @@ class GuiDeliverer:
                 before = self._look(x11, region)
             else:
                 before = self._settled(x11, region, still, unlike=unclicked)
+            if cleared and self._looks.draft(key, before, point) is not None:
+                before = self._clear_again(gui, x11, region, before, job, point)
             x11.offer(job.text, for_window=target)
             offered = True
             self._dirty.add(key)
@@ -295,6 +297,23 @@ class GuiDeliverer:
         gui.click(x, y)
         self._last_click = (x, y, time.monotonic())
         _pause(self.settings.pause_after_click_s)
+
+    def _clear_again(
+        self, gui: Any, x11: Desktop, region: Rect, before: Picture, job: Job, point: Point
+    ) -> Picture:
+        """The input still shows text after the clear keys (a busy app missed them): press
+        them once more, and type nothing when that does not empty it either."""
+        key = (job.agent.agent_id, job.onboarding)
+        for combo in job.agent.typing.clear_keys:
+            gui.hotkey(*combo)
+        emptied = self._watch(x11, region, lambda now: self._looks.draft(key, now, point) is None)
+        if emptied is None:
+            raise NotDeliverable(
+                f"the chat input of {job.agent.agent_id} at {point} still holds text after "
+                f"{', '.join('+'.join(c) for c in job.agent.typing.clear_keys)} was pressed "
+                "twice; nothing was typed (the input is cleared before the next paste)"
+            )
+        return self._settled(x11, region, STILL_S, unlike=before)
 
     def _look(self, x11: Desktop, region: Rect) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))

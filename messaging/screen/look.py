@@ -122,10 +122,12 @@ def _count(mask: Image.Image) -> int:
 @dataclass(frozen=True)
 class EmptyLook:
     """How an agent's chat input looks with nothing in it, and ``inside``: the rectangle of
-    the input's own background around the point, where a draft would show."""
+    the input's own background around the point, where a draft would show. None when the
+    input has no frame of its own (a terminal's prompt line): what an agent prints above it
+    could not be told from a draft, so nothing is judged."""
 
     picture: Picture
-    inside: Rect
+    inside: Rect | None
 
     @classmethod
     def learn(cls, picture: Picture, point: Point, known: EmptyLook | None = None) -> EmptyLook:
@@ -137,6 +139,8 @@ class EmptyLook:
 
     def holds_text(self, now: Picture) -> bool:
         """Whether the input inside looks other than empty by more than a caret."""
+        if self.inside is None:
+            return False
         if now.region != self.picture.region:
             return True
         box = _local(self.inside, self.picture.region)
@@ -147,7 +151,7 @@ class EmptyLook:
     def save(self, path: Path) -> None:
         """Write the look to ``path`` (a JSON line, then the raw pixels) atomically."""
         region, inside = self.picture.region, self.inside
-        header = {"region": _fields(region), "inside": _fields(inside)}
+        header = {"region": _fields(region), "inside": _fields(inside) if inside else None}
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.write_bytes(json.dumps(header).encode() + b"\n" + self.picture.data)
@@ -160,7 +164,8 @@ class EmptyLook:
             raw = path.read_bytes()
             header_line, _, data = raw.partition(b"\n")
             header = json.loads(header_line)
-            region, inside = Rect(*header["region"]), Rect(*header["inside"])
+            region = Rect(*header["region"])
+            inside = Rect(*header["inside"]) if header["inside"] is not None else None
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if len(data) != region.width * region.height * 4:
@@ -168,22 +173,22 @@ class EmptyLook:
         return cls(Picture(region, data), inside)
 
 
-def inside_of(picture: Picture, point: Point) -> Rect:
+def inside_of(picture: Picture, point: Point) -> Rect | None:
     """The rectangle of the chat input's inside: the area of the input's colour (the
-    commonest near the point) connected to the point, a little within its edge. The whole
-    region when that colour reaches its edges (an input without a frame of its own)."""
+    commonest near the point) connected to the point, a little within its edge. None when
+    that colour reaches every edge of the region (an input without a frame of its own)."""
     image = picture.image()
     region = picture.region
     px, py = point.x - region.x, point.y - region.y
     near = image.crop((px - SEED_PX, py - SEED_PX, px + SEED_PX + 1, py + SEED_PX + 1))
     colours = near.getcolors(maxcolors=(2 * SEED_PX + 1) ** 2) or []
     if not colours:
-        return region
+        return None
     _, found = max(colours)
     colour = tuple(found) if isinstance(found, tuple) else (found, found, found)
     seed = _nearest(near, colour)
     if seed is None:
-        return region
+        return None
     filled = image.copy()
     marker = (colour[0] ^ 0xFF, colour[1] ^ 0xA5, colour[2] ^ 0x5A)
     start = (seed[0] + px - SEED_PX, seed[1] + py - SEED_PX)
@@ -191,10 +196,10 @@ def inside_of(picture: Picture, point: Point) -> Rect:
     box = ImageChops.difference(image, filled).convert("L").point(lambda v: 255 if v else 0)
     bounds = box.getbbox()
     if bounds is None:
-        return region
+        return None
     left, top, right, bottom = bounds
     if left == 0 and top == 0 and right == region.width and bottom == region.height:
-        return region
+        return None
     left, top = left + EDGE_PX, top + EDGE_PX
     right, bottom = max(left + 1, right - EDGE_PX), max(top + 1, bottom - EDGE_PX)
     return Rect(region.x + left, region.y + top, right - left, bottom - top)

@@ -1,0 +1,75 @@
+"""Telling an empty chat input from one holding a draft, on pictures drawn the way a chat
+pane draws its input (a dark pane, a framed input with a placeholder, DejaVu Sans text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from coordinates import Point
+from messaging.screen.look import EmptyLook, Picture, Rect, inside_of
+
+REGION = Rect(100, 200, 600, 160)
+POINT = Point(400, 280)
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # fonts-dejavu-core
+
+
+def pane(text: str = "", *, framed: bool = True, caret: bool = False, above: str = "") -> Picture:
+    image = Image.new("RGB", (REGION.width, REGION.height), (0x25, 0x25, 0x26))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 17)
+    if framed:
+        draw.rectangle((20, 40, 580, 140), fill=(0x3C, 0x3C, 0x3C), outline=(0x55, 0x55, 0x55))
+    if above:  # the agent writing its answer above the input
+        draw.text((24, 8), above, fill=(0xCC, 0xCC, 0xCC), font=font)
+    if text:
+        draw.text((32, 50), text, fill=(0xF0, 0xF0, 0xF0), font=font)
+    else:
+        draw.text((32, 50), "Message Agent-1…", fill=(0x8A, 0x8A, 0x8A), font=font)
+    if caret:
+        draw.line((31, 50, 31, 72), fill=(0xF0, 0xF0, 0xF0))
+    return Picture(REGION, image.convert("RGBX").tobytes("raw", "BGRX"))
+
+
+def test_the_inside_is_the_inputs_own_area_within_its_frame() -> None:
+    inside = inside_of(pane(), POINT)
+    assert inside is not None
+    # the frame spans x 20..580, y 40..140 of the region: the inside is within it
+    assert REGION.x + 20 < inside.x < REGION.x + 30
+    assert REGION.y + 40 < inside.y < REGION.y + 50
+    assert 540 < inside.width < 560 and 90 < inside.height < 100
+
+
+def test_an_input_without_a_frame_of_its_own_is_not_judged() -> None:
+    empty = EmptyLook.learn(pane(framed=False), POINT)
+    assert empty.inside is None
+    assert not empty.holds_text(pane("a draft", framed=False))
+
+
+def test_drafts_down_to_one_letter_show_and_a_caret_or_the_agents_answer_do_not() -> None:
+    empty = EmptyLook.learn(pane(), POINT)
+    for draft in ("i", "ok", ".", "half a thought"):
+        assert empty.holds_text(pane(draft)), draft
+    assert not empty.holds_text(pane())
+    assert not empty.holds_text(pane(caret=True))
+    assert not empty.holds_text(pane(above="Sure, I will look at the failing test now."))
+
+
+def test_a_look_kept_in_a_file_reads_back_the_same(tmp_path: Path) -> None:
+    framed = EmptyLook.learn(pane(), POINT)
+    frameless = EmptyLook.learn(pane(framed=False), POINT)
+    for look, name in ((framed, "framed.look"), (frameless, "frameless.look")):
+        look.save(tmp_path / name)
+        assert EmptyLook.load(tmp_path / name) == look
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_damaged_look_file_is_no_look(tmp_path: Path) -> None:
+    EmptyLook.learn(pane(), POINT).save(tmp_path / "a.look")
+    raw = (tmp_path / "a.look").read_bytes()
+    (tmp_path / "a.look").write_bytes(raw[:-10])
+    (tmp_path / "b.look").write_bytes(b"not json\n")
+    assert EmptyLook.load(tmp_path / "a.look") is None
+    assert EmptyLook.load(tmp_path / "b.look") is None
+    assert EmptyLook.load(tmp_path / "missing.look") is None
