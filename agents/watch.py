@@ -74,6 +74,7 @@ class WorkspaceWatcher:
         self.rescan_s = rescan_s
         self._events: asyncio.Queue[tuple[str, Path]] = asyncio.Queue()
         self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
+        self._handled: dict[Path, tuple[int, int]] = {}  # files that stay (status.json)
         self._observer: BaseObserver | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -158,6 +159,8 @@ class WorkspaceWatcher:
         if signature is None:
             self._pending.pop(path, None)
             return
+        if self._handled.get(path) == signature:
+            return  # handled as it is now
         known = self._pending.get(path)
         if known is None or known[0] != signature:
             self._pending[path] = (signature, time.monotonic() + self.settle_s)
@@ -175,18 +178,20 @@ class WorkspaceWatcher:
                 self._note(path)  # still changing, or gone
                 continue
             del self._pending[path]
-            await self._hand_on(path)
+            if await self._hand_on(path) and path.name == STATUS_FILE:
+                self._handled[path] = signature
 
-    async def _hand_on(self, path: Path) -> None:
+    async def _hand_on(self, path: Path) -> bool:
+        """Hand ``path`` to its handler; False when there is none or it failed."""
         place = self._place(path)
         if place is None:
-            return
+            return False
         agent_id, folder = place
         registry = self.registry.current()
         if agent_id not in registry or folder not in self.handlers:
-            return
+            return False
         arrival = Arrival(registry.get(agent_id), folder, path)
-        await _guard(self.handlers[folder](arrival), f"handling {path}")
+        return await _guard(self.handlers[folder](arrival), f"handling {path}")
 
     def _place(self, path: Path) -> tuple[str, str] | None:
         """(agent id, folder) of a file directly in a watched folder, else None."""
@@ -235,11 +240,13 @@ def _signature(path: Path) -> tuple[int, int] | None:
     return stat.st_size, stat.st_mtime_ns
 
 
-async def _guard(work: Awaitable[None], what: str) -> None:
-    """A handler's failure is logged; the watcher goes on."""
+async def _guard(work: Awaitable[None], what: str) -> bool:
+    """A handler's failure is logged (False); the watcher goes on."""
     try:
         await work
     except asyncio.CancelledError:
         raise
     except Exception:
         log.exception("%s failed; the file is offered again by the next scan", what)
+        return False
+    return True

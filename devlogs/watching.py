@@ -10,12 +10,13 @@ import contextlib
 import logging
 from types import TracebackType
 
-from agents.watch import WorkspaceWatcher
+from agents.watch import STATUS_FILE, Arrival, Handler, WorkspaceWatcher
 from devlogs.files import DevlogFiles
 from devlogs.journal import Journal
 from devlogs.post import Poster
 from devlogs.publisher import PosterLock, Publisher
 from devlogs.summary import Summarizer, providers_of
+from messaging.activity import Activity
 from messaging.filed import Ledger
 from messaging.notices import Notices
 from messaging.outbox import InboxReads, OutboxRouter
@@ -53,12 +54,23 @@ class Watchers:
         self.notices.listeners.append(self.publisher.wake)
         ledger = Ledger(rt.store)
         self.reminders = Reminders(rt.service, self.notices, watch.ack_timeout_s)
+        self.activity = Activity(
+            rt.store,
+            self.notices,
+            debounce_s=watch.status_debounce_s,
+            stall_after_s=watch.stall_after_s,
+        )
         self.watcher = WorkspaceWatcher(
             rt.home.workspaces_dir,
             rt.registry,
             {
-                "outbox": OutboxRouter(rt.service, ledger, self.notices, watch.max_file_bytes),
-                "devlogs": DevlogFiles(self.publisher, ledger, self.notices, watch.max_file_bytes),
+                "outbox": self._alive(
+                    OutboxRouter(rt.service, ledger, self.notices, watch.max_file_bytes)
+                ),
+                "devlogs": self._alive(
+                    DevlogFiles(self.publisher, ledger, self.notices, watch.max_file_bytes)
+                ),
+                STATUS_FILE: self.activity.status_arrived,
             },
             on_read=InboxReads(rt.service),
             settle_s=watch.settle_s,
@@ -85,7 +97,19 @@ class Watchers:
             asyncio.create_task(self.reminders.run(self._reminder_interval), name="reminders")
         )
         self._tasks.append(asyncio.create_task(self.publisher.run(), name="publisher"))
+        self._tasks.append(
+            asyncio.create_task(self.activity.run(self._reminder_interval), name="activity")
+        )
         self.running = True
+
+    def _alive(self, handler: Handler) -> Handler:
+        """``handler``, noting first that the file's agent showed life."""
+
+        async def handle(arrival: Arrival) -> None:
+            await self.activity.seen(arrival.agent.agent_id)
+            await handler(arrival)
+
+        return handle
 
     async def _stand_by(self) -> None:
         while not self.lock.acquire():
@@ -96,6 +120,7 @@ class Watchers:
     async def stop(self) -> None:
         self.publisher.stop_soon()
         self.reminders.stop_soon()
+        self.activity.stop_soon()
         standby = [t for t in self._tasks if t.get_name() == "watch-standby"]
         for task in standby:
             task.cancel()

@@ -254,6 +254,7 @@ class AgentQueue:
     last: Delivery | None
     unread: int = 0  # reached the agent, not read yet
     overdue: int = 0  # acknowledgement asked for, reminded, reported, still not given
+    stalled_since: datetime | None = None  # silent too long (see messaging.activity)
 
 
 @dataclass(frozen=True)
@@ -738,6 +739,10 @@ class Store:
             for agent, unread, overdue in await cursor.fetchall():
                 counts[(agent, "unread")] = unread or 0
                 counts[(agent, "overdue")] = overdue or 0
+        async with self._db.execute(
+            "SELECT agent, stalled_at FROM agent_status WHERE stalled_at IS NOT NULL"
+        ) as cursor:
+            stalled = {agent: _time(at) for agent, at in await cursor.fetchall()}
         result = []
         for agent in agents:
             async with self._db.execute(
@@ -757,6 +762,7 @@ class Store:
                     last,
                     counts.get((agent, "unread"), 0),
                     counts.get((agent, "overdue"), 0),
+                    stalled.get(agent),
                 )
             )
         return result
