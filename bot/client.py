@@ -28,6 +28,7 @@ EXTENSIONS = (
     "bot.cogs.layout",
     "bot.cogs.panel",
     "bot.cogs.backups",
+    "bot.cogs.devlogs",
 )
 LEGACY_EXTENSION = "bot.cogs.legacy"
 LEGACY_PREFIX = "!"

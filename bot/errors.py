@@ -22,6 +22,7 @@ from bot.reply import InteractionReply, Reply
 from config import ConfigError
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
 from coordinates.errors import NoDisplayError
+from devlogs.entry import InvalidDevlogError
 from messaging.errors import MessagingError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     UnknownAgentError,
     OnboardingTemplateError,
     BackupError,
+    InvalidDevlogError,
     MessagingError,
     CoordinatesFileError,
     InvalidCoordinatesError,

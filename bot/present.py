@@ -93,7 +93,7 @@ def agents(registry: Iterable[Agent], queues: Sequence[AgentQueue]) -> str:
             if last
             else ("no delivery yet")
         )
-        lines.append(f"`{agent.agent_id}` · {role} · {state} · last: {latest}")
+        lines.append(f"`{agent.agent_id}` · {role} · {state} · last: {latest}{attention(queue)}")
     return "\n".join(lines)
 
 
@@ -106,8 +106,21 @@ def queues(rows: Sequence[AgentQueue]) -> list[str]:
             detail += f" ({preview(last.last_error, 60)})"
         lines.append(
             f"`{q.agent_id}` queued {q.queued} · delivering {q.delivering} · last {detail}"
+            + attention(q)
         )
     return lines
+
+
+def attention(queue: AgentQueue | None) -> str:
+    """Unread and overdue counts, and a stall, of an agent's queue."""
+    if queue is None:
+        return ""
+    text = f" · unread {queue.unread}"
+    if queue.overdue:
+        text += f" · ⏰ overdue {queue.overdue}"
+    if queue.stalled_since is not None:
+        text += f" · ⚠️ stalled since {when(queue.stalled_since)}"
+    return text
 
 
 def history(entries: Sequence[HistoryEntry]) -> str:
@@ -117,8 +130,9 @@ def history(entries: Sequence[HistoryEntry]) -> str:
     for entry in entries:
         m = entry.message
         states = " ".join(f"{ICONS.get(d.state, '•')}{d.agent_id}" for d in entry.deliveries)
+        answers = f" ↳ reply to `{m.reply_to}`" if m.reply_to else ""
         lines.append(
-            f"`{m.id}` {when(m.created_at)} {quote(m.sender)} ({m.priority}) {states}\n"
+            f"`{m.id}` {when(m.created_at)} {quote(m.sender)} ({m.priority}) {states}{answers}\n"
             f"> {preview(m.body)}"
         )
     return "\n".join(lines)

@@ -14,11 +14,11 @@ import re
 from agents import UnknownAgentError
 from agents.frontmatter import FrontMatterError, parse
 from agents.watch import Arrival
-from messaging.errors import MessagingError, StoreError
+from messaging.errors import MessagingError, StoreError, UnknownMessageError
 from messaging.filed import DroppedFile, FileOutcome, Ledger, RejectedFileError
 from messaging.model import MessageType
 from messaging.notices import Channel, Notices
-from messaging.service import MessageService
+from messaging.service import MessageService, parse_priority
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,12 @@ class OutboxRouter:
         acks = document.values("ack")
         targets = document.values("to")
         agents = [t for t in targets if t not in (OPERATOR, ALL)]
-        self.service.registry.current().resolve(agents)  # an unknown id rejects it whole
+        # what can be wrong is found before anything is done: a rejected file did nothing
+        self.service.registry.current().resolve(agents)
+        parse_priority(document.fields.get("priority") or "normal")
+        reply_to = document.fields.get("reply-to")
+        if reply_to and await self.service.store.message(reply_to) is None:
+            raise UnknownMessageError(reply_to)
         done: list[str] = []
         if acks:
             await self.service.acknowledge(sender, acks)
@@ -81,6 +86,10 @@ class OutboxRouter:
             if acks:
                 return "; ".join(done)
             raise RejectedFileError("no 'to:' line: name agent ids, all, or operator")
+        agents = [t for t in targets if t != OPERATOR]
+        if agents:
+            submission = await self._send(dropped, agents, document.body, document.fields)
+            done.append(f"sent as message {submission}")
         if OPERATOR in targets:
             if not document.body:
                 raise RejectedFileError("the message to the operator is empty")
@@ -91,10 +100,6 @@ class OutboxRouter:
                 key=dropped.key,
             )
             done.append("posted to the operator")
-        agents = [t for t in targets if t != OPERATOR]
-        if agents:
-            submission = await self._send(dropped, agents, document.body, document.fields)
-            done.append(f"sent as message {submission}")
         return "; ".join(done)
 
     async def _send(

@@ -189,6 +189,7 @@ class Messaging(commands.Cog):
         agent="Only messages to this agent",
         limit="How many (1 to 50)",
         search="Only messages containing all these words",
+        thread="A message id: its whole thread, oldest first",
     )
     @requires(Level.OPERATOR)
     async def history(
@@ -197,10 +198,14 @@ class Messaging(commands.Cog):
         agent: str | None = None,
         limit: app_commands.Range[int, 1, 50] = 10,
         search: str | None = None,
+        thread: str | None = None,
     ) -> None:
         reply = InteractionReply(interaction, ephemeral=True)
         await reply.acknowledge()
-        entries = await self.rt.service.history(agent=agent, limit=limit, search=search)
+        if thread is not None:
+            entries = await self.rt.service.thread(thread.strip())
+        else:
+            entries = await self.rt.service.history(agent=agent, limit=limit, search=search)
         await reply.show(present.history(entries))
         interaction.extras["outcome"] = f"{len(entries)} messages"
 

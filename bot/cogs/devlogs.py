@@ -1,0 +1,134 @@
+"""/devlog post | recent, and the watchers of the bot's home: outbox and devlog files are
+routed, and devlogs and notices posted to their channels (``discord.devlog_channel_id``;
+``watch.operator_channel_id`` and ``watch.status_channel_id`` fall back to it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import present
+from bot.access import Level, requires
+from bot.client import CellphoneBot
+from bot.inputs import agent_choices
+from bot.reply import InteractionReply
+from config import Settings
+from devlogs.entry import Devlog
+from devlogs.post import PostError, PostKind
+from devlogs.watching import Watchers
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[Any]
+Choice = app_commands.Choice[str]
+
+
+class ChannelPoster:
+    """Posts through the bot to the channel of each kind of post, pinging nobody."""
+
+    def __init__(self, bot: commands.Bot, channels: dict[PostKind, int | None]) -> None:
+        self.bot = bot
+        self.channels = channels
+
+    async def send(self, kind: PostKind, content: str) -> None:
+        channel_id = self.channels.get(kind)
+        if channel_id is None:
+            raise PostError(f"no channel for {kind} posts: set discord.devlog_channel_id")
+        channel = self.bot.get_partial_messageable(channel_id)
+        try:
+            await channel.send(content, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as exc:
+            raise PostError(
+                f"Discord refused the post to channel {channel_id}: {exc.status} {exc.text}"
+            ) from exc
+
+
+def channels_of(settings: Settings) -> dict[PostKind, int | None]:
+    devlog = settings.discord.devlog_channel_id
+    operator = settings.watch.operator_channel_id or devlog
+    return {
+        PostKind.DEVLOG: devlog,
+        PostKind.OPERATOR: operator,
+        PostKind.STATUS: settings.watch.status_channel_id or operator,
+    }
+
+
+class DevlogsCog(commands.GroupCog, group_name="devlog", group_description="Agents' devlogs"):
+    def __init__(self, bot: CellphoneBot) -> None:
+        self.bot = bot
+        self.rt = bot.rt
+        self.watchers = Watchers(bot.rt, ChannelPoster(bot, channels_of(bot.settings)))
+
+    async def cog_load(self) -> None:
+        if self.bot.settings.discord.devlog_channel_id is None:
+            log.warning("discord.devlog_channel_id is not set: devlogs and notices wait")
+        await self.watchers.start()
+
+    async def cog_unload(self) -> None:
+        await self.watchers.stop()
+
+    @app_commands.command(name="post", description="Post a devlog for an agent.")
+    @app_commands.describe(
+        agent="The agent it is from",
+        title="One line saying what it is about",
+        text="What was done",
+        summarize="Put a short AI summary on top",
+    )
+    @requires(Level.OPERATOR)
+    async def post(
+        self,
+        interaction: Interaction,
+        agent: str,
+        title: app_commands.Range[str, 1, 200],
+        text: app_commands.Range[str, 1, 4000],
+        summarize: bool = False,
+    ) -> None:
+        reply = InteractionReply(interaction, ephemeral=True)
+        await reply.acknowledge()
+        self.rt.registry.current().get(agent)
+        devlog = await self.watchers.publisher.submit(agent, title, text, summarize=summarize)
+        await reply.show(f"devlog {devlog.seq} by `{agent}` kept; it is being posted")
+        interaction.extras["outcome"] = f"devlog {devlog.seq}"
+
+    @post.autocomplete("agent")
+    async def _post_agent(self, interaction: Interaction, current: str) -> list[Choice]:
+        return agent_choices(self.rt.registry.current(), current)
+
+    @app_commands.command(name="recent", description="The newest devlogs.")
+    @app_commands.describe(agent="Only this agent's")
+    @requires(Level.OPERATOR)
+    async def recent(self, interaction: Interaction, agent: str | None = None) -> None:
+        reply = InteractionReply(interaction, ephemeral=True)
+        await reply.acknowledge()
+        if agent is not None:
+            self.rt.registry.current().get(agent)
+        devlogs = await self.watchers.publisher.journal.recent(agent, 10)
+        await reply.show(recent_text(devlogs))
+        interaction.extras["outcome"] = f"{len(devlogs)} devlogs"
+
+    @recent.autocomplete("agent")
+    async def _recent_agent(self, interaction: Interaction, current: str) -> list[Choice]:
+        return agent_choices(self.rt.registry.current(), current)
+
+
+def recent_text(devlogs: list[Devlog]) -> str:
+    if not devlogs:
+        return "no devlogs yet"
+    lines = []
+    for d in devlogs:
+        waiting = present.preview(d.post_error or "not yet", 80)
+        state = "posted" if d.posted_at else f"waiting ({waiting})"
+        title = present.quote(d.title)
+        when = present.when(d.created_at)
+        lines.append(f"`{d.seq}` {when} `{d.agent_id}` **{title}** · {state}")
+        if d.summary:
+            lines.append(f"> {present.preview(d.summary, 300)}")
+    return "\n".join(lines)
+
+
+async def setup(bot: CellphoneBot) -> None:
+    await bot.add_cog(DevlogsCog(bot))

@@ -1,0 +1,85 @@
+"""/devlog post | recent and the bot's watchers, driven through the Discord double: files
+agents write become posts in the channels and deliveries, nobody is pinged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from config import Home, load_settings
+from messaging.runtime import open_runtime
+from tests.bot.conftest import GatedScreen, People, Swarm, running_bot, until
+from tests.discord_double import DiscordDouble, RestCall
+
+
+@pytest.fixture
+async def swarm(home: Home, double: DiscordDouble, people: People) -> AsyncIterator[Swarm]:
+    operators = [r.id for r in double.guild.roles if r.name == "operators"]
+    settings = load_settings(
+        home,
+        discord={
+            "guild_id": double.guild.id,
+            "allowed_role_ids": operators,
+            "admin_user_ids": [people.admin.id],
+            "api_base": double.api_base,
+            "gateway_url": double.gateway_url,
+            "devlog_channel_id": double.guild.channel_id,
+        },
+        watch={"settle_s": 0.05, "rescan_s": 0.5},
+    )
+    screen = GatedScreen()
+    screen.gate.set()
+    async with (
+        open_runtime(home, settings, screen) as rt,
+        running_bot(rt, settings, double) as bot,
+    ):
+        yield Swarm(double, rt, bot, screen, people)
+
+
+def channel_posts(double: DiscordDouble) -> list[RestCall]:
+    path = f"/channels/{double.guild.channel_id}/messages"
+    return [c for c in double.calls if c.method == "POST" and c.path == path]
+
+
+async def test_devlog_post_reaches_the_channel_and_pings_nobody(swarm: Swarm) -> None:
+    sent = await swarm.run("devlog post", agent="Agent-2", title="Parser", text="@here done")
+    answer = await swarm.final(sent, "kept")
+    assert "devlog 1 by `Agent-2` kept" in answer.content
+    posted = await until(lambda: channel_posts(swarm.double))
+    assert posted[0].content == "**Agent-2** · devlog: **Parser**\n\n@here done"
+    assert posted[0].allowed_mentions == {"parse": []}
+    recent = await swarm.run("devlog recent", agent="Agent-2")
+    listing = await swarm.final(recent, "Parser")
+    assert "posted" in listing.content
+
+
+async def test_files_agents_write_are_routed_and_posted_by_the_bot(swarm: Swarm) -> None:
+    workspaces = swarm.rt.home.workspaces_dir
+    (workspaces / "Agent-3" / "devlogs" / "today.md").write_text("# Today\n\nShipped.")
+    (workspaces / "Agent-3" / "outbox" / "q.md").write_text(
+        "---\nto: Agent-1, operator\n---\nCan I merge?"
+    )
+    await until(lambda: len(channel_posts(swarm.double)) == 2, timeout=10)
+    contents = sorted(c.content for c in channel_posts(swarm.double))
+    assert contents == [
+        "**Agent-3** · devlog: **Today**\n\nShipped.",
+        "**Agent-3** → operator\nCan I merge?",
+    ]
+    [entry] = await swarm.rt.service.history(agent="Agent-1")  # routed before it was posted
+    assert entry.message.sender == "Agent-3"
+    sent = await swarm.run("history", thread=entry.message.id)
+    shown = await swarm.final(sent, entry.message.id)
+    assert "Can I merge?" in shown.content
+    status = await swarm.run("status")
+    text = await swarm.final(status, "Agent-1")
+    assert "unread" in text.content
+
+
+async def test_a_devlog_for_an_unknown_agent_is_refused_with_the_known_ones(swarm: Swarm) -> None:
+    sent = await swarm.run("devlog post", agent="Agent-42", title="x", text="y")
+    answer = await swarm.double.reply(sent, lambda c: "Agent-42" in c.content)
+    assert "Agent-1" in answer.content
+    await asyncio.sleep(0.3)
+    assert channel_posts(swarm.double) == []
