@@ -36,9 +36,9 @@ def posts(double: DiscordDouble) -> list[dict[str, Any]]:
 
 
 def settings_for(home: Home, openai: OpenAIDouble | None = None, **more: Any) -> Settings:
+    more.setdefault("watch", {"settle_s": 0.05, "rescan_s": 0.5})
     return load_settings(
         home,
-        watch={"settle_s": 0.05, "rescan_s": 0.5},
         openai={"base_url": openai.base_url, "api_key": "k", "summaries": True} if openai else {},
         devlogs={"summary_timeout_s": 2},
         **more,
@@ -168,3 +168,33 @@ async def until_async(condition: Callable[[], Any], timeout: float = 10.0) -> No
     while not await condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+async def test_an_unacknowledged_message_is_nudged_once_then_reported_overdue(
+    home: Home,
+) -> None:
+    async with DiscordDouble() as discord:
+        settings = settings_for(
+            home, watch={"settle_s": 0.05, "rescan_s": 0.1, "ack_timeout_s": 0.4}
+        )
+        async with (
+            open_runtime(home, settings) as rt,
+            WebhookPoster(webhook_url(discord)) as poster,
+            Watchers(rt, poster),
+        ):
+            asked = await rt.service.send(["Agent-6", "Agent-7"], "Ack please", ack_required=True)
+            message_id = asked.message.id
+            drop(home, "Agent-7", "outbox", "ok.md", f"---\nack: {message_id}\n---\n")
+            await until(lambda: any("overdue" in p["content"] for p in posts(discord)))
+            await asyncio.sleep(1.0)  # three more timeouts: nothing is repeated
+            queues = {q.agent_id: q for q in await rt.service.status()}
+    inbox6 = sorted((home.workspaces_dir / "Agent-6" / "inbox").glob("*.md"))
+    inbox7 = sorted((home.workspaces_dir / "Agent-7" / "inbox").glob("*.md"))
+    assert len(inbox6) == 2 and "Reminder: message " + message_id in inbox6[1].read_text()
+    assert len(inbox7) == 1  # acknowledged through its outbox: never reminded
+    overdue = [p["content"] for p in posts(discord) if "overdue" in p["content"]]
+    assert overdue == [
+        f"overdue: Agent-6 has not acknowledged message {message_id} from Captain, "
+        "even after a reminder: Ack please"
+    ]
+    assert (queues["Agent-6"].overdue, queues["Agent-7"].overdue) == (1, 0)

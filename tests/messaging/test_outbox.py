@@ -20,6 +20,7 @@ from messaging.notices import Notices
 from messaging.outbox import InboxReads, OutboxRouter
 from messaging.runtime import Runtime, open_runtime
 from tests.conftest import inbox_files
+from tests.messaging.test_desk import RecordingScreen
 
 
 async def until(condition: Callable[[], Awaitable[bool] | bool], timeout: float = 10.0) -> None:
@@ -75,6 +76,8 @@ async def test_an_outbox_file_arrives_in_the_other_agents_inbox(
     async with open_runtime(home, settings) as rt, watching(rt):
         drop(home, "Agent-3", "status.md", "---\nto: Agent-1\npriority: urgent\n---\nTests pass.\n")
         await until(lambda: len(inbox_files(home, "Agent-1")) == 1)
+        [entry] = await rt.service.history(agent="Agent-1")
+        await rt.desk.wait_for(entry.message.id, 10)
         [entry] = await rt.service.history(agent="Agent-1")
     assert (entry.message.sender, entry.message.type) == ("Agent-3", MessageType.AGENT)
     assert (entry.message.body, str(entry.message.priority)) == ("Tests pass.", "urgent")
@@ -202,3 +205,17 @@ async def test_a_restart_in_the_middle_routes_every_file_once(
     bodies = sorted(e.message.body for e in history)
     assert bodies == names  # none lost, none twice
     assert len(list((outbox(home, "Agent-2") / "sent").glob("*.md"))) == 31
+
+
+async def test_an_outbox_file_is_typed_into_the_other_agents_window(
+    home: Home, settings: Settings
+) -> None:
+    screen = RecordingScreen()  # the screen stand-in of the desk tests (no display here)
+    async with open_runtime(home, settings, screen) as rt, watching(rt):
+        drop(home, "Agent-4", "done.md", "---\nto: Agent-5\n---\nMerged, please rebase.")
+        await until(lambda: len(screen.jobs) == 1)
+        await until(lambda: len(inbox_files(home, "Agent-5")) == 1)  # and the inbox copy
+    [job] = screen.jobs
+    assert job.agent.agent_id == "Agent-5"
+    assert job.text.startswith("[A2A] Agent-4 → Agent-5\n\nMerged, please rebase.")
+    assert "delivered_via: gui" in inbox_files(home, "Agent-5")[0].read_text()
