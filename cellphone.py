@@ -16,6 +16,7 @@ import os
 import sys
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.main import get_command_name
 from typer.models import CommandInfo
 
@@ -27,7 +28,7 @@ from backups.errors import BackupError
 from backups.schedule import alongside_desk
 from bot import cli as bot_cli
 from config import ConfigError, Settings
-from config.cli import error_console
+from config.cli import check_arguments, error_console
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
 from coordinates import cli as coordinates_cli
 from devlogs import cli as devlogs_cli
@@ -38,6 +39,7 @@ from messaging.screen import cli as screen_cli
 from messaging.screen import wants_screen
 
 EXIT_BAD_INPUT = 2
+EXIT_STOPPED = 130  # Ctrl-C, as shells report it
 USER_ERRORS = (
     BackupError,
     ConfigError,
@@ -103,18 +105,30 @@ def _name(command: CommandInfo) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI. Usage errors exit 2 (from Typer), domain errors 2 with one line."""
+    """Run the CLI. Usage and domain errors exit 2 with one line on standard error."""
     logging.basicConfig(
         level=os.environ.get("CELLPHONE_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     args = sys.argv[1:] if argv is None else argv
     try:
-        only_the_command_of(args)(args=args, prog_name="cellphone")
+        check_arguments(args)
+        code = only_the_command_of(args)(args=args, prog_name="cellphone", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # a group named alone: its help, as a usage error
+        exc.show()
+        return EXIT_BAD_INPUT
+    except UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "cellphone"
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        error_console().print(f"error: {message}; see `{where} --help`", markup=False)
+        return EXIT_BAD_INPUT
+    except typer.Abort:
+        error_console().print("stopped")
+        return EXIT_STOPPED
     except USER_ERRORS as exc:
         error_console().print(f"error: {exc}", markup=False)
         return EXIT_BAD_INPUT
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -25,9 +25,10 @@ class BotCommand:
 
     def bot(self, home: HomeOption = None) -> None:
         """Run the Discord bot (token from DISCORD_TOKEN or .env) until Ctrl-C."""
-        from bot.app import run_bot
+        from bot.app import run_bot, token_of
 
         where, settings = open_home(home)
+        token_of(settings, where)  # no token: say so before starting anything
         screen = self.screen_provider(settings) if self.screen_provider else None
         console().print(f"bot starting for {where.root}; Ctrl-C stops it")
         with contextlib.suppress(KeyboardInterrupt):

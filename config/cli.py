@@ -14,12 +14,27 @@ from rich.console import Console
 from config.settings import Home, Settings, load_settings, resolve_home
 from config.sources import check_utf8, decode
 
+
+def home_folder(text: str) -> Path:
+    """``--home`` as typed: empty, blank or holding a control character is refused (an
+    empty ``--home`` would otherwise be taken for the current folder)."""
+    if not text.strip():
+        raise typer.BadParameter(
+            "it is empty; pass the home folder, or leave --home out for $CELLPHONE_HOME or "
+            "the current folder"
+        )
+    if not text.isprintable():
+        raise typer.BadParameter(f"{text!r} holds a control character; pass the folder's name")
+    return Path(text)
+
+
 HomeOption = Annotated[
     Path | None,
     typer.Option(
         "--home",
         help="Home folder of the swarm (default: $CELLPHONE_HOME, else the current folder).",
         show_default=False,
+        parser=home_folder,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config import Home, resolve_home
-from config.cli import error_console
+from config.cli import error_console, home_folder
 from config.settings import ConfigError
 from coordinates.errors import (
     CalibrationError,
@@ -55,6 +55,7 @@ HomeArg = Annotated[
         "--home",
         help="Home folder of the swarm (default: $CELLPHONE_HOME, else the current folder).",
         show_default=False,
+        parser=home_folder,
     ),
 ]
 

@@ -22,11 +22,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from config import Home, Settings
-from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
+from config.cli import (
+    HomeOption,
+    JsonOption,
+    console,
+    error_console,
+    open_home,
+    print_json,
+    read_stdin,
+)
 from messaging.deliver import ScreenDeliverer
 from messaging.desk import NOT_YET, desk_holder
 from messaging.model import DeliveryState, Lane, Message, MessageType, Outcome
-from messaging.pause import PauseFlag, WaitNote
+from messaging.pause import PauseFlag, WaitNote, checked_reason
 from messaging.runtime import Runtime, open_runtime
 from messaging.service import MessageService, Submission
 from messaging.store import HistoryEntry
@@ -123,7 +131,7 @@ class MessagingCommands:
                 body,
                 priority=priority,
                 type=type,
-                sender=s.agent_sender(from_agent) if from_agent else sender,
+                sender=sender if from_agent is None else s.agent_sender(from_agent),
                 key=key,
                 reply_to=reply_to,
                 ack_required=ack_required,
@@ -345,7 +353,7 @@ class MessagingCommands:
         """Stop typing into chat panes: screen deliveries wait, inbox deliveries go on. Holds
         for every process of this home until `cellphone resume`."""
         where, _ = open_home(home)
-        PauseFlag.of(where).set(reason)
+        PauseFlag.of(where).set(checked_reason(reason))
         console().print(f"desk paused: {reason}; `cellphone resume` starts it again")
 
     def ack(
@@ -525,7 +533,7 @@ def _recipients(entry: HistoryEntry) -> str:
 
 
 def _read_text(text: str) -> str:
-    return sys.stdin.read() if text == "-" else text
+    return read_stdin() if text == "-" else text
 
 
 def _when(moment: datetime) -> str:

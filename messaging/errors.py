@@ -22,6 +22,14 @@ class MessageTooLongError(MessagingError):
         self.maximum = maximum
 
 
+class ControlCharacterError(MessagingError):
+    def __init__(self, char: str, position: int) -> None:
+        super().__init__(
+            f"message holds the control character {char!r} at position {position}; "
+            "remove it (tabs and line breaks are fine)"
+        )
+
+
 class InvalidPriorityError(MessagingError):
     def __init__(self, value: object, allowed: list[str]) -> None:
         super().__init__(f"unknown priority {value!r}; use one of: {', '.join(allowed)}")

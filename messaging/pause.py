@@ -13,12 +13,29 @@ from pathlib import Path
 
 from config import Home
 from coordinates.file import write_atomic
+from messaging.errors import MessagingError
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "desk.paused"
 UNSTATED_REASON = "paused (no reason given)"
 WAIT_FILE_NAME = "desk.waiting"
+MAX_REASON_LENGTH = 200
+
+
+class InvalidReasonError(MessagingError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"pause reason {reason!r} is not allowed; use one line of 1 to "
+            f"{MAX_REASON_LENGTH} printable characters"
+        )
+
+
+def checked_reason(reason: str) -> str:
+    """A pause reason an operator gave: one line that ``status`` can show as it is."""
+    if not (0 < len(reason) <= MAX_REASON_LENGTH and reason.isprintable() and reason.strip()):
+        raise InvalidReasonError(reason)
+    return reason.strip()
 
 
 class PauseFlag:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from agents.source import RegistrySource
 from config import Settings
 from messaging.desk import Desk
 from messaging.errors import (
+    ControlCharacterError,
     EmptyMessageError,
     IdempotencyConflictError,
     InvalidMessageTypeError,
@@ -25,6 +27,22 @@ from messaging.store import AgentQueue, HistoryEntry, Store
 
 MAX_KEY_LENGTH = 200
 MAX_SENDER_LENGTH = 64
+MAX_SEARCH_LENGTH = 1000
+TEXT_CONTROLS = "\t\n\r"  # the control characters a message may hold: tabs and line breaks
+
+
+class InvalidKeyError(MessagingError):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} is not allowed; use one line of 1 to {MAX_KEY_LENGTH} "
+            "printable characters"
+        )
+
+
+class InvalidSearchError(MessagingError):
+    def __init__(self, search: str, problem: str) -> None:
+        shown = search if len(search) <= 40 else search[:40] + "…"
+        super().__init__(f"search {shown!r} {problem}; search for words of plain text")
 
 
 class InvalidSenderError(MessagingError):
@@ -168,7 +186,7 @@ class MessageService:
             self.registry.current().get(agent)
         if not 1 <= limit <= 1000:
             raise ValueError(f"limit {limit} is out of range; use 1 to 1000")
-        return await self.store.history(agent=agent, limit=limit, search=search)
+        return await self.store.history(agent=agent, limit=limit, search=_checked_search(search))
 
     async def status(self) -> list[AgentQueue]:
         return await self.store.queues(self.registry.current().ids)
@@ -203,6 +221,9 @@ class MessageService:
         maximum = self.settings.messaging.max_message_length
         if len(body) > maximum:
             raise MessageTooLongError(len(body), maximum)
+        for position, char in enumerate(body):
+            if char not in TEXT_CONTROLS and unicodedata.category(char) in ("Cc", "Cs"):
+                raise ControlCharacterError(char, position)
         return body
 
 
@@ -227,6 +248,20 @@ def _checked_sender(sender: str) -> str:
 
 
 def _checked_key(key: str | None) -> str | None:
-    if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH):
-        raise ValueError(f"idempotency key must be 1 to {MAX_KEY_LENGTH} characters")
+    if key is not None and not (
+        0 < len(key) <= MAX_KEY_LENGTH and key.isprintable() and key.strip()
+    ):
+        raise InvalidKeyError(key)
     return key
+
+
+def _checked_search(search: str | None) -> str | None:
+    if search is None:
+        return None
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise InvalidSearchError(
+            search, f"is {len(search)} characters; use at most {MAX_SEARCH_LENGTH}"
+        )
+    if not search.isprintable():
+        raise InvalidSearchError(search, "holds a control character")
+    return search

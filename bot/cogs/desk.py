@@ -13,6 +13,7 @@ from bot.access import Level, requires
 from bot.client import CellphoneBot
 from bot.reply import InteractionReply
 from bot.status import status_text
+from messaging.pause import checked_reason
 
 Interaction = discord.Interaction[Any]
 
@@ -35,9 +36,9 @@ class Desk(commands.Cog):
     @app_commands.describe(reason="Shown in /status while paused")
     @requires(Level.OPERATOR)
     async def pause(self, interaction: Interaction, reason: str | None = None) -> None:
+        why = checked_reason(reason) if reason is not None else f"paused by {interaction.user.name}"
         reply = InteractionReply(interaction)
         await reply.acknowledge()
-        why = reason or f"paused by {interaction.user.name}"
         self.rt.desk.pause(why)
         await reply.show(f"⏸️ desk paused: {present.quote(why)}. `/resume` starts it again.")
 
