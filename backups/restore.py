@@ -146,21 +146,21 @@ def choose_at(catalog: Catalog, when: datetime) -> Manifest:
 
 
 def _refuse(target: Path, *, live: bool, force: bool) -> None:
+    if target.exists() and not target.is_dir():
+        raise RestoreRefusedError(f"{target} is a file; restore --to a folder")
     holder = desk_holder(target / "var" / "desk.lock")
     if holder:
         raise RestoreRefusedError(
             f"a coordinator (process {holder}) holds the store of {target}; stop it "
             "(`cellphone bot` or `cellphone deliver --watch`) and restore again"
         )
-    occupied = target.exists() and (not target.is_dir() or any(target.iterdir()))
+    occupied = target.exists() and any(target.iterdir())
     if (live or occupied) and not force:
         raise RestoreRefusedError(
             f"restoring into {target} replaces its config, agent workspaces, devlogs and "
             "store; add --force to do it (what it replaces is kept in a .replaced-* folder "
             "there), or restore --to a new folder"
         )
-    if target.exists() and not target.is_dir():
-        raise RestoreRefusedError(f"{target} is a file; restore --to a folder")
 
 
 def _lay_out(staging: Path, manifest: Manifest) -> None:
