@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agents.home import example_coordinates, prepare_home
 from bot.app import create_bot
 from config import Home, Settings, load_settings
-from messaging.deliver import AloneAtTheScreen, Job
+from messaging.deliver import AloneAtTheScreen, Job, Typed
 from messaging.runtime import open_runtime
 from tests.discord_double import DiscordDouble, Person
 
@@ -52,9 +52,10 @@ class TimedScreen(AloneAtTheScreen):
     def unavailable_reason(self) -> str | None:
         return None
 
-    async def deliver(self, job: Job) -> None:
+    async def deliver(self, job: Job) -> Typed:
         await asyncio.sleep(self.seconds)
         self.delivered += 1
+        return Typed(verified=True)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from bot import present
 from bot.reply import Reply
@@ -14,12 +15,14 @@ from messaging.runtime import Runtime
 from messaging.service import Submission
 
 REPLY_WINDOW_S = 14 * 60  # Discord takes edits of a reply for 15 minutes after the command
+STOP_GRACE_S = 10.0  # how long stop() lets the replies be edited before it cuts them short
 
 
 class Courier:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self._waiting: set[asyncio.Task[object]] = set()
+        self._stopping = asyncio.Event()
 
     @property
     def max_chars(self) -> int:
@@ -64,12 +67,22 @@ class Courier:
 
     async def outcomes(self, message_ids: Sequence[str]) -> list[dict[str, Outcome]]:
         """Each message's outcomes once every recipient has had an attempt (or the wait
-        setting runs out). Stopping the bot ends these waits; the messages stay queued."""
+        setting runs out). Stopping the bot ends these waits with what is known by then:
+        the messages stay queued, and the replies say /history will show the rest."""
         timeout = min(self.rt.settings.messaging.wait_timeout_s, REPLY_WINDOW_S)
         async with self._tracked():
-            return list(
-                await asyncio.gather(*(self.rt.desk.wait_for(i, timeout) for i in message_ids))
-            )
+            waits = asyncio.gather(*(self.rt.desk.wait_for(i, timeout) for i in message_ids))
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            either: set[asyncio.Future[Any]] = {waits, stopping}
+            try:
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+            if waits.done():
+                return list(waits.result())
+            waits.cancel()
+            await asyncio.gather(waits, return_exceptions=True)
+            return [await self.rt.desk.wait_for(i, 0) for i in message_ids]
 
     @contextlib.asynccontextmanager
     async def _tracked(self) -> AsyncIterator[None]:
@@ -86,9 +99,14 @@ class Courier:
             self._waiting.discard(task)
 
     async def stop(self) -> None:
-        """End every command still following a delivery, before the connection and the
-        store close; the messages stay queued and /history shows their outcomes."""
+        """Stop following outcomes, before the connection and the store close: each command
+        still waiting shows what is known and that /history will show the rest (within
+        :data:`STOP_GRACE_S`, after which it is cut short). The messages stay queued."""
+        self._stopping.set()
         tasks = list(self._waiting)
-        for task in tasks:
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+        for task in late:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*late, return_exceptions=True)

@@ -67,7 +67,7 @@ def outcome_line(outcome: Outcome) -> str:
 
 def delivered(message: Message, outcomes: dict[str, Outcome]) -> str:
     lines = [headline(message), *(outcome_line(o) for o in outcomes.values())]
-    if any(o.state is DeliveryState.QUEUED for o in outcomes.values()):
+    if any(o.state in (DeliveryState.QUEUED, DeliveryState.DELIVERING) for o in outcomes.values()):
         lines.append(f"`/history` shows the outcome once the desk gets to it (`{message.id}`)")
     return "\n".join(lines)
 
