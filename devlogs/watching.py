@@ -52,7 +52,7 @@ class Watchers:
         self.notices = Notices(rt.store)
         self.publisher = publisher_for(rt, poster, self.notices)
         self.notices.listeners.append(self.publisher.wake)
-        ledger = Ledger(rt.store)
+        ledger = Ledger(rt.store, self.notices)
         self.reminders = Reminders(rt.service, self.notices, watch.ack_timeout_s)
         self.activity = Activity(
             rt.store,
@@ -64,12 +64,8 @@ class Watchers:
             rt.home.workspaces_dir,
             rt.registry,
             {
-                "outbox": self._alive(
-                    OutboxRouter(rt.service, ledger, self.notices, watch.max_file_bytes)
-                ),
-                "devlogs": self._alive(
-                    DevlogFiles(self.publisher, ledger, self.notices, watch.max_file_bytes)
-                ),
+                "outbox": self._alive(OutboxRouter(rt.service, ledger, watch.max_file_bytes)),
+                "devlogs": self._alive(DevlogFiles(self.publisher, ledger, watch.max_file_bytes)),
                 STATUS_FILE: self.activity.status_arrived,
             },
             on_read=InboxReads(rt.service),

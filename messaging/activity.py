@@ -10,7 +10,6 @@ clears the flag.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -19,9 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from agents.watch import Arrival
-from messaging.errors import StoreError
 from messaging.model import utc_now
 from messaging.notices import Channel, Notices
+from messaging.periodic import Periodic
 from messaging.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,17 +50,19 @@ def read_status(path: Path) -> Status:
     return Status(*(None if v is None else " ".join(str(v).split())[:MAX_FIELD] for v in values))
 
 
-class Activity:
+class Activity(Periodic):
+    what = "checking agents' activity"
+
     def __init__(
         self, store: Store, notices: Notices, *, debounce_s: float, stall_after_s: float
     ) -> None:
+        super().__init__()
         self.store = store
         self.notices = notices
         self.debounce_s = debounce_s
         self.stall_after_s = stall_after_s
         self._pending: dict[str, str] = {}  # agent → the change not posted yet
         self._posted_at: dict[str, float] = {}
-        self._stop = asyncio.Event()
 
     async def seen(self, agent_id: str) -> None:
         """A sign of life: now is when ``agent_id`` was last heard of."""
@@ -138,22 +139,9 @@ class Activity:
             stalled.append(agent_id)
         return stalled
 
-    def stop_soon(self) -> None:
-        self._stop.set()
-
-    async def run(self, interval_s: float) -> None:
-        """Post debounced changes and look for stalls every ``interval_s``."""
-        self._stop.clear()
-        while not self._stop.is_set():
-            try:
-                await self.flush()
-                await self.check_stalls()
-            except StoreError as exc:
-                log.warning("cannot check agents' activity now: %s", exc)
-            except Exception:
-                log.exception("checking agents' activity failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), interval_s)
+    async def tick(self) -> None:
+        await self.flush()
+        await self.check_stalls()
 
 
 def _describe(agent_id: str, status: Status) -> str:

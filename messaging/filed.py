@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from messaging.model import utc_now
+from messaging.notices import Channel, Notices
 from messaging.store import Store
+
+log = logging.getLogger(__name__)
 
 SENT = "sent"
 REJECTED = "rejected"
@@ -67,10 +71,45 @@ class DroppedFile:
 
 
 class Ledger:
-    """What the store remembers of handled files, and the moves that follow."""
+    """What the store remembers of handled files, and the moves that follow; a rejected
+    file is told to the operator."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, notices: Notices) -> None:
         self.store = store
+        self.notices = notices
+
+    async def take(
+        self, kind: str, agent_id: str, path: Path, max_bytes: int
+    ) -> DroppedFile | None:
+        """The file read, or None when there is nothing to do: it is gone, or it was
+        handled before a restart (then it is only moved where it belongs)."""
+        try:
+            dropped = await asyncio.to_thread(DroppedFile.read, kind, agent_id, path, max_bytes)
+        except FileNotFoundError:
+            return None  # moved away meanwhile
+        known = await self.outcome(dropped)
+        if known is None:
+            return dropped
+        await self.move(dropped, known, "handled before a restart")
+        return None
+
+    async def reject(self, dropped: DroppedFile, reason: str) -> None:
+        """Move a file to ``rejected/`` with ``reason`` beside it and tell the operator."""
+        log.warning(
+            "%s file %s of %s rejected: %s",
+            dropped.kind,
+            dropped.path.name,
+            dropped.agent_id,
+            reason,
+        )
+        await self.notices.add(
+            Channel.OPERATOR,
+            f"{dropped.agent_id}: {dropped.kind} file `{dropped.path.name}` was rejected: "
+            f"{reason} (moved to {dropped.kind}/rejected/)",
+            agent_id=dropped.agent_id,
+            key="rejected:" + dropped.key,
+        )
+        await self.finish(dropped, FileOutcome.REJECTED, reason)
 
     async def outcome(self, dropped: DroppedFile) -> FileOutcome | None:
         rows = await self.store.rows(

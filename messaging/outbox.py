@@ -6,7 +6,6 @@ is rejected with its reason and the operator is told."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
@@ -17,7 +16,7 @@ from agents.watch import Arrival
 from messaging.errors import MessagingError, StoreError, UnknownMessageError
 from messaging.filed import DroppedFile, FileOutcome, Ledger, RejectedFileError
 from messaging.model import MessageType
-from messaging.notices import Channel, Notices
+from messaging.notices import Channel
 from messaging.service import MessageService, parse_priority
 
 log = logging.getLogger(__name__)
@@ -32,32 +31,24 @@ _REFUSED = (RejectedFileError, FrontMatterError, MessagingError, UnknownAgentErr
 class OutboxRouter:
     """The handler of ``outbox`` arrivals."""
 
-    def __init__(
-        self, service: MessageService, ledger: Ledger, notices: Notices, max_bytes: int
-    ) -> None:
+    def __init__(self, service: MessageService, ledger: Ledger, max_bytes: int) -> None:
         self.service = service
         self.ledger = ledger
-        self.notices = notices
+        self.notices = ledger.notices
         self.max_bytes = max_bytes
 
     async def __call__(self, arrival: Arrival) -> None:
-        agent_id = arrival.agent.agent_id
-        try:
-            dropped = await asyncio.to_thread(
-                DroppedFile.read, "outbox", agent_id, arrival.path, self.max_bytes
-            )
-        except FileNotFoundError:
-            return  # moved away meanwhile
-        known = await self.ledger.outcome(dropped)
-        if known is not None:
-            await self.ledger.move(dropped, known, "handled before a restart")
+        dropped = await self.ledger.take(
+            "outbox", arrival.agent.agent_id, arrival.path, self.max_bytes
+        )
+        if dropped is None:
             return
         try:
             detail = await self._route(dropped)
         except StoreError:
             raise  # not the file's fault: offered again by the next scan
         except _REFUSED as exc:
-            await reject(self.ledger, self.notices, dropped, str(exc))
+            await self.ledger.reject(dropped, str(exc))
             return
         await self.ledger.finish(dropped, FileOutcome.SENT, detail)
 
@@ -121,21 +112,6 @@ class OutboxRouter:
             reply_to=fields.get("reply-to") or None,
         )
         return submission.message.id
-
-
-async def reject(ledger: Ledger, notices: Notices, dropped: DroppedFile, reason: str) -> None:
-    """Move a file to ``rejected/`` with ``reason`` beside it and tell the operator."""
-    log.warning(
-        "%s file %s of %s rejected: %s", dropped.kind, dropped.path.name, dropped.agent_id, reason
-    )
-    await notices.add(
-        Channel.OPERATOR,
-        f"{dropped.agent_id}: {dropped.kind} file `{dropped.path.name}` was rejected: {reason}"
-        f" (moved to {dropped.kind}/rejected/)",
-        agent_id=dropped.agent_id,
-        key="rejected:" + dropped.key,
-    )
-    await ledger.finish(dropped, FileOutcome.REJECTED, reason)
 
 
 class InboxReads:

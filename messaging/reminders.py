@@ -6,14 +6,12 @@ the operator, once. Both are kept per delivery in the store, so a restart repeat
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from messaging.errors import StoreError
 from messaging.model import MessageType, utc_now
 from messaging.notices import Channel, Notices
+from messaging.periodic import Periodic
 from messaging.service import MessageService
 from messaging.store import Unacknowledged
 
@@ -21,12 +19,14 @@ log = logging.getLogger(__name__)
 PREVIEW = 120
 
 
-class Reminders:
+class Reminders(Periodic):
+    what = "checking acknowledgements"
+
     def __init__(self, service: MessageService, notices: Notices, ack_timeout_s: float) -> None:
+        super().__init__()
         self.service = service
         self.notices = notices
         self.ack_timeout_s = ack_timeout_s
-        self._stop = asyncio.Event()
 
     async def check(self, now: datetime | None = None) -> tuple[int, int]:
         """Nudge and report what is due now. Returns (nudged, reported overdue)."""
@@ -40,22 +40,8 @@ class Reminders:
                 overdue += await self._report(waiting, now)
         return nudged, overdue
 
-    def stop_soon(self) -> None:
-        """Let :meth:`run` return after the check in progress."""
-        self._stop.set()
-
-    async def run(self, interval_s: float) -> None:
-        """Check every ``interval_s`` until :meth:`stop_soon`; errors are logged."""
-        self._stop.clear()
-        while not self._stop.is_set():
-            try:
-                await self.check()
-            except StoreError as exc:
-                log.warning("cannot check acknowledgements now: %s", exc)
-            except Exception:
-                log.exception("checking acknowledgements failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), interval_s)
+    async def tick(self) -> None:
+        await self.check()
 
     async def _nudge(self, waiting: Unacknowledged, now: datetime) -> int:
         message, agent_id = waiting.message, waiting.agent_id

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from agents.watch import STATUS_FILE, WorkspaceWatcher
@@ -13,7 +15,23 @@ from config import Home, Settings
 from messaging.activity import Activity
 from messaging.model import utc_now
 from messaging.notices import Channel, Notices
-from messaging.runtime import open_runtime
+from messaging.runtime import Runtime, open_runtime
+
+
+@asynccontextmanager
+async def watching(rt: Runtime, activity: Activity) -> AsyncIterator[None]:
+    watcher = WorkspaceWatcher(
+        rt.home.workspaces_dir,
+        rt.registry,
+        {STATUS_FILE: activity.status_arrived},
+        settle_s=0.03,
+        rescan_s=0.2,
+    )
+    await watcher.start()
+    try:
+        yield
+    finally:
+        await watcher.stop()
 
 
 def write_status(home: Home, agent: str, **fields: str) -> None:
@@ -37,15 +55,7 @@ async def test_status_changes_are_posted_debounced_and_stalls_once(
     async with open_runtime(home, settings) as rt:
         notices = Notices(rt.store)
         activity = Activity(rt.store, notices, debounce_s=0.5, stall_after_s=600)
-        watcher = WorkspaceWatcher(
-            home.workspaces_dir,
-            rt.registry,
-            {STATUS_FILE: activity.status_arrived},
-            settle_s=0.03,
-            rescan_s=0.2,
-        )
-        await watcher.start()
-        try:
+        async with watching(rt, activity):
             write_status(home, "Agent-2", state="working", task="parser", progress="10%")
             assert await until_notices(notices, 1) == ["**Agent-2** is working on parser (10%)"]
             write_status(home, "Agent-2", state="working", task="parser", progress="60%")
@@ -59,8 +69,6 @@ async def test_status_changes_are_posted_debounced_and_stalls_once(
             texts = await until_notices(notices, 2)
             await asyncio.sleep(0.5)  # rescans find the unchanged file: nothing new
             assert len(await notices.unposted()) == 2
-        finally:
-            await watcher.stop()
         assert texts[1] == "**Agent-2** is blocked on review (0%)"  # the latest change wins
         later = utc_now() + timedelta(seconds=601)
         assert await activity.check_stalls(later) == ["Agent-2"]
@@ -82,21 +90,11 @@ async def test_a_status_that_is_not_json_is_ignored_and_the_watcher_goes_on(
     async with open_runtime(home, settings) as rt:
         notices = Notices(rt.store)
         activity = Activity(rt.store, notices, debounce_s=0, stall_after_s=600)
-        watcher = WorkspaceWatcher(
-            home.workspaces_dir,
-            rt.registry,
-            {STATUS_FILE: activity.status_arrived},
-            settle_s=0.03,
-            rescan_s=0.2,
-        )
-        await watcher.start()
-        try:
+        async with watching(rt, activity):
             (home.workspaces_dir / "Agent-1" / STATUS_FILE).write_text("{not json")
             (home.workspaces_dir / "Agent-3" / STATUS_FILE).write_text("[1, 2]")
             write_status(home, "Agent-4", state="done")
             texts = await until_notices(notices, 1)
-        finally:
-            await watcher.stop()
         rows = await rt.store.rows("SELECT agent, state FROM agent_status ORDER BY agent")
     assert texts == ["**Agent-4** is done"]
     assert [(r[0], r[1]) for r in rows] == [

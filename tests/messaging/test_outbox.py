@@ -37,7 +37,7 @@ async def until(condition: Callable[[], Awaitable[bool] | bool], timeout: float 
 
 @asynccontextmanager
 async def watching(rt: Runtime) -> AsyncIterator[WorkspaceWatcher]:
-    router = OutboxRouter(rt.service, Ledger(rt.store), Notices(rt.store), 4096)
+    router = OutboxRouter(rt.service, Ledger(rt.store, Notices(rt.store)), 4096)
     watcher = WorkspaceWatcher(
         rt.home.workspaces_dir,
         rt.registry,
