@@ -129,10 +129,15 @@ async def _create(
         devlog = await publisher.submit(agent, title, body, summarize=summarize)
         lock = PosterLock(where.var_dir / LOCK_FILE)
         url = settings.devlogs.webhook_url
-        if lock.held_elsewhere():
+        if not lock.acquire():  # the bot (or deliver --watch) posts for this home
             posted = await _posted_elsewhere(publisher, devlog.seq, settings)
-            detail = "posted by the running bot" if posted else "kept; the running bot posts it"
+            detail = (
+                "posted by the process watching this home (the bot or deliver --watch)"
+                if posted
+                else "kept; the process watching this home (the bot or deliver --watch) posts it"
+            )
         elif url is None:
+            lock.release()
             posted, detail = (
                 False,
                 (
@@ -144,8 +149,7 @@ async def _create(
             async with WebhookPoster(url.get_secret_value()) as poster:
                 publisher.poster = poster
                 try:
-                    if lock.acquire():
-                        await publisher.publish(devlog)
+                    await publisher.publish(devlog)
                     posted, detail = True, "posted through the webhook"
                 except PostError as exc:
                     posted, detail = False, f"kept, not posted: {exc}; it is tried again later"

@@ -145,12 +145,3 @@ class PosterLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-
-    def held_elsewhere(self) -> bool:
-        """True when another process posts for this home now."""
-        if self._fd is not None:
-            return False
-        if self.acquire():
-            self.release()
-            return False
-        return True

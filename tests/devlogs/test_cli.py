@@ -134,9 +134,26 @@ async def test_deliver_watch_routes_outbox_files_and_posts_devlogs(home: Path) -
             while not (list(inbox.glob("*.md")) and posts(discord)):
                 assert time.monotonic() < deadline, "nothing routed in time"
                 await asyncio.sleep(0.05)
+            # a devlog made meanwhile (without a webhook here) is posted by that process
+            code, out, err = await cellphone(
+                "devlog",
+                "create",
+                "-a",
+                "Agent-7",
+                "--title",
+                "Aside",
+                "-",
+                home=home,
+                stdin="from the shell",
+            )
+            assert code == 0, err
+            assert "posted by the process watching this home" in out
         finally:
             process.send_signal(signal.SIGINT)
             await asyncio.wait_for(process.wait(), 30)
     [letter] = inbox.glob("*.md")
     assert "review please" in letter.read_text() and "from: Agent-5" in letter.read_text()
-    assert posts(discord) == ["**Agent-5** · devlog: **Done**\n\nAll green."]
+    assert posts(discord) == [
+        "**Agent-5** · devlog: **Done**\n\nAll green.",
+        "**Agent-7** · devlog: **Aside**\n\nfrom the shell",
+    ]
