@@ -100,6 +100,13 @@ def store_problem(database: Path) -> str | None:
     return None if verdict == ["ok"] else "; ".join(verdict[:3])
 
 
+def ready_to_start(home: Home, settings: Settings) -> None:
+    """What stops a coordinator from starting: a damaged store (running on it would lose or
+    garble messages), a backup key file that cannot be read (no backup could be made)."""
+    require_sound_store(home)
+    Backups(home, settings.backups)  # reads backups.key_file
+
+
 def require_sound_store(home: Home) -> None:
     """Stop start-up on a damaged store: running on it would lose or garble messages."""
     problem = store_problem(home.database)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 
-from backups.doctor import require_sound_store
+from backups.doctor import ready_to_start
 from backups.errors import BackupError
 from backups.manifest import Manifest
 from backups.service import Backups
@@ -81,9 +81,9 @@ class BackupSchedule:
 async def alongside_desk(
     home: Home, settings: Settings, report: Report = log_only
 ) -> AsyncIterator[None]:
-    """What a coordinator runs beside its desk: a damaged store stops it at once (pointing
-    to ``backup restore``); the backup schedule runs until it stops."""
-    require_sound_store(home)
+    """What a coordinator runs beside its desk: a damaged store or an unreadable backup key
+    stops it at once (saying what to do); the backup schedule runs until it stops."""
+    ready_to_start(home, settings)
     schedule = BackupSchedule(Backups(home, settings.backups), report)
     task = asyncio.create_task(schedule.run(), name="backup-schedule")
     try:

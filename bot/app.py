@@ -10,7 +10,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from backups.doctor import require_sound_store
+from backups.doctor import ready_to_start
 from bot.client import CellphoneBot, LayoutPicture
 from config import ConfigError, DiscordSettings, Home, Settings
 from coordinates import load_coordinates
@@ -79,7 +79,7 @@ async def run_bot(
     """Run the bot for ``home`` until it is stopped. A missing or refused token, or an
     intent Discord has not granted, raises :class:`ConfigError` with one clear line."""
     token = token_of(settings, home)
-    require_sound_store(home)
+    ready_to_start(home, settings)
     async with open_runtime(home, settings, screen) as rt:
         picture = layout_picture or layout_png(home)
         bot = create_bot(rt, settings, layout_picture=picture)

@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from backups.errors import BackupError, DamagedStoreError
 from backups.service import Backups
+from bot.app import run_bot
 from config import Home
 from messaging.runtime import open_runtime
-from tests.backups.conftest import flip_byte
+from tests.backups.conftest import damage_store, flip_byte
 from tests.bot.conftest import GatedScreen, People, Swarm, bot_settings, running_bot, until
 from tests.discord_double import DiscordDouble
 
@@ -123,3 +126,25 @@ async def test_status_shows_the_continuity_checks(swarm: Swarm) -> None:
     status = await swarm.run("status")
     shown = await swarm.final(status, "**checks**")
     assert "backups:" not in shown.content.split("**checks**")[1].split("\n")[0]
+
+
+async def test_the_bot_does_not_start_on_a_damaged_store_or_an_unreadable_key(
+    home: Home, double: DiscordDouble, people: People, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.key"
+    settings = bot_settings(home, double, people, backups={"key_file": str(missing)})
+    settings = settings.model_copy(update={"discord_token": SecretStr("test-token")})
+    with pytest.raises(BackupError, match=f"cannot read the backup key file {missing}"):
+        await run_bot(home, settings)
+
+    async with open_runtime(home, settings, start_desk=False) as rt:
+        await rt.service.send(["Agent-1"], "makes the store")
+    damage_store(home.database)
+    with pytest.raises(DamagedStoreError, match="backup restore"):
+        await run_bot(
+            home,
+            bot_settings(home, double, people).model_copy(
+                update={"discord_token": SecretStr("test-token")}
+            ),
+        )
+    assert double.gateway.identifies == 0
