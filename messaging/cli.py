@@ -242,6 +242,7 @@ class MessagingCommands:
                             "delivering": q.delivering,
                             "unread": q.unread,
                             "overdue": q.overdue,
+                            "stalled_since": q.stalled_since,
                             "last": _delivery_json(q.last) if q.last else None,
                         }
                         for q in queues
@@ -262,7 +263,7 @@ class MessagingCommands:
                 f"[red]{q.overdue}[/]" if q.overdue else "0",
                 _mark(last.state, last.method) if last else "-",
                 _when(last.updated_at) if last and last.updated_at else "-",
-                last.last_error or "" if last else "",
+                _stall(q.stalled_since) + (last.last_error or "" if last else ""),
             )
         out = console()
         out.print(table)
@@ -490,6 +491,10 @@ def _checks_line(checks: Sequence[tuple[str, str, str]]) -> str:
     if len(parts) > 1:
         parts.append("`cellphone doctor` says how to fix them")
     return "; ".join(parts)
+
+
+def _stall(since: datetime | None) -> str:
+    return f"[yellow]stalled since {_when(since)}[/] " if since else ""
 
 
 def _paused_note(reason: str) -> str:

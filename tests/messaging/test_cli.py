@@ -4,6 +4,7 @@ and the unread and overdue counts of ``status``, run as the user runs them."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.test_cli import cellphone
@@ -68,3 +69,19 @@ def test_ack_and_the_unread_count(home: Path) -> None:
     assert agent1["unread"] == 0 and agent1["last"]["acked_at"] is not None
     unknown = cellphone("ack", "0000000000000000", "--agent", "Agent-1", home=home)
     assert unknown.returncode == 2 and "0000000000000000" in unknown.stderr
+
+
+def test_status_shows_a_stalled_agent(home: Path) -> None:
+    cellphone("status", home=home)  # makes the database
+    with sqlite3.connect(home / "var" / "cellphone.db") as db:
+        db.execute(
+            "INSERT INTO agent_status (agent, last_seen_at, stalled_at)"
+            " VALUES ('Agent-4', '2026-11-01T09:00:00+00:00', '2026-11-01T10:00:00+00:00')"
+        )
+    status = json.loads(cellphone("status", "--json", home=home).stdout)
+    stalled = {a["agent"]: a["stalled_since"] for a in status["agents"]}
+    assert stalled["Agent-4"] == "2026-11-01 10:00:00+00:00"
+    assert stalled["Agent-1"] is None
+    table = cellphone("status", home=home).stdout
+    [row] = [line for line in table.splitlines() if "Agent-4" in line]
+    assert "stalled since" in row
