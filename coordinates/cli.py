@@ -10,6 +10,7 @@ the modules that reach the display (layout, calibrate, picture) itself, as the r
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -32,12 +33,14 @@ from coordinates.errors import (
     NoDisplayError,
 )
 from coordinates.file import CLICK_TIMEOUT_S, AgentEntry, Point, load_coordinates
+from coordinates.typing import DEFAULT_TYPING
 
 if TYPE_CHECKING:
     from coordinates.calibrate import Calibrated
     from coordinates.layout import Layout
 
 EXIT_INVALID, EXIT_ERROR = 1, 2
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 ERRORS = (CoordinatesFileError, NoDisplayError, CalibrationError, ConfigError, LayoutPictureError)
 
@@ -171,12 +174,33 @@ def _calibrate_one(
     from coordinates.calibrate import calibrate, record_click
 
     role = f" ({entry.description})" if entry and entry.description else ""
-    prompt = f"Click the {kind} input of {agent_id}{role} within {timeout:g}s…"
+    prompt = f"Click the {kind} input of {agent_id}{role}, with nothing in it, within {timeout:g}s…"
 
     def click() -> Point:
         return record_click(timeout, on_ready=lambda: out.print(prompt))
 
-    return calibrate(where.coordinates_file, agent_id, kind, layout, click)
+    done = calibrate(where.coordinates_file, agent_id, kind, layout, click)
+    _record_empty_look(where, entry, done)
+    return done
+
+
+def _record_empty_look(where: Home, entry: AgentEntry | None, done: Calibrated) -> None:
+    """The input was just clicked, empty: the desk keeps its look to see drafts in it. A
+    look that cannot be taken costs only that (the first verified delivery takes one)."""
+    from messaging.screen.calibration import record_empty_look
+    from messaging.screen.x11 import X11Error
+
+    typing = entry.typing if entry is not None else DEFAULT_TYPING
+    try:
+        record_empty_look(
+            where.var_dir / "looks",
+            done.agent_id,
+            done.kind == "onboarding",
+            done.point,
+            typing.verify_region,
+        )
+    except (X11Error, OSError) as exc:
+        log.warning("no empty look of %s's %s input kept: %s", done.agent_id, done.kind, exc)
 
 
 def _resolve(ctx: typer.Context, home: Path | None) -> Home:

@@ -62,6 +62,11 @@ class ScreenDeliverer(Protocol):
         """The draft in the job's chat input (text the deliverer did not type), if any."""
         ...
 
+    def draft_outlasted(self, agent_id: str, onboarding: bool) -> None:
+        """A draft held a delivery to that input past the limit: a look of the input that no
+        verified delivery confirmed is dropped (it may have been taken with text in it)."""
+        ...
+
     def operator_idle_s(self) -> float | None:
         """Seconds since the operator last used mouse or keyboard (the deliverer's own input
         does not count); None when it cannot be told."""
@@ -83,6 +88,9 @@ class AloneAtTheScreen:
     screen with nobody (one that types into a window of its own, or none)."""
 
     def draft(self, job: Job) -> DraftPresent | None:
+        return None
+
+    def draft_outlasted(self, agent_id: str, onboarding: bool) -> None:
         return None
 
     def operator_idle_s(self) -> float | None:

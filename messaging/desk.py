@@ -411,6 +411,8 @@ class Desk:
             if isinstance(held, Attempt):
                 await self._finish([held], [item])
                 return
+            if self.screen is not None:
+                await asyncio.to_thread(self.screen.draft_outlasted, agent.agent_id, onboarding)
             reason = held
         self._drafts.done(key)
         if isinstance(reason, Typed):

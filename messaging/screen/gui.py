@@ -54,6 +54,7 @@ MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 
 CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
+CARET_BLINK_S = 0.55  # over a caret's half blink (Chromium, GTK: 0.5 s on, 0.5 s off)
 FAILSAFE_REASON = (
     "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
@@ -106,9 +107,19 @@ class GuiDeliverer:
                 # the layout of the last delivery: the delivery itself checks the point
                 layout = self._last_layout or self._check_point(gui, point)
                 region = Rect.around(point, job.agent.typing.verify_region, layout)
-                return self._looks.draft(key, self._look(self._xlib(), region), point)
+                x11 = self._xlib()
+                return self._draft_in(key, x11, region, point, self._look(x11, region))
             except (NotDeliverable, X11Error, XlibConnectionClosed):
                 return None  # the delivery itself meets the problem and says so
+
+    def draft_outlasted(self, agent_id: str, onboarding: bool) -> None:
+        with self._lock:
+            if self._looks.forget_unconfirmed((agent_id, onboarding)):
+                log.warning(
+                    "dropped the look of %s's input recorded at calibration: it saw a draft "
+                    "for too long, and may have been taken with text in the input",
+                    agent_id,
+                )
 
     def operator_idle_s(self) -> float | None:
         with self._lock:
@@ -219,7 +230,7 @@ class GuiDeliverer:
         cleared = pacing.clear_input or key in self._dirty
         looked = self._look(x11, region)
         if pacing.check_drafts and not cleared:
-            draft = self._looks.draft(key, looked, point)
+            draft = self._draft_in(key, x11, region, point, looked)
             if draft is not None:
                 raise draft
         # how the input looks before the click, when the click or the clearing changes it
@@ -246,7 +257,7 @@ class GuiDeliverer:
                 before = self._look(x11, region)
             else:
                 before = self._settled(x11, region, still, unlike=unclicked)
-            if cleared and self._looks.draft(key, before, point) is not None:
+            if cleared and self._still_full(key, before, unclicked, point):
                 before = self._clear_again(gui, x11, region, before, job, point)
             x11.offer(job.text, for_window=target)
             offered = True
@@ -298,14 +309,37 @@ class GuiDeliverer:
         self._last_click = (x, y, time.monotonic())
         _pause(self.settings.pause_after_click_s)
 
+    def _draft_in(
+        self, key: tuple[str, bool], x11: Desktop, region: Rect, point: Point, now: Picture
+    ) -> DraftPresent | None:
+        """The draft the input holds, seen twice: a caret drawn in one look and not in the
+        other can pass for a letter, and a blink later it has turned."""
+        if self._looks.draft(key, now, point) is None:
+            return None
+        time.sleep(CARET_BLINK_S)
+        return self._looks.draft(key, self._look(x11, region), point)
+
+    def _still_full(
+        self, key: tuple[str, bool], now: Picture, unclicked: Picture | None, point: Point
+    ) -> bool:
+        """After the clear keys, the input still shows text: it does not look empty, or (its
+        empty look unknown) it looks just as before the keys."""
+        if self._looks.get(key) is not None:
+            return self._looks.draft(key, now, point) is not None
+        return unclicked is not None and not differs(now, unclicked)
+
     def _clear_again(
         self, gui: Any, x11: Desktop, region: Rect, before: Picture, job: Job, point: Point
     ) -> Picture:
         """The input still shows text after the clear keys (a busy app missed them): press
-        them once more, and type nothing when that does not empty it either."""
+        them once more. When its empty look is known and that does not empty it either,
+        nothing is typed; else typing goes on once the input changed (or did not, in time)."""
         key = (job.agent.agent_id, job.onboarding)
+        log.info("the input of %s still shows text: clear keys once more", job.agent.agent_id)
         for combo in job.agent.typing.clear_keys:
             gui.hotkey(*combo)
+        if self._looks.get(key) is None:
+            return self._settled(x11, region, STILL_S, unlike=before)
         emptied = self._watch(x11, region, lambda now: self._looks.draft(key, now, point) is None)
         if emptied is None:
             raise NotDeliverable(

@@ -128,14 +128,22 @@ class EmptyLook:
 
     picture: Picture
     inside: Rect | None
+    confirmed: bool = True  # learnt from a verified submission; False: from a calibration
 
     @classmethod
-    def learn(cls, picture: Picture, point: Point, known: EmptyLook | None = None) -> EmptyLook:
+    def learn(
+        cls,
+        picture: Picture,
+        point: Point,
+        known: EmptyLook | None = None,
+        *,
+        confirmed: bool = True,
+    ) -> EmptyLook:
         """The empty look ``picture`` shows; the inside is found once per region (filling
         the input's colour from the point costs tens of ms) and kept from ``known``."""
         if known is not None and known.picture.region == picture.region:
-            return cls(picture, known.inside)
-        return cls(picture, inside_of(picture, point))
+            return cls(picture, known.inside, confirmed)
+        return cls(picture, inside_of(picture, point), confirmed)
 
     def holds_text(self, now: Picture) -> bool:
         """Whether the input inside looks other than empty by more than a caret."""
@@ -151,7 +159,11 @@ class EmptyLook:
     def save(self, path: Path) -> None:
         """Write the look to ``path`` (a JSON line, then the raw pixels) atomically."""
         region, inside = self.picture.region, self.inside
-        header = {"region": _fields(region), "inside": _fields(inside) if inside else None}
+        header = {
+            "region": _fields(region),
+            "inside": _fields(inside) if inside else None,
+            "confirmed": self.confirmed,
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.write_bytes(json.dumps(header).encode() + b"\n" + self.picture.data)
@@ -170,7 +182,7 @@ class EmptyLook:
             return None
         if len(data) != region.width * region.height * 4:
             return None
-        return cls(Picture(region, data), inside)
+        return cls(Picture(region, data), inside, bool(header.get("confirmed", True)))
 
 
 def inside_of(picture: Picture, point: Point) -> Rect | None:

@@ -58,7 +58,7 @@ class EmptyLooks:
         differs from the known one only by a caret's worth is not worth keeping again)."""
         known = self.get(key)
         same_place = known is not None and known.picture.region == emptied.region
-        if same_place and known is not None and not known.holds_text(emptied):
+        if same_place and known is not None and known.confirmed and not known.holds_text(emptied):
             return
         self._looks[key] = EmptyLook.learn(emptied, point, known)
         self._unsaved.add(key)
@@ -74,6 +74,19 @@ class EmptyLooks:
             "type, or a window covers it); nothing was typed"
         )
 
+    def forget_unconfirmed(self, key: InputKey) -> bool:
+        """Drop a look recorded at calibration that no verified delivery confirmed: a draft
+        it saw for too long may have been in the input when it was recorded. True when one
+        was dropped."""
+        look = self.get(key)
+        if look is None or look.confirmed:
+            return False
+        del self._looks[key]
+        self._unsaved.discard(key)
+        if self.folder is not None:
+            self._file(key).unlink(missing_ok=True)
+        return True
+
     def save(self) -> None:
         if self.folder is None:
             return
@@ -86,8 +99,7 @@ class EmptyLooks:
 
     def _file(self, key: InputKey) -> Path:
         assert self.folder is not None
-        agent_id, onboarding = key
-        return self.folder / f"{agent_id}.{'onboarding' if onboarding else 'chat'}.look"
+        return look_file(self.folder, *key)
 
 
 class OwnInput:
@@ -191,3 +203,8 @@ class Loan:
             x11.put_pointer(*taken.pointer)
         if focus != taken.focus and not x11.give_focus(taken.focus, FOCUS_TIMEOUT_S):
             log.warning("the keyboard focus did not go back to window %#x", taken.focus)
+
+
+def look_file(folder: Path, agent_id: str, onboarding: bool) -> Path:
+    """Where the empty look of an agent's chat (or onboarding) input is kept."""
+    return folder / f"{agent_id}.{'onboarding' if onboarding else 'chat'}.look"

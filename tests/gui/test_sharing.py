@@ -29,7 +29,9 @@ from messaging.pause import WaitNote
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import ChromiumPane, ChromiumPanes
+from messaging.screen.calibration import record_empty_look
 from messaging.screen.gui import GuiDeliverer
+from messaging.screen.look import EmptyLook
 from tests.conftest import inbox_files, make_home
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
@@ -37,6 +39,7 @@ pytestmark = [pytest.mark.display, pytest.mark.slow]
 PLAIN = ChromiumPane("Agent-1", 640, 700)
 RICH = ChromiumPane("Agent-2", 2880, 1500, kind="contenteditable")
 EDITOR = ChromiumPane("Editor", 1000, 1700, title="Editor — the operator's own window")
+FIRST_TEXT = "[C2A] Captain → you\nThe first message after calibrating."
 QUICK = {
     "operator_idle_s": 0.3,
     "draft_retry_s": 0.2,
@@ -422,3 +425,56 @@ def test_the_next_process_knows_the_empty_look_and_that_the_last_typing_was_the_
         second.close()
         operator(x_display, "key", "ctrl+a", "BackSpace")
     assert browsers.draft(PLAIN.agent_id) == ""
+
+
+def test_a_look_recorded_at_calibration_sees_a_draft_before_the_first_delivery(
+    home: Home, browsers: ChromiumPanes, x_display: VirtualDisplay, tmp_path: Path
+) -> None:
+    browsers.clear()
+    point = Point(*browsers.pane_points()[RICH.agent_id])
+    operator(x_display, "mousemove", str(point.x), str(point.y), "click", "1")  # calibrating
+    looks = tmp_path / "looks"
+    path = record_empty_look(looks, RICH.agent_id, False, point, (600, 160), x_display.name)
+    recorded = EmptyLook.load(path)
+    assert recorded is not None and recorded.confirmed is False and recorded.inside is not None
+    screen = GuiDeliverer(load_settings(home).gui)
+    screen.remember_looks_in(looks)
+    agent = Agent(RICH.agent_id, "", True, point, None)
+    job = Job(Message("Captain", (agent.agent_id,), "x"), agent, FIRST_TEXT)
+    try:
+        assert screen.draft(job) is None
+        type_draft(x_display, browsers, RICH, "typed before any delivery")
+        draft = screen.draft(job)
+        assert draft is not None and "holds a draft" in draft.reason
+        operator(x_display, "key", "ctrl+a", "BackSpace")
+        browsers.wait_for_draft(RICH.agent_id, "")
+        assert screen.draft(job) is None
+        assert screen.deliver_now(job).verified is True
+    finally:
+        screen.close()
+    confirmed = EmptyLook.load(path)
+    assert confirmed is not None and confirmed.confirmed is True
+
+
+async def test_a_look_recorded_over_text_gives_way_after_the_hold_limit(
+    home: Home, browsers: ChromiumPanes, x_display: VirtualDisplay
+) -> None:
+    """The operator calibrated while the input held text: the look is wrong. The first
+    message is held, then goes to the inbox; the look is dropped and the next one is typed."""
+    point = Point(*browsers.pane_points()[PLAIN.agent_id])
+    type_draft(x_display, browsers, PLAIN, "left over while calibrating")
+    path = record_empty_look(
+        home.var_dir / "looks", PLAIN.agent_id, False, point, (600, 160), x_display.name
+    )
+    operator(x_display, "key", "ctrl+a", "BackSpace")
+    await asyncio.to_thread(browsers.wait_for_draft, PLAIN.agent_id, "")
+    async with started(home, browsers, draft_hold_max_s=1.0) as rt:
+        first = (await rt.service.send([PLAIN.agent_id], "held by a wrong look")).message
+        got = await outcome(rt, first, PLAIN.agent_id)
+        assert got.state is DeliveryState.FALLBACK  # type: ignore[attr-defined]
+        assert not path.exists()
+        second = (await rt.service.send([PLAIN.agent_id], "typed after it")).message
+        got = await outcome(rt, second, PLAIN.agent_id)
+        assert (got.state, got.method) == (DeliveryState.DELIVERED, DeliveryMethod.GUI)  # type: ignore[attr-defined]
+    browsers.wait_for(1)
+    assert browsers.texts(PLAIN.agent_id) == [typed(rt, second, PLAIN.agent_id)]
