@@ -105,12 +105,6 @@ class WorkspaceWatcher:
             await asyncio.to_thread(self._observer.join, 5)
             self._observer = None
 
-    async def drain(self) -> None:
-        """Hand on every settled file there is now (a scan without waiting on events)."""
-        self._scan()
-        while self._pending:
-            await self._dispatch_due(force_wait=True)
-
     # -- the loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -165,10 +159,7 @@ class WorkspaceWatcher:
         if known is None or known[0] != signature:
             self._pending[path] = (signature, time.monotonic() + self.settle_s)
 
-    async def _dispatch_due(self, *, force_wait: bool = False) -> None:
-        if force_wait and self._pending:
-            wait = min(d for _, d in self._pending.values()) - time.monotonic()
-            await asyncio.sleep(max(0.0, wait))
+    async def _dispatch_due(self) -> None:
         now = time.monotonic()
         for path, (signature, deadline) in list(self._pending.items()):
             if deadline > now or self._stopping:
