@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -314,7 +315,16 @@ async def test_the_operators_hands_hold_typing_and_releasing_them_lets_messages_
             assert rt.desk.waiting is not None
             assert rt.desk.waiting.startswith("waiting for the operator")
             assert (WaitNote.of(home).reason() or "").startswith("waiting for the operator")
-            await asyncio.sleep(1.5)
+            status = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "cellphone", "status", "--home", str(home.root)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert status.returncode == 0, status.stderr
+            assert "desk: waiting for the operator" in status.stdout
+            await asyncio.sleep(1.0)
             assert browsers.received() == []
         for message in sent:
             got = await outcome(rt, message, PLAIN.agent_id)
