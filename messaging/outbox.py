@@ -1,8 +1,9 @@
 """Routing what agents write to ``outbox/``: each ``*.md`` file with a front matter
-(``to:`` agent ids, ``all`` or ``operator``; optional ``priority:``, ``reply-to:``,
-``ack:``) becomes a message from that agent, a notice to the operator, acknowledgements,
-or all of these; exactly once (see :mod:`messaging.filed`). A file that cannot be routed
-is rejected with its reason and the operator is told."""
+(``to:`` agent ids, ``all`` or ``operator``; optional ``priority:``, ``reply-to:``, and
+``ack:`` and ``read:`` message ids) becomes a message from that agent, a notice to the
+operator, acknowledgements, read marks, or all of these; exactly once (see
+:mod:`messaging.filed`). A file that cannot be routed is rejected with its reason and the
+operator is told; nothing of it is done."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 OPERATOR = "operator"
 ALL = "all"
-FIELDS = ("to", "priority", "reply-to", "ack")
+FIELDS = ("to", "priority", "reply-to", "ack", "read")
 INBOX_NAME = re.compile(r"_([0-9a-f]{16})\.md$")
 _REFUSED = (RejectedFileError, FrontMatterError, MessagingError, UnknownAgentError, ValueError)
 
@@ -61,20 +62,24 @@ class OutboxRouter:
             )
         sender = dropped.agent_id
         acks = document.values("ack")
+        reads = document.values("read")
         targets = document.values("to")
         agents = [t for t in targets if t not in (OPERATOR, ALL)]
         # what can be wrong is found before anything is done: a rejected file did nothing
         self.service.registry.current().resolve(agents)
         parse_priority(document.fields.get("priority") or "normal")
-        reply_to = document.fields.get("reply-to")
-        if reply_to and await self.service.store.message(reply_to) is None:
-            raise UnknownMessageError(reply_to)
+        for message_id in [document.fields.get("reply-to"), *reads, *acks]:
+            if message_id and await self.service.store.message(message_id) is None:
+                raise UnknownMessageError(message_id)
         done: list[str] = []
+        if reads:
+            await self.service.store.mark_read(sender, reads)
+            done.append("read " + ", ".join(reads))
         if acks:
             await self.service.acknowledge(sender, acks)
             done.append("acknowledged " + ", ".join(acks))
         if not targets:
-            if acks:
+            if acks or reads:
                 return "; ".join(done)
             raise RejectedFileError("no 'to:' line: name agent ids, all, or operator")
         agents = [t for t in targets if t != OPERATOR]

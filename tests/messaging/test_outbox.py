@@ -124,6 +124,21 @@ async def test_opening_an_inbox_file_marks_it_read(home: Home, settings: Setting
     assert queue.unread == 0
 
 
+async def test_an_agent_says_it_read_a_message_in_its_outbox(
+    home: Home, settings: Settings
+) -> None:
+    async with open_runtime(home, settings) as rt, watching(rt):
+        submission = await rt.service.send(["Agent-1"], "read me")
+        message_id = submission.message.id
+        drop(home, "Agent-1", "seen.md", f"---\nread: {message_id}\n---\n")
+        await until(lambda: _read(rt, message_id))
+        drop(home, "Agent-1", "bad.md", "---\nread: 0000000000000000\n---\n")
+        rejected = outbox(home, "Agent-1") / "rejected"
+        await until(lambda: (rejected / "bad.md.reason.txt").exists())
+    assert sent(home, "Agent-1") == ["seen.md"]
+    assert "0000000000000000" in (rejected / "bad.md.reason.txt").read_text()
+
+
 async def _read(rt: Runtime, message_id: str) -> bool:
     [delivery] = await rt.store.deliveries(message_id)
     return delivery.read_at is not None
