@@ -124,16 +124,18 @@ def _files(
     known: dict[str, FileEntry],
 ) -> list[FileEntry]:
     """The entries of every source: an unchanged one as it was in the backup built on, a
-    changed one archived here."""
+    changed one archived here. The folders are listed as the readers go."""
     entries: list[FileEntry] = []
-    changed: list[Source] = []
-    for source in sources:
-        before = known.get(source.path)
-        if before is not None and (before.size, before.mtime_ns, before.mode) == source[2:]:
-            entries.append(before)
-        else:
-            changed.append(source)
-    for piece in pack(backup_id, changed, entries):
+
+    def changed() -> Iterator[Source]:
+        for source in sources:
+            before = known.get(source.path)
+            if before is not None and (before.size, before.mtime_ns, before.mode) == source[2:]:
+                entries.append(before)
+            else:
+                yield source
+
+    for piece in pack(backup_id, changed(), entries):
         writer.add_packed(piece)
     return entries
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import os
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from backups.archive import BLOCK, NAME_MAX, header
@@ -106,60 +105,62 @@ class _Reader:
 
     def _file(self, source: Source) -> FileEntry | None:
         try:
-            handle = open(source.absolute, "rb", buffering=0)  # noqa: SIM115 - closed below
+            fd = os.open(source.absolute, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             return None  # removed since the folder was listed: not part of this backup
         except OSError as exc:
             raise BackupError(
                 f"cannot back up {source.absolute}: {exc.strerror or exc}; check its permissions"
             ) from None
-        with handle:
-            info = os.fstat(handle.fileno())
-            if info.st_size + 3 * BLOCK <= BUFFER and len(source.path.encode()) <= NAME_MAX:
-                size, digest = self._small(handle, source, int(info.st_mtime))
+        try:
+            info = os.fstat(fd)
+            mtime = int(info.st_mtime)
+            if info.st_size + 3 * BLOCK <= BUFFER and _short(source.path):
+                size, digest = self._small(fd, source, mtime)
             else:
-                size, digest = self._large(handle, source, info.st_size, int(info.st_mtime))
+                size, digest = self._large(fd, source, info.st_size, mtime)
+        finally:
+            os.close(fd)
         part = Part(self.backup_id, source.path, 0, size, digest)
         return FileEntry(source.path, size, digest, info.st_mtime_ns, source.mode, (part,))
 
-    def _small(self, handle: io.FileIO, source: Source, mtime: int) -> tuple[int, str]:
+    def _small(self, fd: int, source: Source, mtime: int) -> tuple[int, str]:
         """Read to the end (the file as it is when read), then put its header before it."""
         self._room(3 * BLOCK)
         start = end = self.pos + BLOCK
-        while got := handle.readinto(self.view[end:]):
+        while got := os.preadv(fd, [self.view[end:]], end - start):
             end += got
             if end == BUFFER:  # it grew while read and does not fit: read it again
-                handle.seek(0)
                 if self.pos == 0:
-                    return self._large(handle, source, os.fstat(handle.fileno()).st_size, mtime)
+                    return self._large(fd, source, os.fstat(fd).st_size, mtime)
                 self._hand_off(clean=True)
-                return self._small(handle, source, mtime)
+                return self._small(fd, source, mtime)
         size = end - start
         self.view[start - BLOCK : start] = header(source.path, size, mtime)
         digest = hashlib.sha256(self.view[start:end]).hexdigest()
         self._pad(end, size)
         return size, digest
 
-    def _large(self, handle: io.FileIO, source: Source, size: int, mtime: int) -> tuple[int, str]:
+    def _large(self, fd: int, source: Source, size: int, mtime: int) -> tuple[int, str]:
         """Copy exactly ``size`` bytes in pieces; a file cut while read is an error."""
         head = header(source.path, size, mtime)
         self._room(len(head))
         self.view[self.pos : self.pos + len(head)] = head
         self.pos += len(head)
         digest = hashlib.sha256()
-        left = size
-        while left:
+        done = 0
+        while done < size:
             if self.pos == BUFFER:
                 self._hand_off(clean=False)
-            space = self.view[self.pos : self.pos + min(left, BUFFER - self.pos)]
-            got = handle.readinto(space)
+            space = self.view[self.pos : self.pos + min(size - done, BUFFER - self.pos)]
+            got = os.preadv(fd, [space], done)
             if not got:
                 raise BackupError(
                     f"{source.absolute} got shorter while it was backed up; run the backup again"
                 )
             digest.update(space[:got])
             self.pos += got
-            left -= got
+            done += got
         self._pad(self.pos, size)
         return size, digest.hexdigest()
 
@@ -170,7 +171,12 @@ class _Reader:
         self.pos = end + pad
 
 
-def _batches(sources: Sequence[Source]) -> Iterator[list[Source]]:
+def _short(path: str) -> bool:
+    """The name fits a plain tar header (the header of a small file is written after it)."""
+    return len(path) <= NAME_MAX and (path.isascii() or len(path.encode()) <= NAME_MAX)
+
+
+def _batches(sources: Iterable[Source]) -> Iterator[list[Source]]:
     batch: list[Source] = []
     size = 0
     for source in sources:
@@ -184,10 +190,11 @@ def _batches(sources: Sequence[Source]) -> Iterator[list[Source]]:
 
 
 def pack(
-    backup_id: str, sources: Sequence[Source], entries: list[FileEntry]
+    backup_id: str, sources: Iterable[Source], entries: list[FileEntry]
 ) -> Iterator[memoryview]:
     """Tar bytes of ``sources``, a buffer at a time; each view is valid until the next is
-    asked for. The entries of the files packed are added to ``entries`` at the end."""
+    asked for. The entries of the files packed are added to ``entries`` at the end.
+    ``sources`` is drawn by the readers (one at a time), so it may list files lazily."""
     full: queue.Queue[Full | int] = queue.Queue()
     readers = [_Reader(n, backup_id, full) for n in range(READERS)]
     batches, lock = _batches(sources), threading.Lock()
