@@ -33,7 +33,7 @@ from backups.manifest import (
     write_atomic,
 )
 from backups.packer import pack
-from backups.sources import Source, home_files, store_snapshot
+from backups.sources import Source, home_files, store_snapshot, store_stamp
 from config import BackupKind, Home
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,15 @@ def create_backup(
         backup_id = new_id(now, catalog.ids())
         key = catalog.key
         known = {e.path: e for e in parent.files} if parent else {}
+        # taken before the snapshot: a write after it changes the stamp the next backup sees
+        stamp = store_stamp(home.database)
+        idle = parent is not None and stamp == parent.store_stamp and STORE_PATH in known
         writer = ArchiveWriter(catalog.folder / f"{backup_id}{'.tar.enc' if key else '.tar'}", key)
         try:
             with (
                 tempfile.TemporaryDirectory(dir=catalog.folder, prefix=".snapshot-") as work,
-                store_snapshot(home.database) as copy_store,
+                # a store unchanged since the backup built on is not copied again
+                contextlib.nullcontext() if idle else store_snapshot(home.database) as copy_store,
                 ThreadPoolExecutor(1, thread_name_prefix="backup-store") as pool,
             ):
                 # the store's state is fixed first; it is copied and compared while the
@@ -74,8 +78,12 @@ def create_backup(
                 store = pool.submit(_store, copy_store, copy, backup_id, known)
                 files = _files(writer, backup_id, home_files(home, skip), known)
                 rows, entry, new_pieces = store.result()
+                if idle:
+                    assert parent is not None
+                    rows, entry = parent.store_rows, known[STORE_PATH]
                 if entry is not None:
-                    _write_pieces(writer, copy, new_pieces)
+                    if new_pieces:
+                        _write_pieces(writer, copy, new_pieces)
                     files.append(entry)
             manifest = Manifest(
                 id=backup_id,
@@ -85,6 +93,7 @@ def create_backup(
                 files=tuple(files),
                 key_id=key.id if key else None,
                 store_rows=rows,
+                store_stamp=stamp,
             )
             text = manifest.to_json().encode()
             writer.add_bytes(MANIFEST_MEMBER, text, now.timestamp())

@@ -52,6 +52,7 @@ class Manifest:
     files: tuple[FileEntry, ...]
     key_id: str | None = None  # the encryption key's id; None: not encrypted
     store_rows: dict[str, int] = field(default_factory=dict)  # rows per table at the snapshot
+    store_stamp: tuple[int, ...] | None = None  # the store's files when it was snapshot
     format: int = FORMAT
 
     @property
@@ -75,6 +76,7 @@ class Manifest:
             "parent": self.parent,
             "key_id": self.key_id,
             "store_rows": self.store_rows,
+            "store_stamp": self.store_stamp,
             "columns": {"files": FileEntry._fields, "parts": Part._fields},
             "files": self.files,  # named tuples: lists in the columns' order
         }
@@ -108,6 +110,7 @@ class Manifest:
                 files=files,
                 key_id=data.get("key_id"),
                 store_rows=dict(data.get("store_rows") or {}),
+                store_stamp=tuple(data["store_stamp"]) if data.get("store_stamp") else None,
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise BackupError(

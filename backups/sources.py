@@ -75,6 +75,22 @@ def _mode(info: os.stat_result) -> int:
     return stat.S_IMODE(info.st_mode)
 
 
+def store_stamp(database: Path) -> tuple[int, ...] | None:
+    """Size and mtime of the store and of its write-ahead log; while they stay the same the
+    store holds what it held (a log that is missing or empty holds nothing). None: there is
+    no store."""
+    try:
+        store = database.stat()
+    except FileNotFoundError:
+        return None
+    try:
+        log = database.with_name(f"{database.name}-wal").stat()
+        logged = (log.st_size, log.st_mtime_ns) if log.st_size else (0, 0)
+    except FileNotFoundError:
+        logged = (0, 0)
+    return (store.st_size, store.st_mtime_ns, *logged)
+
+
 @contextlib.contextmanager
 def store_snapshot(database: Path) -> Iterator[Callable[[Path], dict[str, int]] | None]:
     """The store as of now: a read transaction is opened at once (the files are read after

@@ -53,3 +53,28 @@ async def test_a_backup_during_a_broadcast_restores_a_consistent_store(
         for path in (target / "agent_workspaces").glob("*/inbox/*.md")
     }
     assert set(done) <= letters
+
+
+async def test_an_idle_store_is_not_copied_again(
+    busy_home: Home, settings: Settings, tmp_path: Path
+) -> None:
+    backups = Backups(busy_home, settings.backups)
+    full = backups.create(BackupKind.FULL)
+    idle = backups.create(BackupKind.INCREMENTAL)
+    store = "var/cellphone.db"
+    assert idle.store_stamp == full.store_stamp
+    assert [e.path for e, _ in idle.stored_here()] == []
+    assert idle.store_rows == full.store_rows
+
+    async with open_runtime(busy_home, settings) as rt:
+        await rt.service.broadcast("one more")
+        while await rt.store.pending():
+            await rt.desk.until_idle()
+    busy = backups.create(BackupKind.INCREMENTAL)
+    assert busy.store_stamp != idle.store_stamp
+    assert store in {e.path for e, _ in busy.stored_here()}
+    assert busy.store_rows["messages"] == full.store_rows["messages"] + 1
+
+    backups.restore(idle.id, to=tmp_path / "idle")
+    with contextlib.closing(sqlite3.connect(tmp_path / "idle" / store)) as db:
+        assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
