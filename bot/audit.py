@@ -27,6 +27,7 @@ def shorten(value: Any) -> Any:
     """An argument as the audit log keeps it: text cut to ``KEEP`` characters, files by
     name and size, anything else as plain JSON-able values."""
     if isinstance(value, str):
+        value = storable(value)
         return value if len(value) <= KEEP else f"{value[: KEEP - 1]}… ({len(value):,} chars)"
     if isinstance(value, discord.Attachment):
         return f"file {value.filename} ({value.size:,} bytes)"
@@ -37,6 +38,12 @@ def shorten(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [shorten(v) for v in value]
     return shorten(str(value))
+
+
+def storable(text: str) -> str:
+    """``text`` with what UTF-8 cannot hold (a lone surrogate, which Discord's JSON can
+    carry) written as its escape, ``\\ud800``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def arguments_of(interaction: discord.Interaction[Any]) -> dict[str, Any]:
@@ -56,6 +63,6 @@ class Auditor:
     ) -> None:
         shortened = {name: shorten(value) for name, value in arguments.items()}
         try:
-            await self.service.audit(actor(user), command, shortened, outcome)
+            await self.service.audit(storable(actor(user)), command, shortened, storable(outcome))
         except (sqlite3.Error, StoreError):
             log.exception("could not write the audit row for %s by %s", command, actor(user))

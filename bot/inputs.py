@@ -86,5 +86,13 @@ def message_choices(entries: Sequence[HistoryEntry]) -> list[app_commands.Choice
 
 
 def agent_list(text: str | None) -> list[str]:
-    """``"Agent-1, Agent-2"`` → ``["Agent-1", "Agent-2"]``."""
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+    """``"Agent-1, Agent-2"`` → ``["Agent-1", "Agent-2"]``; given but naming no agent is an
+    error (spaces are trimmed, other characters stay: they are no part of an id)."""
+    if text is None:
+        return []
+    parts = [part.strip(" ") for part in text.split(",") if part.strip(" ")]
+    if not parts:
+        raise BotInputError(
+            f"no agent named in {text!r}; name agents separated by commas, or leave it out"
+        )
+    return parts

@@ -87,6 +87,12 @@ class CoordinatesFile:
         return parse_document(raw, self.path)
 
     def with_description(self, agent_id: str, description: str) -> CoordinatesFile:
+        """A copy with the agent's description (its role): one line of printable text."""
+        if not (description.strip() and description.isprintable()) or len(description) > 200:
+            shown = description if len(description) <= 60 else description[:60] + "…"
+            raise CoordinatesFileError(
+                f"role {shown!r} is not allowed; use one line of 1 to 200 printable characters"
+            )
         raw = copy.deepcopy(self.raw)
         raw["agents"][agent_id]["description"] = description
         return parse_document(raw, self.path)

@@ -7,6 +7,11 @@ class MessagingError(Exception):
     """Base of every error the messaging domain raises on purpose."""
 
 
+def shown(value: str, most: int = 80) -> str:
+    """``value`` quoted for an error message, cut short when long."""
+    return repr(value if len(value) <= most else value[:most] + "…")
+
+
 class EmptyMessageError(MessagingError):
     def __init__(self) -> None:
         super().__init__("message text is empty; write something to send")
@@ -47,7 +52,9 @@ class NoRecipientsError(MessagingError):
 
 class UnknownMessageError(MessagingError):
     def __init__(self, message_id: str) -> None:
-        super().__init__(f"no message with id {message_id!r}; `cellphone history` lists recent ids")
+        super().__init__(
+            f"no message with id {shown(message_id)}; `cellphone history` lists recent ids"
+        )
 
 
 class IdempotencyConflictError(MessagingError):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from config import Home
 from coordinates.file import write_atomic
-from messaging.errors import MessagingError
+from messaging.errors import MessagingError, shown
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ MAX_REASON_LENGTH = 200
 class InvalidReasonError(MessagingError):
     def __init__(self, reason: str) -> None:
         super().__init__(
-            f"pause reason {reason!r} is not allowed; use one line of 1 to "
+            f"pause reason {shown(reason)} is not allowed; use one line of 1 to "
             f"{MAX_REASON_LENGTH} printable characters"
         )
 

@@ -21,6 +21,7 @@ from messaging.errors import (
     MessagingError,
     NoRecipientsError,
     UnknownMessageError,
+    shown,
 )
 from messaging.model import Lane, Message, MessageType, Priority
 from messaging.store import AgentQueue, HistoryEntry, Store
@@ -34,21 +35,20 @@ TEXT_CONTROLS = "\t\n\r"  # the control characters a message may hold: tabs and 
 class InvalidKeyError(MessagingError):
     def __init__(self, key: str) -> None:
         super().__init__(
-            f"idempotency key {key!r} is not allowed; use one line of 1 to {MAX_KEY_LENGTH} "
+            f"idempotency key {shown(key)} is not allowed; use one line of 1 to {MAX_KEY_LENGTH} "
             "printable characters"
         )
 
 
 class InvalidSearchError(MessagingError):
     def __init__(self, search: str, problem: str) -> None:
-        shown = search if len(search) <= 40 else search[:40] + "…"
-        super().__init__(f"search {shown!r} {problem}; search for words of plain text")
+        super().__init__(f"search {shown(search, 40)} {problem}; search for words of plain text")
 
 
 class InvalidSenderError(MessagingError):
     def __init__(self, sender: str) -> None:
         super().__init__(
-            f"sender {sender!r} is not allowed; use one line of 1 to {MAX_SENDER_LENGTH} "
+            f"sender {shown(sender)} is not allowed; use one line of 1 to {MAX_SENDER_LENGTH} "
             "printable characters (no line breaks or control characters)"
         )
 
@@ -92,8 +92,8 @@ class MessageService:
         agents = registry.resolve(recipients)
         if not agents:
             raise NoRecipientsError("name at least one agent")
-        if reply_to is not None and await self.store.message(reply_to) is None:
-            raise UnknownMessageError(reply_to)
+        if reply_to is not None:
+            await self._stored(reply_to)
         message = Message(
             sender=_checked_sender(
                 self.settings.messaging.operator_name if sender is None else sender
@@ -117,16 +117,13 @@ class MessageService:
         """``agent_id`` acknowledges these messages; the ids newly acknowledged."""
         self.registry.current().get(agent_id)
         for message_id in message_ids:
-            if await self.store.message(message_id) is None:
-                raise UnknownMessageError(message_id)
+            await self._stored(message_id)
         return await self.store.acknowledge(agent_id, message_ids)
 
     async def thread(self, message_id: str) -> list[HistoryEntry]:
         """The thread of ``message_id``, oldest first."""
-        entries = await self.store.thread(message_id)
-        if not entries:
-            raise UnknownMessageError(message_id)
-        return entries
+        await self._stored(message_id)
+        return await self.store.thread(message_id)
 
     async def broadcast(
         self,
@@ -166,9 +163,7 @@ class MessageService:
     async def retry(self, message_id: str) -> list[str]:
         """Queue again the deliveries of a message that did not reach the screen, each on
         the lane its agent gets today (a possible repeat only ever to the inbox)."""
-        entry = await self.store.message(message_id)
-        if entry is None:
-            raise UnknownMessageError(message_id)
+        entry = await self._stored(message_id)
         registry = self.registry.current()
         lanes = {
             agent_id: self._lane(registry.get(agent_id), entry.message.type)
@@ -210,6 +205,17 @@ class MessageService:
         if created:
             self.desk.wake()
         return Submission(stored, created)
+
+    async def find(self, message_id: str) -> HistoryEntry | None:
+        """The message of an id from outside, if there is one (any text: ids are printable,
+        and one that is no text SQLite can hold names no message)."""
+        return await self.store.message(message_id) if message_id.isprintable() else None
+
+    async def _stored(self, message_id: str) -> HistoryEntry:
+        entry = await self.find(message_id)
+        if entry is None:
+            raise UnknownMessageError(message_id)
+        return entry
 
     def _lane(self, agent: Agent, type: MessageType) -> Lane:
         point = agent.onboarding_point if type is MessageType.ONBOARDING else agent.chat_point

@@ -61,10 +61,10 @@ class Agents(commands.Cog):
         reply = InteractionReply(interaction)
         await reply.acknowledge()
         registry = self.rt.registry.current()
-        if target.strip().lower() == ALL:
+        if target.strip(" ").lower() == ALL:
             chosen = registry.active()
         else:
-            chosen = [registry.get(registry.resolve([target.strip()])[0])]
+            chosen = [registry.get(registry.resolve([target.strip(" ")])[0])]
         ids = [agent.agent_id for agent in chosen]
         texts = await asyncio.to_thread(onboarding_texts, self.rt.home, registry, ids)
         submissions = await self.rt.service.onboard(texts)

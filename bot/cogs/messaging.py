@@ -160,7 +160,7 @@ class Messaging(commands.Cog):
         reply = InteractionReply(interaction)
         await reply.acknowledge()
         message_id = message_id.strip()
-        known = await self.rt.store.message(message_id)
+        known = await self.rt.service.find(message_id)
         if known is not None and known.message.type in ADMIN_TYPES:
             access_of(interaction).require(interaction.user, interaction.guild_id, Level.ADMIN)
         requeued = await self.rt.service.retry(message_id)
