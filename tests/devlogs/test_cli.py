@@ -123,6 +123,7 @@ async def test_deliver_watch_routes_outbox_files_and_posts_devlogs(home: Path) -
             stderr=asyncio.subprocess.PIPE,
             cwd=ROOT,
             env={**headless(os.environ), **hook(discord)},
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # Ctrl-C works
         )
         try:
             (workspaces / "Agent-5" / "outbox" / "note.md").write_text(
