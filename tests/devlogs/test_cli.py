@@ -158,3 +158,53 @@ async def test_deliver_watch_routes_outbox_files_and_posts_devlogs(home: Path) -
         "**Agent-5** · devlog: **Done**\n\nAll green.",
         "**Agent-7** · devlog: **Aside**\n\nfrom the shell",
     ]
+
+
+async def watch_process(home: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cellphone",
+        "deliver",
+        "--watch",
+        "--home",
+        str(home),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**headless(os.environ), **env},
+    )
+
+
+async def test_a_watcher_killed_mid_stream_then_restarted_loses_and_doubles_nothing(
+    home: Path,
+) -> None:
+    outbox = home / "agent_workspaces" / "Agent-1" / "outbox"
+    inbox = home / "agent_workspaces" / "Agent-2" / "inbox"
+    names = [f"n{n:03}.md" for n in range(60)]
+    for name in names:
+        (outbox / f".{name}.tmp").write_text(f"---\nto: Agent-2\n---\nnote {name}")
+    first = await watch_process(home, {})
+    try:
+        for name in names:  # arriving while it works
+            (outbox / f".{name}.tmp").rename(outbox / name)
+            await asyncio.sleep(0.005)
+        deadline = time.monotonic() + 20
+        while len(list(inbox.glob("*.md"))) < 10:
+            assert time.monotonic() < deadline, "nothing routed in time"
+            await asyncio.sleep(0.01)
+    finally:
+        first.kill()  # SIGKILL: no chance to finish anything
+        await first.wait()
+    second = await watch_process(home, {})
+    try:
+        deadline = time.monotonic() + 30
+        while list(outbox.glob("*.md")) or len(list(inbox.glob("*.md"))) < len(names):
+            assert time.monotonic() < deadline, "not every file was routed after the restart"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # a double would show now
+    finally:
+        second.kill()
+        await second.wait()
+    bodies = sorted(p.read_text().split("note ")[1].split()[0] for p in inbox.glob("*.md"))
+    assert bodies == names
