@@ -2,23 +2,25 @@
 ``cellphone doctor``.
 
 Exit codes: 0 done, 1 a check failed (verification, drill, doctor), 2 bad input or a
-refused restore. Importing this module stays light (no cryptography, no X libraries)."""
+refused restore. Importing this module stays light: the commands import the backup
+machinery (service, doctor, crypto) themselves, as the root ``cellphone`` module explains."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
 
-from backups.crypto import make_key_file
-from backups.doctor import Status, run_checks
 from backups.errors import BackupError, VerifyError
-from backups.service import BackupRow, Backups
 from config import BackupKind
 from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
+
+if TYPE_CHECKING:
+    from backups.doctor import Status
+    from backups.service import BackupRow, Backups
 
 EXIT_CHECK_FAILED = 1
 
@@ -29,6 +31,8 @@ app = typer.Typer(
 
 
 def _backups(home: Path | None) -> Backups:
+    from backups.service import Backups
+
     where, settings = open_home(home)
     return Backups(where, settings.backups)
 
@@ -228,6 +232,8 @@ def key(
     ],
 ) -> None:
     """Make a new encryption key file; set backups.key_file to it to encrypt archives."""
+    from backups.crypto import make_key_file
+
     made = make_key_file(path)
     console().print(
         f'key {made.id} written to {path}; set backups.key_file = "{path}" and keep a copy '
@@ -238,6 +244,8 @@ def key(
 def doctor(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Check what the swarm needs to keep running and to recover: display, clipboard tool,
     agents' points, workspaces, store, queue, backups, Discord settings, free disk."""
+    from backups.doctor import run_checks
+
     where, settings = open_home(home)
     checks = run_checks(where, settings)
     if as_json:
@@ -252,7 +260,7 @@ def doctor(home: HomeOption = None, as_json: JsonOption = False) -> None:
         for c in checks:
             table.add_row(c.name, _status(c.status), c.detail, c.fix)
         console().print(table)
-    if any(c.status is Status.FAIL for c in checks):
+    if any(c.status == "fail" for c in checks):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -291,7 +299,7 @@ def _fail(exc: VerifyError) -> NoReturn:
 
 
 def _status(status: Status) -> str:
-    color = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "red"}[status]
+    color = {"ok": "green", "warn": "yellow", "fail": "red"}[status]
     return f"[{color}]{status}[/]"
 
 

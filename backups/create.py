@@ -76,7 +76,8 @@ def create_backup(
                 # files are packed
                 copy = Path(work) / "cellphone.db"
                 store = pool.submit(_store, copy_store, copy, backup_id, known)
-                files = _files(writer, backup_id, home_files(home, skip), known)
+                folders: list[str] = []
+                files = _files(writer, backup_id, home_files(home, skip, folders), known)
                 rows, entry, new_pieces = store.result()
                 if idle:
                     assert parent is not None
@@ -94,6 +95,7 @@ def create_backup(
                 key_id=key.id if key else None,
                 store_rows=rows,
                 store_stamp=stamp,
+                folders=tuple(folders),
             )
             text = manifest.to_json().encode()
             writer.add_bytes(MANIFEST_MEMBER, text, now.timestamp())

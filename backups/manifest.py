@@ -53,6 +53,7 @@ class Manifest:
     key_id: str | None = None  # the encryption key's id; None: not encrypted
     store_rows: dict[str, int] = field(default_factory=dict)  # rows per table at the snapshot
     store_stamp: tuple[int, ...] | None = None  # the store's files when it was snapshot
+    folders: tuple[str, ...] = ()  # every folder, empty ones too
     format: int = FORMAT
 
     @property
@@ -77,6 +78,7 @@ class Manifest:
             "key_id": self.key_id,
             "store_rows": self.store_rows,
             "store_stamp": self.store_stamp,
+            "folders": self.folders,
             "columns": {"files": FileEntry._fields, "parts": Part._fields},
             "files": self.files,  # named tuples: lists in the columns' order
         }
@@ -111,6 +113,7 @@ class Manifest:
                 key_id=data.get("key_id"),
                 store_rows=dict(data.get("store_rows") or {}),
                 store_stamp=tuple(data["store_stamp"]) if data.get("store_stamp") else None,
+                folders=tuple(data.get("folders") or ()),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise BackupError(
@@ -121,7 +124,7 @@ class Manifest:
 def check_path(path: str, origin: str) -> str:
     """``path`` if it is a plain relative path inside what a backup may hold; a path that
     could leave the target (absolute, ``..``, a backslash) is refused."""
-    inside = path == STORE_PATH or path.startswith(_ROOT_PREFIXES)
+    inside = path == STORE_PATH or path in ROOTS or path.startswith(_ROOT_PREFIXES)
     if (
         not inside
         or "\\" in path

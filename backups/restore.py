@@ -82,8 +82,8 @@ def restore(
     started = time.perf_counter()
     target = target.resolve()
     _refuse(target, live=live, force=force)
-    for entry in manifest.files:
-        check_path(entry.path, f"backup {manifest.id}")
+    for path in (*(entry.path for entry in manifest.files), *manifest.folders):
+        check_path(path, f"backup {manifest.id}")
     chain = manifest.chain
     for source in chain:
         if source != manifest.id and not catalog.archive(catalog.get(source)).is_file():
@@ -164,9 +164,10 @@ def _refuse(target: Path, *, live: bool, force: bool) -> None:
 
 
 def _lay_out(staging: Path, manifest: Manifest) -> None:
-    """The folders of the backup under ``staging``, its empty files, and the files made of
-    several pieces at their full size (the others are created as they are written)."""
-    folders = {str(Path(entry.path).parent) for entry in manifest.files}
+    """The folders of the backup under ``staging`` (empty ones too), its empty files, and
+    the files made of several pieces at their full size (the others are created as they
+    are written)."""
+    folders = {str(Path(entry.path).parent) for entry in manifest.files} | set(manifest.folders)
     for folder in sorted(folders):
         (staging / folder).mkdir(parents=True, exist_ok=True)
     for entry in manifest.files:

@@ -29,9 +29,13 @@ class Source(NamedTuple):
     mode: int
 
 
-def home_files(home: Home, skip: Collection[str] = ()) -> Iterator[Source]:
+def home_files(
+    home: Home, skip: Collection[str] = (), folders: list[str] | None = None
+) -> Iterator[Source]:
     """The files a backup covers, in a stable order. Symlinks inside are not followed; the
-    inbox's half-written temporary files are left out."""
+    inbox's half-written temporary files are left out. Each folder passed (empty ones too)
+    is added to ``folders``."""
+    found: list[str] = [] if folders is None else folders
     tops = [home.config_dir]
     if home.workspaces_dir.is_dir():
         for agent in sorted(home.workspaces_dir.iterdir()):
@@ -46,10 +50,11 @@ def home_files(home: Home, skip: Collection[str] = ()) -> Iterator[Source]:
         if stat.S_ISREG(info.st_mode) and str(top) not in skip:
             yield Source(relative, str(top), info.st_size, info.st_mtime_ns, _mode(info))
         elif stat.S_ISDIR(info.st_mode):
-            yield from _scan(str(top), relative, skip)
+            yield from _scan(str(top), relative, skip, found)
 
 
-def _scan(folder: str, relative: str, skip: Collection[str]) -> Iterator[Source]:
+def _scan(folder: str, relative: str, skip: Collection[str], found: list[str]) -> Iterator[Source]:
+    found.append(relative)
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=lambda e: e.name)
@@ -58,7 +63,7 @@ def _scan(folder: str, relative: str, skip: Collection[str]) -> Iterator[Source]
     for entry in entries:
         path = f"{relative}/{entry.name}"
         if entry.is_dir(follow_symlinks=False):
-            yield from _scan(entry.path, path, skip)
+            yield from _scan(entry.path, path, skip, found)
         elif (
             entry.is_file(follow_symlinks=False)
             and not entry.name.startswith(TEMP_PREFIX)

@@ -69,6 +69,10 @@ async def test_drill_full_and_two_incrementals_restore_a_destroyed_home(
     assert backed_up_bytes(restored) == expected_files
     assert row_counts(restored.database) == expected_rows
     assert not (target / "agent_workspaces" / "Agent-2" / "devlogs" / "notes.md").exists()
+    # empty folders come back too: every agent's outbox, which only the agents write to
+    for n in range(1, 9):
+        for folder in ("inbox", "outbox", "devlogs"):
+            assert (target / "agent_workspaces" / f"Agent-{n}" / folder).is_dir()
     with sqlite3.connect(restored.database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
