@@ -177,14 +177,23 @@ def _lay_out(staging: Path, manifest: Manifest) -> None:
 
 
 def _writer(staging: Path) -> Write:
+    root = str(staging)
+
     def write(entry: FileEntry, part: Part, source: IO[bytes]) -> str:
         digest = hashlib.sha256()
         whole = len(entry.parts) == 1
-        with open(staging / entry.path, "wb" if whole else "r+b") as out:
-            out.seek(part.offset)
+        flags = os.O_WRONLY | os.O_CLOEXEC | (os.O_CREAT | os.O_TRUNC if whole else 0)
+        fd = os.open(f"{root}/{entry.path}", flags, 0o600)
+        try:
+            offset = part.offset
             while block := source.read(COPY_BUFFER):
                 digest.update(block)
-                out.write(block)
+                offset += os.pwrite(fd, block, offset)
+            if whole:  # its mode and time now, while it is open
+                os.fchmod(fd, entry.mode)
+                os.utime(fd, ns=(entry.mtime_ns, entry.mtime_ns))
+        finally:
+            os.close(fd)
         return digest.hexdigest()
 
     return write
@@ -263,17 +272,19 @@ def _embedded(source: IO[bytes], path: Path) -> Manifest | None:
 
 
 def _finish(staging: Path, manifest: Manifest) -> list[str]:
-    """Whole-file hashes of files made of several pieces, then modes and times."""
+    """Whole-file hashes of files made of several pieces, and the modes and times of the
+    files not written whole (those were set as they were written)."""
     problems = []
     for entry in manifest.files:
+        if len(entry.parts) == 1:
+            continue
         path = staging / entry.path
-        if len(entry.parts) > 1:
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                while block := handle.read(COPY_BUFFER):
-                    digest.update(block)
-            if digest.hexdigest() != entry.sha256:
-                problems.append(f"{entry.path}: restored content does not match its sha256")
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while block := handle.read(COPY_BUFFER):
+                digest.update(block)
+        if digest.hexdigest() != entry.sha256:
+            problems.append(f"{entry.path}: restored content does not match its sha256")
         os.chmod(path, entry.mode)
         os.utime(path, ns=(entry.mtime_ns, entry.mtime_ns))
     return problems

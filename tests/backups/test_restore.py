@@ -204,3 +204,6 @@ def test_large_files_read_side_by_side_stay_whole(
     backups.verify(made.id)
     backups.restore(made.id, to=tmp_path / "restored")
     assert backed_up_bytes(Home(tmp_path / "restored")) == expected
+    for entry in made.files:  # times and modes too: the next incremental compares them
+        restored = (tmp_path / "restored" / entry.path).stat()
+        assert (restored.st_mtime_ns, restored.st_mode & 0o7777) == (entry.mtime_ns, entry.mode)
