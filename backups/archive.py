@@ -14,8 +14,10 @@ from typing import IO, Any, cast
 from backups.crypto import DecryptingReader, EncryptingWriter, Key
 from backups.errors import VerifyError
 from backups.manifest import sync_dir
+from backups.tarread import DamagedArchive, read_members
 
 COPY_BUFFER = 1 << 20
+READ_BUFFER = 1 << 20
 
 
 BLOCK = 512
@@ -130,25 +132,12 @@ def members(
     """The members of an archive in order, each as (name, file object to read it from).
     Anything that is not a plain file, and a damaged or cut off archive, is an error."""
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed below
+        raw = open(path, "rb", buffering=READ_BUFFER)  # noqa: SIM115 - closed below
     except OSError as exc:
         raise VerifyError(backup_id, [f"cannot read archive {path}: {exc.strerror}"]) from None
     with raw:
         try:
             source = DecryptingReader(raw, key, path.name) if key else raw
-            stream = cast(IO[bytes], source)
-            with tarfile.open(fileobj=stream, mode="r|") as tar:
-                yield _walk(tar, path, backup_id)
-        except (tarfile.TarError, EOFError, OSError) as exc:
+            yield cast(Iterator[tuple[str, IO[bytes]]], read_members(cast(IO[bytes], source)))
+        except (DamagedArchive, OSError) as exc:
             raise VerifyError(backup_id, [f"archive {path.name} is damaged: {exc}"]) from None
-
-
-def _walk(tar: tarfile.TarFile, path: Path, backup_id: str) -> Iterator[tuple[str, IO[bytes]]]:
-    for info in tar:
-        if not info.isreg():
-            raise VerifyError(
-                backup_id, [f"archive {path.name} holds {info.name!r}, which is not a file"]
-            )
-        extracted = tar.extractfile(info)
-        assert extracted is not None
-        yield info.name, extracted
