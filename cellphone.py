@@ -14,6 +14,7 @@ import copy
 import logging
 import os
 import sys
+from contextlib import AbstractAsyncContextManager
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -23,11 +24,9 @@ from typer.models import CommandInfo
 from agents import UnknownAgentError, WorkspaceError
 from agents import cli as agents_cli
 from backups import cli as backups_cli
-from backups.doctor import status_checks
 from backups.errors import BackupError
-from backups.schedule import alongside_desk
 from bot import cli as bot_cli
-from config import ConfigError, Settings
+from config import ConfigError, Home, Settings
 from config.cli import check_arguments, error_console
 from coordinates import CoordinatesFileError, InvalidCoordinatesError
 from coordinates import cli as coordinates_cli
@@ -60,6 +59,20 @@ def screen_for(settings: Settings) -> ScreenDeliverer | None:
     from messaging.screen.gui import screen_for as gui_screen_for
 
     return gui_screen_for(settings)
+
+
+def status_checks(home: Home, settings: Settings) -> list[tuple[str, str, str]]:
+    """The health checks ``status`` shows, from the backup machinery."""
+    from backups.doctor import status_checks as checks
+
+    return checks(home, settings)
+
+
+def alongside_desk(home: Home, settings: Settings) -> AbstractAsyncContextManager[None]:
+    """What a long-running desk runs beside it (the backup schedule)."""
+    from backups.schedule import alongside_desk as schedule
+
+    return schedule(home, settings)
 
 
 app = typer.Typer(

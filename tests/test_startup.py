@@ -14,6 +14,7 @@ import pytest
 from tests.test_cli import ROOT, headless
 
 HEAVY = ("discord", "openai", "pyautogui", "pynput", "Xlib", "screeninfo", "PIL", "watchdog")
+ALSO_HEAVY = ("aiohttp", "cryptography", "markdown_it")  # through discord, backups, help
 PROBE = """
 import json, sys
 import cellphone
@@ -29,7 +30,7 @@ sys.stderr.write("\\nEXIT " + json.dumps(code) + " LOADED " + json.dumps(loaded)
 
 def loaded_by(*argv: str) -> tuple[object, list[str], str]:
     """The exit code of ``cellphone ARGV``, the heavy modules it imported, and its output."""
-    probe = PROBE.format(heavy=json.dumps(HEAVY))
+    probe = PROBE.format(heavy=json.dumps(HEAVY + ALSO_HEAVY))
     result = subprocess.run(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
