@@ -1,6 +1,7 @@
 """Backups on a schedule, in whichever process runs the coordinator (the bot, or
 ``cellphone deliver --watch``): every ``backups.interval_minutes`` a backup is made and
-verified; a failure is logged and reported (to Discord where a bot runs)."""
+verified, and old ones are pruned by the retention settings; a failure is logged and
+reported (to Discord where a bot runs)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ class BackupSchedule:
         return BackupKind.FULL
 
     async def run_once(self) -> Manifest | None:
-        """Make and verify one backup; a failure is reported, and None returned."""
+        """Make and verify one backup, then prune by ``keep_last`` and ``keep_daily``; a
+        failure is reported, and None returned."""
         kind = self.next_kind()
         try:
             manifest = await asyncio.to_thread(self.backups.create, kind)
@@ -64,6 +66,12 @@ class BackupSchedule:
             await self.report(f"⚠️ scheduled {kind} backup failed: {exc}")
             return None
         log.info("scheduled backup %s (%s) made and verified", manifest.id, kind)
+        try:
+            await asyncio.to_thread(
+                self.backups.prune, self.settings.keep_last, self.settings.keep_daily
+            )
+        except (BackupError, OSError) as exc:
+            await self.report(f"⚠️ pruning old backups failed: {exc}")
         return manifest
 
     async def run(self) -> None:

@@ -61,3 +61,16 @@ async def test_a_damaged_store_stops_the_coordinator_pointing_to_restore(
     with pytest.raises(DamagedStoreError, match=r"damaged .*; not starting\. .*backup restore"):
         async with alongside_desk(busy_home, settings):
             pytest.fail("the coordinator started on a damaged store")
+
+
+async def test_the_schedule_prunes_by_the_retention_settings(busy_home: Home, clock: Clock) -> None:
+    settings = settings_with(busy_home, full_every=1, keep_last=2, keep_daily=0)
+    backups = Backups(busy_home, settings.backups, clock)
+    schedule = BackupSchedule(backups)
+    made = []
+    for _ in range(4):
+        manifest = await schedule.run_once()
+        assert manifest is not None
+        made.append(manifest.id)
+        clock.advance(hours=1)
+    assert sorted(backups.catalog.ids()) == made[-2:]
