@@ -2,8 +2,9 @@
 their ``status.json``, and their inbox files being opened or moved (read).
 
 Filesystem events (watchdog, inotify here) say where to look; a periodic scan finds what
-events missed (a restart, a symlinked workspace). A file is handed on only once its size
-and modification time stayed the same for ``settle_s``; temporary names (hidden, ``~``,
+events missed (a restart, a symlinked workspace). A file is handed on once its size and
+modification time stayed the same for ``settle_s``, or at once when it was renamed into
+place (written completely under another name first); temporary names (hidden, ``~``,
 ``.tmp``, ``.part``, ``.swp``) are never handed on. The handler moves the file away; one
 that raises is logged and the file is offered again by the next scan.
 """
@@ -132,8 +133,8 @@ class WorkspaceWatcher:
         if folder == "inbox":
             if kind == "read" and self.on_read is not None:
                 await _guard(self.on_read(agent_id, path.name), f"read of {path}")
-        elif kind == "changed":
-            self._note(path)
+        elif kind in ("changed", "renamed"):
+            self._note(path, settled=kind == "renamed")
 
     def _scan(self) -> None:
         for agent in self.registry.current():
@@ -148,7 +149,9 @@ class WorkspaceWatcher:
                         if path.is_file() and not is_temporary(path.name):
                             self._note(path)
 
-    def _note(self, path: Path) -> None:
+    def _note(self, path: Path, *, settled: bool = False) -> None:
+        """Hand ``path`` on once it kept its size and time for ``settle_s``; at once when
+        ``settled`` (renamed into place: written completely under another name)."""
         signature = _signature(path)
         if signature is None:
             self._pending.pop(path, None)
@@ -156,8 +159,9 @@ class WorkspaceWatcher:
         if self._handled.get(path) == signature:
             return  # handled as it is now
         known = self._pending.get(path)
-        if known is None or known[0] != signature:
-            self._pending[path] = (signature, time.monotonic() + self.settle_s)
+        if known is None or known[0] != signature or settled:
+            wait = 0.0 if settled else self.settle_s
+            self._pending[path] = (signature, time.monotonic() + wait)
 
     async def _dispatch_due(self) -> None:
         now = time.monotonic()
@@ -211,7 +215,7 @@ class _Relay(FileSystemEventHandler):
         if isinstance(event, FileOpenedEvent | FileDeletedEvent):
             items = [("read" if src.parent.name == "inbox" else "changed", src)]
         elif isinstance(event, FileMovedEvent):
-            items = [("read", src), ("changed", Path(_text(event.dest_path)))]
+            items = [("read", src), ("renamed", Path(_text(event.dest_path)))]
         else:
             items = [("changed", src)]
         for item in items:
