@@ -17,6 +17,8 @@ from messaging.model import utc_now
 from messaging.notices import Channel, Notices
 from messaging.runtime import Runtime, open_runtime
 
+SEEN = "SELECT agent, state FROM agent_status ORDER BY agent"
+
 
 @asynccontextmanager
 async def watching(rt: Runtime, activity: Activity) -> AsyncIterator[None]:
@@ -95,7 +97,10 @@ async def test_a_status_that_is_not_json_is_ignored_and_the_watcher_goes_on(
             (home.workspaces_dir / "Agent-3" / STATUS_FILE).write_text("[1, 2]")
             write_status(home, "Agent-4", state="done")
             texts = await until_notices(notices, 1)
-        rows = await rt.store.rows("SELECT agent, state FROM agent_status ORDER BY agent")
+            deadline = time.monotonic() + 10
+            while len(rows := await rt.store.rows(SEEN)) < 3:  # the bad ones: seen, no state
+                assert time.monotonic() < deadline, f"only {[tuple(r) for r in rows]}"
+                await asyncio.sleep(0.02)
     assert texts == ["**Agent-4** is done"]
     assert [(r[0], r[1]) for r in rows] == [
         ("Agent-1", None),
