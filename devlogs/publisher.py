@@ -34,6 +34,7 @@ class Publisher:
         *,
         summarize_all: bool = False,
         poll_s: float = 0.25,
+        archive: Path | None = None,
     ) -> None:
         self.journal = journal
         self.notices = notices
@@ -41,6 +42,7 @@ class Publisher:
         self.poster = poster
         self.summarize_all = summarize_all
         self.poll_s = poll_s  # what other processes of the home stored is found this often
+        self.archive = archive  # a markdown copy of every devlog is kept here
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -59,6 +61,11 @@ class Publisher:
         devlog = await self.journal.add(
             agent_id, title, body, summarize=summarize or self.summarize_all, key=key
         )
+        if self.archive is not None:
+            try:
+                await asyncio.to_thread(archive_copy, self.archive, devlog)
+            except OSError as exc:  # the store keeps it anyway
+                log.warning("no archive copy of devlog %d: %s", devlog.seq, exc)
         self.wake()
         return devlog
 
@@ -121,6 +128,23 @@ class Publisher:
                 raise
             await self.journal.part_posted(devlog.seq, number + 1)
         await self.journal.posted(devlog.seq)
+
+
+def archive_copy(folder: Path, devlog: Devlog) -> Path:
+    """``<time>_<agent>_<seq>.md`` in ``folder``, written atomically (again: unchanged)."""
+    stamp = devlog.created_at.strftime("%Y%m%dT%H%M%SZ")
+    target = folder / f"{stamp}_{devlog.agent_id}_{devlog.seq}.md"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (
+        f"---\nagent: {devlog.agent_id}\ntitle: {devlog.title}\n"
+        f"time: {devlog.created_at.isoformat()}\n---\n\n{devlog.body}\n"
+    )
+    temp = folder / f".{target.name}.tmp"
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, target)
+    return target
 
 
 class PosterLock:

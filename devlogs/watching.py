@@ -43,6 +43,7 @@ def publisher_for(rt: Runtime, poster: Poster | None, notices: Notices) -> Publi
         poster,
         summarize_all=settings.openai.summaries,
         poll_s=settings.messaging.poll_interval_s,
+        archive=rt.home.devlogs_dir,
     )
 
 

@@ -76,6 +76,9 @@ async def test_a_devlog_file_becomes_a_post_with_the_summary_and_pings_nobody(
     assert post["allowed_mentions"] == {"parse": []}
     assert "@everyone it works." in openai.requests[0]["messages"][-1]["content"]
     assert (home.workspaces_dir / "Agent-3" / "devlogs" / "sent" / "login.md").exists()
+    [kept] = home.devlogs_dir.glob("*_Agent-3_1.md")  # the swarm's copy
+    assert "title: Fixed login" in kept.read_text()
+    assert kept.read_text().endswith("\n@everyone it works.\n")
 
 
 async def test_a_long_devlog_is_split_and_a_failed_summary_loses_nothing(home: Home) -> None:
