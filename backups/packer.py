@@ -230,6 +230,8 @@ def _in_order(full: queue.Queue[Full | int], readers: list[_Reader]) -> Iterator
     while done < len(readers):
         item = full.get()
         if isinstance(item, int):
+            if readers[item].error is not None:
+                return  # the caller raises it; the other readers are stopped
             done += 1
             continue
         held[item.reader].append(item)

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from backups.errors import BackupError
+from backups.packer import _Reader
 from backups.service import Backups
+from backups.sources import Source
 from config import BackupKind, Home, Settings
 from messaging.model import DeliveryState
 from messaging.runtime import open_runtime
+from tests.backups.conftest import write_devlog
 
 VALID_STATES = {state.value for state in DeliveryState}
 
@@ -78,3 +85,24 @@ async def test_an_idle_store_is_not_copied_again(
     backups.restore(idle.id, to=tmp_path / "idle")
     with contextlib.closing(sqlite3.connect(tmp_path / "idle" / store)) as db:
         assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 3
+
+
+def test_a_large_file_cut_while_read_fails_the_backup_and_leaves_nothing(
+    busy_home: Home, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that shrinks while a reader copies it (simulated: the reader is told a larger
+    size than the file has) stops the backup with its name; no archive is left."""
+    big = busy_home.workspaces_dir / "Agent-2" / "outbox" / "build.bin"
+    big.write_bytes(os.urandom(6_000_000))
+    for n in range(40):  # enough for the other reader to fill all its buffers meanwhile
+        write_devlog(busy_home, "Agent-3", f"note-{n:02d}.md", "x" * 1_000_000)
+    real_large = _Reader._large
+
+    def shrunk(self: _Reader, fd: int, source: Source, size: int, mtime: int) -> tuple[int, str]:
+        return real_large(self, fd, source, size + 5_000_000, mtime)
+
+    monkeypatch.setattr(_Reader, "_large", shrunk)
+    backups = Backups(busy_home, settings.backups)
+    with pytest.raises(BackupError, match=r"build\.bin got shorter while it was backed up"):
+        backups.create(BackupKind.FULL)
+    assert list(busy_home.backups_dir.iterdir()) == [busy_home.backups_dir / ".create.lock"]
