@@ -108,23 +108,27 @@ async def test_bad_input_is_one_line_and_exit_2(home: Path) -> None:
         assert expected in err and len(err.strip().splitlines()) == 1, err
 
 
+async def watch_process(home: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cellphone",
+        "deliver",
+        "--watch",
+        "--home",
+        str(home),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**headless(os.environ), **env},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # Ctrl-C works
+    )
+
+
 async def test_deliver_watch_routes_outbox_files_and_posts_devlogs(home: Path) -> None:
     workspaces = home / "agent_workspaces"
     async with DiscordDouble() as discord:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "cellphone",
-            "deliver",
-            "--watch",
-            "--home",
-            str(home),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=ROOT,
-            env={**headless(os.environ), **hook(discord)},
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # Ctrl-C works
-        )
+        process = await watch_process(home, hook(discord))
         try:
             (workspaces / "Agent-5" / "outbox" / "note.md").write_text(
                 "---\nto: Agent-6\n---\nreview please"
@@ -158,22 +162,6 @@ async def test_deliver_watch_routes_outbox_files_and_posts_devlogs(home: Path) -
         "**Agent-5** · devlog: **Done**\n\nAll green.",
         "**Agent-7** · devlog: **Aside**\n\nfrom the shell",
     ]
-
-
-async def watch_process(home: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cellphone",
-        "deliver",
-        "--watch",
-        "--home",
-        str(home),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        cwd=ROOT,
-        env={**headless(os.environ), **env},
-    )
 
 
 async def test_a_watcher_killed_mid_stream_then_restarted_loses_and_doubles_nothing(
