@@ -11,6 +11,7 @@ from pathlib import PurePath
 from agents.frontmatter import parse
 
 POST_LIMIT = 2000
+MAX_PARTS = 4  # a devlog longer than this many posts is attached under a short embed
 MAX_TITLE = 200
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$")
 
@@ -62,13 +63,41 @@ def from_file(name: str, text: str) -> tuple[str, str]:
     return checked(title, body)
 
 
-def render(devlog: Devlog) -> list[str]:
-    """The posts of a devlog, in order; each at most :data:`POST_LIMIT` characters."""
+@dataclass(frozen=True)
+class Post:
+    """One message to post: its text, and for a long devlog a short embed with the
+    whole devlog attached."""
+
+    content: str
+    embed: dict[str, str] | None = None  # title, description, footer
+    attachment: tuple[str, bytes] | None = None  # file name, content
+
+
+def render(devlog: Devlog) -> list[Post]:
+    """The posts of a devlog, in order: at most :data:`MAX_PARTS` of at most
+    :data:`POST_LIMIT` characters, or one short embed with the devlog attached."""
     header = f"**{devlog.agent_id}** · devlog: **{_escape(devlog.title)}**"
     top = [header]
     if devlog.summary:
         top.append("> " + " ".join(devlog.summary.split()))
-    return split_parts("\n".join(top) + "\n\n" + devlog.body)
+    parts = split_parts("\n".join(top) + "\n\n" + devlog.body)
+    if len(parts) <= MAX_PARTS:
+        return [Post(part) for part in parts]
+    name = f"devlog-{devlog.seq}.md"
+    first = devlog.body.split("\n\n", 1)[0].strip()
+    description = devlog.summary or (first if len(first) <= 400 else first[:399] + "…")
+    whole = f"# {devlog.title}\n\n{devlog.agent_id}, {devlog.created_at.isoformat()}\n\n"
+    return [
+        Post(
+            header,
+            embed={
+                "title": devlog.title[:256],
+                "description": description,
+                "footer": f"{len(devlog.body):,} characters: the whole devlog is {name}",
+            },
+            attachment=(name, (whole + devlog.body + "\n").encode("utf-8")),
+        )
+    ]
 
 
 def split_parts(text: str, limit: int = POST_LIMIT) -> list[str]:

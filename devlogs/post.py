@@ -5,11 +5,14 @@ poster (bot/cogs/devlogs.py); :class:`WebhookPoster` is the other, for when no b
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from enum import StrEnum
 from typing import Any, Protocol
 
 import aiohttp
+
+from devlogs.entry import Post
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ class PostError(Exception):
 
 
 class Poster(Protocol):
-    async def send(self, kind: PostKind, content: str) -> None: ...
+    async def send(self, kind: PostKind, post: Post) -> None: ...
 
 
 class WebhookPoster:
@@ -48,13 +51,22 @@ class WebhookPoster:
             await self._session.close()
             self._session = None
 
-    async def send(self, kind: PostKind, content: str) -> None:
+    async def send(self, kind: PostKind, post: Post) -> None:
         assert self._session is not None, "use the poster in `async with`"
-        payload = {"content": content, "allowed_mentions": NO_MENTIONS}
+        payload: dict[str, Any] = {"content": post.content, "allowed_mentions": NO_MENTIONS}
+        if post.embed is not None:
+            embed = post.embed
+            payload["embeds"] = [
+                {
+                    "title": embed["title"],
+                    "description": embed["description"],
+                    "footer": {"text": embed["footer"]},
+                }
+            ]
         for _ in range(RATE_LIMIT_TRIES):
             try:
                 async with self._session.post(
-                    self._url, params={"wait": "true"}, json=payload
+                    self._url, params={"wait": "true"}, **_body(payload, post.attachment)
                 ) as response:
                     if response.status == 429:
                         retry = (await response.json(content_type=None)).get("retry_after", 1)
@@ -69,3 +81,15 @@ class WebhookPoster:
                     f"the devlog webhook cannot be reached: {type(exc).__name__}"
                 ) from exc
         raise PostError(f"the devlog webhook stayed rate limited after {RATE_LIMIT_TRIES} tries")
+
+
+def _body(payload: dict[str, Any], attachment: tuple[str, bytes] | None) -> dict[str, Any]:
+    """The request body: JSON, or with a file a form holding the JSON and the file."""
+    if attachment is None:
+        return {"json": payload}
+    name, data = attachment
+    form = aiohttp.FormData()
+    payload = {**payload, "attachments": [{"id": 0, "filename": name}]}
+    form.add_field("payload_json", json.dumps(payload), content_type="application/json")
+    form.add_field("files[0]", data, filename=name, content_type="text/markdown")
+    return {"data": form}

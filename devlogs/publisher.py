@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from devlogs.entry import Devlog, checked, render, split_parts
+from devlogs.entry import Devlog, Post, checked, render, split_parts
 from devlogs.journal import Journal
 from devlogs.post import Poster, PostError, PostKind
 from devlogs.summary import Summarizer
@@ -104,7 +104,7 @@ class Publisher:
                 if self._stopping:
                     return False
                 for part in split_parts(notice.text):
-                    await self.poster.send(_KINDS[notice.channel], part)
+                    await self.poster.send(_KINDS[notice.channel], Post(part))
                 await self.notices.posted(notice.seq)
         except (PostError, StoreError) as exc:
             log.warning("posting waits: %s", exc)

@@ -4,6 +4,7 @@ routed, and devlogs and notices posted to their channels (``discord.devlog_chann
 
 from __future__ import annotations
 
+import io
 import logging
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.client import CellphoneBot
 from bot.inputs import agent_choices
 from bot.reply import InteractionReply
 from config import Settings
-from devlogs.entry import Devlog
+from devlogs.entry import Devlog, Post
 from devlogs.post import PostError, PostKind
 from devlogs.watching import Watchers
 
@@ -34,13 +35,22 @@ class ChannelPoster:
         self.bot = bot
         self.channels = channels
 
-    async def send(self, kind: PostKind, content: str) -> None:
+    async def send(self, kind: PostKind, post: Post) -> None:
         channel_id = self.channels.get(kind)
         if channel_id is None:
             raise PostError(f"no channel for {kind} posts: set discord.devlog_channel_id")
         channel = self.bot.get_partial_messageable(channel_id)
+        extra: dict[str, Any] = {}
+        if post.embed is not None:
+            embed = discord.Embed(title=post.embed["title"], description=post.embed["description"])
+            extra["embed"] = embed.set_footer(text=post.embed["footer"])
+        if post.attachment is not None:
+            name, data = post.attachment
+            extra["file"] = discord.File(io.BytesIO(data), filename=name)
         try:
-            await channel.send(content, allowed_mentions=discord.AllowedMentions.none())
+            await channel.send(
+                post.content, allowed_mentions=discord.AllowedMentions.none(), **extra
+            )
         except discord.HTTPException as exc:
             raise PostError(
                 f"Discord refused the post to channel {channel_id}: {exc.status} {exc.text}"

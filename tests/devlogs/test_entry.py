@@ -40,4 +40,15 @@ def test_a_post_starts_with_agent_title_and_summary() -> None:
         1, "Agent-3", "Sync *fast*", "Body.", datetime.now(UTC), summary="It is\nfaster."
     )
     [post] = render(devlog)
-    assert post == "**Agent-3** · devlog: **Sync \\*fast\\***\n> It is faster.\n\nBody."
+    assert post.content == "**Agent-3** · devlog: **Sync \\*fast\\***\n> It is faster.\n\nBody."
+    assert post.embed is None and post.attachment is None
+
+
+def test_beyond_four_posts_one_short_embed_carries_the_whole_devlog() -> None:
+    body = "\n\n".join(f"part {n} " + "x" * 1500 for n in range(5))
+    devlog = Devlog(7, "Agent-1", "Big", body, datetime.now(UTC), summary="Short.")
+    [post] = render(devlog)
+    assert post.content == "**Agent-1** · devlog: **Big**"
+    assert post.embed is not None and post.embed["description"] == "Short."
+    assert post.attachment is not None and post.attachment[0] == "devlog-7.md"
+    assert post.attachment[1].decode().endswith(body + "\n")

@@ -82,7 +82,7 @@ async def test_a_devlog_file_becomes_a_post_with_the_summary_and_pings_nobody(
 
 
 async def test_a_long_devlog_is_split_and_a_failed_summary_loses_nothing(home: Home) -> None:
-    body = "\n\n".join(f"step {n}: " + "done " * 60 for n in range(30))
+    body = "\n\n".join(f"step {n}: " + "done " * 60 for n in range(20))  # 3 posts
     async with DiscordDouble() as discord, OpenAIDouble(status=500) as openai:
         settings = settings_for(home, openai)
         async with (
@@ -95,10 +95,33 @@ async def test_a_long_devlog_is_split_and_a_failed_summary_loses_nothing(home: H
             await until_async(lambda: _posted(journal))
             [devlog] = await journal.recent()
     contents = [p["content"] for p in posts(discord)]
-    assert all(len(c) <= 2000 for c in contents)
+    assert len(contents) == 4 and all(len(c) <= 2000 for c in contents)
     assert "\n\n".join(contents) == "**Agent-1** · devlog: **Long day**\n\n" + body.strip()
     assert devlog.summary is None and "500" in (devlog.summary_error or "")
     assert len(openai.requests) == 2  # a try and one retry
+
+
+async def test_a_very_long_devlog_is_attached_under_a_short_embed(home: Home) -> None:
+    body = "\n\n".join(f"step {n}: " + "done " * 60 for n in range(60))
+    async with (
+        DiscordDouble() as discord,
+        open_runtime(home, settings_for(home)) as rt,
+        WebhookPoster(webhook_url(discord)) as poster,
+        Watchers(rt, poster),
+    ):
+        drop(home, "Agent-2", "devlogs", "week.md", f"# A week\n\n{body}")
+        await until(lambda: len(posts(discord)) == 1)
+        await asyncio.sleep(0.3)  # no second part follows
+    [call] = [c for c in discord.calls if c.path.startswith("/webhooks/")]
+    assert call.json["content"] == "**Agent-2** · devlog: **A week**"
+    assert call.json["allowed_mentions"] == {"parse": []}
+    [embed] = call.json["embeds"]
+    assert embed["title"] == "A week"
+    assert embed["description"] == "step 0: " + ("done " * 60).strip()
+    assert embed["footer"]["text"].startswith(f"{len(body.strip()):,} characters")
+    [(name, data)] = call.files.values()
+    assert name == "devlog-1.md"
+    assert data.decode().endswith(body.strip() + "\n")
 
 
 async def _posted(journal: Journal) -> bool:

@@ -83,3 +83,16 @@ async def test_a_devlog_for_an_unknown_agent_is_refused_with_the_known_ones(swar
     assert "Agent-1" in answer.content
     await asyncio.sleep(0.3)
     assert channel_posts(swarm.double) == []
+
+
+async def test_a_very_long_devlog_is_attached_by_the_bot(swarm: Swarm) -> None:
+    body = "\n\n".join(f"part {n} " + "x" * 1500 for n in range(6))
+    folder = swarm.rt.home.workspaces_dir / "Agent-4" / "devlogs"
+    (folder / ".big.md.tmp").write_text(f"# Big\n\n{body}")
+    (folder / ".big.md.tmp").rename(folder / "big.md")
+    [call] = await until(lambda: channel_posts(swarm.double), timeout=10)
+    assert call.content == "**Agent-4** · devlog: **Big**"
+    assert call.allowed_mentions == {"parse": []}
+    assert call.data["embeds"][0]["title"] == "Big"
+    [(name, data)] = call.files.values()
+    assert name == "devlog-1.md" and data.decode().endswith(body + "\n")
