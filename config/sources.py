@@ -29,12 +29,9 @@ class SourceError(ValueError):
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The settings file as a dictionary; no file is no settings."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = _read(path)
+    if data is None:
         return {}
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
         return tomllib.loads(decode(data, str(path)))
     except tomllib.TOMLDecodeError as exc:
@@ -44,12 +41,9 @@ def read_toml(path: Path) -> dict[str, Any]:
 def read_dotenv(path: Path) -> dict[str, str]:
     """``KEY=value`` lines of a ``.env`` file (``export``, quotes and ``#`` comments as
     shells and python-dotenv read them)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = _read(path)
+    if data is None:
         return {}
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     variables: dict[str, str] = {}
     for line in decode(data, str(path)).splitlines():
         line = line.strip()
@@ -120,6 +114,16 @@ def merged(*layers: Mapping[str, Any]) -> dict[str, Any]:
             else:
                 result[key] = value
     return result
+
+
+def _read(path: Path) -> bytes | None:
+    """The file's bytes; None when there is no file."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _put(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

@@ -123,8 +123,8 @@ async def test_retry_of_unknown_message(runtime: Runtime) -> None:
 async def test_a_key_with_the_same_recipients_in_another_order_is_the_same_message(
     runtime: Runtime, home: Home
 ) -> None:
-    first = await runtime.service.send(["Agent-2", "Agent-1"], "deploy", key="deploy-8")
-    again = await runtime.service.send(["Agent-1", "Agent-2"], "deploy", key="deploy-8")
+    first = await runtime.service.send(["Agent-1", "Agent-2"], "deploy", key="deploy-8")
+    again = await runtime.service.send(["Agent-2", "Agent-1"], "deploy", key="deploy-8")
     assert not again.created and again.message.id == first.message.id
     with pytest.raises(IdempotencyConflictError, match="deploy-8"):
         await runtime.service.send(["Agent-1", "Agent-3"], "deploy", key="deploy-8")
