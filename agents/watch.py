@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 STATUS_FILE = "status.json"
 TEMP_SUFFIXES = ("~", ".tmp", ".part", ".swp", ".crdownload")
+QUIET_CACHE_S = 0.05  # how long a held quiet lock is believed without reading it again
+QUIET_AFTER_S = 2.0  # opens are still not reads this long after the lock's folder changed
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ class Arrival:
 
 
 Handler = Callable[[Arrival], Awaitable[None]]
-ReadHandler = Callable[[str, str], Awaitable[None]]  # (agent id, inbox file name)
+# (agent id, inbox file name, opened: True, moved or removed: False)
+ReadHandler = Callable[[str, str, bool], Awaitable[None]]
 
 
 def is_temporary(name: str) -> bool:
@@ -66,6 +70,7 @@ class WorkspaceWatcher:
         on_read: ReadHandler | None = None,
         settle_s: float = 0.1,
         rescan_s: float = 2.0,
+        quiet_opens: Path | None = None,
     ) -> None:
         self.workspaces_dir = workspaces_dir
         self.registry = registry
@@ -73,6 +78,7 @@ class WorkspaceWatcher:
         self.on_read = on_read
         self.settle_s = settle_s
         self.rescan_s = rescan_s
+        self.quiet_opens = quiet_opens  # while a process holds a flock on it, opens are not reads
         self._events: asyncio.Queue[tuple[str, Path]] = asyncio.Queue()
         self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
         self._handled: dict[Path, tuple[int, int]] = {}  # files that stay (status.json)
@@ -85,7 +91,8 @@ class WorkspaceWatcher:
         self.workspaces_dir.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         observer = Observer()
-        observer.schedule(_Relay(loop, self._events), str(self.workspaces_dir), recursive=True)
+        relay = _Relay(loop, self._events, self.quiet_opens)
+        observer.schedule(relay, str(self.workspaces_dir), recursive=True)
         observer.daemon = True
         await asyncio.to_thread(observer.start)
         self._observer = observer
@@ -131,8 +138,9 @@ class WorkspaceWatcher:
             return
         agent_id, folder = place
         if folder == "inbox":
-            if kind == "read" and self.on_read is not None:
-                await _guard(self.on_read(agent_id, path.name), f"read of {path}")
+            if kind in ("opened", "moved") and self.on_read is not None:
+                opened = kind == "opened"
+                await _guard(self.on_read(agent_id, path.name, opened), f"read of {path}")
         elif kind in ("changed", "renamed"):
             self._note(path, settled=kind == "renamed")
 
@@ -202,29 +210,73 @@ class WorkspaceWatcher:
 
 
 class _Relay(FileSystemEventHandler):
-    """Passes events from the observer's thread to the watcher's loop."""
+    """Passes events from the observer's thread to the watcher's loop. An inbox file opened
+    while ``quiet`` is locked (a backup reads every file), or just after, is no read."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[tuple[str, Path]]):
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        queue: asyncio.Queue[tuple[str, Path]],
+        quiet: Path | None = None,
+    ) -> None:
         self.loop = loop
         self.queue = queue
+        self.quiet = quiet
+        self._quiet_until = 0.0  # a lock seen held is taken as held this much longer
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
             return
         src = Path(_text(event.src_path))
-        if isinstance(event, FileOpenedEvent | FileDeletedEvent):
-            items = [("read" if src.parent.name == "inbox" else "changed", src)]
+        if isinstance(event, FileOpenedEvent):
+            if src.parent.name == "inbox" and self._quiet():
+                return
+            items = [("opened" if src.parent.name == "inbox" else "changed", src)]
+        elif isinstance(event, FileDeletedEvent):
+            items = [("moved" if src.parent.name == "inbox" else "changed", src)]
         elif isinstance(event, FileMovedEvent):
-            items = [("read", src), ("renamed", Path(_text(event.dest_path)))]
+            items = [("moved", src), ("renamed", Path(_text(event.dest_path)))]
         else:
             items = [("changed", src)]
         for item in items:
             with contextlib.suppress(RuntimeError):  # the loop closed while stopping
                 self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
+    def _quiet(self) -> bool:
+        """The lock is held, or its folder changed a moment ago: the observer hands on
+        events up to half a second late, after a short backup may have ended."""
+        if self.quiet is None:
+            return False
+        now = time.monotonic()
+        if now < self._quiet_until:
+            return True
+        try:
+            changed = time.time() - self.quiet.parent.stat().st_mtime
+        except OSError:
+            changed = QUIET_AFTER_S
+        if changed < QUIET_AFTER_S or flock_held(self.quiet):
+            self._quiet_until = now + QUIET_CACHE_S
+            return True
+        return False
+
 
 def _text(path: str | bytes) -> str:
     return path.decode(errors="surrogateescape") if isinstance(path, bytes) else path
+
+
+def flock_held(path: Path) -> bool:
+    """True when a process holds a ``flock`` on ``path`` (read from ``/proc/locks``, which,
+    unlike trying the lock, never gets in the holder's way)."""
+    try:
+        info = path.stat()
+        with open("/proc/locks") as locks:
+            table = locks.read()
+    except OSError:
+        return False
+    ident = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    return any(
+        "FLOCK" in fields and ident in fields for fields in map(str.split, table.splitlines())
+    )
 
 
 def _signature(path: Path) -> tuple[int, int] | None:

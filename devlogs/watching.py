@@ -26,6 +26,7 @@ from messaging.runtime import Runtime
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "watch.lock"
+BACKUP_LOCK = ".create.lock"  # held in the backups folder while a backup is being made
 STOP_GRACE_S = 10.0  # how long stop() lets the post in flight finish
 STANDBY_POLL_S = 1.0  # how often a process standing by tries to take over
 
@@ -72,6 +73,7 @@ class Watchers:
             on_read=InboxReads(rt.service),
             settle_s=watch.settle_s,
             rescan_s=watch.rescan_s,
+            quiet_opens=rt.home.backups_dir / BACKUP_LOCK,
         )
         self.lock = PosterLock(rt.home.var_dir / LOCK_FILE)
         self._reminder_interval = min(watch.rescan_s, watch.ack_timeout_s / 4)

@@ -120,12 +120,12 @@ class OutboxRouter:
 
 
 class InboxReads:
-    """Marks a message read when its agent opens or moves the inbox file."""
+    """Marks a message read when its agent opens, moves or removes the inbox file."""
 
     def __init__(self, service: MessageService) -> None:
         self.service = service
 
-    async def __call__(self, agent_id: str, name: str) -> None:
+    async def __call__(self, agent_id: str, name: str, opened: bool) -> None:
         match = INBOX_NAME.search(name)
         if match:
             await self.service.store.mark_read(agent_id, [match.group(1)])

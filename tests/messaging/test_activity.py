@@ -56,17 +56,18 @@ async def test_status_changes_are_posted_debounced_and_stalls_once(
 ) -> None:
     async with open_runtime(home, settings) as rt:
         notices = Notices(rt.store)
-        activity = Activity(rt.store, notices, debounce_s=0.5, stall_after_s=600)
+        activity = Activity(rt.store, notices, debounce_s=3, stall_after_s=600)
         async with watching(rt, activity):
             write_status(home, "Agent-2", state="working", task="parser", progress="10%")
             assert await until_notices(notices, 1) == ["**Agent-2** is working on parser (10%)"]
+            first_posted = time.monotonic()
             write_status(home, "Agent-2", state="working", task="parser", progress="60%")
             await asyncio.sleep(0.3)  # progress alone is no news
             write_status(home, "Agent-2", state="blocked", task="parser", progress="60%")
             write_status(home, "Agent-2", state="blocked", task="review", progress="0%")
             await asyncio.sleep(0.3)
             assert len(await notices.unposted()) == 1  # within the debounce: held
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(max(0.0, first_posted + 3.1 - time.monotonic()))
             await activity.flush()
             texts = await until_notices(notices, 2)
             await asyncio.sleep(0.5)  # rescans find the unchanged file: nothing new

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from agents.watch import WorkspaceWatcher
+from backups.service import Backups
 from config import Home, Settings
 from messaging.filed import Ledger
 from messaging.model import DeliveryMethod, MessageType
@@ -35,6 +36,9 @@ async def until(condition: Callable[[], Awaitable[bool] | bool], timeout: float 
         await asyncio.sleep(0.02)
 
 
+BACKUP_LOCK = ".create.lock"  # what the backups hold while making one
+
+
 @asynccontextmanager
 async def watching(rt: Runtime) -> AsyncIterator[WorkspaceWatcher]:
     router = OutboxRouter(rt.service, Ledger(rt.store, Notices(rt.store)), 4096)
@@ -45,6 +49,7 @@ async def watching(rt: Runtime) -> AsyncIterator[WorkspaceWatcher]:
         on_read=InboxReads(rt.service),
         settle_s=0.05,
         rescan_s=0.5,
+        quiet_opens=rt.home.backups_dir / BACKUP_LOCK,
     )
     await watcher.start()
     try:
@@ -137,6 +142,24 @@ async def test_an_agent_says_it_read_a_message_in_its_outbox(
         await until(lambda: (rejected / "bad.md.reason.txt").exists())
     assert sent(home, "Agent-1") == ["seen.md"]
     assert "0000000000000000" in (rejected / "bad.md.reason.txt").read_text()
+
+
+async def test_a_backup_reading_every_inbox_file_marks_nothing_read(
+    home: Home, settings: Settings
+) -> None:
+    async with open_runtime(home, settings) as rt, watching(rt):
+        sent = [(await rt.service.send([f"Agent-{n}"], "kept unread")).message for n in (1, 2)]
+        for message in sent:
+            await rt.desk.wait_for(message.id, 10)
+        backups = Backups(home, settings.backups)
+        manifest = await asyncio.to_thread(backups.create)  # reads every inbox file
+        await asyncio.sleep(0.5)  # the opens it caused have been seen
+        assert not [m for m in sent if await _read(rt, m.id)]
+        [letter] = inbox_files(home, "Agent-2")
+        letter.rename(letter.with_name("done-" + letter.name))  # the agent moves it
+        await until(lambda: _read(rt, sent[1].id))
+        assert not await _read(rt, sent[0].id)
+    assert any("/inbox/" in f.path for f in manifest.files)
 
 
 async def _read(rt: Runtime, message_id: str) -> bool:
