@@ -42,9 +42,13 @@ class GatedScreen(AloneAtTheScreen):
         self.gate = asyncio.Event()
         self.gate.set()
         self.typing = asyncio.Event()
+        self.operator_idle: float | None = None  # None: nobody else at this screen
 
     def unavailable_reason(self) -> str | None:
         return None
+
+    def operator_idle_s(self) -> float | None:
+        return self.operator_idle
 
     async def deliver(self, job: Job) -> Typed:
         self.typing.set()

@@ -38,3 +38,17 @@ async def test_status_names_agents_whose_point_is_on_no_monitor(swarm: Swarm) ->
     assert "**layout**: ⚠️ no display: DISPLAY is not set" in await status_text(
         swarm.rt, read=no_display
     )
+
+
+async def test_status_says_the_desk_waits_for_the_operator(swarm: Swarm) -> None:
+    swarm.screen.operator_idle = 0.1  # mouse or keyboard used a moment ago
+    sent = await swarm.run("send", agent="Agent-1", message="when your hands rest")
+    status = await swarm.run("status")
+    shown = await swarm.final(status, "**desk**")
+    assert "⏳ running in the bot, waiting for the operator: mouse or keyboard used 0.1 s" in (
+        shown.content
+    )
+    assert swarm.screen.jobs == []
+    swarm.screen.operator_idle = 60.0  # the operator's hands rest
+    await swarm.final(sent, "delivered via gui")
+    assert swarm.screen.received("Agent-1") == ["when your hands rest"]
