@@ -34,11 +34,12 @@ from messaging.model import (
     Lane,
     MessageType,
     Outcome,
+    Priority,
     verification,
 )
 from messaging.pause import PauseFlag, WaitNote
 from messaging.render import render
-from messaging.sharing import DraftHolds, GiveUp, Hands
+from messaging.sharing import DraftHolds, GiveUp, Hands, StepAside
 from messaging.store import Attempt, Claimed, Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ INBOX_BATCH = 500
 INBOX_WRITERS = 4  # files flushed side by side within one batch
 NOT_YET = "not delivered yet"  # the reason of an outcome the desk has not tried yet
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
+STEPPED_ASIDE = "waiting for the operator's hands when a critical message came, which went first"
 # How long stop() lets a delivery in progress finish and be recorded before cancelling it:
 # a few seconds over the GUI's paste timeout (messaging.screen.gui.PASTE_TIMEOUT_S, 2 s) and its
 # pacing, so a `send` that ran the desk never leaves a typed message unrecorded.
@@ -309,12 +311,26 @@ class Desk:
             self._in_hand[lane] = []
         return True
 
-    async def _put_back(self, lane: Lane, error: str | None = None) -> bool:
+    async def _put_back(
+        self, lane: Lane, error: str | None = None, retry_at: float | None = None
+    ) -> bool:
         """Return the deliveries ``lane``'s worker holds to the queue, each waiting on a
-        retry. False, keeping them, when the store cannot take them now."""
+        retry (or due at ``retry_at``). False, keeping them, when the store cannot take them
+        now."""
         held = self._in_hand[lane]
         error = error or "the desk could not record this delivery; it is tried again"
-        attempts = [self._later(item, error) for item in held]
+        attempts = [
+            self._later(item, error)
+            if retry_at is None
+            else Attempt(
+                item.seq,
+                item.delivery.agent_id,
+                DeliveryState.QUEUED,
+                error=error,
+                retry_at=retry_at,
+            )
+            for item in held
+        ]
         try:
             put_back = await self.store.release(attempts)
         except StoreError as exc:
@@ -399,11 +415,15 @@ class Desk:
             await self._finish([_failed(item, str(exc))], [item])
             return
         onboarding = delivery.message.type is MessageType.ONBOARDING
-        reason: str | Typed | DraftPresent | None = self._screen_unusable(agent, onboarding)
+        reason: str | Typed | DraftPresent | StepAside | None
+        reason = self._screen_unusable(agent, onboarding)
         if reason is None:
             reason = await self._screen_turn(item, agent, onboarding)
             if reason is None:  # the desk stops: nothing was typed
                 await self._put_back(Lane.SCREEN, "the desk stopped before typing this")
+                return
+            if isinstance(reason, StepAside):  # due again at once, after the critical one
+                await self._put_back(Lane.SCREEN, STEPPED_ASIDE, retry_at=time.time())
                 return
         key = (item.seq, agent.agent_id)
         if isinstance(reason, DraftPresent):
@@ -487,13 +507,18 @@ class Desk:
 
     async def _screen_turn(
         self, item: Claimed, agent: Agent, onboarding: bool
-    ) -> str | Typed | DraftPresent | None:
+    ) -> str | Typed | DraftPresent | StepAside | None:
         """Wait for the operator's hands to rest, then type: what typing did, or why it did
         not deliver; the draft that holds the delivery; None when the desk stops first."""
         assert self.screen is not None
-        ready = await self.hands.rested(item.delivery.message.priority)
-        if ready is None:
-            return None
+        critical = Priority.CRITICAL.rank
+
+        async def outranked() -> bool:
+            return await self.store.due_above(Lane.SCREEN, critical - 1)
+
+        ready = await self.hands.rested(item.delivery.message.priority, outranked)
+        if ready is None or isinstance(ready, StepAside):
+            return ready
         if isinstance(ready, GiveUp):
             return ready.reason
         job = Job(

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from config import GuiSettings
@@ -24,6 +24,12 @@ LOOK_AGAIN_MAX_S = 0.5  # while waiting, the operator's idle time is read at lea
 @dataclass(frozen=True)
 class Go:
     """Type now."""
+
+
+@dataclass(frozen=True)
+class StepAside:
+    """Do not type this one now: a message that does not wait (critical) is due; this one
+    goes back to the queue, due at once."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +58,15 @@ class Hands:
         self._note = note
         self.waiting: str | None = None
 
-    async def rested(self, priority: Priority) -> Go | GiveUp | None:
+    async def rested(
+        self, priority: Priority, outranked: Callable[[], Awaitable[bool]]
+    ) -> Go | GiveUp | StepAside | None:
         """:class:`Go` once the operator rests; :class:`GiveUp` after the longest wait when
-        the settings say so; None when the desk stops meanwhile."""
+        the settings say so; :class:`StepAside` when, meanwhile, a message that does not wait
+        is due (``outranked``); None when the desk stops meanwhile."""
         rest = self.settings.operator_idle_s
-        if rest <= 0 or (
-            priority is Priority.CRITICAL and self.settings.critical_skips_operator_wait
-        ):
+        skips = self.settings.critical_skips_operator_wait
+        if rest <= 0 or (priority is Priority.CRITICAL and skips):
             return Go()
         deadline = time.monotonic() + self.settings.operator_wait_max_s
         try:
@@ -69,6 +77,8 @@ class Hands:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return self._after_longest_wait()
+                if skips and await outranked():
+                    return StepAside()
                 self._show(
                     f"waiting for the operator: mouse or keyboard used {idle:.1f} s ago; "
                     f"typing goes on after {rest:g} s without"

@@ -788,6 +788,17 @@ class Store:
             return int(await self._scalar(f"SELECT COUNT(*) FROM deliveries WHERE {where}", params))
 
     @_guarded
+    async def due_above(self, lane: Lane, rank: int) -> bool:
+        """Whether a delivery of ``lane`` ranked above ``rank`` is queued and due now."""
+        async with self._lock:
+            found = await self._scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE lane = ? AND"
+                " state = 'queued' AND rank > ? AND next_attempt_at <= ? LIMIT 1)",
+                (lane.value, rank, time.time()),
+            )
+        return bool(found)
+
+    @_guarded
     async def next_retry_at(self, lane: Lane) -> float | None:
         """When the next delivery of ``lane`` waiting on a retry becomes due (epoch seconds),
         or None when none waits: deliveries due already are not waiting."""

@@ -503,3 +503,42 @@ async def test_retrying_a_possible_repeat_never_types_it(home: Home, settings: S
         [row] = await rt.store.deliveries(message.id)
     assert screen.jobs == []
     assert row.possible_repeat and row.lane is Lane.INBOX
+
+
+class BusyOperatorScreen(RecordingScreen):
+    """The operator used mouse or keyboard ``idle`` seconds ago, for as long as the test
+    says (the X server's idle time stands in a test without a display)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.idle: float | None = 0.1
+
+    def operator_idle_s(self) -> float | None:
+        return self.idle
+
+
+async def test_a_critical_message_goes_first_while_others_wait_for_the_operator(
+    home: Home, settings: Settings
+) -> None:
+    screen = BusyOperatorScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        normal = (await rt.service.send(["Agent-1"], "when you can")).message
+        await until(lambda: _true(rt.desk.waiting is not None))
+        critical = await rt.service.send(["Agent-2"], "now", priority="critical")
+        got = await rt.desk.wait_for(critical.message.id, 10)
+        assert got["Agent-2"].state is DeliveryState.DELIVERED
+        assert [job.message.body for job in screen.jobs] == ["now"]
+        await until(lambda: _true(rt.desk.waiting is not None))  # the normal one waits on
+        assert not await _delivered(rt, normal.id)
+        screen.idle = 60.0  # the operator's hands rest
+        await until(lambda: _delivered(rt, normal.id))
+    assert [job.message.body for job in screen.jobs] == ["now", "when you can"]
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _delivered(rt: Runtime, message_id: str) -> bool:
+    outcomes = await rt.desk.store.deliveries(message_id)
+    return all(d.state is DeliveryState.DELIVERED for d in outcomes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.status import status_text
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, Monitor
-from tests.bot.conftest import Swarm
+from tests.bot.conftest import Swarm, until
 
 
 async def test_pause_holds_screen_deliveries_until_resume(swarm: Swarm) -> None:
@@ -43,6 +43,7 @@ async def test_status_names_agents_whose_point_is_on_no_monitor(swarm: Swarm) ->
 async def test_status_says_the_desk_waits_for_the_operator(swarm: Swarm) -> None:
     swarm.screen.operator_idle = 0.1  # mouse or keyboard used a moment ago
     sent = await swarm.run("send", agent="Agent-1", message="when your hands rest")
+    await until(lambda: swarm.rt.desk.waiting)
     status = await swarm.run("status")
     shown = await swarm.final(status, "**desk**")
     assert "⏳ running in the bot, waiting for the operator: mouse or keyboard used 0.1 s" in (
