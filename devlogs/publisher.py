@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 from pathlib import Path
@@ -16,6 +15,7 @@ from devlogs.journal import Journal
 from devlogs.post import Poster, PostError, PostKind
 from devlogs.summary import Summarizer
 from messaging.errors import StoreError
+from messaging.lockfile import ProcessLock
 from messaging.notices import Channel, Notices
 
 log = logging.getLogger(__name__)
@@ -147,25 +147,5 @@ def archive_copy(folder: Path, devlog: Devlog) -> Path:
     return target
 
 
-class PosterLock:
+class PosterLock(ProcessLock):
     """Held by the one process of a home that posts (the bot, or `deliver --watch`)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import inspect
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +25,7 @@ from config import Settings
 from messaging.deliver import DraftPresent, Job, NotDeliverable, ScreenDeliverer, Typed
 from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
+from messaging.lockfile import ProcessLock, holder
 from messaging.model import (
     Delivery,
     DeliveryMethod,
@@ -75,8 +74,7 @@ class Desk:
         self.workspaces_dir = workspaces_dir
         self.settings = settings
         self.screen = screen
-        self._lock_path = lock_path
-        self._lock_fd: int | None = None
+        self._lock = ProcessLock(lock_path) if lock_path is not None else None
         self._pause_flag = pause_flag
         self._wake = {Lane.SCREEN: asyncio.Event(), Lane.INBOX: asyncio.Event()}
         self._resumed = asyncio.Event()
@@ -104,7 +102,7 @@ class Desk:
     async def start(self) -> bool:
         """Recover and start the workers. Returns False, running nothing, when another
         process already runs the desk of this home."""
-        if not self._acquire_lock():
+        if self._lock is not None and not self._lock.acquire():
             log.info("another process runs the desk of this home; watching the store only")
             return False
         self.recovered = await self.store.recover()
@@ -143,7 +141,8 @@ class Desk:
             await self._put_back_all()
             await self._give_back()
             self._writers.shutdown(wait=True)
-            self._release_lock()
+            if self._lock is not None:
+                self._lock.release()
 
     @property
     def idle(self) -> bool:
@@ -620,45 +619,10 @@ class Desk:
             except Exception:
                 log.exception("outcome subscriber %r failed", callback)
 
-    # -- the one-desk-per-home lock ----------------------------------------------------
-
-    def _acquire_lock(self) -> bool:
-        if self._lock_path is None:
-            return True
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._lock_fd = fd
-        return True
-
-    def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
-
 
 def desk_holder(lock_path: Path) -> int | None:
     """The process id of the desk running for this lock file, or None if none runs."""
-    try:
-        fd = os.open(lock_path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = os.read(fd, 32).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
+    return holder(lock_path)
 
 
 def settled(delivery: Delivery) -> bool:
