@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -42,15 +43,22 @@ class EmptyLooks:
         self.folder: Path | None = None
         self._looks: dict[InputKey, EmptyLook] = {}
         self._unsaved: set[InputKey] = set()
+        self._stamps: dict[InputKey, int] = {}  # mtime of each file as last read or written
 
     def keep_in(self, folder: Path) -> None:
         self.folder = folder
 
     def get(self, key: InputKey) -> EmptyLook | None:
-        if key not in self._looks and self.folder is not None:
-            loaded = EmptyLook.load(self._file(key))
-            if loaded is not None:
-                self._looks[key] = loaded
+        """The input's empty look: the file's when another process (a calibration) wrote
+        it since it was read here, else the one in memory."""
+        if self.folder is not None and key not in self._unsaved:
+            path = self._file(key)
+            with contextlib.suppress(OSError):
+                stamp = path.stat().st_mtime_ns
+                if stamp != self._stamps.get(key):
+                    loaded = EmptyLook.load(path)
+                    if loaded is not None:
+                        self._looks[key], self._stamps[key] = loaded, stamp
         return self._looks.get(key)
 
     def learn(self, key: InputKey, emptied: Picture, point: Point) -> None:
@@ -71,7 +79,9 @@ class EmptyLooks:
             return None
         return DraftPresent(
             f"the chat input of {key[0]} at {point} holds a draft (text the desk did not "
-            "type, or a window covers it); nothing was typed"
+            "type, or a window covers it); nothing was typed (if it is empty and uncovered, "
+            f"`cellphone coords calibrate {key[0]}{' --onboarding' if key[1] else ''}` "
+            "records how it looks empty now)"
         )
 
     def forget_unconfirmed(self, key: InputKey) -> bool:
@@ -83,6 +93,7 @@ class EmptyLooks:
             return False
         del self._looks[key]
         self._unsaved.discard(key)
+        self._stamps.pop(key, None)
         if self.folder is not None:
             self._file(key).unlink(missing_ok=True)
         return True
@@ -93,6 +104,7 @@ class EmptyLooks:
         for key in sorted(self._unsaved):
             try:
                 self._looks[key].save(self._file(key))
+                self._stamps[key] = self._file(key).stat().st_mtime_ns
             except OSError as exc:
                 log.warning("cannot keep the empty look of %s: %s", key[0], exc)
         self._unsaved.clear()

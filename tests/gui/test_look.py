@@ -3,12 +3,14 @@ pane draws its input (a dark pane, a framed input with a placeholder, DejaVu San
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from coordinates import Point
 from messaging.screen.look import EmptyLook, Picture, Rect, inside_of
+from messaging.screen.sharing import EmptyLooks, look_file
 
 REGION = Rect(100, 200, 600, 160)
 POINT = Point(400, 280)
@@ -73,3 +75,22 @@ def test_a_damaged_look_file_is_no_look(tmp_path: Path) -> None:
     assert EmptyLook.load(tmp_path / "a.look") is None
     assert EmptyLook.load(tmp_path / "b.look") is None
     assert EmptyLook.load(tmp_path / "missing.look") is None
+
+
+def test_a_look_another_process_recorded_since_is_taken_up(tmp_path: Path) -> None:
+    """`coords calibrate` records a new look while the bot's desk runs: the desk uses it."""
+    looks = EmptyLooks()
+    looks.keep_in(tmp_path)
+    key = ("Agent-1", False)
+    looks.learn(key, pane(), POINT)
+    looks.save()
+    assert looks.draft(key, pane("my draft"), POINT) is not None
+    recalibrated = EmptyLook.learn(pane("my draft"), POINT, confirmed=False)
+    path = look_file(tmp_path, *key)
+    recalibrated.save(path)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert looks.get(key) == recalibrated
+    assert looks.draft(key, pane("my draft"), POINT) is None
+    assert looks.forget_unconfirmed(key) and not path.exists()
+    assert looks.get(key) is None
