@@ -232,8 +232,9 @@ def save_coordinates(document: CoordinatesFile, *, keep_previous: bool = True) -
     return previous
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never half.
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (UTF-8 when a str) to ``path`` so readers see the old file or the new
+    one, never half.
 
     A symlink stays a symlink: the file it points to is replaced. The replaced file's mode
     (and, when running as root, its owner) carry over; a new file gets 0666 less the umask,
@@ -246,10 +247,10 @@ def write_atomic(path: Path, text: str) -> None:
         previous = None
     fd, tmp = _create_beside(target)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "wb") as fh:
             if previous is not None:
                 _copy_owner_and_mode(fh.fileno(), previous)
-            fh.write(text)
+            fh.write(text.encode("utf-8") if isinstance(text, str) else text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)

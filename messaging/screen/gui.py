@@ -141,7 +141,7 @@ class GuiDeliverer:
                 return
             try:
                 with self._own.typing():
-                    self._loan.give_back(self._x11, self._own, self._load().FAILSAFE_POINTS)
+                    self._loan.give_back(self._x11, self._own)
             except (X11Error, XlibConnectionClosed) as exc:
                 log.warning("could not give pointer and focus back: %s", exc)
                 self.close()

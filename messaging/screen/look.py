@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageDraw
 
 from coordinates import Point
+from coordinates.file import write_atomic
 from coordinates.layout import Layout
 
 CARET_PIXELS = 80  # a caret 2 px wide and up to 40 px tall, blinking
@@ -165,9 +166,7 @@ class EmptyLook:
             "confirmed": self.confirmed,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_bytes(json.dumps(header).encode() + b"\n" + self.picture.data)
-        temporary.replace(path)
+        write_atomic(path, json.dumps(header).encode() + b"\n" + self.picture.data)
 
     @classmethod
     def load(cls, path: Path) -> EmptyLook | None:

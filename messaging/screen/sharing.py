@@ -15,12 +15,13 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from coordinates import Point
+from coordinates.file import write_atomic
 from messaging.deliver import DraftPresent
 from messaging.screen.desktop import Desktop
 from messaging.screen.look import EmptyLook, Picture
@@ -158,9 +159,7 @@ class OwnInput:
         text = json.dumps([[a + offset, b + offset] for a, b in self._spans])
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(text, encoding="utf-8")
-            temporary.replace(path)
+            write_atomic(path, text)
         except OSError as exc:
             log.warning("cannot keep when the desk last typed (%s): %s", path, exc)
 
@@ -196,10 +195,10 @@ class Loan:
         """The operator took the screen back (or it cannot be told): nothing to give."""
         self._taken = None
 
-    def give_back(self, x11: Desktop, own: OwnInput, corners: Collection[tuple[int, int]]) -> None:
+    def give_back(self, x11: Desktop, own: OwnInput) -> None:
         """Pointer and focus back as they were, unless the operator moved either or used the
-        screen since the last delivery. Never into a fail-safe corner (``corners``): the
-        next click would take it for the operator's sign to stop."""
+        screen since the last delivery. (A pointer resting in a fail-safe corner is never
+        taken: the first click of the run stops on it, and the loan is forgotten.)"""
         taken, self._taken = self._taken, None
         if taken is None or taken.left_pointer is None:
             return
@@ -211,7 +210,7 @@ class Loan:
         ):
             log.info("the operator used the screen since the last delivery: nothing given back")
             return
-        if pointer != taken.pointer and taken.pointer not in corners:
+        if pointer != taken.pointer:
             x11.put_pointer(*taken.pointer)
         if focus != taken.focus and not x11.give_focus(taken.focus, FOCUS_TIMEOUT_S):
             log.warning("the keyboard focus did not go back to window %#x", taken.focus)
