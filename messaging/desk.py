@@ -48,6 +48,7 @@ INBOX_BATCH = 500
 INBOX_WRITERS = 4  # files flushed side by side within one batch
 NOT_YET = "not delivered yet"  # the reason of an outcome the desk has not tried yet
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
+UNRECORDED = "the desk could not record this delivery; it is tried again"
 STEPPED_ASIDE = "waiting for the operator's hands when a critical message came, which went first"
 # How long stop() lets a delivery in progress finish and be recorded before cancelling it:
 # a few seconds over the GUI's paste timeout (messaging.screen.gui.PASTE_TIMEOUT_S, 2 s) and its
@@ -301,6 +302,9 @@ class Desk:
             return False
         self._set_idle(lane, False)
         self._in_hand[lane] = claimed
+        if lane is Lane.SCREEN and self.paused:  # paused while the claim waited on the store
+            await self._put_back(lane, None, retry_at=time.time())
+            return True
         try:
             await (self._inbox(claimed) if lane is Lane.INBOX else self._type(claimed[0]))
         except Exception as exc:
@@ -311,15 +315,14 @@ class Desk:
         return True
 
     async def _put_back(
-        self, lane: Lane, error: str | None = None, retry_at: float | None = None
+        self, lane: Lane, error: str | None = UNRECORDED, retry_at: float | None = None
     ) -> bool:
         """Return the deliveries ``lane``'s worker holds to the queue, each waiting on a
-        retry (or due at ``retry_at``). False, keeping them, when the store cannot take them
-        now."""
+        retry, or due at ``retry_at`` (then ``error`` None: nothing was tried). False,
+        keeping them, when the store cannot take them now."""
         held = self._in_hand[lane]
-        error = error or "the desk could not record this delivery; it is tried again"
         attempts = [
-            self._later(item, error)
+            self._later(item, error or UNRECORDED)
             if retry_at is None
             else Attempt(
                 item.seq,
