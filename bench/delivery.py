@@ -250,7 +250,7 @@ def broadcast_home(work: Path, points: dict[str, tuple[int, int]]) -> Home:
 async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
     """``runs`` broadcasts of 200 characters to the eight agents of ``home``, through the
     service, the store and the desk; the wall time of each until every outcome is in."""
-    settings = load_settings(home).model_copy(update={"gui": GuiSettings()})
+    settings = load_settings(home).replaced(gui=GuiSettings())
     row = Row("broadcast to 8 Chromium panes", "200 chars, wall time")
     screen = GuiDeliverer(settings.gui)
     # the keys typed just before are not this desk's own: let them age past the wait for
@@ -528,7 +528,7 @@ def report(rows: list[Row], where: str) -> None:
     table = [headers, *(row.cells() for row in rows)]
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
     print(f"screen delivery on a virtual X display under openbox ({where}, {os.cpu_count()} cores)")
-    print(f"GuiSettings defaults: {GuiSettings().model_dump()}")
+    print(f"GuiSettings defaults: {GuiSettings().as_dict()}")
     print(f"terminal typing: {TERMINAL_TYPING}")
     for index, line in enumerate(table):
         print(

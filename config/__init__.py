@@ -1,4 +1,4 @@
-"""Settings of a cellphone home: one pydantic model, loaded once at start-up.
+"""Settings of a cellphone home: one model of checked groups, loaded once at start-up.
 
 Values come from ``config/cellphone.toml`` in the home, then ``.env`` and the
 environment (``CELLPHONE_*``, ``DISCORD_TOKEN``), the latter winning.

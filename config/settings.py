@@ -8,8 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_origin
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
-
+from config.model import Group, Secret, SettingsInvalid, setting
 from config.sources import (
     ENV_PREFIX,
     SourceError,
@@ -34,111 +33,104 @@ class DeliveryMode(StrEnum):
     INBOX = "inbox"  # never touch the screen
 
 
-class MessagingSettings(BaseModel):
-    model_config = {"extra": "forbid"}
-
-    operator_name: str = Field("Captain", min_length=1, max_length=64)
-    max_message_length: int = Field(20_000, ge=1, le=1_000_000)
-    footer: str = Field(
+class MessagingSettings(Group):
+    operator_name: str = setting("Captain", min_length=1, max_length=64)
+    max_message_length: int = setting(20_000, ge=1, le=1_000_000)
+    footer: str = setting(
         "Reply through your outbox folder; your inbox keeps a copy of every message.",
         max_length=2_000,
     )
     delivery_mode: DeliveryMode = DeliveryMode.AUTO
-    wait_timeout_s: float = Field(
+    wait_timeout_s: float = setting(
         60.0,
         gt=0,
         le=86_400,
         description="how long send/broadcast wait for outcomes before reporting",
     )
-    retry_backoff_max_s: float = Field(60.0, gt=0)
-    poll_interval_s: float = Field(
+    retry_backoff_max_s: float = setting(60.0, gt=0)
+    poll_interval_s: float = setting(
         0.25, gt=0, le=60, description="how often an idle desk looks for work queued elsewhere"
     )
 
-    @field_validator("operator_name")
-    @classmethod
-    def _one_printable_line(cls, value: str) -> str:
+    @staticmethod
+    def _check_operator_name(value: str) -> str | None:
         if not value.isprintable() or not value.strip():
-            raise ValueError("must be one line of printable characters")
-        return value
+            return "must be one line of printable characters"
+        return None
 
 
-class GuiSettings(BaseModel):
+class GuiSettings(Group):
     """Pacing of GUI steps, in seconds; defaults measured on a dummy-driver X display."""
 
-    model_config = {"extra": "forbid"}
-
-    pause_after_click_s: float = Field(
+    pause_after_click_s: float = setting(
         0.0, ge=0, le=5, description="a wait after each click (the focus check polls anyway)"
     )
-    pause_after_paste_s: float = Field(
+    pause_after_paste_s: float = setting(
         0.0, ge=0, le=5, description="extra wait between the paste and the submit keys"
     )
-    paste_quiet_s: float = Field(
+    paste_quiet_s: float = setting(
         0.01,
         gt=0,
         le=1,
         description="the target must have asked nothing for this long before Enter, and "
         "requests are answered until none came for this long after it",
     )
-    verify_timeout_s: float = Field(
+    verify_timeout_s: float = setting(
         1.0,
         gt=0,
         le=30,
         description="how long the pasted text may take to show, and the input to change "
         "back after Enter",
     )
-    pause_between_recipients_s: float = Field(0.0, ge=0, le=10)
+    pause_between_recipients_s: float = setting(0.0, ge=0, le=10)
     clear_input: bool = False
-    new_chat_hotkey: str | None = Field(None, examples=["ctrl+n"])
-    pause_after_new_chat_s: float = Field(0.5, ge=0, le=10)
+    new_chat_hotkey: str | None = setting(
+        None, description="keys opening a new chat first, like ctrl+n"
+    )
+    pause_after_new_chat_s: float = setting(0.5, ge=0, le=10)
     check_window_title: bool = True
     # sharing the screen with the person at it
-    check_drafts: bool = Field(
+    check_drafts: bool = setting(
         True, description="never click into a chat input that holds text the desk did not type"
     )
-    draft_retry_s: float = Field(
+    draft_retry_s: float = setting(
         5.0, gt=0, le=3600, description="how often a delivery held by a draft is tried again"
     )
-    draft_hold_max_s: float = Field(
+    draft_hold_max_s: float = setting(
         300.0, ge=0, le=86400, description="after this long held by a draft, to the inbox"
     )
-    operator_idle_s: float = Field(
+    operator_idle_s: float = setting(
         2.0,
         ge=0,
         le=600,
         description="type only once mouse and keyboard rested this long (0: do not wait)",
     )
-    operator_wait_max_s: float = Field(
+    operator_wait_max_s: float = setting(
         120.0, ge=0, le=86400, description="the longest wait for the operator's hands to rest"
     )
-    when_operator_busy: Literal["inbox", "deliver"] = Field(
+    when_operator_busy: Literal["inbox", "deliver"] = setting(
         "inbox", description="after the longest wait: write to the inbox, or type anyway"
     )
     critical_skips_operator_wait: bool = True
-    give_back: bool = Field(
+    give_back: bool = setting(
         True, description="put pointer and keyboard focus back after a run of deliveries"
     )
 
 
-class DiscordSettings(BaseModel):
-    model_config = {"extra": "forbid"}
-
+class DiscordSettings(Group):
     guild_id: int | None = None
-    allowed_user_ids: list[int] = Field(default_factory=list)
-    allowed_role_ids: list[int] = Field(default_factory=list)
-    admin_user_ids: list[int] = Field(default_factory=list)
-    admin_role_ids: list[int] = Field(default_factory=list)
+    allowed_user_ids: list[int] = setting(factory=list)
+    allowed_role_ids: list[int] = setting(factory=list)
+    admin_user_ids: list[int] = setting(factory=list)
+    admin_role_ids: list[int] = setting(factory=list)
     message_content_intent: bool = False
     devlog_channel_id: int | None = None
-    api_base: str | None = Field(None, description="REST base URL; only tests change it")
-    gateway_url: str | None = Field(None, description="gateway URL; only tests change it")
+    api_base: str | None = setting(None, description="REST base URL; only tests change it")
+    gateway_url: str | None = setting(None, description="gateway URL; only tests change it")
 
 
-class OpenAISettings(BaseModel):
-    model_config = {"extra": "forbid"}
-
-    api_key: SecretStr | None = None
+class OpenAISettings(Group):
+    api_key: Secret | None = None
     base_url: str | None = None
     model: str = "gpt-4o-mini"
     summaries: bool = False
@@ -153,118 +145,108 @@ class BackupKind(StrEnum):
     DIFFERENTIAL = "differential"
 
 
-class BackupSettings(BaseModel):
+class BackupSettings(Group):
     """Backups of the home (store, config, workspaces, devlogs) and the continuity checks."""
 
-    model_config = {"extra": "forbid"}
-
-    interval_minutes: float = Field(
+    interval_minutes: float = setting(
         60.0,
         ge=0,
         le=7 * 24 * 60,
         description="how often a running coordinator backs up; 0 turns the schedule off",
     )
-    full_every: int = Field(
+    full_every: int = setting(
         24, ge=1, le=10_000, description="the schedule makes a full backup after this many others"
     )
-    scheduled_kind: BackupKind = Field(
+    scheduled_kind: BackupKind = setting(
         BackupKind.INCREMENTAL, description="the kind of the scheduled backups between full ones"
     )
-    keep_last: int = Field(48, ge=1, le=100_000, description="prune keeps the newest N backups")
-    keep_daily: int = Field(
+    keep_last: int = setting(48, ge=1, le=100_000, description="prune keeps the newest N backups")
+    keep_daily: int = setting(
         14, ge=0, le=10_000, description="and the newest backup of each of the last D days"
     )
-    key_file: Path | None = Field(
+    key_file: Path | None = setting(
         None,
         description="32-byte key (made by `cellphone backup key`) that encrypts archives; "
         "relative to the home; keep a copy outside the home",
     )
-    rpo_hours: float = Field(
+    rpo_hours: float = setting(
         2.0, gt=0, le=24 * 365, description="the newest verified backup may be this old"
     )
-    rto_seconds: float = Field(
+    rto_seconds: float = setting(
         300.0, gt=0, le=7 * 86_400, description="`backup drill` must restore within this time"
     )
-    alert_channel_id: int | None = Field(
+    alert_channel_id: int | None = setting(
         None, description="Discord channel for failed scheduled backups (else devlog channel)"
     )
-    min_free_disk_mb: int = Field(1024, ge=0, description="doctor fails below this much free")
-    max_queue_age_minutes: float = Field(
+    min_free_disk_mb: int = setting(1024, ge=0, description="doctor fails below this much free")
+    max_queue_age_minutes: float = setting(
         30.0, gt=0, description="doctor warns when a delivery waits longer than this"
     )
 
 
-class WatchSettings(BaseModel):
+class WatchSettings(Group):
     """The files agents write back (outbox, devlogs, status.json) and what follows them:
     read and acknowledged state, reminders, stalls."""
 
-    model_config = {"extra": "forbid"}
-
-    settle_s: float = Field(
+    settle_s: float = setting(
         0.1, gt=0, le=60, description="a dropped file must keep its size this long to be taken"
     )
-    rescan_s: float = Field(
+    rescan_s: float = setting(
         2.0, gt=0, le=3600, description="how often the folders are scanned for missed files"
     )
-    max_file_bytes: int = Field(262_144, ge=1, le=50_000_000)
-    ack_timeout_s: float = Field(
+    max_file_bytes: int = setting(262_144, ge=1, le=50_000_000)
+    ack_timeout_s: float = setting(
         1800.0,
         gt=0,
         description="an unacknowledged --ack-required message is delivered again after "
         "this long, and reported overdue after as long again",
     )
-    stall_after_s: float = Field(
+    stall_after_s: float = setting(
         3600.0, gt=0, description="an agent silent this long (no status, outbox, devlog) stalls"
     )
-    status_debounce_s: float = Field(
+    status_debounce_s: float = setting(
         10.0, ge=0, le=3600, description="status changes of an agent are posted at most this often"
     )
-    operator_channel_id: int | None = Field(
+    operator_channel_id: int | None = setting(
         None, description="where agents' notes to the operator go (else the devlog channel)"
     )
-    status_channel_id: int | None = Field(
+    status_channel_id: int | None = setting(
         None, description="where status changes and stalls go (else the operator channel)"
     )
 
 
-class SummaryProvider(BaseModel):
+class SummaryProvider(Group):
     """An OpenAI-compatible server that can summarize devlogs."""
-
-    model_config = {"extra": "forbid"}
 
     base_url: str | None = None
     model: str = "gpt-4o-mini"
-    api_key: SecretStr | None = None
+    api_key: Secret | None = None
 
 
-class DevlogSettings(BaseModel):
-    model_config = {"extra": "forbid"}
-
-    webhook_url: SecretStr | None = Field(
+class DevlogSettings(Group):
+    webhook_url: Secret | None = setting(
         None, description="Discord webhook of the devlog channel, used when no bot runs"
     )
-    summary_providers: list[SummaryProvider] = Field(
-        default_factory=list, description="tried in order after the [openai] one fails"
+    summary_providers: list[SummaryProvider] = setting(
+        factory=list, description="tried in order after the [openai] one fails"
     )
-    summary_timeout_s: float = Field(
+    summary_timeout_s: float = setting(
         8.0, gt=0, le=120, description="each summary request gives up after this long"
     )
 
 
-class Settings(BaseModel):
+class Settings(Group):
     """Everything a home can configure. Nested groups map to TOML tables and to
     ``CELLPHONE_<GROUP>__<KEY>`` environment variables."""
 
-    model_config = {"extra": "forbid"}
-
-    messaging: MessagingSettings = MessagingSettings()
-    gui: GuiSettings = GuiSettings()
-    discord: DiscordSettings = DiscordSettings()
-    openai: OpenAISettings = OpenAISettings()
-    backups: BackupSettings = BackupSettings()
-    watch: WatchSettings = WatchSettings()
-    devlogs: DevlogSettings = DevlogSettings()
-    discord_token: SecretStr | None = Field(
+    messaging: MessagingSettings = setting(factory=MessagingSettings)
+    gui: GuiSettings = setting(factory=GuiSettings)
+    discord: DiscordSettings = setting(factory=DiscordSettings)
+    openai: OpenAISettings = setting(factory=OpenAISettings)
+    backups: BackupSettings = setting(factory=BackupSettings)
+    watch: WatchSettings = setting(factory=WatchSettings)
+    devlogs: DevlogSettings = setting(factory=DevlogSettings)
+    discord_token: Secret | None = setting(
         None, description="from DISCORD_TOKEN (or CELLPHONE_DISCORD_TOKEN)"
     )
 
@@ -327,7 +309,7 @@ def load_settings(home: Home, **overrides: Any) -> Settings:
     """Load settings for ``home``: ``config/cellphone.toml``, then ``.env``, then the
     environment, then ``overrides``, the later winning. A bad value raises
     :class:`ConfigError` in one line."""
-    tables = Settings.model_fields
+    tables = [field.name for field in Settings.fields()]
     try:
         layers = (
             read_toml(home.settings_file),
@@ -335,31 +317,32 @@ def load_settings(home: Home, **overrides: Any) -> Settings:
             ours(os.environ, tables, _is_list),
             overrides,
         )
-        return Settings.model_validate(merged(*layers))
+        return Settings.from_mapping(merged(*layers))
     except SourceError as exc:
         raise ConfigError(str(exc)) from None
-    except ValidationError as exc:
+    except SettingsInvalid as exc:
         raise ConfigError(_describe(exc, home)) from None
 
 
 def _is_list(path: tuple[str, ...]) -> bool:
     """Whether the setting at ``path`` holds a list (given as JSON in variables)."""
-    model: Any = Settings
+    kind: Any = Settings
     for part in path:
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
+        if not (isinstance(kind, type) and issubclass(kind, Group)):
             return False
-        model = field.annotation
-    return get_origin(model) is list
+        found = [field.kind for field in kind.fields() if field.name == part]
+        if not found:
+            return False
+        kind = found[0]
+    return get_origin(kind) is list
 
 
-def _describe(exc: ValidationError, home: Home) -> str:
-    first = exc.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "settings"
-    value = first.get("input")
+def _describe(exc: SettingsInvalid, home: Home) -> str:
+    first = exc.problems[0]
+    key = ".".join(first.path) or "settings"
     env_name = ENV_PREFIX + key.upper().replace(".", "__")
     where = f"{home.settings_file}, or {env_name} in the environment or {home.root / '.env'}"
-    if first["type"] == "extra_forbidden":
-        return f"unknown setting {key!r} (value {value!r}); remove it from {where}"
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"setting {key} = {value!r} is invalid: {first['msg']}; fix it in {where}{more}"
+    if first.unknown:
+        return f"unknown setting {key!r} (value {first.value!r}); remove it from {where}"
+    more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+    return f"setting {key} = {first.value!r} is invalid: {first.message}; fix it in {where}{more}"

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 import typer
-from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from bot.app import run_bot
@@ -31,9 +30,7 @@ async def test_refused_token_is_one_clear_line(
     home: Home, double: DiscordDouble, people: People
 ) -> None:
     double.token = "the-real-token"
-    settings = bot_settings(home, double, people).model_copy(
-        update={"discord_token": SecretStr("a-stale-token")}
-    )
+    settings = bot_settings(home, double, people).replaced(discord_token="a-stale-token")
     with pytest.raises(ConfigError, match="Discord refused the bot token"):
         await asyncio.wait_for(run_bot(home, settings), 10)
     assert [c.path for c in double.calls] == ["/users/@me"]
@@ -43,9 +40,7 @@ async def test_commands_refused_by_discord_is_one_clear_line(
     home: Home, double: DiscordDouble, people: People
 ) -> None:
     double.commands_scope = False  # the bot was invited without applications.commands
-    settings = bot_settings(home, double, people).model_copy(
-        update={"discord_token": SecretStr("a-token")}
-    )
+    settings = bot_settings(home, double, people).replaced(discord_token="a-token")
     with pytest.raises(ConfigError) as caught:
         await asyncio.wait_for(run_bot(home, settings), 10)
     assert str(caught.value) == (
@@ -59,9 +54,7 @@ async def test_good_token_logs_in_and_serves(
     home: Home, double: DiscordDouble, people: People
 ) -> None:
     double.token = "the-real-token"
-    settings = bot_settings(home, double, people).model_copy(
-        update={"discord_token": SecretStr("the-real-token")}
-    )
+    settings = bot_settings(home, double, people).replaced(discord_token="the-real-token")
     running = asyncio.create_task(run_bot(home, settings))
     try:
         await double.wait_ready()

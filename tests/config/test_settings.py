@@ -168,3 +168,59 @@ def test_a_settings_file_that_cannot_be_read_is_one_line_naming_it(
     assert "\n" not in str(caught.value)
     if "JSON" not in words:
         assert str(tmp_path / name) in str(caught.value) and "not UTF-8" in str(caught.value)
+
+
+def test_values_from_variables_are_converted_and_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CELLPHONE_GUI__CHECK_DRAFTS", "off")
+    monkeypatch.setenv("CELLPHONE_GUI__OPERATOR_IDLE_S", "0.5")
+    monkeypatch.setenv("CELLPHONE_DISCORD__GUILD_ID", "1234")
+    monkeypatch.setenv("CELLPHONE_BACKUPS__KEY_FILE", "keys/backup.key")
+    settings = load_settings(Home(tmp_path))
+    assert settings.gui.check_drafts is False
+    assert settings.gui.operator_idle_s == 0.5
+    assert settings.discord.guild_id == 1234
+    assert settings.backups.key_file == Path("keys/backup.key")
+    for name, value, words in [
+        ("CELLPHONE_GUI__CHECK_DRAFTS", "maybe", "must be true or false"),
+        ("CELLPHONE_GUI__OPERATOR_IDLE_S", "nan", "must be a number"),
+        ("CELLPHONE_DISCORD__GUILD_ID", "12.5", "must be an integer"),
+        ("CELLPHONE_GUI__WHEN_OPERATOR_BUSY", "wait", "must be 'inbox' or 'deliver'"),
+        ("CELLPHONE_MESSAGING__OPERATOR_NAME", "", "must be at least 1 character long"),
+    ]:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigError, match=words):
+            load_settings(Home(tmp_path))
+        monkeypatch.delenv(name)
+
+
+def test_every_bad_key_is_counted_and_tables_nest(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    write_toml(
+        home,
+        "[gui]\noperator_idle_s = -1\ndraft_retry_s = 0\n"
+        "[[devlogs.summary_providers]]\nbase_url = 'http://127.0.0.1:9'\nmodel = 'm'\n"
+        "[[devlogs.summary_providers]]\nmodle = 'typo'\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(home)
+    text = str(caught.value)
+    assert text.startswith("setting gui.draft_retry_s = 0 is invalid: must be greater than 0;")
+    assert text.endswith("(and 2 more)")
+    write_toml(home, "[[devlogs.summary_providers]]\nbase_url = 'http://127.0.0.1:9'\n")
+    (provider,) = load_settings(home).devlogs.summary_providers
+    assert provider.base_url == "http://127.0.0.1:9"
+    assert provider.model == "gpt-4o-mini"
+
+
+def test_settings_are_read_only_and_copied_with_changes(tmp_path: Path) -> None:
+    settings = load_settings(Home(tmp_path))
+    with pytest.raises(AttributeError, match="read-only"):
+        settings.messaging.max_message_length = 10  # type: ignore[misc]
+    changed = settings.replaced(messaging={"max_message_length": 10})
+    assert changed.messaging.max_message_length == 10
+    assert settings.messaging.max_message_length == 20_000
+    assert changed.gui == settings.gui
+    with pytest.raises(ConfigError, match=r"unknown setting 'messaging\.max_lenght'"):
+        load_settings(Home(tmp_path), messaging={"max_lenght": 10})

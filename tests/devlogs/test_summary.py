@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import time
 
-from pydantic import SecretStr
-
+from config.model import Secret
 from config.settings import OpenAISettings, SummaryProvider
 from devlogs.summary import Summarizer, providers_of
 from tests.openai_double import OpenAIDouble
 
 
 def provider(double: OpenAIDouble, model: str = "local") -> SummaryProvider:
-    return SummaryProvider(base_url=double.base_url, model=model, api_key=SecretStr("k-test"))
+    return SummaryProvider(base_url=double.base_url, model=model, api_key=Secret("k-test"))
 
 
 async def test_the_summary_comes_from_the_server_with_model_key_and_text() -> None:

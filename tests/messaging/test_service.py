@@ -70,8 +70,7 @@ async def test_bad_input_is_refused_and_nothing_is_stored(
 
 
 async def test_maximum_length_is_a_setting(home: Home) -> None:
-    settings = load_settings(home)
-    settings.messaging.max_message_length = 10
+    settings = load_settings(home, messaging={"max_message_length": 10})
     async with open_runtime(home, settings) as rt:
         await rt.service.send(["Agent-1"], "x" * 10)
         with pytest.raises(MessageTooLongError, match="maximum is 10"):

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from backups.errors import BackupError, DamagedStoreError
 from backups.service import Backups
@@ -133,7 +132,7 @@ async def test_the_bot_does_not_start_on_a_damaged_store_or_an_unreadable_key(
 ) -> None:
     missing = tmp_path / "missing.key"
     settings = bot_settings(home, double, people, backups={"key_file": str(missing)})
-    settings = settings.model_copy(update={"discord_token": SecretStr("test-token")})
+    settings = settings.replaced(discord_token="test-token")
     with pytest.raises(BackupError, match=f"cannot read the backup key file {missing}"):
         await run_bot(home, settings)
 
@@ -143,8 +142,6 @@ async def test_the_bot_does_not_start_on_a_damaged_store_or_an_unreadable_key(
     with pytest.raises(DamagedStoreError, match="backup restore"):
         await run_bot(
             home,
-            bot_settings(home, double, people).model_copy(
-                update={"discord_token": SecretStr("test-token")}
-            ),
+            bot_settings(home, double, people).replaced(discord_token="test-token"),
         )
     assert double.gateway.identifies == 0
