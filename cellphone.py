@@ -11,6 +11,7 @@ command would otherwise pay. ``tests/test_startup.py`` keeps it so.
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import os
 import sys
@@ -99,18 +100,46 @@ def _root() -> None:
 
 
 def only_the_command_of(args: list[str]) -> typer.Typer:
-    """The app holding only the command that ``args`` name (all of them for ``--help``, or
-    for a name that is no command, so the error lists them). Typer reads the signature of
-    every command it holds before it runs one, a third of the start-up of ``send``. The
-    root callback keeps the app a group of commands, however few it holds."""
+    """The app holding only the command that ``args`` name. Typer reads the signature of
+    every command it holds before it runs one, a third of the start-up of ``send``; the root
+    callback keeps the app a group of commands, however few it holds. For ``--help`` (or no
+    arguments, or a name that is no command, whose error lists them) every command is there,
+    but as an outline: the list shows names and help texts, never parameters, so none is
+    read."""
     name = args[0] if args else None
     commands = [c for c in app.registered_commands if _name(c) == name]
     groups = [g for g in app.registered_groups if g.name == name]
     if not commands and not groups:
-        return app
+        return outline(app)
     lean = copy.copy(app)
     lean.registered_commands, lean.registered_groups = commands, groups
     return lean
+
+
+def outline(full: typer.Typer) -> typer.Typer:
+    """``full`` with every command standing in by its name and help text only."""
+    lean = copy.copy(full)
+    lean.registered_commands = [_outline_command(command) for command in full.registered_commands]
+    lean.registered_groups = []
+    for group in full.registered_groups:
+        stand_in = copy.copy(group)
+        if isinstance(group.typer_instance, typer.Typer):
+            stand_in.typer_instance = outline(group.typer_instance)
+        lean.registered_groups.append(stand_in)
+    return lean
+
+
+def _outline_command(command: CommandInfo) -> CommandInfo:
+    stand_in = copy.copy(command)
+    stand_in.name = _name(command)
+    stand_in.help = command.help or inspect.getdoc(command.callback)
+    stand_in.callback = _no_parameters
+    return stand_in
+
+
+def _no_parameters() -> None:
+    """Never run: outlined commands are only listed."""
+    raise AssertionError("an outlined command was run")
 
 
 def _name(command: CommandInfo) -> str:

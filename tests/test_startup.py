@@ -69,3 +69,22 @@ def test_a_command_that_needs_one_still_gets_it(home: Path) -> None:
     # the probe sees what a command imports: `coords show` draws with PIL
     code, loaded, _ = loaded_by("coords", "show", "--png", str(home / "l.png"), "--home", str(home))
     assert "PIL" in loaded, (code, loaded)
+
+
+def test_the_outlined_help_is_the_full_help(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `--help` lists the commands without reading their parameters; what it prints must be
+    # what the app with every command built prints
+    import cellphone
+
+    monkeypatch.setenv("COLUMNS", "120")
+    outlined = cellphone.only_the_command_of(["--help"])
+    assert all(c.callback is not None for c in outlined.registered_commands)
+    assert {c.callback.__name__ for c in outlined.registered_commands} == {"_no_parameters"}
+    for args in (["--help"], ["coords", "--help"], []):
+        with pytest.raises(SystemExit):
+            cellphone.app(args=args, prog_name="cellphone")
+        full = capsys.readouterr()
+        assert cellphone.main(args) in (0, 2)
+        assert capsys.readouterr() == full and "Commands:" in full.out + full.err
