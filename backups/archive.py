@@ -5,11 +5,13 @@ key is set."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import tarfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, cast
 
 from backups.crypto import DecryptingReader, EncryptingWriter, Key
 from backups.errors import VerifyError
@@ -56,73 +58,116 @@ def _padding(size: int) -> bytes:
     return bytes(-size % BLOCK)
 
 
+class Cancelled(Exception):
+    """The archive is being abandoned: whoever writes to it stops."""
+
+
 class ArchiveWriter:
     """Writes a tar archive to ``path`` through a temporary name; :meth:`commit` syncs and
-    renames it. Small members are gathered and written in large pieces."""
+    renames it.
+
+    Several threads write at once: each reserves the place of what it has ready
+    (:meth:`reserve`, whole members only), then puts the bytes there (:meth:`put`). A plain
+    archive is written in place, and the disk starts writing each piece as it is put, so
+    the sync at the end waits for little. An encrypted archive is a stream: a piece waits
+    until everything before it is in."""
 
     def __init__(self, path: Path, key: Key | None) -> None:
         self.path = path
         self.temp = path.with_name(f".{path.name}.partial")
         self._raw = open(self.temp, "wb", buffering=0)  # noqa: SIM115 - closed in commit/abort
+        self._fd = self._raw.fileno()
         self._sealed = EncryptingWriter(self._raw, key) if key else None
-        self._out: Any = self._sealed or self._raw
-        self._pending = bytearray()
-        self._length = 0
+        self._reserving = threading.Lock()
+        self._end = 0  # bytes reserved so far
+        self._turn = threading.Condition()  # encrypted: whose piece is next
+        self._sealed_end = 0
+        self._cancelled = False
+        self._written_since = 0
+
+    def reserve(self, length: int) -> int:
+        """The offset where ``length`` bytes of whole members go."""
+        with self._reserving:
+            offset = self._end
+            self._end += length
+            return offset
+
+    def put(self, offset: int, data: bytes | bytearray | memoryview) -> None:
+        """Write ``data`` at ``offset`` (inside a place reserved by the caller)."""
+        if self._cancelled:
+            raise Cancelled
+        if not len(data):
+            return
+        if self._sealed is None:
+            view = memoryview(data)
+            at = offset
+            while view:
+                written = os.pwrite(self._fd, view, at)
+                view, at = view[written:], at + written
+            self._written_since += len(data)  # (a race here only moves the next writeback)
+            if self._written_since >= WRITEBACK_EVERY:
+                self._written_since = 0
+                start_writeback(self._fd, 0, self._end)
+            return
+        with self._turn:
+            while self._sealed_end != offset:
+                if self._cancelled:
+                    raise Cancelled
+                self._turn.wait()
+            self._sealed.write(data)
+            self._sealed_end += len(data)
+            self._turn.notify_all()
 
     def add_bytes(self, member: str, data: bytes, mtime: float = 0) -> None:
-        head = header(member, len(data), int(mtime))
-        if len(data) >= COPY_BUFFER:
-            self._put(head)
-            self._put(data)
-            self._put(_padding(len(data)))
-            return
-        pending = self._pending
-        before = len(pending)
-        pending += head
-        pending += data
-        pending += bytes(-len(data) % BLOCK)
-        self._length += len(pending) - before
-        if len(pending) >= COPY_BUFFER:
-            self._flush()
+        piece = b"".join((header(member, len(data), int(mtime)), data, _padding(len(data))))
+        self.put(self.reserve(len(piece)), piece)
 
-    def add_packed(self, data: memoryview) -> None:
-        """Tar bytes made elsewhere (:mod:`backups.packer`): headers, contents, padding."""
-        self._flush()
-        self._length += len(data)
-        self._write(data)
-
-    def _put(self, data: bytes) -> None:
-        self._length += len(data)
-        if len(data) >= COPY_BUFFER:
-            self._flush()
-            self._write(data)
-            return
-        self._pending += data
-        if len(self._pending) >= COPY_BUFFER:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._write(self._pending)
-            self._pending = bytearray()
-
-    def _write(self, data: bytes | bytearray | memoryview) -> None:
-        self._out.write(data)
+    def cancel(self) -> None:
+        """Make every :meth:`put` from now on, and every one waiting, raise
+        :class:`Cancelled`."""
+        with self._turn:
+            self._cancelled = True
+            self._turn.notify_all()
 
     def commit(self) -> None:
         end = 2 * BLOCK
-        self._put(bytes(end + -(self._length + end) % RECORD_SIZE))
-        self._flush()
+        tail = bytes(end + -(self._end + end) % RECORD_SIZE)
+        self.put(self.reserve(len(tail)), tail)
         if self._sealed is not None:
             self._sealed.close()
-        os.fsync(self._raw.fileno())
+        os.fsync(self._fd)
         self._raw.close()
         os.replace(self.temp, self.path)
         sync_dir(self.path.parent)
 
     def abort(self) -> None:
+        self.cancel()
         self._raw.close()
         self.temp.unlink(missing_ok=True)
+
+
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Linux's sync_file_range, which the os module does not offer; None elsewhere."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return cast(Callable[[int, int, int, int], int], function)
+
+
+_SYNC_FILE_RANGE = _sync_file_range()
+_SYNC_FILE_RANGE_WRITE = 2
+WRITEBACK_EVERY = 32 << 20  # bytes put between two starts of writeback
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Have the disk start writing these bytes now, without waiting for it (the sync at the
+    end still waits for them): writing to the disk then runs beside the packing instead of
+    after it."""
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 @contextlib.contextmanager

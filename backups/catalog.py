@@ -57,6 +57,12 @@ class Catalog:
             cached = self._read[backup_id] = (stamp, manifest)
         return cached[1]
 
+    def remember(self, manifest: Manifest) -> None:
+        """Keep a manifest just written, so the next backup builds on it without reading
+        it again (a scheduled backup runs in the same process as the one before)."""
+        stamp = (self.folder / f"{manifest.id}.json").stat().st_mtime_ns
+        self._read[manifest.id] = (stamp, manifest)
+
     def newest(self, kind: BackupKind | None = None) -> Manifest | None:
         for backup_id in sorted(self.ids(), reverse=True):
             manifest = self.get(backup_id)

@@ -2,10 +2,11 @@
 manifest that lists them all.
 
 An incremental backup stores what changed since the newest backup, a differential one what
-changed since the newest full one; a file counts as unchanged when its size, mtime and mode
-are. The store's snapshot is compared in pieces of :data:`STORE_PIECE` bytes, so a few new
-messages store a few pieces, not the whole database. Reader threads read and hash changed
-files in batches while the archive is written."""
+changed since the newest full one; a file counts as unchanged when its size, mtime, ctime,
+inode and mode are as they were (no unchanged file is read). The store's snapshot is
+compared in pieces of :data:`STORE_PIECE` bytes, so a few new messages store a few pieces,
+not the whole database. Reader threads read, hash and archive changed files while another
+thread snapshots, hashes and archives the store."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from backups.archive import ArchiveWriter
+from backups.archive import BLOCK, ArchiveWriter, header
 from backups.catalog import Catalog
 from backups.errors import BackupError
 from backups.manifest import (
@@ -38,7 +39,8 @@ from config import BackupKind, Home
 
 log = logging.getLogger(__name__)
 
-STORE_PIECE = 1 << 20
+STORE_PIECE = 64 << 10
+STORE_READ = 1 << 20  # a whole number of pieces
 
 
 def parent_for(catalog: Catalog, kind: BackupKind) -> Manifest | None:
@@ -72,19 +74,17 @@ def create_backup(
                 contextlib.nullcontext() if idle else store_snapshot(home.database) as copy_store,
                 ThreadPoolExecutor(1, thread_name_prefix="backup-store") as pool,
             ):
-                # the store's state is fixed first; it is copied and compared while the
-                # files are packed
+                # the store's state is fixed first; it is copied, compared and archived
+                # while the files are packed
                 copy = Path(work) / "cellphone.db"
-                store = pool.submit(_store, copy_store, copy, backup_id, known)
+                store = pool.submit(_store, copy_store, copy, backup_id, known, writer)
                 folders: list[str] = []
                 files = _files(writer, backup_id, home_files(home, skip, folders), known)
-                rows, entry, new_pieces = store.result()
+                rows, entry = store.result()
                 if idle:
                     assert parent is not None
                     rows, entry = parent.store_rows, known[STORE_PATH]
                 if entry is not None:
-                    if new_pieces:
-                        _write_pieces(writer, copy, new_pieces)
                     files.append(entry)
             manifest = Manifest(
                 id=backup_id,
@@ -104,6 +104,7 @@ def create_backup(
             writer.abort()
             raise
         write_atomic(catalog.folder / f"{backup_id}.json", text)
+        catalog.remember(manifest)
         log.info("backup %s (%s) made: %d files", backup_id, kind, len(manifest.files))
         return manifest
 
@@ -136,19 +137,28 @@ def _files(
 ) -> list[FileEntry]:
     """The entries of every source: an unchanged one as it was in the backup built on, a
     changed one archived here. The folders are listed as the readers go."""
-    entries: list[FileEntry] = []
+    kept: list[FileEntry] = []
 
     def changed() -> Iterator[Source]:
         for source in sources:
             before = known.get(source.path)
-            if before is not None and (before.size, before.mtime_ns, before.mode) == source[2:]:
-                entries.append(before)
+            if (
+                before is not None
+                and (
+                    before.size,
+                    before.mtime_ns,
+                    before.mode,
+                    before.inode,
+                    before.ctime_ns,
+                )
+                == source[2:]
+            ):
+                kept.append(before)
             else:
                 yield source
 
-    for piece in pack(backup_id, changed(), entries):
-        writer.add_packed(piece)
-    return entries
+    packed = pack(backup_id, changed(), writer)
+    return kept + packed
 
 
 def _store(
@@ -156,36 +166,61 @@ def _store(
     copy: Path,
     backup_id: str,
     known: dict[str, FileEntry],
-) -> tuple[dict[str, int], FileEntry | None, list[Part]]:
-    """Copy the store's snapshot to ``copy`` and compare it piece by piece with the backup
-    built on: its row counts, its entry, and the pieces to store in this archive."""
+    writer: ArchiveWriter,
+) -> tuple[dict[str, int], FileEntry | None]:
+    """Copy the store's snapshot to ``copy``, compare it piece by piece with the backup
+    built on and archive the pieces that differ: its row counts and its entry. A failure
+    stops the readers too."""
     if copy_store is None:
-        return {}, None, []
-    rows = copy_store(copy)
-    before = known.get(STORE_PATH)
-    earlier = {(p.offset, p.size, p.sha256): p for p in before.parts} if before else {}
+        return {}, None
+    try:
+        rows = copy_store(copy)
+        return rows, _store_pieces(copy, backup_id, known.get(STORE_PATH), writer)
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _store_pieces(
+    copy: Path, backup_id: str, before: FileEntry | None, writer: ArchiveWriter
+) -> FileEntry:
+    earlier = {(p.offset, p.size, p.sha256): p for p in before.pieces} if before else {}
     whole = hashlib.sha256()
     parts: list[Part] = []
-    new: list[Part] = []
-    with open(copy, "rb") as handle:
+    view = memoryview(bytearray(STORE_READ))
+    fd = os.open(copy, os.O_RDONLY | os.O_CLOEXEC)
+    try:
         offset = 0
-        while piece := handle.read(STORE_PIECE):
-            whole.update(piece)
-            digest = hashlib.sha256(piece).hexdigest()
-            part = earlier.get((offset, len(piece), digest))
-            if part is None:
-                member = f"{STORE_PATH}.pieces/{offset // STORE_PIECE:06d}"
-                part = Part(backup_id, member, offset, len(piece), digest)
-                new.append(part)
-            parts.append(part)
-            offset += len(piece)
-    mtime_ns = copy.stat().st_mtime_ns
-    entry = FileEntry(STORE_PATH, offset, whole.hexdigest(), mtime_ns, 0o644, tuple(parts))
-    return rows, entry, new
+        while got := _read_full(fd, view, offset):
+            whole.update(view[:got])
+            new = bytearray()
+            for start in range(0, got, STORE_PIECE):
+                piece = view[start : min(got, start + STORE_PIECE)]
+                at = offset + start
+                digest = hashlib.sha256(piece).hexdigest()
+                part = earlier.get((at, len(piece), digest))
+                if part is None:
+                    member = f"{STORE_PATH}.pieces/{at // STORE_PIECE:06d}"
+                    part = Part(backup_id, member, at, len(piece), digest)
+                    new += header(member, len(piece), 0)
+                    new += piece
+                    new += bytes(-len(piece) % BLOCK)
+                parts.append(part)
+            writer.put(writer.reserve(len(new)), new)
+            offset += got
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    digest = whole.hexdigest()
+    if not parts:  # an empty store: one empty member
+        writer.add_bytes(STORE_PATH, b"")
+        return FileEntry(STORE_PATH, 0, digest, info.st_mtime_ns, 0o644, backup_id)
+    return FileEntry(STORE_PATH, offset, digest, info.st_mtime_ns, 0o644, "", tuple(parts))
 
 
-def _write_pieces(writer: ArchiveWriter, copy: Path, pieces: list[Part]) -> None:
-    with open(copy, "rb") as handle:
-        for part in pieces:
-            handle.seek(part.offset)
-            writer.add_bytes(part.member, handle.read(part.size))
+def _read_full(fd: int, view: memoryview, offset: int) -> int:
+    """Fill ``view`` from ``offset``; fewer bytes only at the end of the file."""
+    done = 0
+    while done < len(view) and (got := os.preadv(fd, [view[done:]], offset + done)):
+        done += got
+    return done
