@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import struct
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
@@ -33,9 +34,14 @@ _AFTER_TIMES = b" " * 8 + b"0" + bytes(100) + b"ustar\x0000" + bytes(247)
 _FIXED_SUM = sum(_MODE_IDS) + sum(_AFTER_TIMES)
 
 
+# name, mode and ids, size and time, checksum, the rest: one ustar header block
+_USTAR = struct.Struct("100s24s24s8s356s")
+_TAIL = _AFTER_TIMES[8:]
+
+
 def header(name: str, size: int, mtime: int) -> bytes:
     """A tar header for a plain file: ustar built directly (tarfile takes ~30 µs for what
-    takes 3 here, and a home has tens of thousands of letters), pax for long names."""
+    takes 1.5 here, and a home has tens of thousands of letters), pax for long names."""
     raw = name.encode("utf-8")
     if len(raw) > NAME_MAX or size >= _USTAR_LIMIT:
         info = tarfile.TarInfo(name)
@@ -43,15 +49,7 @@ def header(name: str, size: int, mtime: int) -> bytes:
         return info.tobuf(tarfile.PAX_FORMAT)
     numbers = b"%011o\0%011o\0" % (size, max(mtime, 0))
     checksum = _FIXED_SUM + sum(raw) + sum(numbers)
-    return b"".join(
-        (
-            raw.ljust(100, b"\0"),
-            _MODE_IDS,
-            numbers,
-            b"%06o\0 " % checksum,
-            _AFTER_TIMES[8:],
-        )
-    )
+    return _USTAR.pack(raw, _MODE_IDS, numbers, b"%06o\0 " % checksum, _TAIL)
 
 
 def _padding(size: int) -> bytes:

@@ -1,16 +1,23 @@
-"""Packing changed files into an archive on reader threads.
+"""Packing changed files into an archive on two reader threads.
 
 Each reader reads files into a buffer of its own that is reused (no fresh memory per file,
 so the bytes stay in the CPU's caches), hashes them there, puts each tar header before its
 file, and writes the buffer into the place it reserves in the archive: no thread waits for
 another to write. Small files are gathered into the buffer; a large file first reserves its
-whole place, then is copied a buffer at a time. Two readers take batches of files in turn,
-so reading, hashing and writing run on both cores."""
+whole place, then is copied a buffer at a time.
+
+The work is split by what it costs: one reader lists the folders and packs the small files
+(Python's work per file, under the interpreter lock), the other packs the larger ones
+(reading, hashing and writing large buffers, which run without the lock) and, once the
+listing is done, both take the larger ones left. So the two cores seldom wait on each
+other for the lock."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import queue
 import threading
 from collections.abc import Iterable, Iterator
 
@@ -20,9 +27,7 @@ from backups.manifest import FileEntry
 from backups.sources import Source
 
 BUFFER = 1 << 20
-READERS = 2
-BATCH_FILES = 64
-BATCH_BYTES = 8 << 20
+SMALL = 64 << 10  # files smaller than this are packed by the reader that lists
 
 
 class _Reader:
@@ -36,17 +41,12 @@ class _Reader:
         self.view = memoryview(self.buffer)
         self.pos = 0
 
-    def run(self, batches: Iterator[list[Source]], lock: threading.Lock) -> None:
+    def run(self, sources: Iterable[Source]) -> None:
         try:
-            while True:
-                with lock:
-                    batch = next(batches, None)
-                if batch is None:
-                    break
-                for source in batch:
-                    entry = self._file(source)
-                    if entry is not None:
-                        self.entries.append(entry)
+            for source in sources:
+                entry = self._file(source)
+                if entry is not None:
+                    self.entries.append(entry)
             self._flush()
         except Cancelled:
             pass  # another thread failed; it reports why
@@ -70,6 +70,20 @@ class _Reader:
                 f"cannot back up {source.absolute}: {exc.strerror or exc}; check its permissions"
             ) from None
         try:
+            if source.size < SMALL and _short(source.path):
+                # as listed: a change since shows at the next backup, which reads it again
+                size, digest = self._small(fd, source, source.size, source.mtime_ns // 10**9)
+                return FileEntry(
+                    source.path,
+                    size,
+                    digest,
+                    source.mtime_ns,
+                    source.mode,
+                    self.backup_id,
+                    (),
+                    source.inode,
+                    source.ctime_ns,
+                )
             info = os.fstat(fd)
             mtime = int(info.st_mtime)
             if info.st_size + 3 * BLOCK <= BUFFER and _short(source.path):
@@ -155,28 +169,39 @@ def _short(path: str) -> bool:
     return len(path) <= NAME_MAX and (path.isascii() or len(path.encode()) <= NAME_MAX)
 
 
-def _batches(sources: Iterable[Source]) -> Iterator[list[Source]]:
-    batch: list[Source] = []
-    size = 0
-    for source in sources:
-        batch.append(source)
-        size += source.size
-        if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
 def pack(backup_id: str, sources: Iterable[Source], writer: ArchiveWriter) -> list[FileEntry]:
     """Archive ``sources`` into ``writer``; the entries of the files packed. ``sources`` is
-    drawn by the readers (one at a time), so it may list files lazily. A failing reader
-    cancels the writer, which stops the others."""
-    readers = [_Reader(n, backup_id, writer) for n in range(READERS)]
-    batches, lock = _batches(sources), threading.Lock()
+    drawn by one reader, so it may list files lazily. A failing reader cancels the writer,
+    which stops the other."""
+    larger: queue.Queue[Source | None] = queue.Queue()
+    readers = [_Reader(n, backup_id, writer) for n in range(2)]
+
+    def listed() -> Iterator[Source]:
+        try:
+            for source in sources:
+                if source.size < SMALL:
+                    yield source
+                else:
+                    larger.put(source)
+        finally:
+            for _ in readers:
+                larger.put(None)  # the end, for each reader
+
+    def queued() -> Iterator[Source]:
+        while (source := larger.get()) is not None:
+            yield source
+
+    listing = listed()
+
+    def list_and_pack() -> None:
+        try:
+            readers[0].run(itertools.chain(listing, queued()))
+        finally:
+            listing.close()  # stopped part way: the other reader is still told the end
+
     threads = [
-        threading.Thread(target=r.run, args=(batches, lock), name=f"backup-read-{r.number}")
-        for r in readers
+        threading.Thread(target=list_and_pack, name="backup-list"),
+        threading.Thread(target=readers[1].run, args=(queued(),), name="backup-read"),
     ]
     for thread in threads:
         thread.start()
