@@ -19,7 +19,7 @@ import itertools
 import os
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 
 from backups.archive import BLOCK, NAME_MAX, ArchiveWriter, Cancelled, header
 from backups.errors import BackupError
@@ -176,7 +176,7 @@ def pack(backup_id: str, sources: Iterable[Source], writer: ArchiveWriter) -> li
     larger: queue.Queue[Source | None] = queue.Queue()
     readers = [_Reader(n, backup_id, writer) for n in range(2)]
 
-    def listed() -> Iterator[Source]:
+    def listed() -> Generator[Source, None, None]:
         try:
             for source in sources:
                 if source.size < SMALL:
