@@ -82,6 +82,7 @@ class ArchiveWriter:
         self._sealed_end = 0
         self._cancelled = False
         self._written_since = 0
+        self._writeback = _Writeback(self._fd) if key is None else None
 
     def reserve(self, length: int) -> int:
         """The offset where ``length`` bytes of whole members go."""
@@ -103,9 +104,9 @@ class ArchiveWriter:
                 written = os.pwrite(self._fd, view, at)
                 view, at = view[written:], at + written
             self._written_since += len(data)  # (a race here only moves the next writeback)
-            if self._written_since >= WRITEBACK_EVERY:
+            if self._written_since >= WRITEBACK_EVERY and self._writeback is not None:
                 self._written_since = 0
-                start_writeback(self._fd, 0, self._end)
+                self._writeback.request(self._end)
             return
         with self._turn:
             while self._sealed_end != offset:
@@ -133,6 +134,8 @@ class ArchiveWriter:
         self.put(self.reserve(len(tail)), tail)
         if self._sealed is not None:
             self._sealed.close()
+        if self._writeback is not None:
+            self._writeback.stop()
         os.fsync(self._fd)
         self._raw.close()
         os.replace(self.temp, self.path)
@@ -140,6 +143,8 @@ class ArchiveWriter:
 
     def abort(self) -> None:
         self.cancel()
+        if self._writeback is not None:
+            self._writeback.stop()
         self._raw.close()
         self.temp.unlink(missing_ok=True)
 
@@ -160,12 +165,46 @@ _SYNC_FILE_RANGE_WRITE = 2
 WRITEBACK_EVERY = 32 << 20  # bytes put between two starts of writeback
 
 
-def start_writeback(fd: int, offset: int, length: int) -> None:
-    """Have the disk start writing these bytes now, without waiting for it (the sync at the
-    end still waits for them): writing to the disk then runs beside the packing instead of
-    after it."""
-    if _SYNC_FILE_RANGE is not None:
-        _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+class _Writeback:
+    """A thread that has the disk start writing the archive written so far, when asked,
+    without waiting for it: writing to the disk then runs beside the packing instead of
+    after it (the sync at the end still waits for every byte). It is a thread of its own
+    because starting writeback blocks while the disk's queue is full."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._asked = threading.Condition()
+        self._upto = 0
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        if _SYNC_FILE_RANGE is not None:
+            self._thread = threading.Thread(target=self._run, name="backup-writeback", daemon=True)
+            self._thread.start()
+
+    def request(self, upto: int) -> None:
+        with self._asked:
+            self._upto = upto
+            self._asked.notify()
+
+    def stop(self) -> None:
+        with self._asked:
+            self._stopped = True
+            self._asked.notify()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        assert _SYNC_FILE_RANGE is not None
+        done = 0
+        while True:
+            with self._asked:
+                while self._upto == done and not self._stopped:
+                    self._asked.wait()
+                if self._stopped:
+                    return
+                upto = self._upto
+            _SYNC_FILE_RANGE(self._fd, 0, upto, _SYNC_FILE_RANGE_WRITE)
+            done = upto
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import logging
+import mmap
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator
@@ -40,7 +41,7 @@ from config import BackupKind, Home
 log = logging.getLogger(__name__)
 
 STORE_PIECE = 64 << 10
-STORE_READ = 1 << 20  # a whole number of pieces
+STORE_WRITE = 1 << 20  # new pieces are archived in writes of about this size
 
 
 def parent_for(catalog: Catalog, kind: BackupKind) -> Manifest | None:
@@ -184,43 +185,46 @@ def _store(
 def _store_pieces(
     copy: Path, backup_id: str, before: FileEntry | None, writer: ArchiveWriter
 ) -> FileEntry:
+    """The store's entry: its whole hash is taken on a thread of its own while the pieces
+    are hashed, compared and archived here (the copy is this backup's own scratch file:
+    nothing changes it while it is mapped)."""
+    with open(copy, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not info.st_size:  # an empty store: one empty member
+            writer.add_bytes(STORE_PATH, b"")
+            digest = hashlib.sha256().hexdigest()
+            return FileEntry(STORE_PATH, 0, digest, info.st_mtime_ns, 0o644, backup_id)
+        with (
+            mmap.mmap(handle.fileno(), 0, prot=mmap.PROT_READ) as mapped,
+            memoryview(mapped) as view,
+            ThreadPoolExecutor(1, thread_name_prefix="backup-store-hash") as pool,
+        ):
+            whole = pool.submit(lambda: hashlib.sha256(view).hexdigest())
+            try:
+                parts = _pieces(view, backup_id, before, writer)
+            finally:
+                digest = whole.result()
+    return FileEntry(STORE_PATH, info.st_size, digest, info.st_mtime_ns, 0o644, "", parts)
+
+
+def _pieces(
+    view: memoryview, backup_id: str, before: FileEntry | None, writer: ArchiveWriter
+) -> tuple[Part, ...]:
+    """Each piece of ``view`` as it was in the backup built on, or archived here."""
     earlier = {(p.offset, p.size, p.sha256): p for p in before.pieces} if before else {}
-    whole = hashlib.sha256()
     parts: list[Part] = []
-    view = memoryview(bytearray(STORE_READ))
-    fd = os.open(copy, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        offset = 0
-        while got := _read_full(fd, view, offset):
-            whole.update(view[:got])
-            new = bytearray()
-            for start in range(0, got, STORE_PIECE):
-                piece = view[start : min(got, start + STORE_PIECE)]
-                at = offset + start
-                digest = hashlib.sha256(piece).hexdigest()
-                part = earlier.get((at, len(piece), digest))
-                if part is None:
-                    member = f"{STORE_PATH}.pieces/{at // STORE_PIECE:06d}"
-                    part = Part(backup_id, member, at, len(piece), digest)
-                    new += header(member, len(piece), 0)
-                    new += piece
-                    new += bytes(-len(piece) % BLOCK)
-                parts.append(part)
-            writer.put(writer.reserve(len(new)), new)
-            offset += got
-        info = os.fstat(fd)
-    finally:
-        os.close(fd)
-    digest = whole.hexdigest()
-    if not parts:  # an empty store: one empty member
-        writer.add_bytes(STORE_PATH, b"")
-        return FileEntry(STORE_PATH, 0, digest, info.st_mtime_ns, 0o644, backup_id)
-    return FileEntry(STORE_PATH, offset, digest, info.st_mtime_ns, 0o644, "", tuple(parts))
-
-
-def _read_full(fd: int, view: memoryview, offset: int) -> int:
-    """Fill ``view`` from ``offset``; fewer bytes only at the end of the file."""
-    done = 0
-    while done < len(view) and (got := os.preadv(fd, [view[done:]], offset + done)):
-        done += got
-    return done
+    for chunk in range(0, len(view), STORE_WRITE):
+        new = bytearray()
+        for at in range(chunk, min(len(view), chunk + STORE_WRITE), STORE_PIECE):
+            piece = view[at : at + STORE_PIECE]
+            digest = hashlib.sha256(piece).hexdigest()
+            part = earlier.get((at, len(piece), digest))
+            if part is None:
+                member = f"{STORE_PATH}.pieces/{at // STORE_PIECE:06d}"
+                part = Part(backup_id, member, at, len(piece), digest)
+                new += header(member, len(piece), 0)
+                new += piece
+                new += bytes(-len(piece) % BLOCK)
+            parts.append(part)
+        writer.put(writer.reserve(len(new)), new)
+    return tuple(parts)
