@@ -16,27 +16,31 @@ import logging
 import os
 import sys
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.main import get_command_name
 from typer.models import CommandInfo
 
-from agents import UnknownAgentError, WorkspaceError
 from agents import cli as agents_cli
+from agents.errors import UnknownAgentError, WorkspaceError
 from backups import cli as backups_cli
 from backups.errors import BackupError
 from bot import cli as bot_cli
-from config import ConfigError, Home, Settings
 from config.cli import check_arguments, error_console
-from coordinates import CoordinatesFileError, InvalidCoordinatesError
+from config.errors import ConfigError
 from coordinates import cli as coordinates_cli
+from coordinates.errors import CoordinatesFileError, InvalidCoordinatesError
 from devlogs import cli as devlogs_cli
 from messaging.cli import MessagingCommands
-from messaging.deliver import ScreenDeliverer
 from messaging.errors import MessagingError
 from messaging.screen import cli as screen_cli
 from messaging.screen import wants_screen
+
+if TYPE_CHECKING:
+    from config.settings import Home, Settings
+    from messaging.deliver import ScreenDeliverer
 
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 130  # Ctrl-C, as shells report it

@@ -1,4 +1,5 @@
-"""``cellphone init`` and ``cellphone agents``."""
+"""``cellphone init`` and ``cellphone agents``. What the commands do is loaded when one runs
+(``cellphone --help`` lists them without it)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from agents.home import prepare_home
-from agents.registry import Registry
-from agents.workspace import Workspace
-from config import resolve_home
-from config.cli import HomeOption, JsonOption, console, open_home, print_json
-from coordinates import load_coordinates
+from config.cli import HomeOption, JsonOption, console, literal, open_home, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +25,9 @@ def init(
 ) -> None:
     """Create a home: example coordinates for Agent-1..Agent-8 on two monitors, settings
     and every agent's workspace folders."""
+    from agents.home import prepare_home
+    from config.settings import resolve_home
+
     where = resolve_home(home)
     out = console()
     coords = where.coordinates_file
@@ -52,6 +50,12 @@ def init(
 
 def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List the agents of the coordinates file."""
+    from rich.table import Table
+
+    from agents.registry import Registry
+    from agents.workspace import Workspace
+    from coordinates.file import load_coordinates
+
     where, _settings = open_home(home)
     registry = Registry.from_file(load_coordinates(where.coordinates_file))
     rows: list[dict[str, Any]] = [
@@ -71,12 +75,12 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
     table = Table("agent", "role", "active", "chat point", "onboarding point", "inbox")
     for row in rows:
         table.add_row(
-            row["id"],
-            row["role"],
+            literal(row["id"]),
+            literal(row["role"]),
             "yes" if row["active"] else "no",
             _point(row["chat_point"]),
             _point(row["onboarding_point"]),
-            row["inbox"],
+            literal(row["inbox"]),
         )
     console().print(table)
 

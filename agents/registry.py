@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from agents.errors import UnknownAgentError, natural_key
 from coordinates import CoordinatesFile, Point, Typing
 from coordinates.typing import DEFAULT_TYPING
-
-
-class UnknownAgentError(LookupError):
-    """An id that is not a registered agent. The message lists the known ones."""
-
-    def __init__(self, agent_id: str, known: Iterable[str]) -> None:
-        self.agent_id = agent_id
-        self.known = sorted(known, key=natural_key)
-        shown = ", ".join(self.known) or "none (run `cellphone init`)"
-        super().__init__(f"unknown agent {agent_id!r}; known agents: {shown}")
 
 
 class InactiveAgentError(UnknownAgentError):
@@ -100,7 +90,3 @@ class Registry:
             if agent.agent_id not in resolved:
                 resolved.append(agent.agent_id)
         return resolved
-
-
-def natural_key(agent_id: str) -> tuple[object, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", agent_id))

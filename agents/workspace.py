@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.errors import WorkspaceError
 from agents.registry import Agent, Registry
 from coordinates.file import AGENT_ID_PATTERN
 
 FOLDERS = ("inbox", "outbox", "devlogs")
-
-
-class WorkspaceError(OSError):
-    """A workspace folder cannot be created or used."""
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.table import Table
 
 from backups.errors import BackupError, VerifyError
-from config import BackupKind
-from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
+from config.cli import (
+    HomeOption,
+    JsonOption,
+    console,
+    error_console,
+    literal,
+    open_home,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from backups.doctor import Status
@@ -52,6 +58,8 @@ def create(
     then verify the archive."""
     if incremental and differential:
         raise BackupError("--incremental and --differential exclude each other; pick one")
+    from config.settings import BackupKind
+
     kind = (
         BackupKind.INCREMENTAL
         if incremental
@@ -81,6 +89,8 @@ def list_(home: HomeOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json([_row_json(r) for r in rows])
         return
+    from rich.table import Table
+
     table = Table("id", "kind", "made", "archive", "files", "parent", "last verified")
     for row in rows:
         m = row.manifest
@@ -256,9 +266,11 @@ def doctor(home: HomeOption = None, as_json: JsonOption = False) -> None:
             ]
         )
     else:
+        from rich.table import Table
+
         table = Table("check", "status", "detail", "how to fix")
         for c in checks:
-            table.add_row(c.name, _status(c.status), c.detail, c.fix)
+            table.add_row(c.name, _status(c.status), literal(c.detail), literal(c.fix))
         console().print(table)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(EXIT_CHECK_FAILED)

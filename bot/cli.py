@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 
-from config import Settings
 from config.cli import HomeOption, console, open_home
-from messaging.deliver import ScreenDeliverer
 
-ScreenProvider = Callable[[Settings], ScreenDeliverer | None]
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from messaging.deliver import ScreenDeliverer
+
+ScreenProvider = Callable[["Settings"], "ScreenDeliverer | None"]
 
 
 class BotCommand:
@@ -25,6 +27,8 @@ class BotCommand:
 
     def bot(self, home: HomeOption = None) -> None:
         """Run the Discord bot (token from DISCORD_TOKEN or .env) until Ctrl-C."""
+        import asyncio
+
         from bot.app import run_bot, token_of
 
         where, settings = open_home(home)

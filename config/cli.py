@@ -1,18 +1,22 @@
 """Pieces every command of the ``cellphone`` CLI shares: the home option, JSON output,
-loading settings once."""
+loading settings once. Settings and rich are loaded by the commands that use them, not
+when the commands are listed."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from config.settings import Home, Settings, load_settings, resolve_home
 from config.sources import check_utf8, decode
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from config.settings import Home, Settings
 
 
 def home_folder(text: str) -> Path:
@@ -41,16 +45,30 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 def open_home(option: Path | None) -> tuple[Home, Settings]:
+    from config.settings import load_settings, resolve_home
+
     home = resolve_home(option)
     return home, load_settings(home)
 
 
 def console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
 def error_console() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def literal(text: str) -> str:
+    """``text`` shown as it is in a rich table or line: brackets in a message, a title or an
+    error (``[/]``, ``[red]``) are data, never markup."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def print_json(data: Any) -> None:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_origin
 
+from config.errors import ConfigError
 from config.model import Group, Secret, SettingsInvalid, setting
 from config.sources import (
     ENV_PREFIX,
@@ -19,10 +20,6 @@ from config.sources import (
 )
 
 SETTINGS_FILE = Path("config") / "cellphone.toml"
-
-
-class ConfigError(Exception):
-    """A setting or configuration file is wrong; the message says which and how to fix it."""
 
 
 class DeliveryMode(StrEnum):

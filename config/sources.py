@@ -11,7 +11,6 @@ table is kept, so that validation refuses it by name.
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,8 @@ class SourceError(ValueError):
 
 def read_toml(path: Path) -> dict[str, Any]:
     """The settings file as a dictionary; no file is no settings."""
+    import tomllib
+
     data = _read(path)
     if data is None:
         return {}

@@ -18,12 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from config import Home, resolve_home
-from config.cli import error_console, home_folder
-from config.settings import ConfigError
+from config.cli import error_console, home_folder, literal
+from config.errors import ConfigError
 from coordinates.errors import (
     CalibrationError,
     ClickListenerError,
@@ -36,6 +33,9 @@ from coordinates.file import CLICK_TIMEOUT_S, AgentEntry, Point, load_coordinate
 from coordinates.typing import DEFAULT_TYPING
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from config.settings import Home
     from coordinates.calibrate import Calibrated
     from coordinates.layout import Layout
 
@@ -115,7 +115,7 @@ def calibrate_command(
     targets = [a.agent_id for a in document.agents.values() if a.active] if all_agents else [agent]
     kind = "onboarding" if onboarding else "chat"
     layout = _guard(read_layout)
-    out = Console(highlight=False)
+    out = _console()
     failed = 0
     for agent_id in targets:
         assert agent_id is not None
@@ -156,7 +156,7 @@ def show(
     layout = _guard(read_layout)
     agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
     path = _guard(lambda: save_layout_png(layout, agents, png))
-    Console(highlight=False).print(f"layout picture: {path}")
+    _console().print(f"layout picture: {path}")
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -204,7 +204,15 @@ def _record_empty_look(where: Home, entry: AgentEntry | None, done: Calibrated) 
 
 
 def _resolve(ctx: typer.Context, home: Path | None) -> Home:
+    from config.settings import resolve_home
+
     return _guard(lambda: resolve_home(home or ctx.obj))
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
 
 
 def _guard(action: Callable[[], T], exit_on: tuple[type[Exception], ...] = ERRORS) -> T:
@@ -273,18 +281,20 @@ def _verify_cell(row: dict[str, Any]) -> str:
 
 
 def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
-    out = Console(highlight=False)
+    out = _console()
     out.print(f"monitors: {layout.describe()}")
+    from rich.table import Table
+
     table = Table("agent", "kind", "point", "monitor or why not", "keys", "verify")
     for row in rows:
         ok = "[green]ok[/]" if row["valid"] else "[red]invalid[/]"
         if not row["active"]:
             ok += " (inactive)"
         table.add_row(
-            row["agent"],
+            literal(row["agent"]),
             row["kind"],
             f"({row['point'][0]}, {row['point'][1]})",
-            f"{ok} {row['problem'] or row['monitor']}",
+            f"{ok} {literal(row['problem'] or row['monitor'])}",
             f"paste {row['paste_keys']}, submit {row['submit_keys']}, "
             f"clear {', '.join(row['clear_keys'])}",
             _verify_cell(row),

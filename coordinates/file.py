@@ -18,7 +18,6 @@ import copy
 import json
 import os
 import re
-import secrets
 import shutil
 import stat
 from dataclasses import dataclass
@@ -264,7 +263,7 @@ def _create_beside(target: Path, attempts: int = 10) -> tuple[int, Path]:
     applies (``tempfile.mkstemp`` would make it 0600)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
     for _ in range(attempts):
-        tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:

@@ -1,24 +1,33 @@
 """``cellphone devlog create | recent``, and what ``deliver --watch`` runs beside the desk
-(the watchers). The work needs watchdog, openai and aiohttp: each command imports the
-module holding it in its own body, as the root ``cellphone`` module explains."""
+(the watchers). The work needs the store, watchdog, openai and aiohttp: each command
+imports the modules holding it in its own body, as the root ``cellphone`` module
+explains."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from config import Home, Settings
-from config.cli import HomeOption, JsonOption, console, error_console, open_home, print_json
-from messaging.runtime import Runtime, open_runtime
+from config.cli import (
+    HomeOption,
+    JsonOption,
+    console,
+    error_console,
+    literal,
+    open_home,
+    print_json,
+)
+
+if TYPE_CHECKING:
+    from config.settings import Home, Settings
+    from messaging.runtime import Runtime
 
 EXIT_OK, EXIT_NOT_POSTED = 0, 1
 
@@ -72,6 +81,8 @@ def create(
 ) -> None:
     """Post a devlog to the devlog channel: through the running bot, or through
     devlogs.webhook_url when no bot runs. It is kept in any case and never posted twice."""
+    import asyncio
+
     body = _body(source, file)
     where, settings = open_home(home)
     result = asyncio.run(_create(where, settings, agent, title, body, summarize))
@@ -90,7 +101,12 @@ def recent(
     as_json: JsonOption = False,
 ) -> None:
     """The newest devlogs, with whether each is posted."""
+    import asyncio
+
+    from rich.table import Table
+
     from devlogs.journal import Journal
+    from messaging.runtime import open_runtime
 
     where, settings = open_home(home)
 
@@ -107,7 +123,13 @@ def recent(
     table = Table("#", "agent", "title", "posted", "summary")
     for d in devlogs:
         posted = "yes" if d.posted_at else f"no: {d.post_error or 'waiting'}"
-        table.add_row(str(d.seq), d.agent_id, d.title, posted, d.summary or "")
+        table.add_row(
+            str(d.seq),
+            literal(d.agent_id),
+            literal(d.title),
+            literal(posted),
+            literal(d.summary or ""),
+        )
     console().print(table)
 
 
@@ -122,6 +144,7 @@ async def _create(
     from devlogs.publisher import PosterLock
     from devlogs.watching import LOCK_FILE, publisher_for
     from messaging.notices import Notices
+    from messaging.runtime import open_runtime
 
     async with open_runtime(where, settings, start_desk=False) as rt:
         rt.registry.current().get(agent)
@@ -166,6 +189,8 @@ async def _create(
 
 
 async def _posted_elsewhere(publisher: Any, seq: int, settings: Settings) -> bool:
+    import asyncio
+
     deadline = time.monotonic() + settings.messaging.wait_timeout_s
     while time.monotonic() < deadline:
         devlog = await publisher.journal.get(seq)

@@ -71,6 +71,27 @@ def test_broadcast_reaches_every_inbox_and_says_so(home: Path) -> None:
         [letter] = inbox(home, agent)
         assert "Hello, swarm" in letter.read_text()
     assert result.stdout.count("delivered via inbox") == 8
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == ["agent", "outcome", "via", "detail"]
+    assert [line.split()[0] for line in lines[2:10]] == ALL
+    assert {line.index("delivered") for line in lines[2:10]} == {lines[1].index("outcome")}
+    assert "\x1b[" not in result.stdout  # no colors when the output is no terminal
+
+
+def test_text_that_looks_like_markup_is_shown_as_it_is(home: Path) -> None:
+    # brackets in a message, a devlog title or an error are data; rich took them for markup
+    # and `history` ended in a traceback ("closing tag '[/]' ... has nothing to close")
+    text = "fix [/] then [red]warn[/red] [bold"
+    assert cellphone("send", text, "--to", "Agent-1", home=home).returncode == 0
+    history = cellphone("history", home=home)
+    assert history.returncode == 0, history.stderr
+    assert "fix [/] then [red]warn[/red] [bold" in history.stdout
+    devlog = cellphone(
+        "devlog", "create", "-a", "Agent-2", "--title", "[/] done", "-", stdin="body", home=home
+    )
+    assert devlog.returncode in (0, 1), devlog.stderr
+    recent = cellphone("devlog", "recent", home=home)
+    assert recent.returncode == 0 and "[/] done" in recent.stdout, recent.stderr
 
 
 def test_send_json_and_stdin(home: Path) -> None:

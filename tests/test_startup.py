@@ -15,6 +15,9 @@ from tests.test_cli import ROOT, headless
 
 HEAVY = ("discord", "openai", "pyautogui", "pynput", "Xlib", "screeninfo", "PIL", "watchdog")
 ALSO_HEAVY = ("aiohttp", "cryptography", "markdown_it")  # through discord, backups, help
+# what listing the commands needs none of: the store, the event loop, the tables
+NOT_FOR_HELP = ("rich", "asyncio", "aiosqlite", "sqlite3", "pydantic")
+OURS = ("config.settings", "messaging.store", "messaging.desk", "agents.registry")
 PROBE = """
 import json, sys
 import cellphone
@@ -24,13 +27,14 @@ except SystemExit as exc:
     code = exc.code
 heavy = set({heavy})
 loaded = sorted({{name.split(".")[0] for name in sys.modules}} & heavy)
+loaded += sorted(set({ours}) & set(sys.modules))
 sys.stderr.write("\\nEXIT " + json.dumps(code) + " LOADED " + json.dumps(loaded) + "\\n")
 """
 
 
 def loaded_by(*argv: str) -> tuple[object, list[str], str]:
     """The exit code of ``cellphone ARGV``, the heavy modules it imported, and its output."""
-    probe = PROBE.format(heavy=json.dumps(HEAVY + ALSO_HEAVY))
+    probe = PROBE.format(heavy=json.dumps(HEAVY + ALSO_HEAVY + NOT_FOR_HELP), ours=json.dumps(OURS))
     result = subprocess.run(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
@@ -55,13 +59,14 @@ def home(tmp_path: Path) -> Path:
 def test_help_imports_none_of_the_heavy_libraries() -> None:
     code, loaded, out = loaded_by("--help")
     assert code == 0 and "send" in out and "bot" in out and "coords" in out
-    assert loaded == []
+    assert loaded == []  # nor the store, the desk, the settings model or the registry
 
 
 def test_send_to_the_inbox_imports_none_of_the_heavy_libraries(home: Path) -> None:
     code, loaded, out = loaded_by("send", "hello", "--to", "Agent-1", "--home", str(home))
     assert code == 0 and "delivered via inbox" in out
-    assert loaded == []
+    # the store and the event loop it needs, and nothing else of the list
+    assert set(loaded) == {"asyncio", "aiosqlite", "sqlite3", *OURS}
     assert len(list((home / "agent_workspaces" / "Agent-1" / "inbox").glob("*.md"))) == 1
 
 

@@ -7,13 +7,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from config import DeliveryMode, Settings
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 def wants_screen(settings: Settings) -> bool:
     """Whether this process types at all: not for ``delivery_mode = inbox``, and in ``auto``
     mode only with a display. Cheap to ask: nothing of the display libraries is loaded."""
+    from config.settings import DeliveryMode
+
     mode = settings.messaging.delivery_mode
     if mode is DeliveryMode.INBOX:
         return False

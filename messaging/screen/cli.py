@@ -5,25 +5,20 @@ module explains."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from agents.home import example_coordinates, prepare_home
-from agents.onboarding import onboarding_texts
-from agents.source import RegistrySource
-from config import Home, Settings, load_settings, resolve_home
 from config.cli import HomeOption, JsonOption, error_console, open_home
-from messaging.cli import report
-from messaging.model import DeliveryState, Outcome
-from messaging.runtime import open_runtime
-from messaging.service import Submission
+
+if TYPE_CHECKING:
+    from config.settings import Home, Settings
+    from messaging.model import Outcome
+    from messaging.service import Submission
 
 DEMO_GREETING = (
     "Hello, swarm! 👋 This is a broadcast from agent-cellphone.\n"
@@ -47,6 +42,11 @@ def onboard(
     if all_agents == (agent is not None):
         error_console().print("error: name one AGENT or pass --all")
         raise typer.Exit(2)
+    import asyncio
+
+    from messaging.model import DeliveryState
+    from messaging.reporting import report
+
     where, settings = open_home(home)
     results, desk_here = asyncio.run(_onboard(where, settings, agent, all_agents))
     if as_json:
@@ -63,6 +63,8 @@ def onboard(
 async def _onboard(
     where: Home, settings: Settings, agent: str | None, all_agents: bool
 ) -> tuple[list[tuple[Submission, dict[str, Outcome]]], bool]:
+    from agents.onboarding import onboarding_texts
+    from messaging.runtime import open_runtime
     from messaging.screen.gui import screen_for
 
     screen = screen_for(settings)
@@ -89,6 +91,11 @@ def demo(
 ) -> None:
     """See it work without real agents: a virtual two-monitor X display with a stand-in
     chat window per example agent, a broadcast typed into every window, and a screenshot."""
+    from rich.console import Console
+
+    from agents.home import example_coordinates, prepare_home
+    from config.settings import load_settings, resolve_home
+    from messaging.model import DeliveryState
     from messaging.screen import demo as demo_run
 
     where = resolve_home(home or Path(tempfile.mkdtemp(prefix="cellphone-demo-")))
@@ -120,6 +127,8 @@ def demo(
 
 def _placeholders(where: Home) -> list[str]:
     """The active agents whose chat point was never calibrated."""
+    from agents.source import RegistrySource
+
     registry = RegistrySource(where.coordinates_file).current()
     return [a.agent_id for a in registry.active() if "chat" in a.uncalibrated]
 

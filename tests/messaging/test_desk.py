@@ -412,8 +412,10 @@ async def test_stopping_lets_the_delivery_being_typed_finish_and_be_recorded(
     async with open_runtime(home, settings, screen, start_desk=False) as rt:
         for n in range(3):  # stored by a process that runs no desk
             await rt.service.send(["Agent-2"], f"backlog {n}")
-    async with open_runtime(home, settings, screen) as rt:
+    async with open_runtime(home, settings, screen, start_desk=False) as rt:
+        # queued before the desk starts: a desk started first could take "backlog 0" first
         own = await rt.service.send(["Agent-1"], "mine", priority="critical")
+        assert await rt.desk.start()
         await rt.desk.wait_for(own.message.id, 10)
         await until(lambda: _started(screen, 2))  # typing "backlog 0" as `send` exits
     assert [job.message.body for job in screen.jobs] == ["mine", "backlog 0"]
