@@ -28,6 +28,7 @@ from backups.sources import Source
 
 BUFFER = 1 << 20
 SMALL = 64 << 10  # files smaller than this are packed by the reader that lists
+SHARED_BATCH = 32  # ...unless the other is idle: then it takes them in batches of this many
 
 
 class _Reader:
@@ -173,23 +174,40 @@ def pack(backup_id: str, sources: Iterable[Source], writer: ArchiveWriter) -> li
     """Archive ``sources`` into ``writer``; the entries of the files packed. ``sources`` is
     drawn by one reader, so it may list files lazily. A failing reader cancels the writer,
     which stops the other."""
-    larger: queue.Queue[Source | None] = queue.Queue()
+    larger: queue.Queue[list[Source] | None] = queue.Queue()
     readers = [_Reader(n, backup_id, writer) for n in range(2)]
+    waiting = threading.Event()  # the other reader has nothing to do
 
     def listed() -> Generator[Source, None, None]:
+        small: list[Source] = []
         try:
             for source in sources:
-                if source.size < SMALL:
-                    yield source
-                else:
-                    larger.put(source)
+                if source.size >= SMALL:
+                    larger.put([source])
+                    continue
+                small.append(source)
+                if len(small) == SHARED_BATCH:
+                    if waiting.is_set():  # the other reader has nothing to do: give it these
+                        larger.put(small)
+                    else:
+                        yield from small
+                    small = []
+            yield from small
         finally:
             for _ in readers:
                 larger.put(None)  # the end, for each reader
 
     def queued() -> Iterator[Source]:
-        while (source := larger.get()) is not None:
-            yield source
+        while True:
+            try:
+                batch = larger.get_nowait()
+            except queue.Empty:
+                waiting.set()
+                batch = larger.get()
+                waiting.clear()
+            if batch is None:
+                return
+            yield from batch
 
     listing = listed()
 
