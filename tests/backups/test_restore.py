@@ -102,6 +102,29 @@ async def test_differential_holds_everything_since_the_last_full(
     } <= stored
 
 
+def test_a_file_rewritten_keeping_its_size_and_time_is_stored_again(
+    backups: Backups, busy_home: Home, clock: Clock, tmp_path: Path
+) -> None:
+    """Unchanged files are not read; a file counts as changed when its ctime or inode
+    moved, not only its size or mtime."""
+    backups.create(BackupKind.FULL)
+    devlog = busy_home.workspaces_dir / "Agent-1" / "devlogs" / "2026-03-01.md"
+    before = devlog.stat()
+    devlog.write_text("# day one\nparser stalled\n")  # as long as what it replaces
+    os.utime(devlog, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (devlog.stat().st_size, devlog.stat().st_mtime_ns) == (
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    clock.advance(minutes=5)
+    incremental = backups.create(BackupKind.INCREMENTAL)
+    stored = {entry.path for entry, _ in incremental.stored_here()}
+    assert "agent_workspaces/Agent-1/devlogs/2026-03-01.md" in stored
+    result = backups.restore(incremental.id, to=tmp_path / "restored")
+    restored = result.target / "agent_workspaces/Agent-1/devlogs/2026-03-01.md"
+    assert restored.read_text() == "# day one\nparser stalled\n"
+
+
 def test_an_incremental_without_a_full_backup_becomes_full(backups: Backups) -> None:
     made = backups.create(BackupKind.INCREMENTAL)
     assert made.kind is BackupKind.FULL and made.parent is None

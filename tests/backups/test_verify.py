@@ -4,6 +4,7 @@ and what the wrong key does."""
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from backups.crypto import make_key_file
 from backups.errors import BackupError, VerifyError, WrongKeyError
 from backups.service import Backups
 from config import BackupKind, Home, Settings
-from tests.backups.conftest import Clock, flip_byte, settings_with
+from tests.backups.conftest import Clock, backed_up_bytes, flip_byte, settings_with
 
 DEVLOG = "agent_workspaces/Agent-1/devlogs/2026-03-01.md"
 
@@ -137,3 +138,21 @@ def test_a_key_file_that_holds_no_key_is_refused(busy_home: Home, tmp_path: Path
         Backups(busy_home, settings_with(busy_home, key_file=str(bad)).backups)
     with pytest.raises(BackupError, match="exists; choose another path"):
         make_key_file(bad)
+
+
+def test_an_encrypted_backup_of_large_files_packed_side_by_side_restores_them(
+    busy_home: Home, tmp_path: Path, clock: Clock
+) -> None:
+    """An encrypted archive is a stream: pieces that both readers and the store's thread
+    have ready wait their turn, and every file still comes back byte for byte."""
+    for n in range(3):
+        outbox = busy_home.workspaces_dir / f"Agent-{n + 1}" / "outbox"
+        (outbox / f"build-{n}.bin").write_bytes(os.urandom(5_000_000 + n * 4_321))
+        for m in range(60):
+            (outbox / f"note-{m}.md").write_text(f"note {n} {m}\n" * (m * 40))
+    expected = backed_up_bytes(busy_home)
+    backups = encrypted(busy_home, tmp_path, clock, "key")
+    made = backups.create(BackupKind.FULL)
+    backups.verify(made.id)
+    backups.restore(made.id, to=tmp_path / "restored")
+    assert backed_up_bytes(Home(tmp_path / "restored")) == expected
