@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 
 from tests.test_cli import ROOT, headless
 
@@ -93,3 +94,27 @@ def test_the_outlined_help_is_the_full_help(
         full = capsys.readouterr()
         assert cellphone.main(args) in (0, 2)
         assert capsys.readouterr() == full and "Commands:" in full.out + full.err
+
+
+def every_command() -> list[list[str]]:
+    import cellphone
+
+    names = [[cellphone._name(c)] for c in cellphone.app.registered_commands]
+    for group in cellphone.app.registered_groups:
+        assert group.name and isinstance(group.typer_instance, typer.Typer)
+        names += [
+            [group.name, cellphone._name(c)] for c in group.typer_instance.registered_commands
+        ]
+    return names
+
+
+@pytest.mark.parametrize("command", every_command(), ids=" ".join)
+def test_every_command_builds_from_the_names_its_module_loads(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # command modules load their work lazily; a type named in a signature but imported only
+    # for the type checker would break the command, and --help shows it at once
+    import cellphone
+
+    assert cellphone.main([*command, "--help"]) == 0
+    assert "Usage: cellphone " + " ".join(command) in capsys.readouterr().out
