@@ -162,7 +162,7 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
 
 _SYNC_FILE_RANGE = _sync_file_range()
 _SYNC_FILE_RANGE_WRITE = 2
-WRITEBACK_EVERY = 32 << 20  # bytes put between two starts of writeback
+WRITEBACK_EVERY = 8 << 20  # bytes put between two starts of writeback
 
 
 class _Writeback:

@@ -28,6 +28,7 @@ from backups.errors import BackupError
 from backups.manifest import (
     MANIFEST_MEMBER,
     STORE_PATH,
+    FileBlocks,
     FileEntry,
     Manifest,
     Part,
@@ -68,6 +69,7 @@ def create_backup(
         stamp = store_stamp(home.database)
         idle = parent is not None and stamp == parent.store_stamp and STORE_PATH in known
         writer = ArchiveWriter(catalog.folder / f"{backup_id}{'.tar.enc' if key else '.tar'}", key)
+        listed = FileBlocks()
         try:
             with (
                 tempfile.TemporaryDirectory(dir=catalog.folder, prefix=".snapshot-") as work,
@@ -80,28 +82,30 @@ def create_backup(
                 copy = Path(work) / "cellphone.db"
                 store = pool.submit(_store, copy_store, copy, backup_id, known, writer)
                 folders: list[str] = []
-                files = _files(writer, backup_id, home_files(home, skip, folders), known)
+                _files(writer, backup_id, home_files(home, skip, folders), known, listed)
                 rows, entry = store.result()
                 if idle:
                     assert parent is not None
                     rows, entry = parent.store_rows, known[STORE_PATH]
                 if entry is not None:
-                    files.append(entry)
+                    listed.add([entry])
+            files, blocks = listed.finish()
             manifest = Manifest(
                 id=backup_id,
                 kind=kind,
                 created_at=now,
                 parent=parent.id if parent else None,
-                files=tuple(files),
+                files=files,
                 key_id=key.id if key else None,
                 store_rows=rows,
                 store_stamp=stamp,
                 folders=tuple(folders),
             )
-            text = manifest.to_json().encode()
+            text = manifest.to_json(blocks).encode()
             writer.add_bytes(MANIFEST_MEMBER, text, now.timestamp())
             writer.commit()
         except BaseException:
+            listed.finish()
             writer.abort()
             raise
         write_atomic(catalog.folder / f"{backup_id}.json", text)
@@ -135,12 +139,14 @@ def _files(
     backup_id: str,
     sources: Iterator[Source],
     known: dict[str, FileEntry],
-) -> list[FileEntry]:
-    """The entries of every source: an unchanged one as it was in the backup built on, a
-    changed one archived here. The folders are listed as the readers go."""
+    listed: FileBlocks,
+) -> None:
+    """The entries of every source to ``listed``: an unchanged one as it was in the backup
+    built on, a changed one archived here. The folders are listed as the readers go."""
     kept: list[FileEntry] = []
 
     def changed() -> Iterator[Source]:
+        nonlocal kept
         for source in sources:
             before = known.get(source.path)
             if (
@@ -155,11 +161,14 @@ def _files(
                 == source[2:]
             ):
                 kept.append(before)
+                if len(kept) == FileBlocks.SIZE:
+                    listed.add(kept)
+                    kept = []
             else:
                 yield source
+        listed.add(kept)
 
-    packed = pack(backup_id, changed(), writer)
-    return kept + packed
+    pack(backup_id, changed(), writer, listed)
 
 
 def _store(
@@ -189,6 +198,8 @@ def _store_pieces(
     are hashed, compared and archived here (the copy is this backup's own scratch file:
     nothing changes it while it is mapped)."""
     with open(copy, "rb") as handle:
+        # gone once closed: freeing its blocks happens on this thread, not at the end
+        copy.unlink()
         info = os.fstat(handle.fileno())
         if not info.st_size:  # an empty store: one empty member
             writer.add_bytes(STORE_PATH, b"")

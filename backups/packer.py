@@ -23,7 +23,7 @@ from collections.abc import Generator, Iterable, Iterator
 
 from backups.archive import BLOCK, NAME_MAX, ArchiveWriter, Cancelled, header
 from backups.errors import BackupError
-from backups.manifest import FileEntry
+from backups.manifest import FileBlocks, FileEntry
 from backups.sources import Source
 
 BUFFER = 1 << 20
@@ -32,11 +32,14 @@ SHARED_BATCH = 32  # ...unless the other is idle: then it takes them in batches 
 
 
 class _Reader:
-    def __init__(self, number: int, backup_id: str, writer: ArchiveWriter) -> None:
+    def __init__(
+        self, number: int, backup_id: str, writer: ArchiveWriter, listed: FileBlocks
+    ) -> None:
         self.number = number
         self.backup_id = backup_id
         self.writer = writer
-        self.entries: list[FileEntry] = []
+        self.listed = listed
+        self.entries: list[FileEntry] = []  # handed to ``listed`` a block at a time
         self.error: BaseException | None = None
         self.buffer = bytearray(BUFFER)
         self.view = memoryview(self.buffer)
@@ -48,7 +51,11 @@ class _Reader:
                 entry = self._file(source)
                 if entry is not None:
                     self.entries.append(entry)
+                    if len(self.entries) == FileBlocks.SIZE:
+                        self.listed.add(self.entries)
+                        self.entries = []
             self._flush()
+            self.listed.add(self.entries)
         except Cancelled:
             pass  # another thread failed; it reports why
         except BaseException as exc:  # handed to the caller, who raises it
@@ -170,15 +177,17 @@ def _short(path: str) -> bool:
     return len(path) <= NAME_MAX and (path.isascii() or len(path.encode()) <= NAME_MAX)
 
 
-def pack(backup_id: str, sources: Iterable[Source], writer: ArchiveWriter) -> list[FileEntry]:
-    """Archive ``sources`` into ``writer``; the entries of the files packed. ``sources`` is
-    drawn by one reader, so it may list files lazily. A failing reader cancels the writer,
-    which stops the other."""
+def pack(
+    backup_id: str, sources: Iterable[Source], writer: ArchiveWriter, listed: FileBlocks
+) -> None:
+    """Archive ``sources`` into ``writer``; the entries of the files packed go to
+    ``listed``. ``sources`` is drawn by one reader, so it may list files lazily. A failing
+    reader cancels the writer, which stops the other."""
     larger: queue.Queue[list[Source] | None] = queue.Queue()
-    readers = [_Reader(n, backup_id, writer) for n in range(2)]
+    readers = [_Reader(n, backup_id, writer, listed) for n in range(2)]
     waiting = threading.Event()  # the other reader has nothing to do
 
-    def listed() -> Generator[Source, None, None]:
+    def routed() -> Generator[Source, None, None]:
         small: list[Source] = []
         try:
             for source in sources:
@@ -209,7 +218,7 @@ def pack(backup_id: str, sources: Iterable[Source], writer: ArchiveWriter) -> li
                 return
             yield from batch
 
-    listing = listed()
+    listing = routed()
 
     def list_and_pack() -> None:
         try:
@@ -228,4 +237,3 @@ def pack(backup_id: str, sources: Iterable[Source], writer: ArchiveWriter) -> li
     for reader in readers:
         if reader.error is not None:
             raise reader.error
-    return [entry for reader in readers for entry in reader.entries]

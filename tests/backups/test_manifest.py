@@ -27,16 +27,16 @@ def test_a_backup_with_a_manifest_of_format_1_still_restores(
     expected = backed_up_bytes(busy_home)
     sidecar = backups.catalog.folder / f"{made.id}.json"
     data = json.loads(sidecar.read_text())
-    columns = data.pop("files")
-    pieces = data.pop("pieces")
     data.pop("part_columns")
     rows = []
-    for path, size, digest, mtime_ns, mode, source in zip(
-        *(columns[name] for name in ("path", "size", "sha256", "mtime_ns", "mode", "source")),
-        strict=True,
-    ):
-        parts = pieces.get(path) or [[source, path, 0, size, digest]]
-        rows.append([path, size, digest, mtime_ns, mode, parts])
+    for block in data.pop("files"):
+        columns, pieces = block["columns"], block["pieces"]
+        for path, size, digest, mtime_ns, mode, source in zip(
+            *(columns[name] for name in ("path", "size", "sha256", "mtime_ns", "mode", "source")),
+            strict=True,
+        ):
+            parts = pieces.get(path) or [[source, path, 0, size, digest]]
+            rows.append([path, size, digest, mtime_ns, mode, parts])
     data.update(format=1, files=rows)
     sidecar.write_text(json.dumps(data))
 

@@ -205,7 +205,7 @@ def test_a_manifest_path_leaving_the_home_is_refused(backups: Backups, tmp_path:
     made = backups.create(BackupKind.FULL)
     sidecar = backups.catalog.folder / f"{made.id}.json"
     data = json.loads(sidecar.read_text())
-    data["files"]["path"][0] = "config/../../escaped"
+    data["files"][0]["columns"]["path"][0] = "config/../../escaped"
     sidecar.write_text(json.dumps(data))
     with pytest.raises(BackupError, match=re.escape("refusing the path 'config/../../escaped'")):
         restore(backups.catalog, backups.catalog.get(made.id), tmp_path / "t", live=False)
