@@ -66,9 +66,9 @@ class ArchiveWriter:
 
     Several threads write at once: each reserves the place of what it has ready
     (:meth:`reserve`, whole members only), then puts the bytes there (:meth:`put`). A plain
-    archive is written in place, and the disk starts writing each piece as it is put, so
-    the sync at the end waits for little. An encrypted archive is a stream: a piece waits
-    until everything before it is in."""
+    archive is written in place, and the disk is told to start writing every few MiB put,
+    so the sync at the end waits for little. An encrypted archive is a stream: a piece
+    waits until everything before it is in."""
 
     def __init__(self, path: Path, key: Key | None) -> None:
         self.path = path

@@ -9,8 +9,9 @@ whole place, then is copied a buffer at a time.
 The work is split by what it costs: one reader lists the folders and packs the small files
 (Python's work per file, under the interpreter lock), the other packs the larger ones
 (reading, hashing and writing large buffers, which run without the lock) and, once the
-listing is done, both take the larger ones left. So the two cores seldom wait on each
-other for the lock."""
+listing is done, both take the larger ones left; while the other has nothing to do, the
+lister hands it batches of small files too. So the two cores seldom wait on each other for
+the lock, and neither idles."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ from backups.sources import Source
 
 BUFFER = 1 << 20
 SMALL = 64 << 10  # files smaller than this are packed by the reader that lists
-_ZEROS = bytes(BLOCK)
 SHARED_BATCH = 32  # ...unless the other is idle: then it takes them in batches of this many
+_ZEROS = bytes(BLOCK)
 
 
 class _Reader:
