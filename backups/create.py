@@ -105,7 +105,7 @@ def create_backup(
             writer.add_bytes(MANIFEST_MEMBER, text, now.timestamp())
             writer.commit()
         except BaseException:
-            listed.finish()
+            listed.stop()
             writer.abort()
             raise
         write_atomic(catalog.folder / f"{backup_id}.json", text)

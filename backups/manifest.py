@@ -177,11 +177,16 @@ class FileBlocks:
 
     def finish(self) -> tuple[tuple[FileEntry, ...], list[str]]:
         """Every entry added, in the order of the blocks, and the blocks."""
-        self._queue.put(None)
-        self._thread.join()
+        self.stop()
         if self._error is not None:
             raise self._error
         return tuple(self._entries), self._blocks
+
+    def stop(self) -> None:
+        """End the thread (when the backup is abandoned, too); it may be called again."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
     def _run(self) -> None:
         try:

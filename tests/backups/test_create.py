@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from backups import create
 from backups.errors import BackupError
 from backups.packer import _Reader
 from backups.service import Backups
@@ -104,5 +105,23 @@ def test_a_large_file_cut_while_read_fails_the_backup_and_leaves_nothing(
     monkeypatch.setattr(_Reader, "_large", shrunk)
     backups = Backups(busy_home, settings.backups)
     with pytest.raises(BackupError, match=r"build\.bin got shorter while it was backed up"):
+        backups.create(BackupKind.FULL)
+    assert list(busy_home.backups_dir.iterdir()) == [busy_home.backups_dir / ".create.lock"]
+
+
+def test_a_store_that_cannot_be_archived_fails_the_backup_and_leaves_nothing(
+    busy_home: Home, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is archived on a thread of its own beside the readers: its failure stops
+    them, and the backup fails with the store's reason."""
+    for n in range(20):
+        write_devlog(busy_home, "Agent-3", f"note-{n:02d}.md", "x" * 300_000)
+
+    def broken(*args: object) -> None:
+        raise BackupError("the store's pieces could not be read")
+
+    monkeypatch.setattr(create, "_store_pieces", broken)
+    backups = Backups(busy_home, settings.backups)
+    with pytest.raises(BackupError, match="the store's pieces could not be read"):
         backups.create(BackupKind.FULL)
     assert list(busy_home.backups_dir.iterdir()) == [busy_home.backups_dir / ".create.lock"]
