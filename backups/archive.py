@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import struct
 import tarfile
@@ -82,6 +83,7 @@ class ArchiveWriter:
         self._sealed_end = 0
         self._cancelled = False
         self._written_since = 0
+        self._allocated = 0  # bytes of disk given to the archive so far
         self._writeback = _Writeback(self._fd) if key is None else None
 
     def reserve(self, length: int) -> int:
@@ -89,7 +91,23 @@ class ArchiveWriter:
         with self._reserving:
             offset = self._end
             self._end += length
+            if self._sealed is None and self._end > self._allocated:
+                self._allocate()
             return offset
+
+    def _allocate(self) -> None:
+        """Give the archive its disk blocks ahead of the writes, in large extents: writing
+        into blocks allocated as the pages come costs several times the system time, and
+        varies with what the filesystem does meanwhile. The length is set at commit."""
+        wanted = self._end - self._allocated + ALLOCATE_AHEAD
+        try:
+            os.posix_fallocate(self._fd, self._allocated, wanted)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+            self._allocated = 1 << 62  # a filesystem that cannot: blocks as the pages come
+            return
+        self._allocated += wanted
 
     def put(self, offset: int, data: bytes | bytearray | memoryview) -> None:
         """Write ``data`` at ``offset`` (inside a place reserved by the caller)."""
@@ -136,6 +154,8 @@ class ArchiveWriter:
             self._sealed.close()
         if self._writeback is not None:
             self._writeback.stop()
+        if self._sealed is None and self._allocated > self._end:
+            os.ftruncate(self._fd, self._end)  # the blocks allocated ahead and not used
         os.fsync(self._fd)
         self._raw.close()
         os.replace(self.temp, self.path)
@@ -163,6 +183,7 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
 _SYNC_FILE_RANGE = _sync_file_range()
 _SYNC_FILE_RANGE_WRITE = 2
 WRITEBACK_EVERY = 8 << 20  # bytes put between two starts of writeback
+ALLOCATE_AHEAD = 64 << 20  # disk given to the archive ahead of its writes
 
 
 class _Writeback:
