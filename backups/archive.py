@@ -99,7 +99,8 @@ class ArchiveWriter:
         """Give the archive its disk blocks ahead of the writes, in large extents: writing
         into blocks allocated as the pages come costs several times the system time, and
         varies with what the filesystem does meanwhile. The length is set at commit."""
-        wanted = self._end - self._allocated + ALLOCATE_AHEAD
+        # ahead by as much as is written, up to a limit: what is left over stays small
+        wanted = self._end - self._allocated + min(ALLOCATE_AHEAD, max(self._end, 1 << 20))
         try:
             os.posix_fallocate(self._fd, self._allocated, wanted)
         except OSError as exc:
@@ -183,7 +184,7 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
 _SYNC_FILE_RANGE = _sync_file_range()
 _SYNC_FILE_RANGE_WRITE = 2
 WRITEBACK_EVERY = 8 << 20  # bytes put between two starts of writeback
-ALLOCATE_AHEAD = 64 << 20  # disk given to the archive ahead of its writes
+ALLOCATE_AHEAD = 64 << 20  # disk given to the archive ahead of its writes, at most
 
 
 class _Writeback:
