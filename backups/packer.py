@@ -99,17 +99,7 @@ class _Reader:
         pad = -size % BLOCK
         view[end : end + pad] = _ZEROS[:pad]
         self.pos = end + pad
-        return FileEntry(
-            source.path,
-            size,
-            digest,
-            source.mtime_ns,
-            source.mode,
-            self.backup_id,
-            (),
-            source.inode,
-            source.ctime_ns,
-        )
+        return self._entry(source, size, digest)
 
     def _file(self, source: Source) -> FileEntry | None:
         try:
@@ -124,17 +114,7 @@ class _Reader:
             if source.size < SMALL and _short(source.path):
                 # as listed: a change since shows at the next backup, which reads it again
                 size, digest = self._small(fd, source, source.size, source.mtime_ns // 10**9)
-                return FileEntry(
-                    source.path,
-                    size,
-                    digest,
-                    source.mtime_ns,
-                    source.mode,
-                    self.backup_id,
-                    (),
-                    source.inode,
-                    source.ctime_ns,
-                )
+                return self._entry(source, size, digest)
             info = os.fstat(fd)
             mtime = int(info.st_mtime)
             if info.st_size + 3 * BLOCK <= BUFFER and _short(source.path):
@@ -143,16 +123,20 @@ class _Reader:
                 size, digest = self._large(fd, source, info.st_size, mtime)
         finally:
             os.close(fd)
+        return self._entry(source, size, digest, info)
+
+    def _entry(
+        self, source: Source, size: int, digest: str, info: os.stat_result | None = None
+    ) -> FileEntry:
+        """The manifest's entry of a file packed here: its times and inode as listed, or as
+        ``info`` says when the file was looked at again."""
+        mtime_ns, inode, ctime_ns = (
+            (source.mtime_ns, source.inode, source.ctime_ns)
+            if info is None
+            else (info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+        )
         return FileEntry(
-            source.path,
-            size,
-            digest,
-            info.st_mtime_ns,
-            source.mode,
-            self.backup_id,
-            (),
-            info.st_ino,
-            info.st_ctime_ns,
+            source.path, size, digest, mtime_ns, source.mode, self.backup_id, (), inode, ctime_ns
         )
 
     def _small(self, fd: int, source: Source, expected: int, mtime: int) -> tuple[int, str]:

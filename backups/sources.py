@@ -78,15 +78,7 @@ def _scan(folder: str, relative: str, skip: Collection[str], found: list[str]) -
             elif kind == _FILE and not name.startswith(TEMP_PREFIX):
                 absolute = f"{folder}/{name}"
                 if absolute not in skip:
-                    yield Source(
-                        f"{relative}/{name}",
-                        absolute,
-                        info.st_size,
-                        info.st_mtime_ns,
-                        info.st_mode & 0o7777,
-                        info.st_ino,
-                        info.st_ctime_ns,
-                    )
+                    yield _source(f"{relative}/{name}", absolute, info)
     finally:
         os.close(fd)
 
