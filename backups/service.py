@@ -124,9 +124,11 @@ class Backups:
         ]
 
     def last_verified(self) -> datetime | None:
-        """When the newest backup that passed its verification was made."""
-        for manifest in reversed(self.catalog.manifests()):
-            check = self.catalog.verified(manifest.id)
+        """When the newest backup that passed its verification was made. Only that backup's
+        manifest is read (status asks this every time, and a home keeps dozens of backups
+        whose manifests list every file)."""
+        for backup_id in sorted(self.catalog.ids(), reverse=True):
+            check = self.catalog.verified(backup_id)
             if check is not None and check.ok:
-                return manifest.created_at
+                return self.catalog.get(backup_id).created_at
         return None

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from backups.doctor import Status, run_checks, summary
+from backups.errors import BackupError
 from backups.service import Backups
-from config import Home, Settings
+from config import BackupKind, Home, Settings
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, Monitor
 from messaging.runtime import open_runtime
-from tests.backups.conftest import settings_with
+from tests.backups.conftest import Clock, settings_with
 
 BOTH = Layout(
     (Monitor("left", 0, 0, 1920, 1080, primary=True), Monitor("right", 1920, 0, 1920, 1080))
@@ -64,3 +67,23 @@ def test_no_display_warns_and_summary_names_what_is_wrong(home: Home, settings: 
     assert "⚠️ display: no display: DISPLAY is not set" in line
     assert "❌ backups: no verified backup" in line
     assert line.endswith("(`cellphone doctor` says how to fix)")
+
+
+def test_the_backup_age_reads_only_the_newest_verified_manifest(
+    backups: Backups, clock: Clock
+) -> None:
+    # status asks this every time; reading every manifest of a home's dozens of backups
+    # (each lists every file) took a second or more
+    made = []
+    for _ in range(3):
+        made.append(backups.create(BackupKind.FULL))
+        backups.verify(made[-1].id)
+        clock.advance(hours=1)
+    catalog = backups.catalog
+    catalog.mark_verified(made[2].id, made[2].created_at, ["sha256 mismatch: a file"])
+    for old in made[:1]:
+        (catalog.folder / f"{old.id}.json").write_text("no manifest any more")
+    fresh = Backups(backups.home, backups.settings)  # nothing read yet
+    assert fresh.last_verified() == made[1].created_at
+    with pytest.raises(BackupError):  # the list does read them all, and says what is wrong
+        fresh.rows()
