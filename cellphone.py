@@ -1,11 +1,12 @@
 """The ``cellphone`` command: one entry point composing the commands each domain offers.
 
 Start-up time: agents run ``cellphone send`` to message each other, so the CLI must start
-at once. The modules registered here (each package's ``cli``) are cheap to import; a
-command whose work needs discord.py, openai, the display libraries (pyautogui, pynput,
-python-xlib, screeninfo), PIL or watchdog imports the module holding that work in its own
-body, since importing them costs most of a second that ``--help``, ``send`` and every other
-command would otherwise pay. ``tests/test_startup.py`` keeps it so.
+at once. A command loads only the package ``cli`` module that offers it (:data:`COMMANDS`
+says which; ``--help`` loads them all, and lists the commands without reading their
+parameters). Those modules are cheap to import: a command whose work needs the store,
+asyncio, rich, discord.py, openai, the display libraries (pyautogui, pynput, python-xlib,
+screeninfo), PIL or watchdog imports the module holding that work in its own body.
+``tests/test_startup.py`` keeps it so.
 """
 
 from __future__ import annotations
@@ -23,24 +24,20 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.main import get_command_name
 from typer.models import CommandInfo
 
-from agents import cli as agents_cli
 from agents.errors import UnknownAgentError, WorkspaceError
-from backups import cli as backups_cli
 from backups.errors import BackupError
-from bot import cli as bot_cli
 from config.cli import check_arguments, error_console
 from config.errors import ConfigError
-from coordinates import cli as coordinates_cli
 from coordinates.errors import CoordinatesFileError, InvalidCoordinatesError
-from devlogs import cli as devlogs_cli
-from messaging.cli import MessagingCommands
 from messaging.errors import MessagingError
-from messaging.screen import cli as screen_cli
 from messaging.screen import wants_screen
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from config.settings import Home, Settings
     from messaging.deliver import ScreenDeliverer
+    from messaging.runtime import Runtime
 
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 130  # Ctrl-C, as shells report it
@@ -80,44 +77,115 @@ def alongside_desk(home: Home, settings: Settings) -> AbstractAsyncContextManage
     return schedule(home, settings)
 
 
-app = typer.Typer(
-    name="cellphone",
-    help="Drive a swarm of desktop AI coding agents: send, broadcast, watch outcomes.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+def watching(rt: Runtime) -> AbstractAsyncContextManager[None]:
+    """What follows the agents' files beside a long-running desk (outbox routing, devlogs)."""
+    from devlogs.cli import watching as devlog_watchers
 
-agents_cli.register(app)
-MessagingCommands(screen_for, alongside_desk, status_checks, devlogs_cli.watching).register(app)
-screen_cli.register(app)
-app.add_typer(coordinates_cli.app, name="coords")
-bot_cli.register(app, screen_for)
-backups_cli.register(app)
-devlogs_cli.register(app)
+    return devlog_watchers(rt)
 
 
-@app.callback()
+def _agents(app: typer.Typer) -> None:
+    from agents import cli
+
+    cli.register(app)
+
+
+def _messaging(app: typer.Typer) -> None:
+    from messaging.cli import MessagingCommands
+
+    MessagingCommands(screen_for, alongside_desk, status_checks, watching).register(app)
+
+
+def _screen(app: typer.Typer) -> None:
+    from messaging.screen import cli
+
+    cli.register(app)
+
+
+def _coordinates(app: typer.Typer) -> None:
+    from coordinates import cli
+
+    app.add_typer(cli.app, name="coords")
+
+
+def _bot(app: typer.Typer) -> None:
+    from bot import cli
+
+    cli.register(app, screen_for)
+
+
+def _backups(app: typer.Typer) -> None:
+    from backups import cli
+
+    cli.register(app)
+
+
+def _devlogs(app: typer.Typer) -> None:
+    from devlogs import cli
+
+    cli.register(app)
+
+
+# each package's commands, in the order --help lists them
+REGISTER: dict[str, Callable[[typer.Typer], None]] = {
+    "agents": _agents,
+    "messaging": _messaging,
+    "screen": _screen,
+    "coordinates": _coordinates,
+    "bot": _bot,
+    "backups": _backups,
+    "devlogs": _devlogs,
+}
+# which of them offers each command (tests/test_startup.py holds it to what they register)
+COMMANDS = {
+    **dict.fromkeys(("init", "agents"), "agents"),
+    **dict.fromkeys(
+        ("send", "broadcast", "retry", "history", "status", "deliver", "pause", "resume", "ack"),
+        "messaging",
+    ),
+    **dict.fromkeys(("onboard", "demo"), "screen"),
+    "coords": "coordinates",
+    "bot": "bot",
+    **dict.fromkeys(("backup", "doctor"), "backups"),
+    "devlog": "devlogs",
+}
+
+
+def build(packages: list[str] | None = None) -> typer.Typer:
+    """The ``cellphone`` app with the commands of ``packages`` (every one by default)."""
+    app = typer.Typer(
+        name="cellphone",
+        help="Drive a swarm of desktop AI coding agents: send, broadcast, watch outcomes.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    for package in REGISTER if packages is None else packages:
+        REGISTER[package](app)
+    app.callback()(_root)
+    return app
+
+
 def _root() -> None:
     """Drive a swarm of desktop AI coding agents: send, broadcast, watch outcomes."""
 
 
 def only_the_command_of(args: list[str]) -> typer.Typer:
-    """The app holding only the command that ``args`` name. Typer reads the signature of
-    every command it holds before it runs one, a third of the start-up of ``send``; the root
-    callback keeps the app a group of commands, however few it holds. For ``--help`` (or no
-    arguments, or a name that is no command, whose error lists them) every command is there,
-    but as an outline: the list shows names and help texts, never parameters, so none is
-    read."""
+    """The app holding only the command that ``args`` name, built from the one package
+    offering it: typer reads the signature of every command it holds before it runs one.
+    The root callback keeps the app a group of commands, however few it holds. For
+    ``--help`` (or no arguments, or a name that is no command, whose error lists them)
+    every command is there, but as an outline: the list shows names and help texts, never
+    parameters, so none is read."""
     name = args[0] if args else None
-    commands = [c for c in app.registered_commands if _name(c) == name]
-    groups = [g for g in app.registered_groups if g.name == name]
-    if not commands and not groups:
-        return outline(app)
-    lean = copy.copy(app)
-    lean.registered_commands, lean.registered_groups = commands, groups
-    return lean
+    package = COMMANDS.get(name or "")
+    if package is None:
+        return outline(build())
+    app = build([package])
+    app.registered_commands = [c for c in app.registered_commands if _name(c) == name]
+    app.registered_groups = [g for g in app.registered_groups if g.name == name]
+    return app
 
 
 def outline(full: typer.Typer) -> typer.Typer:

@@ -19,6 +19,15 @@ ALSO_HEAVY = ("aiohttp", "cryptography", "markdown_it")  # through discord, back
 # what listing the commands needs none of: the store, the event loop, the tables
 NOT_FOR_HELP = ("rich", "asyncio", "aiosqlite", "sqlite3", "pydantic")
 OURS = ("config.settings", "messaging.store", "messaging.desk", "agents.registry")
+# the command modules of the packages that offer no messaging command
+OTHER_COMMANDS = (
+    "agents.cli",
+    "backups.cli",
+    "bot.cli",
+    "coordinates.cli",
+    "devlogs.cli",
+    "messaging.screen.cli",
+)
 PROBE = """
 import json, sys
 import cellphone
@@ -35,7 +44,9 @@ sys.stderr.write("\\nEXIT " + json.dumps(code) + " LOADED " + json.dumps(loaded)
 
 def loaded_by(*argv: str) -> tuple[object, list[str], str]:
     """The exit code of ``cellphone ARGV``, the heavy modules it imported, and its output."""
-    probe = PROBE.format(heavy=json.dumps(HEAVY + ALSO_HEAVY + NOT_FOR_HELP), ours=json.dumps(OURS))
+    probe = PROBE.format(
+        heavy=json.dumps(HEAVY + ALSO_HEAVY + NOT_FOR_HELP), ours=json.dumps(OURS + OTHER_COMMANDS)
+    )
     result = subprocess.run(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
@@ -60,13 +71,15 @@ def home(tmp_path: Path) -> Path:
 def test_help_imports_none_of_the_heavy_libraries() -> None:
     code, loaded, out = loaded_by("--help")
     assert code == 0 and "send" in out and "bot" in out and "coords" in out
-    assert loaded == []  # nor the store, the desk, the settings model or the registry
+    # nor the store, the desk, the settings model or the registry; every command module
+    assert loaded == sorted(OTHER_COMMANDS)
 
 
 def test_send_to_the_inbox_imports_none_of_the_heavy_libraries(home: Path) -> None:
     code, loaded, out = loaded_by("send", "hello", "--to", "Agent-1", "--home", str(home))
     assert code == 0 and "delivered via inbox" in out
-    # the store and the event loop it needs, and nothing else of the list
+    # the store and the event loop it needs, and nothing else of the list: no command
+    # module of another package either
     assert set(loaded) == {"asyncio", "aiosqlite", "sqlite3", *OURS}
     assert len(list((home / "agent_workspaces" / "Agent-1" / "inbox").glob("*.md"))) == 1
 
@@ -90,7 +103,7 @@ def test_the_outlined_help_is_the_full_help(
     assert {c.callback.__name__ for c in outlined.registered_commands} == {"_no_parameters"}
     for args in (["--help"], ["coords", "--help"], []):
         with pytest.raises(SystemExit):
-            cellphone.app(args=args, prog_name="cellphone")
+            cellphone.build()(args=args, prog_name="cellphone")
         full = capsys.readouterr()
         assert cellphone.main(args) in (0, 2)
         assert capsys.readouterr() == full and "Commands:" in full.out + full.err
@@ -99,8 +112,9 @@ def test_the_outlined_help_is_the_full_help(
 def every_command() -> list[list[str]]:
     import cellphone
 
-    names = [[cellphone._name(c)] for c in cellphone.app.registered_commands]
-    for group in cellphone.app.registered_groups:
+    app = cellphone.build()
+    names = [[cellphone._name(c)] for c in app.registered_commands]
+    for group in app.registered_groups:
         assert group.name and isinstance(group.typer_instance, typer.Typer)
         names += [
             [group.name, cellphone._name(c)] for c in group.typer_instance.registered_commands
@@ -118,3 +132,20 @@ def test_every_command_builds_from_the_names_its_module_loads(
 
     assert cellphone.main([*command, "--help"]) == 0
     assert "Usage: cellphone " + " ".join(command) in capsys.readouterr().out
+
+
+def test_each_command_is_built_from_the_package_said_to_offer_it() -> None:
+    # `cellphone send` loads only messaging's commands: COMMANDS must name, for every
+    # command, the one package that registers it
+    import cellphone
+
+    offered: dict[str, str] = {}
+    for package in cellphone.REGISTER:
+        app = cellphone.build([package])
+        names = [cellphone._name(c) for c in app.registered_commands]
+        names += [str(g.name) for g in app.registered_groups]
+        assert names, package
+        offered.update(dict.fromkeys(names, package))
+    assert offered == cellphone.COMMANDS
+    full = cellphone.build()
+    assert len(full.registered_commands) + len(full.registered_groups) == len(offered)

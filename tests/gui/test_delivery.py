@@ -287,7 +287,7 @@ def xdotool(display: VirtualDisplay, *args: str) -> None:
 def test_onboard_command_types_the_filled_template(gui_home: Home, windows: ChatWindows) -> None:
     windows.clear()
     result = CliRunner().invoke(
-        cellphone.app, ["onboard", "Agent-3", "--home", str(gui_home.root), "--json"]
+        cellphone.build(), ["onboard", "Agent-3", "--home", str(gui_home.root), "--json"]
     )
     assert result.exit_code == 0, result.output
     [outcome] = json.loads(result.output)[0]["outcomes"]
