@@ -234,13 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "cellphone"
         message = " ".join(exc.format_message().split()).rstrip(".")
-        error_console().print(f"error: {message}; see `{where} --help`", markup=False)
+        error_console().print(f"error: {message}; see `{where} --help`")
         return EXIT_BAD_INPUT
     except typer.Abort:
         error_console().print("stopped")
         return EXIT_STOPPED
     except USER_ERRORS as exc:
-        error_console().print(f"error: {exc}", markup=False)
+        error_console().print(f"error: {exc}")
         return EXIT_BAD_INPUT
     return code if isinstance(code, int) else 0
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from config.cli import HomeOption, JsonOption, console, literal, open_home, print_json
+from config.cli import HomeOption, JsonOption, console, open_home, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -75,12 +75,12 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
     table = Table("agent", "role", "active", "chat point", "onboarding point", "inbox")
     for row in rows:
         table.add_row(
-            literal(row["id"]),
-            literal(row["role"]),
+            row["id"],
+            row["role"],
             "yes" if row["active"] else "no",
             _point(row["chat_point"]),
             _point(row["onboarding_point"]),
-            literal(row["inbox"]),
+            row["inbox"],
         )
     console().print(table)
 

@@ -19,12 +19,14 @@ from config.cli import (
     JsonOption,
     console,
     error_console,
-    literal,
     open_home,
     print_json,
+    styled,
 )
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from backups.doctor import Status
     from backups.service import BackupRow, Backups
 
@@ -126,7 +128,7 @@ def verify_(
     for checked, problems in outcome.items():
         console().print(f"{checked}: " + ("ok" if not problems else "FAILED"))
         for problem in problems:
-            error_console().print(f"  {problem}", markup=False)
+            error_console().print(f"  {problem}")
     if any(outcome.values()):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
@@ -227,7 +229,7 @@ def drill(home: HomeOption = None, as_json: JsonOption = False) -> None:
             f"recovery-time objective {result.rto_seconds:g} s"
         )
         for problem in result.problems:
-            error_console().print(f"  {problem}", markup=False)
+            error_console().print(f"  {problem}")
         if result.seconds > result.rto_seconds:
             error_console().print("drill FAILED: slower than the recovery-time objective")
         console().print("drill passed" if result.ok else "drill FAILED")
@@ -270,7 +272,7 @@ def doctor(home: HomeOption = None, as_json: JsonOption = False) -> None:
 
         table = Table("check", "status", "detail", "how to fix")
         for c in checks:
-            table.add_row(c.name, _status(c.status), literal(c.detail), literal(c.fix))
+            table.add_row(c.name, _status(c.status), c.detail, c.fix)
         console().print(table)
     if any(c.status == "fail" for c in checks):
         raise typer.Exit(EXIT_CHECK_FAILED)
@@ -304,21 +306,22 @@ def _verified_or_exit(backups: Backups, backup_id: str) -> None:
 
 
 def _fail(exc: VerifyError) -> NoReturn:
-    error_console().print(f"error: {exc}", markup=False)
+    error_console().print(f"error: {exc}")
     for problem in exc.problems:
-        error_console().print(f"  {problem}", markup=False)
+        error_console().print(f"  {problem}")
     raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def _status(status: Status) -> str:
+def _status(status: Status) -> Text:
     color = {"ok": "green", "warn": "yellow", "fail": "red"}[status]
-    return f"[{color}]{status}[/]"
+    return styled((str(status), color))
 
 
-def _verified(row: BackupRow) -> str:
+def _verified(row: BackupRow) -> str | Text:
     if row.verified is None:
         return "never"
-    return _when(row.verified.at) + ("" if row.verified.ok else " [red]FAILED[/]")
+    when = _when(row.verified.at)
+    return when if row.verified.ok else styled(when, (" FAILED", "red"))
 
 
 def _row_json(row: BackupRow) -> dict[str, object]:

@@ -15,6 +15,7 @@ from config.sources import check_utf8, decode
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from config.settings import Home, Settings
 
@@ -52,23 +53,32 @@ def open_home(option: Path | None) -> tuple[Home, Settings]:
 
 
 def console() -> Console:
+    """Standard output for people. Text prints as it is, markup off: a message, a path or an
+    error holding brackets (``[/]``, ``[red]``) is data; colors come from :func:`styled`."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=False, markup=False)
 
 
 def error_console() -> Console:
+    """Standard error for people, printing text as it is (see :func:`console`)."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
-def literal(text: str) -> str:
-    """``text`` shown as it is in a rich table or line: brackets in a message, a title or an
-    error (``[/]``, ``[red]``) are data, never markup."""
-    from rich.markup import escape
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text for rich output: each part a plain string, or a ``(text, style)`` pair such as
+    ``("failed", "red")``."""
+    from rich.text import Text
 
-    return escape(text)
+    text = Text()
+    for part in parts:
+        if isinstance(part, str):
+            text.append(part)
+        else:
+            text.append(*part)
+    return text
 
 
 def print_json(data: Any) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from config.cli import error_console, home_folder, literal
+from config.cli import console, error_console, home_folder, styled
 from config.errors import ConfigError
 from coordinates.errors import (
     CalibrationError,
@@ -34,6 +34,7 @@ from coordinates.typing import DEFAULT_TYPING
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from config.settings import Home
     from coordinates.calibrate import Calibrated
@@ -115,7 +116,7 @@ def calibrate_command(
     targets = [a.agent_id for a in document.agents.values() if a.active] if all_agents else [agent]
     kind = "onboarding" if onboarding else "chat"
     layout = _guard(read_layout)
-    out = _console()
+    out = console()
     failed = 0
     for agent_id in targets:
         assert agent_id is not None
@@ -135,9 +136,11 @@ def calibrate_command(
             )
         except (InvalidCoordinatesError, CalibrationError) as exc:
             failed += 1
-            out.print(f"[red]{agent_id}: not saved:[/] {exc}")
+            out.print(styled((f"{agent_id}: not saved:", "red"), f" {exc}"))
             continue
-        out.print(f"[green]{agent_id}[/]: {kind} point {done.point} on {done.monitor} saved")
+        out.print(
+            styled((agent_id, "green"), f": {kind} point {done.point} on {done.monitor} saved")
+        )
     if failed:
         raise typer.Exit(EXIT_INVALID)
 
@@ -156,7 +159,7 @@ def show(
     layout = _guard(read_layout)
     agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
     path = _guard(lambda: save_layout_png(layout, agents, png))
-    _console().print(f"layout picture: {path}")
+    console().print(f"layout picture: {path}")
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -209,12 +212,6 @@ def _resolve(ctx: typer.Context, home: Path | None) -> Home:
     return _guard(lambda: resolve_home(home or ctx.obj))
 
 
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
 def _guard(action: Callable[[], T], exit_on: tuple[type[Exception], ...] = ERRORS) -> T:
     try:
         return action()
@@ -223,7 +220,7 @@ def _guard(action: Callable[[], T], exit_on: tuple[type[Exception], ...] = ERROR
 
 
 def _fail(message: str) -> NoReturn:
-    error_console().print(f"error: {message}", markup=False)
+    error_console().print(f"error: {message}")
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -273,28 +270,27 @@ def _monitors(layout: Layout) -> list[dict[str, Any]]:
     ]
 
 
-def _verify_cell(row: dict[str, Any]) -> str:
+def _verify_cell(row: dict[str, Any]) -> str | Text:
     if not row["verify"]:
-        return "[yellow]off[/] (deliveries unverified)"
+        return styled(("off", "yellow"), " (deliveries unverified)")
     width, height = row["verify_region"]
     return f"on screen, {width}x{height}"
 
 
 def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
-    out = _console()
+    out = console()
     out.print(f"monitors: {layout.describe()}")
     from rich.table import Table
 
     table = Table("agent", "kind", "point", "monitor or why not", "keys", "verify")
     for row in rows:
-        ok = "[green]ok[/]" if row["valid"] else "[red]invalid[/]"
-        if not row["active"]:
-            ok += " (inactive)"
+        ok = ("ok", "green") if row["valid"] else ("invalid", "red")
+        inactive = "" if row["active"] else " (inactive)"
         table.add_row(
-            literal(row["agent"]),
+            row["agent"],
             row["kind"],
             f"({row['point'][0]}, {row['point'][1]})",
-            f"{ok} {literal(row['problem'] or row['monitor'])}",
+            styled(ok, f"{inactive} {row['problem'] or row['monitor']}"),
             f"paste {row['paste_keys']}, submit {row['submit_keys']}, "
             f"clear {', '.join(row['clear_keys'])}",
             _verify_cell(row),

@@ -20,7 +20,6 @@ from config.cli import (
     JsonOption,
     console,
     error_console,
-    literal,
     open_home,
     print_json,
 )
@@ -89,7 +88,7 @@ def create(
     if as_json:
         print_json(result)
     else:
-        console().print(f"devlog {result['devlog']} by {agent}: {result['detail']}", markup=False)
+        console().print(f"devlog {result['devlog']} by {agent}: {result['detail']}")
     raise typer.Exit(EXIT_OK if result["posted"] else EXIT_NOT_POSTED)
 
 
@@ -125,10 +124,10 @@ def recent(
         posted = "yes" if d.posted_at else f"no: {d.post_error or 'waiting'}"
         table.add_row(
             str(d.seq),
-            literal(d.agent_id),
-            literal(d.title),
-            literal(posted),
-            literal(d.summary or ""),
+            d.agent_id,
+            d.title,
+            posted,
+            d.summary or "",
         )
     console().print(table)
 

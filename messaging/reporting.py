@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from config.cli import console, error_console, literal, print_json
+from config.cli import console, error_console, print_json, styled
 from messaging.desk import NOT_YET
 from messaging.model import DeliveryState, Lane, Message, Outcome
 from messaging.runtime import Runtime
@@ -22,6 +22,7 @@ from messaging.store import HistoryEntry
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+    from rich.text import Text
 
 PROGRESS_AFTER_S = 0.5
 
@@ -92,10 +93,10 @@ def print_history(entries: list[HistoryEntry], *, as_json: bool) -> None:
     for e in entries:
         table.add_row(
             _when(e.message.created_at),
-            literal(e.message.sender),
+            e.message.sender,
             _recipients(e),
             str(e.message.priority),
-            literal(_preview(e.message.body)),
+            _preview(e.message.body),
             e.message.id,
         )
     console().print(table)
@@ -143,14 +144,14 @@ def print_status(
     for q in queues:
         last = q.last
         table.add_row(
-            literal(q.agent_id),
+            q.agent_id,
             str(q.queued),
             str(q.delivering),
             str(q.unread),
-            f"[red]{q.overdue}[/]" if q.overdue else "0",
-            _mark(last.state, last.method) if last else "-",
+            styled((str(q.overdue), "red")) if q.overdue else "0",
+            _marks(last.state, last.method).rich() if last else "-",
             _when(last.updated_at) if last and last.updated_at else "-",
-            _stall(q.stalled_since) + literal(last.last_error or "" if last else ""),
+            _stall(q.stalled_since).plus(last.last_error or "" if last else "").rich(),
         )
     out = console()
     out.print(table)
@@ -220,15 +221,17 @@ class Cell(list[tuple[str, str | None]]):
         self.append((text, color))
         return self
 
+    def then(self, other: Cell) -> Cell:
+        self.extend(other)
+        return self
+
     @property
     def text(self) -> str:
         return "".join(text for text, _ in self)
 
-    def markup(self) -> str:
-        """As rich markup (for the history and status tables); the text is escaped."""
-        from rich.markup import escape
-
-        return "".join(f"[{c}]{escape(t)}[/]" if c else escape(t) for t, c in self)
+    def rich(self) -> Text:
+        """For rich tables and lines (history, status)."""
+        return styled(*(text if color is None else (text, color) for text, color in self))
 
     def shown(self, colored: bool) -> str:
         if not colored:
@@ -262,20 +265,20 @@ def _colors_wanted(stream: Any) -> bool:
     )
 
 
-def _checks_line(checks: Sequence[tuple[str, str, str]]) -> str:
+def _checks_line(checks: Sequence[tuple[str, str, str]]) -> Text:
     ok = sum(1 for _, status, _ in checks if status == "ok")
-    parts = [f"checks: {ok} of {len(checks)} ok"]
+    line = Cell(f"checks: {ok} of {len(checks)} ok")
     for level, color in (("fail", "red"), ("warn", "yellow")):
         named = [f"{name} ({detail})" for name, status, detail in checks if status == level]
         if named:
-            parts.append(f"[{color}]{level}[/]: " + "; ".join(named))
-    if len(parts) > 1:
-        parts.append("`cellphone doctor` says how to fix them")
-    return "; ".join(parts)
+            line.plus("; ").plus(level, color).plus(": " + "; ".join(named))
+    if len(line) > 1:
+        line.plus("; `cellphone doctor` says how to fix them")
+    return line.rich()
 
 
-def _stall(since: datetime | None) -> str:
-    return f"[yellow]stalled since {_when(since)}[/] " if since else ""
+def _stall(since: datetime | None) -> Cell:
+    return Cell(f"stalled since {_when(since)}", "yellow").plus(" ") if since else Cell()
 
 
 def paused_note(reason: str) -> str:
@@ -287,12 +290,6 @@ def paused_note(reason: str) -> str:
 
 def as_intended(outcome: Outcome) -> bool:
     return outcome.state is DeliveryState.DELIVERED
-
-
-def _mark(
-    state: DeliveryState, method: Any, *, settled_: bool = True, verified: bool | None = None
-) -> str:
-    return _marks(state, method, settled_=settled_, verified=verified).markup()
 
 
 def _marks(
@@ -315,18 +312,18 @@ def _marks(
     return Cell(str(state))
 
 
-def _recipients(entry: HistoryEntry) -> str:
+def _recipients(entry: HistoryEntry) -> Text:
     """Each recipient with its outcome; for many, a count per outcome."""
-    if len(entry.deliveries) <= 3:
-        return "\n".join(
-            f"{literal(d.agent_id)} {_mark(d.state, d.method, verified=d.verified)}"
-            for d in entry.deliveries
-        )
-    counts: dict[str, int] = {}
-    for d in entry.deliveries:
-        mark = _mark(d.state, d.method, verified=d.verified)
-        counts[mark] = counts.get(mark, 0) + 1
-    return "\n".join(f"{n} {mark}" for mark, n in counts.items())
+    marks = [(d.agent_id, _marks(d.state, d.method, verified=d.verified)) for d in entry.deliveries]
+    if len(marks) <= 3:
+        lines = [Cell(f"{agent} ").then(mark) for agent, mark in marks]
+    else:
+        counts: dict[str, tuple[int, Cell]] = {}
+        for _, mark in marks:
+            seen, _ = counts.get(mark.text, (0, mark))
+            counts[mark.text] = (seen + 1, mark)
+        lines = [Cell(f"{n} ").then(mark) for n, mark in counts.values()]
+    return styled("\n").join(line.rich() for line in lines)
 
 
 def _when(moment: datetime) -> str:

@@ -79,8 +79,9 @@ def test_broadcast_reaches_every_inbox_and_says_so(home: Path) -> None:
 
 
 def test_text_that_looks_like_markup_is_shown_as_it_is(home: Path) -> None:
-    # brackets in a message, a devlog title or an error are data; rich took them for markup
-    # and `history` ended in a traceback ("closing tag '[/]' ... has nothing to close")
+    # brackets in a message, a devlog title, a pause reason or an error are data; rich took
+    # them for markup, and `history`, `pause`, `status` and `resume` ended in a traceback
+    # ("closing tag '[/]' ... has nothing to close")
     text = "fix [/] then [red]warn[/red] [bold"
     assert cellphone("send", text, "--to", "Agent-1", home=home).returncode == 0
     history = cellphone("history", home=home)
@@ -92,6 +93,12 @@ def test_text_that_looks_like_markup_is_shown_as_it_is(home: Path) -> None:
     assert devlog.returncode in (0, 1), devlog.stderr
     recent = cellphone("devlog", "recent", home=home)
     assert recent.returncode == 0 and "[/] done" in recent.stdout, recent.stderr
+    paused = cellphone("pause", "--reason", "back at [/]10", home=home)
+    assert paused.returncode == 0 and "back at [/]10" in paused.stdout, paused.stderr
+    status = cellphone("status", home=home)
+    assert status.returncode == 0 and "paused (back at [/]10)" in status.stdout, status.stderr
+    resumed = cellphone("resume", home=home)
+    assert resumed.returncode == 0 and "was paused: back at [/]10" in resumed.stdout
 
 
 def test_send_json_and_stdin(home: Path) -> None:

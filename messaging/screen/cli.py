@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from config.cli import HomeOption, JsonOption, error_console, open_home
+from config.cli import HomeOption, JsonOption, console, error_console, open_home
 
 if TYPE_CHECKING:
     from config.settings import Home, Settings
@@ -91,15 +91,13 @@ def demo(
 ) -> None:
     """See it work without real agents: a virtual two-monitor X display with a stand-in
     chat window per example agent, a broadcast typed into every window, and a screenshot."""
-    from rich.console import Console
-
     from agents.home import example_coordinates, prepare_home
     from config.settings import load_settings, resolve_home
     from messaging.model import DeliveryState
     from messaging.screen import demo as demo_run
 
     where = resolve_home(home or Path(tempfile.mkdtemp(prefix="cellphone-demo-")))
-    out = Console(highlight=False)
+    out = console()
     prepare_home(where, example_coordinates(calibrated=True))  # the windows stand there
     placeholders = _placeholders(where)
     if placeholders:
@@ -108,14 +106,13 @@ def demo(
             "are placeholders (cellphone init), so the demo would type nowhere; run "
             "`cellphone demo` without --home (it makes a home of its own) or calibrate them "
             "with `cellphone coords calibrate --all`",
-            markup=False,
         )
         raise typer.Exit(2)
     settings = load_settings(where)
     try:
         outcomes = demo_run.run_demo(where, settings, greeting, png, out)
     except demo_run.DEMO_ERRORS as exc:
-        error_console().print(f"error: {exc}", markup=False)
+        error_console().print(f"error: {exc}")
         raise typer.Exit(2) from None
     for outcome in outcomes.values():
         out.print(f"{outcome.agent_id}: {outcome.summary}")

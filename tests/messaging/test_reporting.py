@@ -34,7 +34,10 @@ def test_columns_align_and_colors_only_when_asked() -> None:
 def test_unverified_deliveries_are_marked_in_words_and_color() -> None:
     mark = _marks(DeliveryState.DELIVERED, Method.GUI, verified=False)
     assert mark.text == "delivered via gui, unverified"
-    assert mark.markup() == "[green]delivered[/] via gui, [yellow]unverified[/]"
+    shown = mark.rich()  # as the history and status tables show it
+    assert shown.plain == "delivered via gui, unverified"
+    colored = [(shown.plain[span.start : span.end], span.style) for span in shown.spans]
+    assert colored == [("delivered", "green"), ("unverified", "yellow")]
 
 
 def test_colors_on_a_terminal_unless_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
