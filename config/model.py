@@ -1,4 +1,4 @@
-"""Typed groups of settings: frozen dataclasses whose fields are checked and converted when a
+"""Typed groups of settings: read-only objects whose fields are checked and converted when a
 group is made.
 
 A group subclasses :class:`Group`; each field's annotation gives its type and
@@ -203,7 +203,8 @@ class Group:
             raise SettingsInvalid(problems)
 
     def replaced(self, **changes: Any) -> Self:
-        """A copy with ``changes`` made, checked like a new group."""
+        """A copy with ``changes`` made, checked like a new group; a table given for a nested
+        group makes that group anew from it (its other keys take their defaults)."""
         return type(self)(**{**self.as_dict(shallow=True), **changes})
 
     def as_dict(self, *, shallow: bool = False) -> dict[str, Any]:
@@ -254,7 +255,7 @@ def convert(value: Any, kind: Any) -> Any:
             raise SettingsInvalid(problems)
         return items
     if origin is Literal:
-        return _choice(value, typing.get_args(kind), value)
+        return _choice(value, typing.get_args(kind))
     if isinstance(kind, type):
         if issubclass(kind, Group):
             if isinstance(value, kind):
@@ -263,7 +264,7 @@ def convert(value: Any, kind: Any) -> Any:
                 return kind.from_mapping(value)
             raise _invalid(value, "must be a table of settings")
         if issubclass(kind, Enum):
-            choice = _choice(value, tuple(member.value for member in kind), value)
+            choice = _choice(value, tuple(member.value for member in kind))
             return kind(choice)
         return _scalar(value, kind)
     raise TypeError(f"settings of type {kind!r} are not supported")
@@ -311,14 +312,13 @@ def _scalar(value: Any, kind: type) -> Any:
     raise _invalid(value, f"must be {PLAIN[kind]}")
 
 
-def _choice(value: Any, choices: tuple[Any, ...], raw: Any) -> Any:
-    if isinstance(value, Enum):
-        value = value.value
-    if value in choices:
-        return value
+def _choice(value: Any, choices: tuple[Any, ...]) -> Any:
+    plain = value.value if isinstance(value, Enum) else value
+    if plain in choices:
+        return plain
     names = [repr(choice) for choice in choices]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    raise _invalid(raw, f"must be {listed}")
+    raise _invalid(value, f"must be {listed}")
 
 
 def _invalid(value: Any, message: str) -> SettingsInvalid:
