@@ -8,17 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from backups.catalog import Catalog, Verified
-from backups.create import create_backup
 from backups.crypto import load_key
-from backups.drill import DrillResult, drill
 from backups.errors import BackupError, VerifyError
 from backups.manifest import Manifest
-from backups.prune import PrunePlan, prune
-from backups.restore import RestoreResult, choose_at, restore, verify
 from config import BackupKind, BackupSettings, Home
+
+if TYPE_CHECKING:  # the work itself is loaded by the method doing it: `status` and `doctor`
+    # make a Backups only to read the key file and the newest verification
+    from backups.drill import DrillResult
+    from backups.prune import PrunePlan
+    from backups.restore import RestoreResult
 
 Clock = Callable[[], datetime]
 
@@ -72,11 +74,15 @@ class Backups:
 
     @_explained
     def create(self, kind: BackupKind = BackupKind.FULL) -> Manifest:
+        from backups.create import create_backup
+
         skip = {str(self.key.path), str(self.key.path.resolve())} if self.key else set()
         return create_backup(self.home, self.catalog, kind, self.clock(), skip)
 
     @_explained
     def verify(self, backup_id: str) -> Manifest:
+        from backups.restore import verify
+
         return verify(self.catalog, backup_id, self.clock())
 
     def verify_all(self) -> dict[str, list[str]]:
@@ -100,6 +106,8 @@ class Backups:
         force: bool = False,
         dry_run: bool = False,
     ) -> RestoreResult:
+        from backups.restore import choose_at, restore
+
         if at is not None:
             manifest = choose_at(self.catalog, at)
         else:
@@ -111,10 +119,14 @@ class Backups:
 
     @_explained
     def prune(self, keep_last: int, keep_daily: int, *, dry_run: bool = False) -> PrunePlan:
+        from backups.prune import prune
+
         return prune(self.catalog, keep_last, keep_daily, dry_run=dry_run)
 
     @_explained
     def drill(self) -> DrillResult:
+        from backups.drill import drill
+
         return drill(self.catalog, self.settings.rto_seconds, scratch=self.home.backups_dir)
 
     def rows(self) -> list[BackupRow]:

@@ -19,6 +19,8 @@ ALSO_HEAVY = ("aiohttp", "cryptography", "markdown_it")  # through discord, back
 # what listing the commands needs none of: the store, the event loop, the tables
 NOT_FOR_HELP = ("rich", "asyncio", "aiosqlite", "sqlite3", "pydantic")
 OURS = ("config.settings", "messaging.store", "messaging.desk", "agents.registry")
+# what makes, restores and checks backups: status reads only the newest verification
+BACKUP_WORK = ("backups.create", "backups.archive", "backups.restore", "backups.drill")
 # the command modules of the packages that offer no messaging command
 OTHER_COMMANDS = (
     "agents.cli",
@@ -44,9 +46,8 @@ sys.stderr.write("\\nEXIT " + json.dumps(code) + " LOADED " + json.dumps(loaded)
 
 def loaded_by(*argv: str) -> tuple[object, list[str], str]:
     """The exit code of ``cellphone ARGV``, the heavy modules it imported, and its output."""
-    probe = PROBE.format(
-        heavy=json.dumps(HEAVY + ALSO_HEAVY + NOT_FOR_HELP), ours=json.dumps(OURS + OTHER_COMMANDS)
-    )
+    heavy, ours = HEAVY + ALSO_HEAVY + NOT_FOR_HELP, OURS + OTHER_COMMANDS + BACKUP_WORK
+    probe = PROBE.format(heavy=json.dumps(heavy), ours=json.dumps(ours))
     result = subprocess.run(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
@@ -82,6 +83,14 @@ def test_send_to_the_inbox_imports_none_of_the_heavy_libraries(home: Path) -> No
     # module of another package either
     assert set(loaded) == {"asyncio", "aiosqlite", "sqlite3", *OURS}
     assert len(list((home / "agent_workspaces" / "Agent-1" / "inbox").glob("*.md"))) == 1
+
+
+def test_status_reads_the_backups_without_their_machinery(home: Path) -> None:
+    code, loaded, out = loaded_by("status", "--home", str(home))
+    assert code == 0 and "checks:" in out
+    assert not set(BACKUP_WORK) & set(loaded), loaded
+    code, loaded, _ = loaded_by("backup", "create", "--home", str(home))
+    assert code == 0 and {"backups.create", "backups.archive"} <= set(loaded)  # seen when used
 
 
 def test_a_command_that_needs_one_still_gets_it(home: Path) -> None:
