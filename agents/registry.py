@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from agents.errors import UnknownAgentError, natural_key
 from coordinates import CoordinatesFile, Point, Typing
+from coordinates.tmux import TmuxTarget
 from coordinates.typing import DEFAULT_TYPING
 
 
@@ -29,6 +30,7 @@ class Agent:
     window_title: str | None = None
     uncalibrated: frozenset[str] = frozenset()  # "chat", "onboarding": placeholder points
     typing: Typing = DEFAULT_TYPING  # keys that paste and submit; on-screen verification
+    tmux: TmuxTarget | None = None  # a terminal agent reached through tmux, not the screen
 
     @property
     def role(self) -> str:
@@ -53,6 +55,7 @@ class Registry:
                 window_title=e.window_title,
                 uncalibrated=e.uncalibrated,
                 typing=e.typing,
+                tmux=e.tmux,
             )
             for e in document.agents.values()
         )

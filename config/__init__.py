@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         MessagingSettings,
         OpenAISettings,
         Settings,
+        TmuxSettings,
         load_settings,
         resolve_home,
     )
@@ -36,6 +37,7 @@ __all__ = [
     "MessagingSettings",
     "OpenAISettings",
     "Settings",
+    "TmuxSettings",
     "load_settings",
     "resolve_home",
 ]

@@ -114,6 +114,39 @@ class GuiSettings(Group):
     )
 
 
+class TmuxSettings(Group):
+    """Pacing and patience of the tmux lane (terminal agents in tmux panes), in seconds."""
+
+    show_timeout_s: float = setting(
+        2.0, gt=0, le=30, description="how long the pasted text may take to show in the pane"
+    )
+    submit_timeout_s: float = setting(
+        2.0, gt=0, le=30, description="how long the input may take to empty after the submit keys"
+    )
+    submit_after_s: float = setting(
+        0.0,
+        ge=0,
+        le=5,
+        description="a wait between the paste showing and the submit keys, for every agent "
+        "(an agent's own `submit_after_s` in the coordinates file adds to it)",
+    )
+    hold_retry_s: float = setting(
+        2.0,
+        gt=0,
+        le=3600,
+        description="how often a delivery held by a busy agent or a draft is tried again",
+    )
+    hold_max_s: float = setting(
+        300.0,
+        ge=0,
+        le=86400,
+        description="after this long since the message was sent, a held delivery goes to the inbox",
+    )
+    critical_skips_busy_wait: bool = setting(
+        True, description="critical messages are pasted while the agent works (it queues them)"
+    )
+
+
 class DiscordSettings(Group):
     guild_id: int | None = None
     allowed_user_ids: list[int] = setting(factory=list)
@@ -238,6 +271,7 @@ class Settings(Group):
 
     messaging: MessagingSettings = setting(factory=MessagingSettings)
     gui: GuiSettings = setting(factory=GuiSettings)
+    tmux: TmuxSettings = setting(factory=TmuxSettings)
     discord: DiscordSettings = setting(factory=DiscordSettings)
     openai: OpenAISettings = setting(factory=OpenAISettings)
     backups: BackupSettings = setting(factory=BackupSettings)

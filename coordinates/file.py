@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from config.sources import NotUtf8Error, decode
 from coordinates.errors import CoordinatesFileError
+from coordinates.tmux import TMUX_KEY, TmuxTarget, parse_tmux
 from coordinates.typing import DEFAULT_TYPING, Typing, parse_typing
 
 CHAT_KEY = "chat_input_coordinates"
@@ -57,6 +58,7 @@ class AgentEntry:
     window_title: str | None
     uncalibrated: frozenset[str] = frozenset()
     typing: Typing = DEFAULT_TYPING
+    tmux: TmuxTarget | None = None  # reached through this tmux pane, not the screen
 
 
 @dataclass
@@ -173,7 +175,17 @@ def _parse_entry(agent_id: str, entry: Any, path: Path) -> AgentEntry:
         window_title=title,
         uncalibrated=_parse_uncalibrated(agent_id, entry.get(UNCALIBRATED_KEY), path),
         typing=_parse_typing(agent_id, entry, path),
+        tmux=_parse_tmux(agent_id, entry.get(TMUX_KEY), path),
     )
+
+
+def _parse_tmux(agent_id: str, value: Any, path: Path) -> TmuxTarget | None:
+    if value is None:
+        return None
+    try:
+        return parse_tmux(value)
+    except ValueError as exc:
+        raise CoordinatesFileError(f"{path}: {agent_id}.{TMUX_KEY} {exc}") from None
 
 
 def _parse_typing(agent_id: str, entry: dict[str, Any], path: Path) -> Typing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +27,11 @@ class DraftPresent(NotDeliverable):
     typed; the desk holds the delivery and tries again later."""
 
 
+class AgentBusy(NotDeliverable):
+    """The agent shows it is working on something: nothing was typed; the desk holds the
+    delivery and tries again later."""
+
+
 @dataclass(frozen=True)
 class Typed:
     """The text was pasted and submitted. ``verified``: the chat input was seen to show the
@@ -44,6 +50,17 @@ class Job:
     text: str
     possible_repeat: bool = False
     onboarding: bool = False  # type at the onboarding point (new chat) instead of the chat input
+
+
+class PaneDeliverer(Protocol):
+    """Pastes a job into the agent's terminal pane (the tmux lane). Called for one pane at a
+    time; several panes may be typed into side by side."""
+
+    async def deliver(self, job: Job, before_keys: Callable[[], Awaitable[None]]) -> Typed:
+        """Paste, submit, and say whether the pane showed it. Awaits ``before_keys`` before
+        the first key reaches the pane. Raise :class:`DraftPresent` or :class:`AgentBusy`
+        (nothing typed: held) or :class:`NotDeliverable` (to the inbox, with the reason)."""
+        ...
 
 
 class ScreenDeliverer(Protocol):

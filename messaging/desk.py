@@ -22,7 +22,15 @@ from pathlib import Path
 from agents import Agent, Registry, UnknownAgentError, Workspace
 from agents.source import RegistrySource
 from config import Settings
-from messaging.deliver import DraftPresent, Job, NotDeliverable, ScreenDeliverer, Typed
+from messaging.deliver import (
+    AgentBusy,
+    DraftPresent,
+    Job,
+    NotDeliverable,
+    PaneDeliverer,
+    ScreenDeliverer,
+    Typed,
+)
 from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
 from messaging.lockfile import ProcessLock, holder
@@ -45,6 +53,7 @@ log = logging.getLogger(__name__)
 
 OutcomeCallback = Callable[[Outcome], Awaitable[None] | None]
 INBOX_BATCH = 500
+TMUX_BATCH = 64  # deliveries the tmux worker takes at once: panes are typed into side by side
 INBOX_WRITERS = 4  # files flushed side by side within one batch
 NOT_YET = "not delivered yet"  # the reason of an outcome the desk has not tried yet
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
@@ -69,15 +78,17 @@ class Desk:
         lock_path: Path | None = None,
         pause_flag: PauseFlag | None = None,
         wait_note: WaitNote | None = None,
+        panes: PaneDeliverer | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.workspaces_dir = workspaces_dir
         self.settings = settings
         self.screen = screen
+        self.panes = panes
         self._lock = ProcessLock(lock_path) if lock_path is not None else None
         self._pause_flag = pause_flag
-        self._wake = {Lane.SCREEN: asyncio.Event(), Lane.INBOX: asyncio.Event()}
+        self._wake = {lane: asyncio.Event() for lane in Lane}
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._changed = asyncio.Condition()
@@ -115,6 +126,7 @@ class Desk:
         self._tasks = [
             asyncio.create_task(self._work(Lane.INBOX), name="desk-inbox"),
             asyncio.create_task(self._work(Lane.SCREEN), name="desk-screen"),
+            asyncio.create_task(self._work(Lane.TMUX), name="desk-tmux"),
         ]
         return True
 
@@ -198,7 +210,8 @@ class Desk:
     def _release(self) -> None:
         if self._pause_reason is not None:
             log.warning("desk resumed")
-            self._set_idle(Lane.SCREEN, False)
+            for lane in TYPING_LANES:
+                self._set_idle(lane, False)
         self._pause_reason = None
         self._resumed.set()
         self.wake()
@@ -213,10 +226,10 @@ class Desk:
         elif self._pause_reason is not None:
             self._release()
 
-    async def _until_resumed(self) -> None:
+    async def _until_resumed(self, lane: Lane) -> None:
         self._follow_pause_flag()
         while not self._resumed.is_set() and not self._stopping:
-            self._set_idle(Lane.SCREEN, True)  # held: nothing it may do
+            self._set_idle(lane, True)  # held: nothing it may do
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._resumed.wait(), self.settings.messaging.poll_interval_s
@@ -274,8 +287,8 @@ class Desk:
     async def _work(self, lane: Lane) -> None:
         wake = self._wake[lane]
         while not self._stopping:
-            if lane is Lane.SCREEN:
-                await self._until_resumed()
+            if lane in TYPING_LANES:
+                await self._until_resumed(lane)
                 if self._stopping:
                     return
             wake.clear()
@@ -297,16 +310,21 @@ class Desk:
         if even that fails, the worker keeps it in hand and tries again next turn."""
         if self._in_hand[lane] and not await self._put_back(lane):
             return False
-        claimed = await self.store.claim(lane, INBOX_BATCH if lane is Lane.INBOX else 1)
+        claimed = await self.store.claim(lane, _BATCH[lane])
         if not claimed:
             return False
         self._set_idle(lane, False)
         self._in_hand[lane] = claimed
-        if lane is Lane.SCREEN and self.paused:  # paused while the claim waited on the store
+        if lane in TYPING_LANES and self.paused:  # paused while the claim waited on the store
             await self._put_back(lane, None, retry_at=time.time())
             return True
         try:
-            await (self._inbox(claimed) if lane is Lane.INBOX else self._type(claimed[0]))
+            if lane is Lane.INBOX:
+                await self._inbox(claimed)
+            elif lane is Lane.TMUX:
+                await self._paste_all(claimed)
+            else:
+                await self._type(claimed[0])
         except Exception as exc:
             log.exception("desk %s worker failed on %d deliveries", lane, len(claimed))
             await self._put_back(lane, f"the desk failed while delivering: {_name(exc)}")
@@ -449,7 +467,7 @@ class Desk:
             attempt = await self._fall_back(item, agent, reason)
         await self._finish([attempt], [item])
         if isinstance(reason, Typed):
-            await self._keep_copy(item, agent, reason)
+            await self._keep_copy(item, agent, reason, DeliveryMethod.GUI)
         pause = self.settings.gui.pause_between_recipients_s
         if pause and attempt.method is DeliveryMethod.GUI:
             with contextlib.suppress(TimeoutError):
@@ -470,6 +488,100 @@ class Desk:
             item.seq, item.delivery.agent_id, DeliveryState.QUEUED, error=held, retry_at=retry_at
         )
 
+    async def _paste_all(self, claimed: list[Claimed]) -> None:
+        """Deliver a batch of the tmux lane: each agent's deliveries in order, the agents'
+        panes side by side. Raises the first error that kept a delivery unrecorded."""
+        by_agent: dict[str, list[Claimed]] = {}
+        for item in claimed:
+            by_agent.setdefault(item.delivery.agent_id, []).append(item)
+        results = await asyncio.gather(
+            *(self._paste_in_turn(items) for items in by_agent.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _paste_in_turn(self, items: list[Claimed]) -> None:
+        for item in items:
+            await self._paste(item)
+
+    async def _paste(self, item: Claimed) -> None:
+        try:
+            agent = self.registry.current().get(item.delivery.agent_id)
+        except UnknownAgentError as exc:
+            await self._finish([_failed(item, str(exc))], [item])
+            return
+        result = await self._paste_result(item, agent)
+        if isinstance(result, DraftPresent | AgentBusy):
+            held = self._held_in_pane(item, result)
+            if isinstance(held, Attempt):
+                await self._finish([held], [item])
+                return
+            result = held
+        if isinstance(result, Typed):
+            attempt = Attempt(
+                item.seq,
+                agent.agent_id,
+                DeliveryState.DELIVERED,
+                DeliveryMethod.TMUX,
+                verified=result.verified,
+            )
+        else:
+            attempt = await self._fall_back(item, agent, result)
+        await self._finish([attempt], [item])
+        if isinstance(result, Typed):
+            await self._keep_copy(item, agent, result, DeliveryMethod.TMUX)
+
+    async def _paste_result(
+        self, item: Claimed, agent: Agent
+    ) -> str | Typed | DraftPresent | AgentBusy:
+        """What pasting into the agent's pane did, or why it did not deliver."""
+        if self.panes is None:
+            return "tmux delivery is off in this process (messaging.delivery_mode = inbox)"
+        if agent.tmux is None:
+            return f"{agent.agent_id} has no tmux target in the coordinates file any more"
+        message = item.delivery.message
+        job = Job(
+            message=message,
+            agent=agent,
+            text=render(message, agent.agent_id, self.settings.messaging.footer),
+            onboarding=message.type is MessageType.ONBOARDING,
+        )
+
+        async def before_keys() -> None:
+            await self.store.mark_typing(item.seq, agent.agent_id, DeliveryMethod.TMUX)
+
+        try:
+            return await self.panes.deliver(job, before_keys)
+        except (DraftPresent, AgentBusy) as exc:
+            return exc
+        except NotDeliverable as exc:
+            return exc.reason
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.exception("tmux delivery to %s failed", agent.agent_id)
+            return f"tmux delivery failed: {_name(exc)}"
+
+    def _held_in_pane(self, item: Claimed, held: NotDeliverable) -> Attempt | str:
+        """A delivery held by a busy agent or a draft stays queued until
+        ``tmux.hold_max_s`` after its message was sent (whichever process tries it), then
+        why it goes to the inbox."""
+        tmux = self.settings.tmux
+        waited = time.time() - item.delivery.message.created_at.timestamp()
+        if waited >= tmux.hold_max_s:
+            return (
+                f"{held.reason}, for {tmux.hold_max_s:g} s (tmux.hold_max_s); "
+                "written to the inbox instead"
+            )
+        return Attempt(
+            item.seq,
+            item.delivery.agent_id,
+            DeliveryState.QUEUED,
+            error=f"held: {held.reason}; tried again every {tmux.hold_retry_s:g} s",
+            retry_at=time.time() + tmux.hold_retry_s,
+        )
+
     async def _fall_back(self, item: Claimed, agent: Agent, reason: str) -> Attempt:
         letter = self._letter_or_result(item, agent, reason)
         if isinstance(letter, Attempt):
@@ -477,7 +589,9 @@ class Desk:
         [result] = await asyncio.to_thread(write_letters, [letter])
         return self._written(item, letter, result, fallback=True)
 
-    async def _keep_copy(self, item: Claimed, agent: Agent, typed: Typed) -> None:
+    async def _keep_copy(
+        self, item: Claimed, agent: Agent, typed: Typed, method: DeliveryMethod
+    ) -> None:
         """Write the inbox copy of a message typed into the chat, so the agent can read it
         again after its context was reset. The delivery is already recorded: a copy that
         cannot be written is logged, never a failed delivery."""
@@ -485,7 +599,7 @@ class Desk:
         if isinstance(letter, Attempt):
             log.warning("no inbox copy of %s for %s", item.delivery.message.id, agent.agent_id)
             return
-        copy = replace(letter, via="gui" + verification(typed.verified))
+        copy = replace(letter, via=method.value + verification(typed.verified, method))
         [result] = await asyncio.to_thread(write_letters, [copy])
         if isinstance(result, OSError):
             log.warning("cannot write the inbox copy of %s: %s", copy.message.id, result)
@@ -621,6 +735,10 @@ class Desk:
                     await result
             except Exception:
                 log.exception("outcome subscriber %r failed", callback)
+
+
+TYPING_LANES = (Lane.SCREEN, Lane.TMUX)  # the lanes a pause holds
+_BATCH = {Lane.SCREEN: 1, Lane.TMUX: TMUX_BATCH, Lane.INBOX: INBOX_BATCH}
 
 
 def desk_holder(lock_path: Path) -> int | None:

@@ -53,13 +53,21 @@ _FINAL = {
 
 class DeliveryMethod(StrEnum):
     GUI = "gui"
+    TMUX = "tmux"
     INBOX = "inbox"
+
+    @property
+    def types(self) -> bool:
+        """Keys are pressed for the agent (a delivery caught mid-way may have been sent)."""
+        return self is not DeliveryMethod.INBOX
 
 
 class Lane(StrEnum):
-    """Which worker of the desk takes a delivery: the one screen worker or the inbox writers."""
+    """Which worker of the desk takes a delivery: the one screen worker, the tmux worker
+    (one pane at a time each, several panes side by side) or the inbox writers."""
 
     SCREEN = "screen"
+    TMUX = "tmux"
     INBOX = "inbox"
 
 
@@ -101,7 +109,7 @@ class Delivery:
     possible_repeat: bool = False
     updated_at: datetime | None = None
     delivered_at: datetime | None = None
-    verified: bool | None = None  # delivered via gui: seen on screen, or not looked at
+    verified: bool | None = None  # typed: seen on screen or in the pane, or not looked at
     read_at: datetime | None = None  # the agent opened or moved its inbox file, or said so
     acked_at: datetime | None = None
     nudged_at: datetime | None = None  # reminded once, being unacknowledged too long
@@ -119,12 +127,12 @@ class Outcome:
     reason: str | None = None  # why it fell back, failed, or is still queued
     possible_repeat: bool = False
     attempts: int = 0
-    verified: bool | None = None  # delivered via gui: seen on screen, or not looked at
+    verified: bool | None = None  # typed: seen on screen or in the pane, or not looked at
 
     @property
     def summary(self) -> str:
         if self.state is DeliveryState.DELIVERED:
-            text = f"delivered via {self.method}" + verification(self.verified)
+            text = f"delivered via {self.method}" + verification(self.verified, self.method)
         elif self.state is DeliveryState.FALLBACK:
             text = f"fell back to inbox: {self.reason}"
         elif self.state is DeliveryState.QUEUED:
@@ -134,10 +142,11 @@ class Outcome:
         return text + (" (possible repeat)" if self.possible_repeat else "")
 
 
-def verification(verified: bool | None) -> str:
-    """How a screen delivery was checked, as words after "delivered via gui"."""
+def verification(verified: bool | None, method: DeliveryMethod | None = DeliveryMethod.GUI) -> str:
+    """How a typed delivery was checked, as words after "delivered via gui" (or tmux)."""
     if verified is None:
         return ""
+    where = "in the pane" if method is DeliveryMethod.TMUX else "on screen"
     if verified:
-        return ", verified on screen"
+        return f", verified {where}"
     return ", unverified (verify is off for this agent)"

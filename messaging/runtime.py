@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from agents.source import RegistrySource
-from config import Home, Settings
+from config import DeliveryMode, Home, Settings
 from messaging.deliver import ScreenDeliverer
 from messaging.desk import Desk
 from messaging.pause import PauseFlag, WaitNote
 from messaging.service import MessageService
 from messaging.store import Store
+from messaging.tmux.lane import TmuxLane
 
 
 @dataclass
@@ -43,6 +44,9 @@ async def open_runtime(
     store = await Store.open(home.database)
     if screen is not None:
         screen.remember_looks_in(home.var_dir / "looks")
+    panes = None
+    if settings.messaging.delivery_mode is not DeliveryMode.INBOX:
+        panes = TmuxLane(settings.tmux, home.var_dir / "tmux")
     desk = Desk(
         store,
         registry,
@@ -52,8 +56,16 @@ async def open_runtime(
         lock_path=home.var_dir / "desk.lock",
         pause_flag=PauseFlag.of(home),
         wait_note=WaitNote.of(home),
+        panes=panes,
     )
-    service = MessageService(store, registry, desk, settings, screen_enabled=screen is not None)
+    service = MessageService(
+        store,
+        registry,
+        desk,
+        settings,
+        screen_enabled=screen is not None,
+        tmux_enabled=panes is not None,
+    )
     try:
         if start_desk:
             await desk.start()

@@ -68,12 +68,14 @@ class MessageService:
         settings: Settings,
         *,
         screen_enabled: bool,
+        tmux_enabled: bool = False,
     ) -> None:
         self.store = store
         self.registry = registry
         self.desk = desk
         self.settings = settings
         self.screen_enabled = screen_enabled
+        self.tmux_enabled = tmux_enabled
 
     async def send(
         self,
@@ -218,6 +220,8 @@ class MessageService:
         return entry
 
     def _lane(self, agent: Agent, type: MessageType) -> Lane:
+        if agent.tmux is not None:  # a terminal agent in tmux: its pane, display or not
+            return Lane.TMUX if self.tmux_enabled else Lane.INBOX
         point = agent.onboarding_point if type is MessageType.ONBOARDING else agent.chat_point
         return Lane.SCREEN if self.screen_enabled and point is not None else Lane.INBOX
 

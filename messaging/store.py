@@ -160,6 +160,8 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_S = 10.0  # how long a statement waits for another process's write to end
 _REACHED = {DeliveryState.DELIVERED, DeliveryState.FALLBACK}
+# the methods that press keys for an agent, as an SQL list: caught mid-way, never typed again
+_TYPED = "(" + ", ".join(f"'{m.value}'" for m in DeliveryMethod if m.types) + ")"
 _RESULT_COLUMNS = ", ".join(
     f"json_extract(value, '$.{name}') AS {name}"
     for name in ("seq", "agent", "state", "method", "error", "retry_at", "delivered", "verified")
@@ -454,14 +456,16 @@ class Store:
         return {row["seq"]: _message(row, list(json.loads(row["routing"]))) for row in rows}
 
     @_guarded
-    async def mark_typing(self, seq: int, agent_id: str) -> None:
-        """Record, before the first key is pressed, that the screen is being used: after a
-        crash such a delivery is not typed again."""
+    async def mark_typing(
+        self, seq: int, agent_id: str, method: DeliveryMethod = DeliveryMethod.GUI
+    ) -> None:
+        """Record, before the first key is pressed, that the screen (or a tmux pane) is being
+        typed into: after a crash such a delivery is not typed again."""
         async with self._durable_lock:
             await self._durable.execute(
-                "UPDATE deliveries SET method = 'gui', updated_at = ?"
+                "UPDATE deliveries SET method = ?, updated_at = ?"
                 " WHERE message_seq = ? AND agent = ?",
-                (utc_now().isoformat(), seq, agent_id),
+                (method.value, utc_now().isoformat(), seq, agent_id),
             )
 
     @_guarded
@@ -510,8 +514,9 @@ class Store:
             put_back = await self._db.execute_fetchall(
                 "UPDATE deliveries AS d SET state = 'queued', last_error = r.error,"
                 " next_attempt_at = r.retry_at, updated_at = ?,"
-                " lane = CASE WHEN d.method = 'gui' THEN 'inbox' ELSE d.lane END,"
-                " possible_repeat = CASE WHEN d.method = 'gui' THEN 1 ELSE d.possible_repeat END"
+                f" lane = CASE WHEN d.method IN {_TYPED} THEN 'inbox' ELSE d.lane END,"
+                f" possible_repeat = CASE WHEN d.method IN {_TYPED} THEN 1"
+                " ELSE d.possible_repeat END"
                 f" FROM (SELECT {_RESULT_COLUMNS} FROM json_each(?)) AS r"
                 " WHERE d.message_seq = r.seq AND d.agent = r.agent AND d.state = 'delivering'"
                 " RETURNING message_seq, agent, possible_repeat",
@@ -528,7 +533,7 @@ class Store:
         async with self._tx() as tx:
             repeats = await tx.execute(
                 "UPDATE deliveries SET state = 'queued', lane = 'inbox', possible_repeat = 1,"
-                " updated_at = ? WHERE state = 'delivering' AND method = 'gui'",
+                f" updated_at = ? WHERE state = 'delivering' AND method IN {_TYPED}",
                 (now,),
             )
             requeued = await tx.execute(

@@ -1,0 +1,156 @@
+"""Delivering into a terminal agent's tmux pane, with what the pane shows as evidence.
+
+One delivery: read the pane (gone? scrolled by someone? the agent working? a draft in its
+input?), paste the text from a tmux buffer as a bracketed paste, wait until the input shows
+it (or the CLI's placeholder for a long paste), press the submit keys, and wait until the
+input no longer holds it. Only then is it "delivered via tmux, verified". Text the desk
+left in an input (typed, not submitted) is remembered in the home, so the next delivery,
+from any process, clears it with the agent's ``clear_keys`` instead of taking it for a
+draft.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from config import TmuxSettings
+from coordinates.tmux import TmuxTarget
+from messaging.deliver import AgentBusy, DraftPresent, Job, NotDeliverable, Typed
+from messaging.model import Priority
+from messaging.tmux.client import Snapshot, TmuxError, paste, press, snapshot
+from messaging.tmux.keys import KeyNotForTmux, tmux_key
+from messaging.tmux.leftovers import Leftovers
+from messaging.tmux.reading import Reading, read_pane, shows
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.005  # how often the pane is read while waiting for it to change
+CLEAR_TIMEOUT_S = 1.0  # how long the input may take to empty after the clear keys
+
+
+class TmuxLane:
+    """The :class:`~messaging.deliver.PaneDeliverer` of agents with a tmux target."""
+
+    def __init__(self, settings: TmuxSettings, state_dir: Path) -> None:
+        self.settings = settings
+        self.leftovers = Leftovers(state_dir)
+
+    async def deliver(self, job: Job, before_keys: Callable[[], Awaitable[None]]) -> Typed:
+        agent = job.agent
+        pane = agent.tmux
+        if pane is None:
+            raise NotDeliverable(f"{agent.agent_id} has no tmux target")
+        try:
+            submit = [tmux_key(agent.typing.submit_keys)]
+            clear = [tmux_key(combo) for combo in agent.typing.clear_keys]
+        except KeyNotForTmux as exc:
+            raise NotDeliverable(f"{agent.agent_id}: {exc}") from None
+        try:
+            return await self._deliver(job, pane, submit, clear, before_keys)
+        except TmuxError as exc:
+            raise NotDeliverable(f"tmux pane of {agent.agent_id}: {exc}") from None
+
+    async def _deliver(
+        self,
+        job: Job,
+        pane: TmuxTarget,
+        submit: list[str],
+        clear: list[str],
+        before_keys: Callable[[], Awaitable[None]],
+    ) -> Typed:
+        agent_id = job.agent.agent_id
+        before = await self._usable(pane, agent_id)
+        reading = read_pane(before)
+        if reading.input:
+            reading = await self._clear_leftover(pane, agent_id, reading, clear, before_keys)
+        if reading.busy and not self._goes_while_busy(job):
+            raise AgentBusy(f"{agent_id} is busy (its pane shows {reading.busy!r})")
+        if reading.input:
+            raise DraftPresent(
+                f"the input of {agent_id} in tmux pane {pane} holds text the desk did not put "
+                f"there ({_shorten(reading.input)!r})"
+            )
+        await before_keys()
+        await paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
+        shown = await self._until(pane, lambda r: shows(r, job.text), self.settings.show_timeout_s)
+        if shown is None:
+            raise NotDeliverable(
+                f"the pasted text did not show in the input of {agent_id} in tmux pane {pane} "
+                f"within {self.settings.show_timeout_s:g} s (tmux.show_timeout_s); nothing "
+                "was submitted"
+            )
+        if self.settings.submit_after_s:
+            await asyncio.sleep(self.settings.submit_after_s)
+        await press(pane, *submit)
+        left = await self._until(
+            pane, lambda r: not shows(r, job.text), self.settings.submit_timeout_s
+        )
+        if left is None:
+            self.leftovers.remember(agent_id, job.text)
+            raise NotDeliverable(
+                f"typed but not submitted: the text stayed in the input of {agent_id} in tmux "
+                f"pane {pane} after {job.agent.typing.submit} "
+                f"(tmux.submit_timeout_s {self.settings.submit_timeout_s:g} s); it is cleared "
+                "before the next message"
+            )
+        return Typed(verified=True)
+
+    async def _usable(self, pane: TmuxTarget, agent_id: str) -> Snapshot:
+        before = await snapshot(pane)
+        if before.dead:
+            raise NotDeliverable(f"the program in tmux pane {pane} of {agent_id} has exited")
+        if before.in_mode:
+            raise DraftPresent(
+                f"tmux pane {pane} of {agent_id} is in copy mode (someone is scrolling it)"
+            )
+        return before
+
+    def _goes_while_busy(self, job: Job) -> bool:
+        return job.message.priority is Priority.CRITICAL and self.settings.critical_skips_busy_wait
+
+    async def _clear_leftover(
+        self,
+        pane: TmuxTarget,
+        agent_id: str,
+        reading: Reading,
+        clear: list[str],
+        before_keys: Callable[[], Awaitable[None]],
+    ) -> Reading:
+        """Clear text an earlier delivery left in the input (typed, not submitted); other
+        text is left as it is (a draft)."""
+        leftover = self.leftovers.recall(agent_id)
+        if leftover is None or not shows(reading, leftover):
+            return reading
+        await before_keys()
+        await press(pane, *clear)
+        cleared = await self._until(pane, lambda r: not r.input, CLEAR_TIMEOUT_S)
+        if cleared is None:
+            raise NotDeliverable(
+                f"the input of {agent_id} in tmux pane {pane} still holds the text of an "
+                f"earlier message after its clear keys ({', '.join(clear)}); set clear_keys "
+                "in the coordinates file to the keys that empty this CLI's input"
+            )
+        self.leftovers.forget(agent_id)
+        return cleared
+
+    async def _until(
+        self, pane: TmuxTarget, condition: Callable[[Reading], bool], timeout: float
+    ) -> Reading | None:
+        """The first reading of the pane that meets ``condition`` within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            reading = read_pane(await snapshot(pane))
+            if condition(reading):
+                return reading
+            if time.monotonic() >= deadline:
+                return None
+            await asyncio.sleep(POLL_S)
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
