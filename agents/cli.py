@@ -22,13 +22,35 @@ def init(
     force: Annotated[
         bool, typer.Option(help="Replace an existing coordinates file (a copy is kept).")
     ] = False,
+    tmux: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SESSION",
+            help="Terminal agents in tmux instead: Agent-N in window Agent-N of this session.",
+        ),
+    ] = None,
 ) -> None:
-    """Create a home: example coordinates for Agent-1..Agent-8 on two monitors, settings
-    and every agent's workspace folders."""
-    from agents.home import prepare_home
+    """Create a home: example coordinates for Agent-1..Agent-8 on two monitors (or in the
+    windows of a tmux session), settings and every agent's workspace folders."""
+    from agents.home import prepare_home, tmux_example_coordinates
     from config.settings import resolve_home
+    from coordinates.tmux import parse_tmux
 
     where = resolve_home(home)
+    example = None
+    if tmux is not None:
+        try:
+            parse_tmux(f"{tmux}:Agent-1")
+        except ValueError:
+            raise typer.BadParameter(
+                f"{tmux!r} is not a tmux session name; use letters, digits, '-' or '_'",
+                param_hint="--tmux",
+            ) from None
+        if ":" in tmux or "." in tmux:
+            raise typer.BadParameter(
+                f"{tmux!r}: give the session name alone (no ':' or '.')", param_hint="--tmux"
+            )
+        example = tmux_example_coordinates(tmux)
     out = console()
     coords = where.coordinates_file
     if coords.exists() and force:
@@ -38,10 +60,17 @@ def init(
         out.print(f"previous coordinates kept as {backup}")
     elif coords.exists():
         out.print(f"kept existing {coords} (use --force to replace it)")
-    registry = prepare_home(where)
+    registry = prepare_home(where, example)
     out.print(f"coordinates: {coords}")
     out.print(f"settings: {where.settings_file}")
     out.print(f"{len(registry)} agent workspaces under {where.workspaces_dir}")
+    if tmux is not None:
+        out.print(
+            f"next: start each agent in its window, e.g. `tmux new-session -d -s {tmux} -n "
+            f"Agent-1 claude` then `tmux new-window -t {tmux} -n Agent-2 codex`; check with "
+            '`cellphone coords check`, then `cellphone broadcast "hello"`'
+        )
+        return
     out.print(
         "next: edit the points with `cellphone coords calibrate --all`, "
         'then `cellphone broadcast "hello"`'

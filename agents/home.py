@@ -27,6 +27,19 @@ def example_coordinates(*, calibrated: bool = False) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+def tmux_example_coordinates(session: str, socket: str | None = None) -> str:
+    """Agent-1..Agent-8 as terminal agents in tmux: each in the window of ``session`` named
+    after it (``swarm:Agent-3``), on the default tmux server or the one named ``socket``."""
+    document = json.loads(example_coordinates())
+    for agent_id, entry in document["agents"].items():
+        target = f"{session}:{agent_id}"
+        kept = {k: entry[k] for k in ("description", "active") if k in entry}
+        entry.clear()
+        entry["tmux"] = target if socket is None else {"target": target, "socket": socket}
+        entry.update(kept)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
 def example_settings() -> str:
     return (resources.files("config") / "examples" / "cellphone.example.toml").read_text("utf-8")
 

@@ -75,20 +75,27 @@ def check(
     home: HomeArg = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Each agent's points against the live monitors; exit 1 if an active agent's point is on
-    no monitor."""
+    """Each agent's points against the live monitors, and each tmux target against the
+    panes tmux has; exit 1 if an active agent's point is on no monitor or its pane is gone."""
     from coordinates.layout import read_layout
 
     where = _resolve(ctx, home)
-    layout = _guard(read_layout)
     agents = _guard(lambda: load_coordinates(where.coordinates_file)).agents.values()
-    rows = [row for agent in agents for row in _rows(agent, layout)]
+    on_screen = [a for a in agents if a.tmux is None]
+    layout = _guard(read_layout) if on_screen or not agents else None
+    rows = [row for agent in on_screen for row in _rows(agent, layout)] if layout else []
+    panes = [_pane_row(agent) for agent in agents if agent.tmux is not None]
     if as_json:
-        sys.stdout.write(json.dumps({"monitors": _monitors(layout), "points": rows}, indent=2))
+        monitors = _monitors(layout) if layout else []
+        document = {"monitors": monitors, "points": rows, "panes": panes}
+        sys.stdout.write(json.dumps(document, indent=2))
         sys.stdout.write("\n")
     else:
-        _print_check(rows, layout)
-    if any(row["active"] and not row["valid"] for row in rows):
+        if layout is not None:
+            _print_check(rows, layout)
+        if panes:
+            _print_panes(panes)
+    if any(row["active"] and not row["valid"] for row in [*rows, *panes]):
         raise typer.Exit(EXIT_INVALID)
 
 
@@ -254,6 +261,41 @@ def _rows(agent: AgentEntry, layout: Layout) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _pane_row(agent: AgentEntry) -> dict[str, Any]:
+    from coordinates.tmux import locate
+
+    assert agent.tmux is not None
+    pane, problem = locate(agent.tmux)
+    return {
+        "agent": agent.agent_id,
+        "active": agent.active,
+        "target": agent.tmux.target,
+        "socket": agent.tmux.socket,
+        "valid": problem is None,
+        "pane": pane,
+        "problem": problem,
+        "submit_keys": agent.typing.submit,
+        "clear_keys": ["+".join(combo) for combo in agent.typing.clear_keys],
+    }
+
+
+def _print_panes(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table("agent", "tmux target", "pane or why not", "keys")
+    for row in rows:
+        ok = ("ok", "green") if row["valid"] else ("invalid", "red")
+        inactive = "" if row["active"] else " (inactive)"
+        socket = f" (socket {row['socket']})" if row["socket"] else ""
+        table.add_row(
+            row["agent"],
+            row["target"] + socket,
+            styled(ok, f"{inactive} {row['problem'] or row['pane']}"),
+            f"submit {row['submit_keys']}, clear {', '.join(row['clear_keys'])}",
+        )
+    console().print(table)
 
 
 def _monitors(layout: Layout) -> list[dict[str, Any]]:

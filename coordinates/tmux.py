@@ -77,7 +77,8 @@ def locate(pane: TmuxTarget) -> tuple[str | None, str | None]:
         return None, "tmux is not installed (Debian package tmux)"
     try:
         done = subprocess.run(
-            pane.command(
+            pane.command(  # capture-pane first: display-message takes any target
+                "capture-pane", "-p", "-S", "0", "-E", "0", "-t", pane.target, ";",
                 "display-message", "-p", "-t", pane.target,
                 "#{pane_id} #{pane_dead} #{pane_current_command}",
             ),
@@ -89,7 +90,8 @@ def locate(pane: TmuxTarget) -> tuple[str | None, str | None]:
         return None, f"tmux did not answer within {CHECK_TIMEOUT_S:g} s"
     if done.returncode != 0:
         return None, describe_tmux_error(pane, done.stderr)
-    pane_id, dead, command = [*done.stdout.strip().split(" ", 2), "", ""][:3]
+    described = done.stdout.rstrip("\n").rpartition("\n")[2]
+    pane_id, dead, command = [*described.split(" ", 2), "", ""][:3]
     if dead == "1":
         return None, f"the program in tmux pane {pane} ({pane_id}) has exited"
     return f"{pane_id} {command}".strip(), None

@@ -56,13 +56,15 @@ async def tmux(pane: TmuxTarget, *arguments: str, stdin: bytes | None = None) ->
 
 
 async def snapshot(pane: TmuxTarget) -> Snapshot:
-    """The pane's state and visible text, read in one tmux call."""
+    """The pane's visible text and state, read in one tmux call. The capture comes first:
+    unlike display-message, which answers for the current pane when the target names no
+    pane, it fails on a target that does not exist."""
     out = await tmux(
         pane,
-        "display-message", "-p", "-t", pane.target, _STATE, ";",
-        "capture-pane", "-p", "-t", pane.target,
+        "capture-pane", "-p", "-t", pane.target, ";",
+        "display-message", "-p", "-t", pane.target, _STATE,
     )  # fmt: skip
-    state, _, text = out.partition("\n")
+    text, _, state = out.rstrip("\n").rpartition("\n")
     try:
         pane_id, dead, in_mode, x, y, height = state.split("\t")
         cursor = (int(x), int(y))
