@@ -264,7 +264,7 @@ def _rows(agent: AgentEntry, layout: Layout) -> list[dict[str, Any]]:
 
 
 def _pane_row(agent: AgentEntry) -> dict[str, Any]:
-    from coordinates.tmux import locate
+    from coordinates.tmux import clear_keys_in_tmux, locate
 
     assert agent.tmux is not None
     pane, problem = locate(agent.tmux)
@@ -277,7 +277,7 @@ def _pane_row(agent: AgentEntry) -> dict[str, Any]:
         "pane": pane,
         "problem": problem,
         "submit_keys": agent.typing.submit,
-        "clear_keys": ["+".join(combo) for combo in agent.typing.clear_keys],
+        "clear_keys": ["+".join(combo) for combo in clear_keys_in_tmux(agent.typing)],
     }
 
 

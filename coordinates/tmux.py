@@ -16,12 +16,24 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+from coordinates.typing import DEFAULT_CLEAR_KEYS, Typing
+
 TMUX_KEY = "tmux"
 CHECK_TIMEOUT_S = 5.0
 # a tmux target: session, session:window, session:window.pane, %pane-id, @window-id, $session
 _TARGET = re.compile(r"\A[^\s\-][^\x00-\x1f\x7f]{0,199}\Z")
 _SOCKET_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 _EXAMPLE = '"tmux": "swarm:agent-3" or "tmux": {"target": "swarm:agent-3", "socket": "swarm"}'
+
+
+# what empties the input of the agent CLIs (Claude Code, Codex CLI, Gemini CLI, Aider): Ctrl+A
+# only moves to the line start there
+TMUX_CLEAR_KEYS = (("ctrl", "c"),)
+
+
+def clear_keys_in_tmux(typing: Typing) -> tuple[tuple[str, ...], ...]:
+    """The agent's own ``clear_keys``, or Ctrl+C when it left them at the screen's default."""
+    return TMUX_CLEAR_KEYS if typing.clear_keys == DEFAULT_CLEAR_KEYS else typing.clear_keys
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from config import TmuxSettings
-from coordinates.tmux import TmuxTarget
+from coordinates.tmux import TmuxTarget, clear_keys_in_tmux
 from messaging.deliver import AgentBusy, DraftPresent, Job, NotDeliverable, Typed
 from messaging.model import Priority
 from messaging.tmux.client import Snapshot, TmuxError, paste, press, snapshot
@@ -46,7 +46,7 @@ class TmuxLane:
             raise NotDeliverable(f"{agent.agent_id} has no tmux target")
         try:
             submit = [tmux_key(agent.typing.submit_keys)]
-            clear = [tmux_key(combo) for combo in agent.typing.clear_keys]
+            clear = [tmux_key(combo) for combo in clear_keys_in_tmux(agent.typing)]
         except KeyNotForTmux as exc:
             raise NotDeliverable(f"{agent.agent_id}: {exc}") from None
         try:
@@ -78,6 +78,7 @@ class TmuxLane:
         await paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
         shown = await self._until(pane, lambda r: shows(r, job.text), self.settings.show_timeout_s)
         if shown is None:
+            self.leftovers.remember(agent_id, job.text)  # it may show later: not a draft
             raise NotDeliverable(
                 f"the pasted text did not show in the input of {agent_id} in tmux pane {pane} "
                 f"within {self.settings.show_timeout_s:g} s (tmux.show_timeout_s); nothing "
