@@ -87,17 +87,28 @@ def demo(
         Path, typer.Option("--png", help="Where to save the screenshot of the desktop.")
     ] = Path("cellphone-demo.png"),
     greeting: Annotated[str, typer.Option(help="The text to broadcast.")] = DEMO_GREETING,
+    tmux: Annotated[
+        bool,
+        typer.Option(
+            "--tmux", help="Terminal agents in tmux panes instead: no display, no screenshot."
+        ),
+    ] = False,
     home: HomeOption = None,
 ) -> None:
     """See it work without real agents: a virtual two-monitor X display with a stand-in
-    chat window per example agent, a broadcast typed into every window, and a screenshot."""
+    chat window per example agent, a broadcast typed into every window, and a screenshot;
+    with --tmux, a terminal chat program per agent in tmux panes, and what each pane shows."""
     from agents.home import example_coordinates, prepare_home
     from config.settings import load_settings, resolve_home
-    from messaging.model import DeliveryState
-    from messaging.screen import demo as demo_run
 
     where = resolve_home(home or Path(tempfile.mkdtemp(prefix="cellphone-demo-")))
+    if tmux:
+        _tmux_demo(where, greeting, home is not None)
+        return
+    from messaging.screen import demo as demo_run
+
     out = console()
+
     prepare_home(where, example_coordinates(calibrated=True))  # the windows stand there
     placeholders = _placeholders(where)
     if placeholders:
@@ -118,6 +129,38 @@ def demo(
         out.print(f"{outcome.agent_id}: {outcome.summary}")
     out.print(f"home: {where.root}")
     out.print(f"screenshot of the whole desktop: {png.resolve()}")
+    _exit_unless_delivered(outcomes)
+
+
+def _tmux_demo(where: Home, greeting: str, given_home: bool) -> None:
+    from agents.home import prepare_home
+    from config.settings import load_settings
+    from messaging.tmux import demo as tmux_demo
+
+    if given_home and where.coordinates_file.exists():
+        error_console().print(
+            f"error: {where.root} has a coordinates file already; the tmux demo writes its own:"
+            " run `cellphone demo --tmux` without --home (it makes a home of its own)"
+        )
+        raise typer.Exit(2)
+    tmux_demo.save_coordinates_for_demo(where)
+    prepare_home(where)
+    try:
+        outcomes, shown = tmux_demo.run_tmux_demo(where, load_settings(where), greeting)
+    except tmux_demo.TmuxDemoError as exc:
+        error_console().print(f"error: {exc}")
+        raise typer.Exit(2) from None
+    out = console()
+    out.print(shown)
+    for outcome in outcomes.values():
+        out.print(f"{outcome.agent_id}: {outcome.summary}")
+    out.print(f"home: {where.root}")
+    _exit_unless_delivered(outcomes)
+
+
+def _exit_unless_delivered(outcomes: dict[str, Outcome]) -> None:
+    from messaging.model import DeliveryState
+
     if any(o.state is not DeliveryState.DELIVERED for o in outcomes.values()):
         raise typer.Exit(1)
 

@@ -154,3 +154,28 @@ def _single(command):  # type: ignore[no-untyped-def]
     app = typer.Typer()
     app.command()(command)
     return app
+
+
+def test_the_tmux_demo_delivers_to_every_pane_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from messaging.screen.cli import demo
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    home = tmp_path / "demo"
+    result = CliRunner().invoke(
+        _single(demo), ["--tmux", "--home", str(home), "--greeting", "Hi\tall"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("delivered via tmux, verified in the pane") == 8
+    records = [
+        json.loads(line) for line in (home / "var" / "demo-received.jsonl").read_text().splitlines()
+    ]
+    messages = [r for r in records if r["kind"] == "message"]
+    assert sorted(r["agent_id"] for r in messages) == [f"Agent-{n}" for n in range(1, 9)]
+    assert all(
+        r["text"].startswith(f"[BROADCAST] Captain → {r['agent_id']}\n\nHi\tall\n\n")
+        for r in messages
+    )
+    again = CliRunner().invoke(_single(demo), ["--tmux", "--home", str(home)])
+    assert again.exit_code == 2 and "has a coordinates file already" in again.output
