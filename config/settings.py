@@ -124,11 +124,12 @@ class TmuxSettings(Group):
         2.0, gt=0, le=30, description="how long the input may take to empty after the submit keys"
     )
     submit_after_s: float = setting(
-        0.0,
+        0.05,
         ge=0,
         le=5,
-        description="a wait between the paste showing and the submit keys, for every agent "
-        "(an agent's own `submit_after_s` in the coordinates file adds to it)",
+        description="the least time between the paste and the submit keys (Gemini CLI takes "
+        "an Enter within 30 ms of a paste for a new line); waiting for the paste to show "
+        "counts toward it",
     )
     hold_retry_s: float = setting(
         2.0,

@@ -67,6 +67,9 @@ class TmuxLane:
         reading = read_pane(before)
         if reading.input:
             reading = await self._clear_leftover(pane, agent_id, reading, clear, before_keys)
+        if reading.input is None:  # Aider while it works: what is typed waits, line by line
+            shows_now = f"shows {reading.busy!r} and " if reading.busy else ""
+            raise AgentBusy(f"{agent_id} is busy (its pane {shows_now}has no input to paste into)")
         if reading.busy and not self._goes_while_busy(job):
             raise AgentBusy(f"{agent_id} is busy (its pane shows {reading.busy!r})")
         if reading.input:
@@ -76,6 +79,7 @@ class TmuxLane:
             )
         await before_keys()
         await paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
+        pasted_at = time.monotonic()
         shown = await self._until(pane, lambda r: shows(r, job.text), self.settings.show_timeout_s)
         if shown is None:
             self.leftovers.remember(agent_id, job.text)  # it may show later: not a draft
@@ -84,8 +88,10 @@ class TmuxLane:
                 f"within {self.settings.show_timeout_s:g} s (tmux.show_timeout_s); nothing "
                 "was submitted"
             )
-        if self.settings.submit_after_s:
-            await asyncio.sleep(self.settings.submit_after_s)
+        # Gemini CLI takes an Enter within 30 ms of a paste for a new line in its input
+        rest = self.settings.submit_after_s - (time.monotonic() - pasted_at)
+        if rest > 0:
+            await asyncio.sleep(rest)
         await press(pane, *submit)
         left = await self._until(
             pane, lambda r: not shows(r, job.text), self.settings.submit_timeout_s

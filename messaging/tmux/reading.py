@@ -27,6 +27,7 @@ PASTE_PLACEHOLDER = re.compile(r"\[Pasted (?:text|Content)[^\]]*\]", re.IGNORECA
 _BUSY = (
     re.compile(r"esc to interrupt", re.IGNORECASE),  # Claude Code, Codex CLI
     re.compile(r"esc to cancel", re.IGNORECASE),  # Gemini CLI
+    re.compile(r"^\W*Waiting for \S"),  # Aider, until the answer streams (no input then)
     re.compile(r"^\s*[✻✽✶✳✢·*⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◐◓◑◒]\s+[A-Z][\w-]*(?:ing|ed)?…"),  # a spinner and a verb
 )
 # the hint an empty input shows, which is no text of anyone's
@@ -103,5 +104,6 @@ def _busy(lines: list[str], input_row: int) -> str | None:
 
 
 def _compact(text: str) -> str:
-    """The text without white space (a CLI wraps, indents and turns tabs into spaces)."""
-    return re.sub(r"\s+", "", text)
+    """The text without white space (a CLI wraps, indents and turns tabs into spaces, or
+    into ``^I`` as Aider shows them)."""
+    return re.sub(r"\s+|\^I", "", text)
