@@ -7,7 +7,10 @@ Kept per agent in the coordinates file beside its points (all optional)::
     "submit_keys": "enter",         # default "enter"; some apps send with "ctrl+enter"
     "clear_keys": ["ctrl+c"],       # default ["ctrl+a", "delete"]: empties a leftover input
     "verify": true,                 # default true: read the chat input's pixels
-    "verify_region": [600, 160]     # default: the rectangle read, centred on the chat point
+    "verify_region": [600, 160],    # default: the rectangle read, centred on the chat point
+    "submit_after_s": 0.1           # default 0: the least time from the paste to the submit
+                                    # keys (Gemini CLI takes an Enter within 40 ms of a paste
+                                    # as a new line)
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ DEFAULT_SUBMIT_KEYS = ("enter",)
 DEFAULT_CLEAR_KEYS = (("ctrl", "a"), ("delete",))
 DEFAULT_REGION = (600, 160)
 REGION_LIMITS = ((16, 3000), (8, 2000))  # (min, max) width, then height, in pixels
+SUBMIT_AFTER_MAX_S = 5.0
 _EXAMPLES = "like 'ctrl+v', 'ctrl+shift+v', 'shift+insert', 'enter' or 'ctrl+enter'"
 
 
@@ -46,6 +50,7 @@ class Typing:
     clear_keys: tuple[tuple[str, ...], ...] = DEFAULT_CLEAR_KEYS  # pressed one after another
     verify: bool = True
     verify_region: tuple[int, int] = DEFAULT_REGION
+    submit_after_s: float = 0.0  # the least time between the paste taken and the submit keys
 
     @property
     def paste(self) -> str:
@@ -117,7 +122,23 @@ def parse_typing(entry: dict[str, Any]) -> Typing:
             fields["verify_region"] = parse_region(entry["verify_region"])
         except ValueError as exc:
             raise ValueError(f"verify_region {exc}") from None
+    if "submit_after_s" in entry:
+        fields["submit_after_s"] = parse_seconds(entry["submit_after_s"])
     return Typing(**fields)
+
+
+def parse_seconds(value: Any) -> float:
+    """``submit_after_s``: seconds from 0 to :data:`SUBMIT_AFTER_MAX_S`."""
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 <= value <= SUBMIT_AFTER_MAX_S
+    ):
+        return float(value)
+    raise ValueError(
+        f"submit_after_s must be a number of seconds from 0 to {SUBMIT_AFTER_MAX_S:g}, like "
+        f"0.1 (Gemini CLI), not {value!r}"
+    )
 
 
 def _parse_sequence(value: Any) -> tuple[tuple[str, ...], ...]:

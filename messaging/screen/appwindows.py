@@ -27,6 +27,7 @@ from messaging.screen.placement import Screen, wait_for_window
 
 START_TIMEOUT_S = 30.0  # per window
 MOVE_TIMEOUT_S = 2.0
+MOVE_TRIES = 3
 STOP_TIMEOUT_S = 5.0
 POLL_S = 0.02
 LOG_NOISE = ("dbus", "D-Bus", "session manager", "Gtk-WARNING", "Fontconfig")
@@ -177,11 +178,14 @@ class AppWindows:
         """Move the window so the middle of its input is at (``x``, ``y``)."""
         screen = self._x()
         client = screen.client_rect(window.window)
-        cx, cy = window.input_area(client).centre
-        if (cx, cy) != (x, y):
+        for _ in range(MOVE_TRIES):  # a window still settling its size may move once more
+            cx, cy = window.input_area(client).centre
+            if (cx, cy) == (x, y):
+                break
             client = screen.move_client(
                 window.window, client.x + x - cx, client.y + y - cy, MOVE_TIMEOUT_S
             )
+            client = screen.client_rect(window.window)
         got = window.input_area(client).centre
         if got != (x, y):
             raise ChatAppError(

@@ -38,11 +38,28 @@ class Desktop(Protocol):
         pointer."""
         ...
 
-    # the clipboard exchange of one paste
-    def read_clipboard(self) -> str | None: ...
+    def windows_mapped(self) -> list[int]:
+        """Top-level windows that appeared since the last :meth:`offer`."""
+        ...
 
-    def offer(self, text: str, for_window: int | None = None) -> None:
-        """Own the clipboard with ``text``, for the program owning ``for_window``."""
+    def title_of(self, window: int) -> str | None:
+        """The title of a top-level window (or of the client a window manager framed)."""
+        ...
+
+    def class_of(self, window: int) -> str:
+        """The WM_CLASS of a top-level window's client, lower case ("" when none)."""
+        ...
+
+    def client_of(self, window: int) -> int:
+        """Which program (X client) made ``window``."""
+        ...
+
+    # the clipboard exchange of one paste
+    def read_clipboard(self, *, primary: bool = False) -> str | None: ...
+
+    def offer(self, text: str, for_window: int | None = None, *, primary: bool = False) -> None:
+        """Own the clipboard (and with ``primary`` the primary selection) with ``text``, for
+        the program owning ``for_window``."""
         ...
 
     def serve_until_quiet(self, quiet: float, timeout: float) -> bool:
@@ -57,8 +74,8 @@ class Desktop(Protocol):
         """Answer requests until none came for ``quiet`` s (at most ``timeout`` s)."""
         ...
 
-    def release(self) -> None:
-        """Stop owning the clipboard."""
+    def release(self, *, primary: bool = False) -> None:
+        """Stop owning the clipboard (or the primary selection)."""
         ...
 
     # the screen

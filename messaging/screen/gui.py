@@ -3,7 +3,11 @@
 For each job: check the point lies on a monitor of the live layout, check the window under
 it when the agent names one, check the input holds no draft (someone else's text), click,
 optionally clear the input, paste the text through the clipboard, press Enter once the
-window has taken the text, and give the operator's clipboard back. Anything that makes
+window has taken the text and shows it (and the agent's ``submit_after_s`` passed since),
+watch the input let go of it, and give the operator's clipboard back. A window that
+appears after the paste keys (a terminal asking to confirm the paste) or text that only
+moved up a row after Enter (Enter taken as a new line) is reported, never passed for a
+submission. Anything that makes
 typing unsafe raises :class:`NotDeliverable` with the reason, and the desk writes the
 message to the inbox instead (or, for a draft, holds it and tries again).
 
@@ -19,12 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -33,10 +39,11 @@ from agents import Agent
 from config import DeliveryMode, GuiSettings, Settings
 from coordinates import Point
 from coordinates.errors import NoDisplayError
+from coordinates.file import write_atomic
 from coordinates.layout import Layout
 from messaging.deliver import DraftPresent, Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import Picture, Rect, SentCheck, differs
+from messaging.screen.look import Picture, Rect, SentCheck, differs, moved_up
 from messaging.screen.sharing import OWN_INPUT_FILE, EmptyLooks, Loan, OwnInput
 from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
@@ -55,6 +62,14 @@ CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the inpu
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
 CARET_BLINK_S = 0.55  # over a caret's half blink (Chromium, GTK: 0.5 s on, 0.5 s off)
+PRIMARY_KEYS = "insert"  # paste keys with it paste the primary selection (xterm, urxvt, VTE)
+WINDOWS_FILE = "screen-windows.json"  # windows clicked before, for the next process
+WINDOWS_KEPT = 64
+XFCE4_TERMINAL_DIALOG = (
+    "xfce4-terminal asks to confirm a paste holding line breaks: set "
+    "MiscShowUnsafePasteDialog=FALSE in ~/.config/xfce4/terminal/terminalrc (or untick "
+    "the question in that dialog)"
+)
 FAILSAFE_REASON = (
     "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
@@ -149,6 +164,7 @@ class GuiDeliverer:
     def remember_looks_in(self, folder: Path) -> None:
         self._looks.keep_in(folder)
         self._own.load(folder / OWN_INPUT_FILE)
+        self._load_windows(folder / WINDOWS_FILE)
 
     def close(self) -> None:
         self._save()
@@ -217,16 +233,22 @@ class GuiDeliverer:
     def _type(self, gui: Any, point: Point, job: Job, layout: Layout) -> Typed:
         pacing, typing = self.settings, job.agent.typing
         x11 = self._xlib()
-        self._own.operator_idle_s(x11)  # the operator's last input, before the desk's hides it
+        # the operator's last input, before the desk's hides it
+        untouched = self._own.untouched_since_last(x11)
+        primary = PRIMARY_KEYS in typing.paste_keys
         previous = self._read_clipboard(x11)
+        previous_primary = self._read_clipboard(x11, primary=True) if primary else None
         self._check_window(job.agent, point)  # just before the click
         target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
         key = (job.agent.agent_id, job.onboarding)
         region = Rect.around(point, typing.verify_region, layout)
         offered = False
         # the input already had the focus (and drew its focus ring) when the keys went to
-        # this window at the last click and still do; else the click changes its look
-        kept_focus = self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
+        # this window at the last click, still do, and nobody used mouse or keyboard since;
+        # else the click changes its look
+        kept_focus = (
+            untouched and self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
+        )
         cleared = pacing.clear_input or key in self._dirty
         looked = self._look(x11, region)
         if pacing.check_drafts and not cleared:
@@ -259,7 +281,7 @@ class GuiDeliverer:
                 before = self._settled(x11, region, still, unlike=unclicked)
             if cleared and self._still_full(key, before, unclicked, point):
                 before = self._clear_again(gui, x11, region, before, job, point)
-            x11.offer(job.text, for_window=target)
+            x11.offer(job.text, for_window=target, primary=primary)
             offered = True
             self._dirty.add(key)
             gui.hotkey(*typing.paste_keys)
@@ -267,24 +289,30 @@ class GuiDeliverer:
                 self._dirty.discard(key)  # the window never asked for the text
                 raise NotDeliverable(
                     f"the window at {point} did not take the pasted text within "
-                    f"{PASTE_TIMEOUT_S:g}s ({typing.paste} pastes for {job.agent.agent_id}); "
-                    "nothing was submitted"
+                    f"{PASTE_TIMEOUT_S:g}s ({typing.paste} pastes for {job.agent.agent_id}"
+                    f"{_PRIMARY_HINT if primary else ''}); nothing was submitted"
                 )
+            taken_at = time.monotonic()
             _pause(pacing.pause_after_paste_s)
+            paste = _Paste(x11, gui, job, point, region, target, toplevel, before, taken_at)
             if not typing.verify:
+                self._check_no_dialog(paste)
+                self._wait_submit_after(paste)
                 gui.hotkey(*typing.submit_keys)
                 self._dirty.discard(key)
                 return Typed(verified=False)
-            pasted = self._until_shown(x11, region, before, point, job)
-            emptied = self._submit(gui, x11, region, before, pasted, job)
+            pasted = self._until_shown(paste)
+            emptied = self._submit(paste, pasted)
             self._dirty.discard(key)
             if pacing.check_drafts:
-                self._looks.learn(key, emptied, point)
+                self._looks.learn(key, emptied, point, before)
             return Typed(verified=True)
         finally:
             if offered:
                 x11.serve_until_idle(pacing.paste_quiet_s, SETTLE_TIMEOUT_S)
                 self._restore_clipboard(x11, previous)
+                if primary:
+                    self._restore_clipboard(x11, previous_primary, primary=True)
 
     def _click(self, gui: Any, point: Point, x11: Desktop) -> None:
         """Click at ``point``, a few pixels aside when the last click was at the same place
@@ -370,11 +398,16 @@ class GuiDeliverer:
                 break
         return last
 
-    def _until_shown(
-        self, x11: Desktop, region: Rect, before: Picture, point: Point, job: Job
-    ) -> Picture:
-        """The picture of the input once the pasted text shows in it."""
-        seen = self._watch(x11, region, lambda now: differs(now, before))
+    def _until_shown(self, paste: _Paste) -> Picture:
+        """The picture of the input once the pasted text shows in it. A window that took the
+        focus after the paste keys (a terminal's question whether to paste) is reported."""
+        job, point = paste.job, paste.point
+        seen = self._watch(
+            paste.x11,
+            paste.region,
+            lambda now: differs(now, paste.before) or self._dialog(paste) is not None,
+        )
+        self._check_no_dialog(paste)
         if seen is None:
             raise NotDeliverable(
                 f"the pasted text did not show in the chat input of {job.agent.agent_id} at "
@@ -383,29 +416,85 @@ class GuiDeliverer:
             )
         return seen
 
-    def _submit(
-        self,
-        gui: Any,
-        x11: Desktop,
-        region: Rect,
-        before: Picture,
-        pasted: Picture,
-        job: Job,
-    ) -> Picture:
-        """Press the submit keys until the input changes back (twice at most); the input
-        as it looks then, empty."""
+    def _submit(self, paste: _Paste, pasted: Picture) -> Picture:
+        """Press the submit keys (once the agent's ``submit_after_s`` passed since the paste)
+        until the input changes back (twice at most); the input as it looks then, empty.
+        Text that only moved up a row is still in the input: Enter was taken as a new line,
+        and it is reported, not pressed again (that would send the text with the new line)."""
+        gui, x11, region, job = paste.gui, paste.x11, paste.region, paste.job
         typing = job.agent.typing
-        check = SentCheck(before, pasted)
+        check = SentCheck(paste.before, pasted)
+        last: list[Picture] = []
+
+        def sent(now: Picture) -> bool:
+            last[:] = [now]
+            return check.sent(now) and not moved_up(paste.before, pasted, now)
+
+        self._wait_submit_after(paste)
         for _ in range(SUBMIT_TRIES):
+            self._check_no_dialog(paste)
             gui.hotkey(*typing.submit_keys)
-            emptied = self._watch(x11, region, check.sent)
+            emptied = self._watch(x11, region, sent)
             if emptied is not None:
                 return emptied
+            if last and moved_up(paste.before, pasted, last[0]):
+                raise NotDeliverable(
+                    f"typed but not submitted: {job.agent.agent_id} took {typing.submit} as a "
+                    "new line (its text moved up a row and stayed in the input); set "
+                    "submit_after_s for this agent in the coordinates file (0.1 for Gemini "
+                    "CLI, which takes an Enter within 40 ms of a paste as a new line); it is "
+                    "cleared before the next paste"
+                )
         raise NotDeliverable(
             f"typed but not submitted: the text stays in the chat input of "
             f"{job.agent.agent_id} after {typing.submit} was pressed {SUBMIT_TRIES} times "
             "(the agent may be busy, or its app sends with other keys: set submit_keys); "
             "it is cleared before the next paste"
+        )
+
+    def _wait_submit_after(self, paste: _Paste) -> None:
+        """Until the agent's ``submit_after_s`` passed since the window took the paste."""
+        left = paste.taken_at + paste.job.agent.typing.submit_after_s - time.monotonic()
+        if left > 0:
+            paste.x11.serve_for(left)
+
+    def _dialog(self, paste: _Paste) -> int | None:
+        """A top-level window that took the keyboard focus, or appeared, since the paste
+        keys: the target's own question (a terminal confirming the paste) or another's."""
+        x11 = paste.x11
+        focus = x11.focus_toplevel()
+        if focus not in (None, X_NONE, paste.toplevel):
+            return focus
+        mapped = [w for w in x11.windows_mapped() if w != paste.toplevel]
+        return mapped[-1] if mapped else None
+
+    def _check_no_dialog(self, paste: _Paste) -> None:
+        """Raise when a window came up after the paste keys: nothing is submitted into it
+        (an Enter would answer its question). The target's own dialog, holding the keyboard
+        focus, is cancelled with Escape, which pastes nothing."""
+        window = self._dialog(paste)
+        if window is None:
+            return
+        x11, job = paste.x11, paste.job
+        title = x11.title_of(window)
+        own = x11.client_of(x11.focus_window()) == x11.client_of(paste.target)
+        if own and x11.focus_toplevel() == window:
+            paste.gui.hotkey("escape")
+            self._dirty.discard((job.agent.agent_id, job.onboarding))
+            answer = "it was cancelled with Escape, nothing was pasted"
+        else:
+            answer = "it was left as it is"
+        name = repr(title) if title else f"{window:#x}"
+        terminal = x11.title_of(paste.toplevel) or ""
+        hint = (
+            XFCE4_TERMINAL_DIALOG
+            if _is_xfce4_terminal(x11, paste.toplevel)
+            else "turn off the app's confirmation of pastes"
+        )
+        raise NotDeliverable(
+            f"after {job.agent.typing.paste} a window {name} came up over the chat app of "
+            f"{job.agent.agent_id} ({terminal!r}), asking something: nothing was submitted "
+            f"and {answer}; {hint}"
         )
 
     def _watch(
@@ -462,23 +551,50 @@ class GuiDeliverer:
         self._looks.save()
         if self._looks.folder is not None:
             self._own.save(self._looks.folder / OWN_INPUT_FILE)
+            self._save_windows(self._looks.folder / WINDOWS_FILE)
+
+    def _load_windows(self, path: Path) -> None:
+        """The windows the last process clicked (its first frames are behind them), and the
+        last one: a new process typing into the same input does not wait for a click to
+        change a look it does not change."""
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            self._known.update(int(w) for w in saved["known"])
+            last = saved["last"]
+            self._last_target = None if last is None else int(last)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            log.warning("cannot read the windows the desk clicked (%s): %s", path, exc)
+
+    def _save_windows(self, path: Path) -> None:
+        if not self._known:
+            return
+        known = sorted(self._known)[-WINDOWS_KEPT:]
+        text = json.dumps({"known": known, "last": self._last_target})
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            log.warning("cannot keep the windows the desk clicked (%s): %s", path, exc)
 
     # -- clipboard ----------------------------------------------------------------------
 
-    def _read_clipboard(self, x11: Desktop) -> str | None:
+    def _read_clipboard(self, x11: Desktop, *, primary: bool = False) -> str | None:
         try:
-            return x11.read_clipboard()
+            return x11.read_clipboard(primary=primary)
         except X11Error as exc:
             log.warning("could not read the clipboard to restore it later: %s", exc)
             return None
 
-    def _restore_clipboard(self, x11: Desktop, previous: str | None) -> None:
+    def _restore_clipboard(
+        self, x11: Desktop, previous: str | None, *, primary: bool = False
+    ) -> None:
         """Hand the operator's text to a clipboard owner that outlives this process."""
         try:
             if previous is None:
-                x11.release()
+                x11.release(primary=primary)
             else:
-                keep_clipboard(previous, self.display)
+                keep_clipboard(previous, self.display, primary=primary)
             x11.serve_for(0)  # what was asked of us before the hand-over gets its answer
         except (ClipboardError, X11Error, OSError) as exc:
             log.warning("could not restore the clipboard: %s", exc)
@@ -516,6 +632,29 @@ def screen_for(settings: Settings) -> GuiDeliverer | None:
     if mode is DeliveryMode.AUTO and not os.environ.get("DISPLAY"):
         return None
     return GuiDeliverer(settings.gui)
+
+
+@dataclass(frozen=True)
+class _Paste:
+    """One paste in flight: what the steps after the paste keys share."""
+
+    x11: Desktop
+    gui: Any
+    job: Job
+    point: Point
+    region: Rect
+    target: int  # the window under the point (the app's own)
+    toplevel: int
+    before: Picture  # the input just before the paste
+    taken_at: float  # monotonic time the window had taken the text
+
+
+_PRIMARY_HINT = "; the desk offered the text as the primary selection and the clipboard"
+X_NONE = 0
+
+
+def _is_xfce4_terminal(x11: Desktop, toplevel: int) -> bool:
+    return "xfce4-terminal" in x11.class_of(toplevel)
 
 
 def _corners(layout: Layout) -> list[tuple[int, int]]:

@@ -3,7 +3,9 @@
 The deliverer takes one picture before the paste, waits for the text to show after it,
 then for the input to change back after Enter. A blinking caret changes a handful of
 pixels, so a change counts only when more than :data:`CARET_PIXELS` pixels differ; every
-message carries its header line, so a pasted text changes far more than that.
+message carries its header line, so a pasted text changes far more than that. Text that
+only moved up a row after Enter (:func:`moved_up`) is still in the input: Enter was taken
+as a new line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ DRAFT_PIXELS = 30  # in the input's inside: more than a caret 1 px wide, less th
 FILL_TOLERANCE = 24  # sum of the channels' differences still counted as the input's colour
 SEED_PX = 10  # the input's colour is the commonest within this many px of the point
 EDGE_PX = 2  # kept off the inside's edge (rounded corners, a focus ring's anti-aliasing)
+ROW_PX = (8, 64)  # the height of a terminal's row, in pixels: how far a new line moves text
+MOVED_SHARE = 0.02  # of the pixels compared, this many may differ in text moved up (a cursor)
 _THRESHOLD = [0 if v <= LEVEL else 255 for v in range(256)]
 
 
@@ -109,6 +113,27 @@ class SentCheck:
         return back > CARET_PIXELS and _count(not_back) <= max(
             CARET_PIXELS, _count(changed_again) * LEFT_SHARE
         )
+
+
+def moved_up(before: Picture, pasted: Picture, now: Picture) -> bool:
+    """Whether ``now`` shows the pasted text moved up by a row and nothing else: a terminal
+    CLI that took Enter as a new line (its input grows by a row, the text stays in it).
+    The part of the picture the text moved into must match the pasted picture a row lower,
+    but for a cursor, and hold some of what the paste changed."""
+    if not differs(now, before):
+        return False
+    width, height = now.region.width, now.region.height
+    was, seen = pasted.image(), now.image()
+    by_paste = _changes(before, pasted)
+    for shift in range(ROW_PX[0], min(ROW_PX[1], height - ROW_PX[0]) + 1):
+        kept = (0, shift, width, height)
+        if _count(by_paste.crop(kept)) <= CARET_PIXELS:
+            continue
+        lower, upper = was.crop(kept), seen.crop((0, 0, width, height - shift))
+        moved = ImageChops.difference(lower, upper).convert("L").point(_THRESHOLD)
+        if _count(moved) <= max(CARET_PIXELS, width * (height - shift) * MOVED_SHARE):
+            return True
+    return False
 
 
 def _changes(a: Picture, b: Picture) -> Image.Image:

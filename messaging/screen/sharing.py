@@ -62,14 +62,21 @@ class EmptyLooks:
                         self._looks[key], self._stamps[key] = loaded, stamp
         return self._looks.get(key)
 
-    def learn(self, key: InputKey, emptied: Picture, point: Point) -> None:
-        """The input looks as ``emptied`` right after a verified submission (a look that
-        differs from the known one only by a caret's worth is not worth keeping again)."""
+    def learn(self, key: InputKey, emptied: Picture, point: Point, before: Picture) -> None:
+        """The input looks as ``emptied`` right after a verified submission, and looked as
+        ``before`` just before the paste. Only when both agree is it the empty look: a
+        terminal CLI may show a passing frame after Enter (its echo, a token line), which
+        would make every later look a draft. A look that differs from the known one only
+        by a caret's worth is not worth keeping again."""
         known = self.get(key)
         same_place = known is not None and known.picture.region == emptied.region
         if same_place and known is not None and known.confirmed and not known.holds_text(emptied):
             return
-        self._looks[key] = EmptyLook.learn(emptied, point, known)
+        look = EmptyLook.learn(emptied, point, known)
+        if look.holds_text(before):
+            log.debug("the input of %s looked otherwise before the paste: not learnt", key[0])
+            return
+        self._looks[key] = look
         self._unsaved.add(key)
 
     def draft(self, key: InputKey, now: Picture, point: Point) -> DraftPresent | None:
@@ -140,6 +147,15 @@ class OwnInput:
         if not any(start - OWN_SLACK_S <= last <= end + OWN_SLACK_S for start, end in spans):
             self._operator_at = max(self._operator_at, last)
         return now - self._operator_at
+
+    def untouched_since_last(self, x11: Desktop) -> bool:
+        """Whether nobody but the desk used mouse or keyboard since the desk last typed
+        (False before it ever typed)."""
+        if not self._spans:
+            self.operator_idle_s(x11)
+            return False
+        since = time.monotonic() - self._spans[-1][1]
+        return self.operator_idle_s(x11) >= since
 
     def load(self, path: Path) -> None:
         """Take the spans a desk process saved (the last one to type in this home)."""

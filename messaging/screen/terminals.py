@@ -1,24 +1,33 @@
-"""Terminal chat panes: ``xfce4-terminal`` windows running the line reader of
-:mod:`messaging.screen.linereader`, as agents' terminal CLIs run.
+"""Terminal chat panes: ``xfce4-terminal`` or ``xterm`` windows running the line reader of
+:mod:`messaging.screen.linereader`, or any command (a real agent CLI), as agents run.
 
-The terminal pastes the clipboard on ``ctrl+shift+v`` (``ctrl+v`` reaches the program as
-^V) with bracketed paste, so a multi-line paste is one message. Its "unsafe paste" dialog,
-which xfce4-terminal shows for any pasted text with a new line and which would take the
-Enter meant for the reader, is turned off in the terminal's own configuration, as a user of
-an agent CLI turns it off. The chat point is on the terminal's last row: the prompt line.
+xfce4-terminal pastes the clipboard on ``ctrl+shift+v`` (``ctrl+v`` reaches the program as
+^V), xterm the primary selection on ``shift+insert``; both with bracketed paste, so a
+multi-line paste is one message. xfce4-terminal's "unsafe paste" dialog, which it shows for
+any pasted text with a new line and which would take the Enter meant for the program, is
+turned off in the terminal's own configuration, as a user of an agent CLI turns it off,
+unless a pane asks for it (``paste_dialog``: the terminal as installed).
+
+A command runs under ``script``, which copies what it prints to a transcript: the pane is
+ready once the transcript shows the pane's ``ready`` text. New lines are printed first, so
+the command starts on the last row, as in a terminal already in use. The chat point is on
+the prompt line: the last row, or ``prompt_row`` rows above it (a CLI's status lines
+below its input).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from messaging.screen.appwindows import (
     START_TIMEOUT_S,
@@ -31,9 +40,11 @@ from messaging.screen.appwindows import (
 from messaging.screen.look import Rect
 from messaging.screen.standin import Received, texts_of
 
-TERMINAL = "xfce4-terminal"
+TerminalKind = Literal["xfce4-terminal", "xterm"]
+TERMINAL: TerminalKind = "xfce4-terminal"
+XTERM: TerminalKind = "xterm"
+NO_PASTE_DIALOG = "MiscShowUnsafePasteDialog=FALSE\n"
 TERMINALRC = """[Configuration]
-MiscShowUnsafePasteDialog=FALSE
 MiscConfirmClose=FALSE
 MiscMenubarDefault=FALSE
 MiscToolbarDefault=FALSE
@@ -43,12 +54,17 @@ FontName=DejaVu Sans Mono 12
 ColorForeground=#cccccc
 ColorBackground=#1e1e1e
 """
+XTERM_OPTIONS = (
+    "-fa", "DejaVu Sans Mono", "-fs", "12", "-bg", "#1e1e1e", "-fg", "#cccccc",
+    "+sb", "-bw", "0", "-xrm", "XTerm*allowTitleOps: false",
+)  # fmt: skip
 CELL = (10, 19)  # DejaVu Sans Mono 12 in pixels, for the first guess of where to start
 NOT_RECEIVED = ("ready", "draft")
+_ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|.)")
 
 
-def terminal_available() -> bool:
-    return shutil.which(TERMINAL) is not None
+def terminal_available(terminal: str = TERMINAL) -> bool:
+    return shutil.which(terminal) is not None
 
 
 @dataclass(frozen=True)
@@ -61,10 +77,18 @@ class TerminalPane:
     columns: int = 80
     rows: int = 16
     title: str | None = None  # default "<agent_id> — terminal"
+    command: str | None = None  # a shell line to run (an agent CLI); None: the line reader
+    ready: str = ""  # what the command prints once it waits for input
+    prompt_row: int = 0  # how many rows above the last the prompt line is
+    terminal: TerminalKind = TERMINAL
+    paste_dialog: bool = False  # xfce4-terminal as installed: it confirms multi-line pastes
 
     @property
     def window_title(self) -> str:
-        return self.title or f"{self.agent_id} — terminal"
+        """The title given, else "<agent_id> — terminal" (in ASCII for xterm, which sets a
+        title from its command line in its own encoding)."""
+        dash = "-" if self.terminal == XTERM else "—"
+        return self.title or f"{self.agent_id} {dash} terminal"
 
 
 class TerminalPanes(AppWindows):
@@ -77,53 +101,84 @@ class TerminalPanes(AppWindows):
         display: str,
         workdir: Path,
         *,
-        terminal: str = TERMINAL,
+        terminal: str | None = None,
         timeout: float = START_TIMEOUT_S,
     ) -> None:
         super().__init__(panes, display, workdir, timeout)
         self.panes = tuple(panes)
-        self.terminal = terminal
+        self.terminal = terminal  # a program to run instead of each pane's terminal
         self.record = workdir / "received.jsonl"
 
     def start(self) -> None:
-        terminal = shutil.which(self.terminal)
-        if terminal is None:
-            raise ChatAppError(
-                f"{self.terminal} is not installed; install the Debian package: "
-                "apt-get install xfce4-terminal"
-            )
-        env = self._environment()
+        wanted = {self.terminal} if self.terminal else {pane.terminal for pane in self.panes}
+        for terminal in wanted:
+            if not terminal_available(terminal):
+                raise ChatAppError(
+                    f"{terminal} is not installed; install the Debian package: "
+                    f"apt-get install {terminal}"
+                )
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.record.touch()
         try:
             for index, pane in enumerate(self.panes):
-                self._start_pane(terminal, index, pane, env)
+                self._start_pane(index, pane)
         except BaseException:
             self.stop()
             raise
 
-    def _environment(self) -> dict[str, str]:
-        """The terminals' own configuration (XDG_CONFIG_HOME), and the project importable."""
-        config = self.workdir / "config"
+    def transcript(self, agent_id: str) -> str:
+        """What the pane's command printed so far, without escape sequences."""
+        index = next(i for i, p in enumerate(self.panes) if p.agent_id == agent_id)
+        path = self._transcript(index, self.panes[index])
+        raw = path.read_bytes().decode("utf-8", "replace") if path.exists() else ""
+        return _ESCAPES.sub("", raw)
+
+    def _transcript(self, index: int, pane: TerminalPane) -> Path:
+        return self.workdir / f"{index}-{slug(pane.agent_id)}.transcript"
+
+    def _environment(self, index: int, pane: TerminalPane) -> dict[str, str]:
+        """The terminal's own configuration (XDG_CONFIG_HOME), and the project importable."""
+        config = self.workdir / f"config-{index}"
+        rc = TERMINALRC + ("" if pane.paste_dialog else NO_PASTE_DIALOG)
         (config / "xfce4" / "terminal").mkdir(parents=True, exist_ok=True)
-        (config / "xfce4" / "terminal" / "terminalrc").write_text(TERMINALRC, encoding="utf-8")
+        (config / "xfce4" / "terminal" / "terminalrc").write_text(rc, encoding="utf-8")
         path = [str(project_root()), *filter(None, [os.environ.get("PYTHONPATH")])]
         return {
             **os.environ,
             "XDG_CONFIG_HOME": str(config),
             "NO_AT_BRIDGE": "1",
             "PYTHONPATH": os.pathsep.join(path),
+            "SHELL": "/bin/sh",
         }
 
-    def _start_pane(
-        self, terminal: str, index: int, pane: TerminalPane, env: dict[str, str]
-    ) -> None:
-        started = time.monotonic()
-        deadline = started + self.timeout
-        x = max(pane.x - pane.columns * CELL[0] // 2, 0)
-        y = max(pane.y - pane.rows * CELL[1], 0)
-        reader = (sys.executable, "-m", "messaging.screen.linereader")
-        argv = [
-            terminal,
+    def _program(self, index: int, pane: TerminalPane) -> list[str]:
+        """What the terminal runs: the line reader, or the pane's command under ``script``
+        (started on the last row)."""
+        if pane.command is None:
+            reader = (sys.executable, "-m", "messaging.screen.linereader")
+            return [*reader, str(self.record), pane.agent_id]
+        line = f"printf '%{pane.rows}s' '' | tr ' ' '\\n'; {pane.command}"
+        script = ["script", "-qfec", line, str(self._transcript(index, pane))]
+        return ["sh", "-c", shlex.join(script)]
+
+    def _argv(self, index: int, pane: TerminalPane, x: int, y: int) -> list[str]:
+        program = self._program(index, pane)
+        if pane.terminal == XTERM:
+            geometry = f"{pane.columns}x{pane.rows}+{x}+{y}"
+            title = pane.window_title
+            terminal = self.terminal or XTERM
+            return [
+                terminal,
+                *XTERM_OPTIONS,
+                "-geometry",
+                geometry,
+                "-title",
+                title,
+                "-e",
+                *program,
+            ]
+        return [
+            self.terminal or TERMINAL,
             "--disable-server",
             "--hide-menubar",
             "--hide-toolbar",
@@ -132,13 +187,26 @@ class TerminalPanes(AppWindows):
             f"--title={pane.window_title}",
             "--dynamic-title-mode=none",
             "-x",
-            *(*reader, str(self.record), pane.agent_id),
+            *program,
         ]
+
+    def _start_pane(self, index: int, pane: TerminalPane) -> None:
+        started = time.monotonic()
+        deadline = started + self.timeout
+        x = max(pane.x - pane.columns * CELL[0] // 2, 0)
+        y = max(pane.y - pane.rows * CELL[1], 0)
         log = self.workdir / f"{index}-{slug(pane.agent_id)}.log"
-        window = self._launch(pane.agent_id, argv, env, log)
-        ready = self._until(window, "prompt", lambda: self._ready(pane.agent_id), deadline)
+        env = self._environment(index, pane)
+        window = self._launch(pane.agent_id, self._argv(index, pane, x, y), env, log)
+        if pane.command is None:
+            ready = self._until(window, "prompt", lambda: self._ready(pane.agent_id), deadline)
+            rows = int(ready["rows"])
+        else:
+            shows = lambda: pane.ready in self.transcript(pane.agent_id) or None  # noqa: E731
+            self._until(window, f"{pane.ready!r} shown", shows, deadline)
+            rows = pane.rows
         self._map(window, pane.window_title, deadline)
-        window.input_area = lambda client: prompt_line(client, int(ready["rows"]))
+        window.input_area = lambda client: prompt_line(client, rows, pane.prompt_row)
         self._place(window, pane.x, pane.y)
         self.start_seconds[pane.agent_id] = time.monotonic() - started
 
@@ -197,11 +265,13 @@ class TerminalPanes(AppWindows):
             )
 
 
-def prompt_line(client: Rect, rows: int) -> Rect:
-    """The terminal's last row (the prompt's), from its window and number of rows."""
+def prompt_line(client: Rect, rows: int, above_last: int = 0) -> Rect:
+    """The terminal's row ``above_last`` rows above its last (the prompt's), from its
+    window and number of rows."""
     cell = client.height // rows
     top = (client.height - rows * cell) // 2
-    return Rect(client.x, client.y + top + (rows - 1) * cell, client.width, cell)
+    row = rows - 1 - above_last
+    return Rect(client.x, client.y + top + row * cell, client.width, cell)
 
 
 def _at_least(items: list[Received], count: int) -> list[Received] | None:

@@ -9,7 +9,11 @@
   (Chromium asks twice and pastes the later answer), and requests are still answered
   after Enter, so none is left without an answer (an unanswered one breaks a browser's
   paste until it restarts). Only requests of the program that owns the target window
-  count as its paste: a clipboard manager asks too, the moment the owner changes.
+  count as its paste: a clipboard manager asks too, the moment the owner changes. With
+  ``primary`` it owns the primary selection too, which xterm's and urxvt's Shift+Insert
+  paste.
+- :meth:`X11.windows_mapped`: top-level windows that appeared since the text was offered
+  (a terminal asking to confirm the paste in a dialog of its own).
 - :meth:`X11.layout`: the monitors, asked on this open connection (a new one costs 5 ms).
 - :meth:`X11.grab`: the pixels of a rectangle of the screen, to see the text arrive in
   the chat input and leave it after Enter.
@@ -79,8 +83,12 @@ class X11:
         self.window = self.root.create_window(
             0, 0, 1, 1, 0, X.CopyFromParent, event_mask=X.PropertyChangeMask
         )
+        # new top-level windows (MapNotify); a window manager already selects the redirect
+        self.root.change_attributes(event_mask=X.SubstructureNotifyMask)
         self._atoms: dict[str, int] = {}
         self.clipboard = self.atom("CLIPBOARD")
+        self._selections: tuple[int, ...] = (self.clipboard,)  # CLIPBOARD, maybe PRIMARY
+        self._mapped: list[int] = []  # top-level windows mapped since the offer
         self._offered: bytes = b""
         self._taken = False
         self._lost = False
@@ -156,15 +164,19 @@ class X11:
 
     # -- reading the clipboard ----------------------------------------------------------
 
-    def read_clipboard(self, timeout: float = READ_TIMEOUT_S) -> str | None:
-        """The clipboard as text, or None when it is empty or holds no text."""
-        owner = _wid(self.display.get_selection_owner(self.clipboard))
+    def read_clipboard(
+        self, timeout: float = READ_TIMEOUT_S, *, primary: bool = False
+    ) -> str | None:
+        """The clipboard (or the primary selection) as text, or None when it is empty or
+        holds no text."""
+        selection = Xatom.PRIMARY if primary else self.clipboard
+        owner = _wid(self.display.get_selection_owner(selection))
         if owner == X.NONE:
             return None
         if owner == self.window.id:
             return self._offered.decode("utf-8")
         prop = self.atom("CELLPHONE_CLIPBOARD")
-        self.window.convert_selection(self.clipboard, self.atom("UTF8_STRING"), prop, X.CurrentTime)
+        self.window.convert_selection(selection, self.atom("UTF8_STRING"), prop, X.CurrentTime)
         self.display.flush()
         notify = self._next(lambda e: e.type == X.SelectionNotify, time.monotonic() + timeout)
         if notify is None or notify.property == X.NONE:
@@ -200,20 +212,67 @@ class X11:
 
     # -- offering text ------------------------------------------------------------------
 
-    def offer(self, text: str, for_window: int | None = None) -> None:
-        """Own the clipboard with ``text``. Requests are answered while one of the ``serve``
-        methods runs; only requests of the program owning ``for_window`` (any program when
-        None) count as the paste the deliverer waits for."""
+    def offer(self, text: str, for_window: int | None = None, *, primary: bool = False) -> None:
+        """Own the clipboard (and with ``primary`` the primary selection) with ``text``.
+        Requests are answered while one of the ``serve`` methods runs; only requests of the
+        program owning ``for_window`` (any program when None) count as the paste the
+        deliverer waits for."""
         self._drain()  # e.g. the SelectionClear our own last release caused
         self._offered = text.encode("utf-8")
         self._taken = self._lost = False
         self._target_client = None if for_window is None else self.client_of(for_window)
         self._target_asked_at = 0.0
         self._transfers = []
-        self.window.set_selection_owner(self.clipboard, X.CurrentTime)
+        self._mapped = []
+        self._selections = (self.clipboard, Xatom.PRIMARY) if primary else (self.clipboard,)
+        for selection in self._selections:
+            self.window.set_selection_owner(selection, X.CurrentTime)
         self.display.sync()
-        if not self.owns_clipboard():
+        if not self.owns_clipboard() or (primary and not self.owns_clipboard(primary=True)):
             raise X11Error("could not take the clipboard")
+
+    def windows_mapped(self) -> list[int]:
+        """Top-level windows (not menus or tooltips) that appeared since :meth:`offer` and
+        are still shown, as far as the events read so far tell."""
+        self.serve_for(0)
+        return [window for window in self._mapped if self._viewable(window)]
+
+    def _viewable(self, window: int) -> bool:
+        try:
+            found = self.display.create_resource_object("window", window)
+            return bool(found.get_attributes().map_state == X.IsViewable)
+        except (error.BadWindow, error.BadDrawable):
+            return False
+
+    def title_of(self, window: int) -> str | None:
+        """The title of ``window`` or of the client window a window manager framed in it."""
+        client = self._client_window(window)
+        return None if client is None else window_title(self.display, client)
+
+    def class_of(self, window: int) -> str:
+        """The WM_CLASS of ``window``'s client (instance and class, lower case), or ""."""
+        client = self._client_window(window)
+        try:
+            names = client.get_wm_class() if client is not None else None
+        except (error.BadWindow, error.BadDrawable):
+            names = None
+        return " ".join(names).lower() if names else ""
+
+    def _client_window(self, window: int) -> Any | None:
+        """``window`` when it is a client window (it has WM_STATE, which a window manager
+        sets on the windows it manages), else the first such within it (a window manager's
+        frame holds the client among its decorations)."""
+        wm_state = self.atom("WM_STATE")
+        level = [self.display.create_resource_object("window", window)]
+        try:
+            for _ in range(4):
+                for found in level:
+                    if found.get_full_property(wm_state, X.AnyPropertyType) is not None:
+                        return found
+                level = [child for found in level for child in found.query_tree().children]
+        except (error.BadWindow, error.BadDrawable):
+            return None  # gone meanwhile
+        return None
 
     def serve_until_quiet(self, quiet: float, timeout: float) -> bool:
         """Answer every request until the target has taken the text and then asked nothing
@@ -248,17 +307,19 @@ class X11:
         while (until := min(deadline, self._active_at + quiet)) > time.monotonic():
             self._next(lambda e: False, until)
 
-    def owns_clipboard(self) -> bool:
-        return _wid(self.display.get_selection_owner(self.clipboard)) == self.window.id
+    def owns_clipboard(self, *, primary: bool = False) -> bool:
+        selection = Xatom.PRIMARY if primary else self.clipboard
+        return _wid(self.display.get_selection_owner(selection)) == self.window.id
 
-    def release(self) -> None:
-        """Stop owning the clipboard (it is left empty, as it was before :meth:`offer`)."""
+    def release(self, *, primary: bool = False) -> None:
+        """Stop owning the clipboard (or the primary selection): it is left empty, as it was
+        before :meth:`offer`."""
         try:
-            if self.owns_clipboard():
+            if self.owns_clipboard(primary=primary):
                 request.SetSelectionOwner(
                     display=self.display.display,
                     window=X.NONE,
-                    selection=self.clipboard,
+                    selection=Xatom.PRIMARY if primary else self.clipboard,
                     time=X.CurrentTime,
                 )
                 self.display.sync()
@@ -272,6 +333,8 @@ class X11:
             self._lost = True
         elif event.type == X.PropertyNotify and event.state == X.PropertyDelete:
             self._continue_incr(event)
+        elif event.type == X.MapNotify and _wid(event.event) == self.root.id and not event.override:
+            self._mapped.append(_wid(event.window))
 
     def _from_target(self, ask: Any) -> bool:
         return self._target_client in (None, self.client_of(_wid(ask.requestor)))
@@ -283,7 +346,7 @@ class X11:
         requestor = self.display.create_resource_object("window", _wid(ask.requestor))
         prop = ask.property if ask.property != X.NONE else ask.target
         target_name = self.display.get_atom_name(ask.target)
-        if ask.selection != self.clipboard:
+        if ask.selection not in self._selections:
             prop = X.NONE
         elif target_name == "TARGETS":
             atoms = [self.atom(n) for n in ("TARGETS", "TIMESTAMP", *TEXT_TARGETS)]
@@ -417,8 +480,9 @@ def window_title(display: Display, window: Any) -> str | None:
     return None
 
 
-def keep_clipboard(text: str, display_name: str | None = None) -> None:
-    """Make ``xclip`` own the clipboard with ``text``; it serves it after this process ends.
+def keep_clipboard(text: str, display_name: str | None = None, *, primary: bool = False) -> None:
+    """Make ``xclip`` own the clipboard (or the primary selection) with ``text``; it serves
+    it after this process ends.
 
     xclip stays in the background until another program takes the clipboard, so it gets
     no standard streams of ours: a child holding our stdout would keep a pipe such as
@@ -427,7 +491,7 @@ def keep_clipboard(text: str, display_name: str | None = None) -> None:
     env = {**os.environ, "DISPLAY": display_name} if display_name else None
     try:
         with subprocess.Popen(
-            ["xclip", "-selection", "clipboard"],
+            ["xclip", "-selection", "primary" if primary else "clipboard"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

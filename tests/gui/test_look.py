@@ -77,12 +77,24 @@ def test_a_damaged_look_file_is_no_look(tmp_path: Path) -> None:
     assert EmptyLook.load(tmp_path / "missing.look") is None
 
 
+def test_a_look_after_enter_unlike_the_one_before_the_paste_is_not_learnt(tmp_path: Path) -> None:
+    """A terminal CLI may show a passing frame after Enter (its echo, a token line): taken
+    for the empty look, it would make every later message look like a draft."""
+    looks = EmptyLooks()
+    key = ("Agent-1", False)
+    looks.learn(key, pane("OK. tokens streaming"), POINT, before=pane())
+    assert looks.get(key) is None
+    looks.learn(key, pane(), POINT, before=pane())
+    assert looks.get(key) is not None
+    assert looks.draft(key, pane(), POINT) is None
+
+
 def test_a_look_another_process_recorded_since_is_taken_up(tmp_path: Path) -> None:
     """`coords calibrate` records a new look while the bot's desk runs: the desk uses it."""
     looks = EmptyLooks()
     looks.keep_in(tmp_path)
     key = ("Agent-1", False)
-    looks.learn(key, pane(), POINT)
+    looks.learn(key, pane(), POINT, before=pane())
     looks.save()
     assert looks.draft(key, pane("my draft"), POINT) is not None
     recalibrated = EmptyLook.learn(pane("my draft"), POINT, confirmed=False)
