@@ -124,15 +124,14 @@ class TmuxSettings(Group):
         2.0, gt=0, le=30, description="how long the input may take to empty after the submit keys"
     )
     submit_after_s: float = setting(
-        0.05,
+        0.04,
         ge=0,
         le=5,
-        description="the least time between the paste and the submit keys (Gemini CLI takes "
-        "an Enter within 30 ms of a paste for a new line); waiting for the paste to show "
-        "counts toward it",
+        description="a wait between the paste showing and the submit keys (Gemini CLI takes "
+        "an Enter it reads within 30 ms of a paste for a new line)",
     )
     hold_retry_s: float = setting(
-        2.0,
+        0.5,
         gt=0,
         le=3600,
         description="how often a delivery held by a busy agent or a draft is tried again",

@@ -19,17 +19,14 @@ class TmuxError(Exception):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a pane showed at one moment: its visible lines and state."""
+    """What a pane showed at one moment: its visible lines (with their escape sequences of
+    colour and style) and state."""
 
     pane_id: str
     dead: bool
     in_mode: bool
     cursor: tuple[int, int]  # (x, y) within the visible lines
     lines: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
 
 
 async def tmux(pane: TmuxTarget, *arguments: str, stdin: bytes | None = None) -> str:
@@ -61,7 +58,7 @@ async def snapshot(pane: TmuxTarget) -> Snapshot:
     pane, it fails on a target that does not exist."""
     out = await tmux(
         pane,
-        "capture-pane", "-p", "-t", pane.target, ";",
+        "capture-pane", "-p", "-e", "-t", pane.target, ";",
         "display-message", "-p", "-t", pane.target, _STATE,
     )  # fmt: skip
     text, _, state = out.rstrip("\n").rpartition("\n")

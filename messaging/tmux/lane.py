@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 from config import TmuxSettings
@@ -29,6 +30,7 @@ from messaging.tmux.reading import Reading, read_pane, shows
 log = logging.getLogger(__name__)
 
 POLL_S = 0.005  # how often the pane is read while waiting for it to change
+SUBMIT_TRIES = 3  # submit keys pressed at most this often when taken for a new line
 CLEAR_TIMEOUT_S = 1.0  # how long the input may take to empty after the clear keys
 
 
@@ -79,7 +81,6 @@ class TmuxLane:
             )
         await before_keys()
         await paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
-        pasted_at = time.monotonic()
         shown = await self._until(pane, lambda r: shows(r, job.text), self.settings.show_timeout_s)
         if shown is None:
             self.leftovers.remember(agent_id, job.text)  # it may show later: not a draft
@@ -88,14 +89,7 @@ class TmuxLane:
                 f"within {self.settings.show_timeout_s:g} s (tmux.show_timeout_s); nothing "
                 "was submitted"
             )
-        # Gemini CLI takes an Enter within 30 ms of a paste for a new line in its input
-        rest = self.settings.submit_after_s - (time.monotonic() - pasted_at)
-        if rest > 0:
-            await asyncio.sleep(rest)
-        await press(pane, *submit)
-        left = await self._until(
-            pane, lambda r: not shows(r, job.text), self.settings.submit_timeout_s
-        )
+        left = await self._submit(pane, job.text, submit)
         if left is None:
             self.leftovers.remember(agent_id, job.text)
             raise NotDeliverable(
@@ -105,6 +99,28 @@ class TmuxLane:
                 "before the next message"
             )
         return Typed(verified=True)
+
+    async def _submit(self, pane: TmuxTarget, text: str, submit: list[str]) -> Reading | None:
+        """Press the submit keys until the input lets go of ``text``: the reading after, or
+        None when it still holds it. An Enter the CLI took for a new line (the input grew by
+        an empty row under the cursor: Gemini CLI does so with an Enter it reads within 30 ms
+        of another key) is taken back with Backspace and pressed again, at most
+        :data:`SUBMIT_TRIES` times in all."""
+        for _ in range(SUBMIT_TRIES):
+            if self.settings.submit_after_s:
+                await asyncio.sleep(self.settings.submit_after_s)
+            before = read_pane(await snapshot(pane))
+            await press(pane, *submit)
+            after = await self._until(
+                pane, partial(_released, text, before), self.settings.submit_timeout_s
+            )
+            if after is None or not shows(after, text):
+                return after
+            await press(pane, "BSpace")
+            back = await self._until(pane, partial(_as_tall_as, before), CLEAR_TIMEOUT_S)
+            if back is None or not shows(back, text):
+                return None
+        return None
 
     async def _usable(self, pane: TmuxTarget, agent_id: str) -> Snapshot:
         before = await snapshot(pane)
@@ -156,6 +172,17 @@ class TmuxLane:
             if time.monotonic() >= deadline:
                 return None
             await asyncio.sleep(POLL_S)
+
+
+def _released(text: str, before: Reading, reading: Reading) -> bool:
+    """The input let go of ``text``, or the submit keys made a new empty row in it instead
+    of sending it."""
+    new_line = reading.caret_on_blank_row and reading.rows == before.rows + 1
+    return not shows(reading, text) or new_line
+
+
+def _as_tall_as(before: Reading, reading: Reading) -> bool:
+    return reading.rows == before.rows
 
 
 def _shorten(text: str, limit: int = 60) -> str:

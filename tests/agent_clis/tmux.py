@@ -3,10 +3,19 @@ back as the tests' witness."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import time
 import uuid
 from pathlib import Path
+
+from tests.agent_clis.recipe import Recipe
+
+
+def in_tmux(recipe: Recipe) -> Recipe:
+    """The recipe for a pane of tmux: its terminal is tmux (as for anyone who runs the CLI in
+    tmux), whatever terminal runs the tests."""
+    return dataclasses.replace(recipe, env=recipe.env | {"TERM": "tmux-256color"})
 
 
 class TmuxServer:
@@ -50,6 +59,19 @@ class TmuxServer:
                 return shown
             assert time.monotonic() < deadline, f"{target} never showed {text!r}:\n{shown}"
             time.sleep(0.05)
+
+    def settle(self, target: str, quiet_s: float = 0.3, timeout: float = 60.0) -> str:
+        """The pane's text once it stayed the same for ``quiet_s`` (the CLI finished
+        answering and waits); AssertionError after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        shown, since = self.capture(target), time.monotonic()
+        while time.monotonic() - since < quiet_s:
+            assert time.monotonic() < deadline, f"{target} never settled:\n{shown}"
+            time.sleep(0.03)
+            now = self.capture(target)
+            if now != shown:
+                shown, since = now, time.monotonic()
+        return shown
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=10)

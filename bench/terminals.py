@@ -1,0 +1,232 @@
+"""Messages into the real agent CLIs through the tmux lane, with no display: per CLI, the
+time per message, how many arrived exactly, and how many were claimed delivered and did not.
+
+Run: ``CELLPHONE_TEST_CLIS=$(bash tests/agent_clis/install.sh) .venv/bin/python
+bench/terminals.py [--messages 50] [--clis claude,codex,gemini,aider]``.
+
+Each CLI (Claude Code, Codex CLI, Gemini CLI, Aider, at the versions of
+``tests/agent_clis/install.sh``) runs in a pane of a tmux server of the bench's own, against
+a double of its model API on 127.0.0.1 that records each prompt. Every message goes through
+the store and the desk as ``cellphone send`` does (the time is from the service taking it to
+its outcome), cycling through a short line, three paragraphs, 6,000 characters, a leading
+``/``, a tab, unicode and ``--help``. A message counts as exact when the model API received
+exactly the text typed (for Claude Code a tab as four spaces, its own rewrite), once, in
+order; a false claim is a message reported delivered that did not arrive so.
+
+The reference, in the same run and the same panes, is tmux alone: load-buffer, paste-buffer
+and Enter with no reading of the pane and no store, the least any delivery through tmux
+costs. Last, a broadcast to 8 agents (two panes of each CLI) through the store and the
+desk, wall time from the service taking it to the last outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from config import load_settings
+from messaging.model import DeliveryMethod, DeliveryState
+from messaging.render import render
+from messaging.runtime import open_runtime
+from tests.agent_clis import aider, claude, codex, gemini
+from tests.agent_clis.model_api.anthropic import AnthropicDouble
+from tests.agent_clis.model_api.base import ModelApiDouble
+from tests.agent_clis.model_api.chat_completions import ChatCompletionsDouble
+from tests.agent_clis.model_api.gemini import GeminiDouble
+from tests.agent_clis.model_api.responses import ResponsesDouble
+from tests.agent_clis.recipe import Recipe
+from tests.agent_clis.tmux import TmuxServer, in_tmux
+from tests.conftest import make_home
+
+CLIS: dict[str, tuple[str, Callable[[Path, ModelApiDouble], Recipe], type[ModelApiDouble]]] = {
+    "claude": ("Claude Code", claude.recipe, AnthropicDouble),
+    "codex": ("Codex CLI", codex.recipe, ResponsesDouble),
+    "gemini": ("Gemini CLI", gemini.recipe, GeminiDouble),
+    "aider": ("Aider", aider.recipe, ChatCompletionsDouble),
+}
+CASES = (
+    "Report your status, please.",
+    "First paragraph: the parser.\n\nSecond one, a bit longer.\n\nThird: done.",
+    "\n".join(f"{n:03d} the quick brown fox jumps over the lazy dog, twice." for n in range(110)),
+    "/not-a-command please answer",
+    "before\tafter",
+    "ünïcödé ✓ 日本語 — “quotes”",
+    "--help",
+)
+ANSWER_TIMEOUT_S = 30.0
+
+
+@dataclass
+class Pane:
+    cli: str
+    double: ModelApiDouble
+    target: str
+    root: Path
+
+
+@dataclass
+class Row:
+    label: str
+    case: str
+    times: list[float] = field(default_factory=list)
+    exact: int = 0
+    claimed: int = 0
+    false_claims: int = 0
+
+    def cells(self) -> list[str]:
+        ms = sorted(t * 1000 for t in self.times)
+        p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else float("nan")
+        median = statistics.median(ms) if ms else float("nan")
+        return [
+            self.label,
+            self.case,
+            str(len(ms)),
+            f"{median:,.1f}",
+            f"{p95:,.1f}",
+            f"{self.exact}/{len(ms)}",
+            f"{self.claimed}/{len(ms)}",
+            str(self.false_claims),
+        ]
+
+
+def start_pane(server: TmuxServer, cli: str, name: str, folder: Path) -> Pane:
+    _, make_recipe, double_class = CLIS[cli]
+    double = double_class().start()
+    folder.mkdir(parents=True)
+    recipe = in_tmux(make_recipe(folder, double))
+    target = server.window(name, recipe.shell_command())
+    server.wait_for(target, recipe.ready, 120)
+    return Pane(cli, double, target, folder)
+
+
+def received(cli: str, text: str) -> str:
+    return text.replace("\t", "    ") if cli == "claude" else text
+
+
+async def through_the_desk(pane: Pane, server: TmuxServer, count: int, work: Path) -> Row:
+    home = make_home(
+        work / f"home-{pane.cli}",
+        {"agents": {"Agent-1": {"tmux": {"target": pane.target, "socket": server.socket}}}},
+    )
+    row = Row(CLIS[pane.cli][0], "tmux lane, through the store and desk")
+    async with open_runtime(home, load_settings(home)) as rt:
+        for n in range(count):
+            before = len(pane.double.texts())
+            start = time.perf_counter()
+            sent = await rt.service.send(["Agent-1"], CASES[n % len(CASES)])
+            outcome = (await rt.desk.wait_for(sent.message.id, ANSWER_TIMEOUT_S))["Agent-1"]
+            row.times.append(time.perf_counter() - start)
+            text = received(pane.cli, render(sent.message, "Agent-1", rt.settings.messaging.footer))
+            claimed = outcome.state is DeliveryState.DELIVERED and (
+                outcome.method is DeliveryMethod.TMUX
+            )
+            arrived = pane.double.wait_for_prompts(before + 1, ANSWER_TIMEOUT_S)[before:]
+            exact = arrived == [text]
+            row.claimed += claimed
+            row.exact += exact
+            row.false_claims += claimed and not exact
+            if not claimed:
+                print(f"  {pane.cli} message {n}: {outcome.summary}", file=sys.stderr)
+            # the agent answered and waits again, as between messages
+            server.settle(pane.target, timeout=ANSWER_TIMEOUT_S)
+    return row
+
+
+def bare_tmux(pane: Pane, server: TmuxServer, count: int) -> Row:
+    row = Row(CLIS[pane.cli][0], "reference: tmux paste + Enter alone")
+    for n in range(count):
+        text = f"reference {n}: " + CASES[n % len(CASES)]
+        before = len(pane.double.texts())
+        start = time.perf_counter()
+        server.tmux("load-buffer", "-b", "ref", "-", stdin=text.encode())
+        server.tmux("paste-buffer", "-p", "-d", "-b", "ref", "-t", pane.target)
+        server.tmux("send-keys", "-t", pane.target, "Enter")
+        row.times.append(time.perf_counter() - start)
+        arrived = pane.double.wait_for_prompts(before + 1, ANSWER_TIMEOUT_S)[before:]
+        row.exact += arrived == [received(pane.cli, text)]
+        server.settle(pane.target, timeout=ANSWER_TIMEOUT_S)
+    return row
+
+
+async def broadcast(panes: list[Pane], server: TmuxServer, rounds: int, work: Path) -> Row:
+    agents = {
+        f"Agent-{n}": {"tmux": {"target": pane.target, "socket": server.socket}}
+        for n, pane in enumerate(panes, start=1)
+    }
+    home = make_home(work / "home-broadcast", {"agents": agents})
+    row = Row(f"broadcast to {len(panes)} panes", "wall time per broadcast")
+    async with open_runtime(home, load_settings(home)) as rt:
+        for n in range(rounds):
+            counts = [len(pane.double.texts()) for pane in panes]
+            start = time.perf_counter()
+            sent = await rt.service.broadcast(f"Broadcast {n}: report your status.")
+            outcomes = await rt.desk.wait_for(sent.message.id, ANSWER_TIMEOUT_S)
+            row.times.append(time.perf_counter() - start)
+            for agent_id, pane, count in zip(agents, panes, counts, strict=True):
+                text = render(sent.message, agent_id, rt.settings.messaging.footer)
+                got = pane.double.wait_for_prompts(count + 1, ANSWER_TIMEOUT_S)[count:]
+                outcome = outcomes[agent_id]
+                claimed = outcome.state is DeliveryState.DELIVERED
+                row.claimed += claimed
+                row.exact += got == [text]
+                row.false_claims += claimed and got != [text]
+            for pane in panes:
+                server.settle(pane.target, timeout=ANSWER_TIMEOUT_S)
+    return row
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ["CLI", "what", "msgs", "median ms", "p95 ms", "exact", "reported delivered",
+              "false claims"]  # fmt: skip
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" if i < 2 else "---:" for i in range(len(header))) + "|")
+    for row in rows:
+        print("| " + " | ".join(row.cells()) + " |")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--reference", type=int, default=14)
+    parser.add_argument("--broadcasts", type=int, default=5)
+    parser.add_argument("--clis", default=",".join(CLIS))
+    args = parser.parse_args()
+    names = [name for name in args.clis.split(",") if name]
+    with tempfile.TemporaryDirectory(prefix="bench-terminals-") as folder:
+        work = Path(folder)
+        server = TmuxServer(work)
+        panes: list[Pane] = []
+        try:
+            rows: list[Row] = []
+            for name in names:
+                pane = start_pane(server, name, name, work / name)
+                panes.append(pane)
+                rows.append(bare_tmux(pane, server, args.reference))
+                rows.append(await through_the_desk(pane, server, args.messages, work))
+            if args.broadcasts:
+                crowd = [
+                    start_pane(server, name, f"{name}-{n}", work / f"{name}-{n}")
+                    for n in range(2)
+                    for name in CLIS
+                ]
+                panes += crowd
+                rows.append(await broadcast(crowd, server, args.broadcasts, work))
+            print_table(rows)
+        finally:
+            server.kill()
+            for pane in panes:
+                pane.double.stop()
+                codex.end_processes(pane.root)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
