@@ -124,11 +124,11 @@ class TmuxSettings(Group):
         2.0, gt=0, le=30, description="how long the input may take to empty after the submit keys"
     )
     submit_after_s: float = setting(
-        0.04,
+        0.0,
         ge=0,
         le=5,
-        description="a wait between the paste showing and the submit keys (Gemini CLI takes "
-        "an Enter it reads within 30 ms of a paste for a new line)",
+        description="a wait between the paste showing and the submit keys, for every agent "
+        "(an agent whose CLI took an Enter for a new line waits 0.1 s from then on anyway)",
     )
     hold_retry_s: float = setting(
         0.5,
