@@ -8,9 +8,12 @@ Kept per agent in the coordinates file beside its points (all optional)::
     "clear_keys": ["ctrl+c"],       # default ["ctrl+a", "delete"]: empties a leftover input
     "verify": true,                 # default true: read the chat input's pixels
     "verify_region": [600, 160],    # default: the rectangle read, centred on the chat point
-    "submit_after_s": 0.1           # default 0: the least time from the paste to the submit
+    "submit_after_s": 0.1,          # default 0: the least time from the paste to the submit
                                     # keys (Gemini CLI takes an Enter within 40 ms of a paste
                                     # as a new line)
+    "wait_for_prompt": true         # default false: type only while the line at the chat
+                                    # point looks as it does idle and empty (Aider takes a
+                                    # paste line by line while it answers)
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class Typing:
     clear_keys: tuple[tuple[str, ...], ...] = DEFAULT_CLEAR_KEYS  # pressed one after another
     verify: bool = True
     verify_region: tuple[int, int] = DEFAULT_REGION
-    submit_after_s: float = 0.0  # the least time between the paste taken and the submit keys
+    submit_after_s: float = 0.0  # the least time between the paste showing and the submit keys
+    wait_for_prompt: bool = False  # the chat point's line must look idle and empty to type
 
     @property
     def paste(self) -> str:
@@ -113,10 +117,11 @@ def parse_typing(entry: dict[str, Any]) -> Typing:
                 raise ValueError(f"{name} {exc}") from None
     if "clear_keys" in entry:
         fields["clear_keys"] = _parse_sequence(entry["clear_keys"])
-    if "verify" in entry:
-        if not isinstance(entry["verify"], bool):
-            raise ValueError(f"verify must be true or false, not {entry['verify']!r}")
-        fields["verify"] = entry["verify"]
+    for name in ("verify", "wait_for_prompt"):
+        if name in entry:
+            if not isinstance(entry[name], bool):
+                raise ValueError(f"{name} must be true or false, not {entry[name]!r}")
+            fields[name] = entry[name]
     if "verify_region" in entry:
         try:
             fields["verify_region"] = parse_region(entry["verify_region"])

@@ -56,6 +56,7 @@ STILL_S = 0.02  # an input looks settled once unchanged this long (over a frame 
 FIRST_STILL_S = 0.15  # the same for a window not clicked before (its first frames are slow)
 LOOK_CHANGE_S = 0.2  # how long a click (or clearing) may take to change the input's look
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
+NEW_LINE_STILL_S = 0.15  # text moved up a row and still this long: Enter made a new line
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
 CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
@@ -110,8 +111,8 @@ class GuiDeliverer:
         return await asyncio.to_thread(self.deliver_now, job)
 
     def draft(self, job: Job) -> DraftPresent | None:
-        if not self.settings.check_drafts:
-            return None
+        if not self.settings.check_drafts or job.agent.typing.wait_for_prompt:
+            return None  # a prompt line is judged after the click: see _type
         key = (job.agent.agent_id, job.onboarding)
         with self._lock:
             if key in self._dirty or self.settings.clear_input:
@@ -251,7 +252,8 @@ class GuiDeliverer:
         )
         cleared = pacing.clear_input or key in self._dirty
         looked = self._look(x11, region)
-        if pacing.check_drafts and not cleared:
+        at_prompt = pacing.check_drafts and not cleared and typing.wait_for_prompt
+        if pacing.check_drafts and not cleared and not at_prompt:
             draft = self._draft_in(key, x11, region, point, looked)
             if draft is not None:
                 raise draft
@@ -260,7 +262,7 @@ class GuiDeliverer:
         try:
             if pacing.give_back:
                 self._loan.borrow(x11)
-            self._click(gui, point, x11)
+            self._click(gui, point, x11, focused=kept_focus)
             if job.onboarding and pacing.new_chat_hotkey:
                 gui.hotkey(*_keys(pacing.new_chat_hotkey))
                 _pause(pacing.pause_after_new_chat_s)
@@ -281,6 +283,12 @@ class GuiDeliverer:
                 before = self._settled(x11, region, still, unlike=unclicked)
             if cleared and self._still_full(key, before, unclicked, point):
                 before = self._clear_again(gui, x11, region, before, job, point)
+            if at_prompt:
+                # a terminal CLI's prompt line, as it looks with the focus (a terminal draws
+                # its cursor hollow without): a CLI still answering shows no prompt there
+                draft = self._draft_in(key, x11, region, point, before)
+                if draft is not None:
+                    raise draft
             x11.offer(job.text, for_window=target, primary=primary)
             offered = True
             self._dirty.add(key)
@@ -294,18 +302,18 @@ class GuiDeliverer:
                 )
             taken_at = time.monotonic()
             _pause(pacing.pause_after_paste_s)
-            paste = _Paste(x11, gui, job, point, region, target, toplevel, before, taken_at)
+            paste = _Paste(x11, gui, job, point, region, target, toplevel, before)
             if not typing.verify:
                 self._check_no_dialog(paste)
-                self._wait_submit_after(paste)
+                self._wait_submit_after(paste, taken_at)
                 gui.hotkey(*typing.submit_keys)
                 self._dirty.discard(key)
                 return Typed(verified=False)
             pasted = self._until_shown(paste)
-            emptied = self._submit(paste, pasted)
+            emptied = self._submit(paste, pasted, shown_at=time.monotonic())
             self._dirty.discard(key)
             if pacing.check_drafts:
-                self._looks.learn(key, emptied, point, before)
+                self._looks.learn(key, emptied, point, before, line=typing.wait_for_prompt)
             return Typed(verified=True)
         finally:
             if offered:
@@ -314,11 +322,13 @@ class GuiDeliverer:
                 if primary:
                     self._restore_clipboard(x11, previous_primary, primary=True)
 
-    def _click(self, gui: Any, point: Point, x11: Desktop) -> None:
+    def _click(self, gui: Any, point: Point, x11: Desktop, *, focused: bool = False) -> None:
         """Click at ``point``, a few pixels aside when the last click was at the same place
         moments ago: two clicks there would count as a double click (a triple click next),
-        after which a browser's rich input drops the paste. When the point aside is in
-        another window, the click waits out the double-click interval instead."""
+        after which a browser's rich input drops the paste, and a terminal selects a word
+        or a line (xterm counts clicks by time alone). When the input still has the focus
+        that click gave it, there is no click at all; when the point aside is in another
+        window, the click waits out the double-click interval instead."""
         x, y = point
         last = self._last_click
         since = time.monotonic() - last[2] if last is not None else MULTI_CLICK_S
@@ -328,6 +338,8 @@ class GuiDeliverer:
             and abs(last[0] - x) <= MULTI_CLICK_PX
             and abs(last[1] - y) <= MULTI_CLICK_PX
         ):
+            if focused:
+                return  # the focus is where this click would put it
             shifted = x + (-CLICK_SHIFT_PX if last[0] > point.x else CLICK_SHIFT_PX)
             if x11.window_at(shifted, y) == x11.window_at(x, y):
                 x = shifted
@@ -416,35 +428,53 @@ class GuiDeliverer:
             )
         return seen
 
-    def _submit(self, paste: _Paste, pasted: Picture) -> Picture:
-        """Press the submit keys (once the agent's ``submit_after_s`` passed since the paste)
-        until the input changes back (twice at most); the input as it looks then, empty.
-        Text that only moved up a row is still in the input: Enter was taken as a new line,
-        and it is reported, not pressed again (that would send the text with the new line)."""
+    def _submit(self, paste: _Paste, pasted: Picture, shown_at: float) -> Picture:
+        """Press the submit keys (once the agent's ``submit_after_s`` passed since the paste
+        showed: the app has taken it in by then, however busy it was) until the input
+        changes back (twice at most); the input as it looks then, empty. Text that only
+        moved up a row over an empty line is still in the input: Enter was taken as a new
+        line. That new line is taken back with BackSpace, once the screen shows it gone, and
+        Enter pressed again; never a second Enter on top of it (that would send the text
+        with the new line)."""
         gui, x11, region, job = paste.gui, paste.x11, paste.region, paste.job
         typing = job.agent.typing
         check = SentCheck(paste.before, pasted)
+        moved: list[float] = []  # since when the text has shown moved up a row, unchanged
         last: list[Picture] = []
 
         def sent(now: Picture) -> bool:
+            if check.sent(now) and not moved_up(paste.before, pasted, now):
+                return True
+            if moved_up(paste.before, pasted, now):
+                if not (moved and last and not differs(now, last[0])):
+                    moved[:] = [time.monotonic()]
+            else:
+                moved.clear()
             last[:] = [now]
-            return check.sent(now) and not moved_up(paste.before, pasted, now)
+            return False
 
-        self._wait_submit_after(paste)
-        for _ in range(SUBMIT_TRIES):
+        def new_line(now: Picture) -> bool:
+            return sent(now) or bool(moved and time.monotonic() - moved[0] >= NEW_LINE_STILL_S)
+
+        self._wait_submit_after(paste, shown_at)
+        for attempt in range(SUBMIT_TRIES):
             self._check_no_dialog(paste)
             gui.hotkey(*typing.submit_keys)
-            emptied = self._watch(x11, region, sent)
-            if emptied is not None:
-                return emptied
-            if last and moved_up(paste.before, pasted, last[0]):
-                raise NotDeliverable(
-                    f"typed but not submitted: {job.agent.agent_id} took {typing.submit} as a "
-                    "new line (its text moved up a row and stayed in the input); set "
-                    "submit_after_s for this agent in the coordinates file (0.1 for Gemini "
-                    "CLI, which takes an Enter within 40 ms of a paste as a new line); it is "
-                    "cleared before the next paste"
-                )
+            moved.clear()
+            seen = self._watch(x11, region, new_line)
+            if seen is not None and not moved:
+                return seen
+            if seen is None and not moved:
+                continue  # nothing seen: the app may be busy, Enter once more
+            if attempt + 1 < SUBMIT_TRIES and self._take_back_new_line(paste, pasted):
+                continue
+            raise NotDeliverable(
+                f"typed but not submitted: {job.agent.agent_id} took {typing.submit} as a "
+                "new line (its text moved up a row and stayed in the input); set a longer "
+                "submit_after_s for this agent in the coordinates file (Gemini CLI takes an "
+                "Enter soon after a paste as a new line: 0.1 s on an idle machine); it is "
+                "cleared before the next paste"
+            )
         raise NotDeliverable(
             f"typed but not submitted: the text stays in the chat input of "
             f"{job.agent.agent_id} after {typing.submit} was pressed {SUBMIT_TRIES} times "
@@ -452,9 +482,19 @@ class GuiDeliverer:
             "it is cleared before the next paste"
         )
 
-    def _wait_submit_after(self, paste: _Paste) -> None:
-        """Until the agent's ``submit_after_s`` passed since the window took the paste."""
-        left = paste.taken_at + paste.job.agent.typing.submit_after_s - time.monotonic()
+    def _take_back_new_line(self, paste: _Paste, pasted: Picture) -> bool:
+        """BackSpace, and True once the input looks as it did with the text pasted."""
+        log.info("%s took Enter as a new line: BackSpace, then Enter again", paste.job.agent)
+        paste.gui.hotkey("backspace")
+        back = self._watch(paste.x11, paste.region, lambda now: not differs(now, pasted))
+        if back is None:
+            return False
+        self._wait_submit_after(paste, time.monotonic())
+        return True
+
+    def _wait_submit_after(self, paste: _Paste, since: float) -> None:
+        """Until the agent's ``submit_after_s`` passed since ``since``."""
+        left = since + paste.job.agent.typing.submit_after_s - time.monotonic()
         if left > 0:
             paste.x11.serve_for(left)
 
@@ -646,7 +686,6 @@ class _Paste:
     target: int  # the window under the point (the app's own)
     toplevel: int
     before: Picture  # the input just before the paste
-    taken_at: float  # monotonic time the window had taken the text
 
 
 _PRIMARY_HINT = "; the desk offered the text as the primary selection and the clipboard"

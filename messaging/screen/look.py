@@ -24,9 +24,11 @@ CARET_PIXELS = 80  # a caret 2 px wide and up to 40 px tall, blinking
 LEFT_SHARE = 0.2  # of the pixels changed by the paste and again by Enter, the most not back
 LEVEL = 32  # a pixel differs when some channel changed by more than this
 DRAFT_PIXELS = 30  # in the input's inside: more than a caret 1 px wide, less than a letter
+CURSOR_CELL = (14, 28)  # a terminal's cursor fits in a box this size
 FILL_TOLERANCE = 24  # sum of the channels' differences still counted as the input's colour
 SEED_PX = 10  # the input's colour is the commonest within this many px of the point
 EDGE_PX = 2  # kept off the inside's edge (rounded corners, a focus ring's anti-aliasing)
+LINE_PX = 8  # a terminal's row around the point: glyphs 12 to 16 px tall fill most of it
 ROW_PX = (8, 64)  # the height of a terminal's row, in pixels: how far a new line moves text
 MOVED_SHARE = 0.02  # of the pixels compared, this many may differ in text moved up (a cursor)
 _THRESHOLD = [0 if v <= LEVEL else 255 for v in range(256)]
@@ -116,10 +118,11 @@ class SentCheck:
 
 
 def moved_up(before: Picture, pasted: Picture, now: Picture) -> bool:
-    """Whether ``now`` shows the pasted text moved up by a row and nothing else: a terminal
-    CLI that took Enter as a new line (its input grows by a row, the text stays in it).
-    The part of the picture the text moved into must match the pasted picture a row lower,
-    but for a cursor, and hold some of what the paste changed."""
+    """Whether ``now`` shows the pasted text moved up by a row over an empty new line: a
+    terminal CLI that took Enter as a new line (its input grows by a row, the text stays in
+    it). The part of the picture the text moved into must match the pasted picture a row
+    lower, but for a cursor, and hold some of what the paste changed; the row below it must
+    be empty but for the cursor."""
     if not differs(now, before):
         return False
     width, height = now.region.width, now.region.height
@@ -132,8 +135,20 @@ def moved_up(before: Picture, pasted: Picture, now: Picture) -> bool:
         lower, upper = was.crop(kept), seen.crop((0, 0, width, height - shift))
         moved = ImageChops.difference(lower, upper).convert("L").point(_THRESHOLD)
         if _count(moved) <= max(CARET_PIXELS, width * (height - shift) * MOVED_SHARE):
-            return True
+            # and a new line below it, empty but for the cursor (not the CLI's output
+            # scrolling the text up: that is a submission)
+            return _blank(seen.crop((0, height - shift, width, height)))
     return False
+
+
+def _blank(image: Image.Image) -> bool:
+    """Whether ``image`` is one colour but for a cursor's worth of pixels."""
+    colours = image.getcolors(maxcolors=image.width * image.height) or []
+    _, commonest = max(colours, key=lambda found: found[0])
+    plain = Image.new(image.mode, image.size, commonest)  # type: ignore[arg-type]
+    return _count(ImageChops.difference(image, plain).convert("L").point(_THRESHOLD)) <= (
+        CURSOR_CELL[0] * CURSOR_CELL[1]
+    )
 
 
 def _changes(a: Picture, b: Picture) -> Image.Image:
@@ -164,9 +179,14 @@ class EmptyLook:
         known: EmptyLook | None = None,
         *,
         confirmed: bool = True,
+        line: bool = False,
     ) -> EmptyLook:
         """The empty look ``picture`` shows; the inside is found once per region (filling
-        the input's colour from the point costs tens of ms) and kept from ``known``."""
+        the input's colour from the point costs tens of ms) and kept from ``known``. With
+        ``line`` the inside is the line at the point, framed or not (a terminal CLI's prompt
+        line: it shows the prompt only while the CLI waits for input)."""
+        if line:
+            return cls(picture, line_at(picture.region, point), confirmed)
         if known is not None and known.picture.region == picture.region:
             return cls(picture, known.inside, confirmed)
         return cls(picture, inside_of(picture, point), confirmed)
@@ -207,6 +227,13 @@ class EmptyLook:
         if len(data) != region.width * region.height * 4:
             return None
         return cls(Picture(region, data), inside, bool(header.get("confirmed", True)))
+
+
+def line_at(region: Rect, point: Point) -> Rect:
+    """The band of ``region`` :data:`LINE_PX` above and below the point: a terminal's row."""
+    top = max(region.y, point.y - LINE_PX)
+    bottom = min(region.y + region.height, point.y + LINE_PX)
+    return Rect(region.x, top, region.width, max(1, bottom - top))
 
 
 def inside_of(picture: Picture, point: Point) -> Rect | None:

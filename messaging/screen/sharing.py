@@ -24,7 +24,7 @@ from coordinates import Point
 from coordinates.file import write_atomic
 from messaging.deliver import DraftPresent
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import EmptyLook, Picture
+from messaging.screen.look import EmptyLook, Picture, line_at
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +62,54 @@ class EmptyLooks:
                         self._looks[key], self._stamps[key] = loaded, stamp
         return self._looks.get(key)
 
-    def learn(self, key: InputKey, emptied: Picture, point: Point, before: Picture) -> None:
-        """The input looks as ``emptied`` right after a verified submission, and looked as
-        ``before`` just before the paste. Only when both agree is it the empty look: a
-        terminal CLI may show a passing frame after Enter (its echo, a token line), which
-        would make every later look a draft. A look that differs from the known one only
-        by a caret's worth is not worth keeping again."""
+    def learn(
+        self,
+        key: InputKey,
+        emptied: Picture,
+        point: Point,
+        before: Picture,
+        *,
+        line: bool = False,
+    ) -> None:
+        """After a verified submission: the input looks as ``emptied`` right after it, and
+        looked as ``before`` just before the paste. Only when both agree is it the empty
+        look: a terminal CLI may show a passing frame after Enter (its echo, a token line),
+        which taken for the empty look would make every later message look like a draft. A
+        look that differs from the known one only by a caret's worth is not worth keeping
+        again. ``line``: the look that counts is the line at the point (a CLI's prompt,
+        :meth:`_learn_line`)."""
         known = self.get(key)
-        same_place = known is not None and known.picture.region == emptied.region
-        if same_place and known is not None and known.confirmed and not known.holds_text(emptied):
+        if line:
+            self._learn_line(key, point, before, known)
             return
+        same_place = known is not None and known.picture.region == before.region
+        if same_place and known is not None and not known.holds_text(before):
+            if not known.confirmed:  # seen again before this paste: it is the empty look
+                self._looks[key] = EmptyLook(known.picture, known.inside, confirmed=True)
+                self._unsaved.add(key)
+            if not known.holds_text(emptied):
+                return
         look = EmptyLook.learn(emptied, point, known)
         if look.holds_text(before):
-            log.debug("the input of %s looked otherwise before the paste: not learnt", key[0])
+            log.debug("the input of %s looked otherwise after Enter: not learnt", key[0])
             return
         self._looks[key] = look
+        self._unsaved.add(key)
+
+    def _learn_line(
+        self, key: InputKey, point: Point, before: Picture, known: EmptyLook | None
+    ) -> None:
+        """A prompt line is learnt once, from how it looked before a paste (after Enter a
+        CLI may show anything there for as long as it answers), and confirmed when a later
+        delivery finds it so again; it is not replaced by what later deliveries see (a CLI
+        busy for a while looks the same before a paste and after Enter)."""
+        band = line_at(before.region, point)
+        if known is None or known.inside != band or known.picture.region != before.region:
+            self._looks[key] = EmptyLook.learn(before, point, confirmed=False, line=True)
+        elif not known.confirmed and not known.holds_text(before):
+            self._looks[key] = EmptyLook(known.picture, known.inside, confirmed=True)
+        else:
+            return
         self._unsaved.add(key)
 
     def draft(self, key: InputKey, now: Picture, point: Point) -> DraftPresent | None:
@@ -87,7 +120,8 @@ class EmptyLooks:
             return None
         return DraftPresent(
             f"the chat input of {key[0]} at {point} holds a draft (text the desk did not "
-            "type, or a window covers it); nothing was typed (if it is empty and uncovered, "
+            "type, a terminal CLI not back at its prompt, or a window over it); nothing was "
+            "typed (if it is empty and uncovered, "
             f"`cellphone coords calibrate {key[0]}{' --onboarding' if key[1] else ''}` "
             "records how it looks empty now)"
         )

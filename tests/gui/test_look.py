@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from coordinates import Point
-from messaging.screen.look import EmptyLook, Picture, Rect, inside_of
+from messaging.screen.look import LINE_PX, EmptyLook, Picture, Rect, inside_of
 from messaging.screen.sharing import EmptyLooks, look_file
 
 REGION = Rect(100, 200, 600, 160)
@@ -77,7 +77,7 @@ def test_a_damaged_look_file_is_no_look(tmp_path: Path) -> None:
     assert EmptyLook.load(tmp_path / "missing.look") is None
 
 
-def test_a_look_after_enter_unlike_the_one_before_the_paste_is_not_learnt(tmp_path: Path) -> None:
+def test_a_look_after_enter_unlike_the_one_before_the_paste_is_not_learnt() -> None:
     """A terminal CLI may show a passing frame after Enter (its echo, a token line): taken
     for the empty look, it would make every later message look like a draft."""
     looks = EmptyLooks()
@@ -87,6 +87,23 @@ def test_a_look_after_enter_unlike_the_one_before_the_paste_is_not_learnt(tmp_pa
     looks.learn(key, pane(), POINT, before=pane())
     assert looks.get(key) is not None
     assert looks.draft(key, pane(), POINT) is None
+
+
+def test_a_prompt_line_is_learnt_from_before_the_paste_and_holds_while_the_cli_answers() -> None:
+    """Aider reads input only at its prompt: while it answers, its prompt line shows its
+    output, and after Enter it shows anything for as long as it answers."""
+    looks = EmptyLooks()
+    key = ("Agent-1", False)
+    prompt = Point(400, 258)  # on the input's line of text
+    looks.learn(key, pane("OK. tokens streaming"), prompt, before=pane(), line=True)
+    look = looks.get(key)
+    assert look is not None and not look.confirmed
+    assert look.inside is not None and look.inside.height <= 2 * LINE_PX
+    assert looks.draft(key, pane("still answering"), prompt) is not None
+    looks.learn(key, pane("still answering"), prompt, before=pane(), line=True)
+    look = looks.get(key)
+    assert look is not None and look.confirmed
+    assert looks.draft(key, pane(), prompt) is None
 
 
 def test_a_look_another_process_recorded_since_is_taken_up(tmp_path: Path) -> None:

@@ -1,0 +1,245 @@
+"""The desk typing into the real agent CLIs (Claude Code, Codex CLI, Gemini CLI, Aider) in
+real terminals (xfce4-terminal pasting the clipboard on Ctrl+Shift+V, xterm the primary
+selection on Shift+Insert) on the shared display, each CLI talking to a double of its model
+API: every message reported "delivered via gui, verified" reached the model exactly once,
+exactly as typed, and what cannot work is reported, never delivered.
+
+Each CLI starts once per terminal for the module (in a 2x2 grid of windows per monitor);
+the messages carry what trips CLIs up: paragraphs, 6,000 characters, a line starting with
+``/``, a tab.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agents import Agent
+from config import GuiSettings, Home, load_settings
+from coordinates import Point, Typing
+from coordinates.virtual_display import VirtualDisplay
+from messaging.deliver import Job, NotDeliverable
+from messaging.model import DeliveryMethod, DeliveryState, Message
+from messaging.render import render
+from messaging.runtime import Runtime, open_runtime
+from messaging.screen.apps import TerminalPane, TerminalPanes
+from messaging.screen.gui import GuiDeliverer
+from messaging.screen.look import Picture, Rect
+from messaging.screen.terminals import TerminalKind
+from messaging.screen.x11 import X11
+from tests.agent_clis import aider, claude, codex, gemini
+from tests.agent_clis.model_api.anthropic import AnthropicDouble
+from tests.agent_clis.model_api.base import ModelApiDouble
+from tests.agent_clis.model_api.chat_completions import ChatCompletionsDouble
+from tests.agent_clis.model_api.gemini import GeminiDouble
+from tests.agent_clis.model_api.responses import ResponsesDouble
+from tests.agent_clis.recipe import Recipe
+from tests.conftest import make_home
+
+pytestmark = [pytest.mark.display, pytest.mark.slow]
+
+ARRIVAL_S = 20.0  # how long a CLI may take to send a submitted prompt to its model
+START_S = 90.0  # per window: a CLI's first start on a busy machine
+REGION = (600, 40)  # the prompt line and half a row above and below
+VERIFY_TIMEOUT_S = 4.0
+
+
+@dataclass(frozen=True)
+class Cli:
+    name: str
+    recipe: object  # the module with recipe(root, double) -> Recipe
+    double: type[ModelApiDouble]
+    ready: str  # what the CLI prints, in a terminal, once it waits for a prompt
+    prompt_row: int  # rows above the terminal's last that hold its input line
+    submit_after_s: float = 0.0  # measured: see the coordinates file's submit_after_s
+    wait_for_prompt: bool = False  # takes a paste as typed lines while not at its prompt
+
+
+CLIS = (
+    Cli("claude", claude, AnthropicDouble, "shift+tab to cycle", 2),
+    Cli("codex", codex, ResponsesDouble, "? for shortcuts", 3),
+    # Gemini CLI takes an Enter within 40 ms of a paste as a new line
+    Cli("gemini", gemini, GeminiDouble, "Type your message", 4, submit_after_s=0.1),
+    # Aider keeps 3 rows free below its prompt, and reads input only at its prompt
+    Cli("aider", aider, ChatCompletionsDouble, "Repo-map", 3, wait_for_prompt=True),
+)
+PASTE_KEYS: dict[TerminalKind, str] = {"xfce4-terminal": "ctrl+shift+v", "xterm": "shift+insert"}
+MONITOR: dict[TerminalKind, tuple[int, int]] = {"xfce4-terminal": (0, 1024), "xterm": (1920, 1024)}
+BODIES = (
+    "First paragraph of the task.\n\nSecond paragraph, after a blank line:\n- one\n- two",
+    "/review the last change; a line that starts with a slash\nis not a command here",
+    "columns:\tname\tvalue\nGrüße ✓ 🚀 naïve",
+    "\n".join(f"line {i:03}: " + "lorem ipsum dolor sit amet " * 2 for i in range(108))[:6_000],
+)
+
+
+@dataclass
+class Agents:
+    """The CLIs of one terminal, their doubles, and where their prompts are."""
+
+    terminal: TerminalKind
+    panes: TerminalPanes
+    doubles: dict[str, ModelApiDouble]
+
+    def coordinates(self) -> dict[str, dict[str, object]]:
+        """Each CLI's prompt line, the point far enough left that the region watched holds
+        the prompt's sign (``>``, ``❯``, ``›``): a CLI busy answering shows none."""
+        entries: dict[str, dict[str, object]] = {}
+        for cli in CLIS:
+            agent_id = agent_of(cli, self.terminal)
+            prompt = self.panes.input_rect(agent_id)
+            entries[agent_id] = {
+                "chat_input_coordinates": [prompt.x + REGION[0] // 2, prompt.centre[1]],
+                "active": True,
+                "paste_keys": PASTE_KEYS[self.terminal],
+                "clear_keys": ["ctrl+c"],
+                "verify_region": list(REGION),
+                "submit_after_s": cli.submit_after_s,
+                "wait_for_prompt": cli.wait_for_prompt,
+            }
+        return entries
+
+
+def agent_of(cli: Cli, terminal: TerminalKind) -> str:
+    return f"{cli.name}-{'x' if terminal == 'xterm' else 'f'}"
+
+
+def start_agents(
+    terminal: TerminalKind, display: str, root: Path
+) -> tuple[TerminalPanes, dict[str, ModelApiDouble]]:
+    left, top = MONITOR[terminal]
+    doubles: dict[str, ModelApiDouble] = {}
+    panes = []
+    for index, cli in enumerate(CLIS):
+        agent_id = agent_of(cli, terminal)
+        double = cli.double().start()
+        doubles[agent_id] = double
+        recipe: Recipe = cli.recipe.recipe(root / agent_id, double)  # type: ignore[attr-defined]
+        x = left + 480 + 960 * (index % 2)
+        y = top + 490 + 540 * (index // 2) - 19 * cli.prompt_row
+        panes.append(
+            TerminalPane(
+                agent_id, x, y, columns=90, rows=24, command=recipe.shell_command(),
+                ready=cli.ready, prompt_row=cli.prompt_row, terminal=terminal,
+            )
+        )  # fmt: skip
+    apps = TerminalPanes(panes, display, root / "windows", timeout=START_S)
+    try:
+        apps.start()
+    except BaseException:
+        for double in doubles.values():
+            double.stop()
+        raise
+    return apps, doubles
+
+
+@pytest.fixture(scope="module", params=["xfce4-terminal", "xterm"])
+def agents(request: pytest.FixtureRequest, x_display: VirtualDisplay) -> Iterator[Agents]:
+    terminal: TerminalKind = request.param
+    # a short folder: a CLI showing a long path in its status line wraps it, and its input
+    # moves up a row
+    root = Path(tempfile.mkdtemp(prefix="cli-", dir="/tmp"))
+    panes, doubles = start_agents(terminal, x_display.name, root)
+    try:
+        yield Agents(terminal, panes, doubles)
+    finally:
+        panes.stop()
+        for double in doubles.values():
+            double.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+async def desk(
+    tmp_path: Path, agents: Agents, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Runtime]:
+    # a CLI still answering shows no prompt: the message waits for it, tried this often
+    monkeypatch.setenv("CELLPHONE_GUI__DRAFT_RETRY_S", "0.5")
+    # Aider shows its prompt again only once it answered (its first answer loads its model
+    # library: over a second), and xterm draws a 6,000-character echo slower than that
+    monkeypatch.setenv("CELLPHONE_GUI__VERIFY_TIMEOUT_S", str(VERIFY_TIMEOUT_S))
+    home: Home = make_home(tmp_path / "home", {"agents": agents.coordinates()})
+    settings = load_settings(home)
+    screen = GuiDeliverer(settings.gui)
+    async with open_runtime(home, settings, screen) as runtime:
+        yield runtime
+    screen.close()
+
+
+def typed(message: Message, agent_id: str, runtime: Runtime) -> str:
+    return render(message, agent_id, runtime.settings.messaging.footer)
+
+
+def as_received(cli: Cli, text: str) -> str:
+    """The prompt the model gets for ``text``: Claude Code turns each tab into 4 spaces."""
+    return text.replace("\t", "    ") if cli.name == "claude" else text
+
+
+def picture_of(agents: Agents, agent_id: str, folder: Path) -> Path:
+    """The pane's window as it looks now, saved for a failure's message."""
+    prompt = agents.panes.input_rect(agent_id)
+    window = Rect(prompt.x, max(prompt.y - 24 * prompt.height, 0), prompt.width, 26 * prompt.height)
+    x11 = X11(agents.panes.display)
+    try:
+        Picture(window, x11.grab(window.x, window.y, window.width, window.height)).image().save(
+            path := folder / f"{agent_id}.png"
+        )
+    finally:
+        x11.close()
+    return path
+
+
+@pytest.mark.parametrize("cli", CLIS, ids=[cli.name for cli in CLIS])
+async def test_every_message_reported_delivered_reached_the_model_exactly_once(
+    desk: Runtime, agents: Agents, cli: Cli, tmp_path: Path
+) -> None:
+    agent_id = agent_of(cli, agents.terminal)
+    double = agents.doubles[agent_id]
+    already = len(double.texts())
+    expected = []
+    for body in BODIES:
+        submission = await desk.service.send([agent_id], body)
+        outcome = (await desk.desk.wait_for(submission.message.id, 60))[agent_id]
+        if (outcome.state, outcome.method, outcome.verified) != (
+            DeliveryState.DELIVERED,
+            DeliveryMethod.GUI,
+            True,
+        ):
+            seen = picture_of(agents, agent_id, tmp_path)
+            pytest.fail(f"{agent_id}: {body[:30]!r}: {outcome.reason} (the pane: {seen})")
+        expected.append(as_received(cli, typed(submission.message, agent_id, desk)))
+        # each prompt arrives before the next is typed: a CLI busy with one holds the next
+        got = double.wait_for_prompts(already + len(expected), ARRIVAL_S)[already:]
+        assert got == expected, f"{agent_id} in {agents.terminal}"
+
+
+def test_xfce4_terminal_asking_to_confirm_the_paste_is_a_fallback_naming_the_setting(
+    x_display: VirtualDisplay, tmp_path: Path
+) -> None:
+    """xfce4-terminal as installed asks before pasting text with line breaks (every message
+    has them). Enter would press the dialog's "Paste", leaving the text in the input unsent:
+    the desk sees the dialog come up, cancels it, and says which setting turns it off."""
+    pane = TerminalPane("Asks", 640, 700, columns=72, rows=14, paste_dialog=True)
+    with TerminalPanes([pane], x_display.name, tmp_path / "asks") as asking:
+        x, y = asking.pane_points()["Asks"]
+        keys = Typing(paste_keys=("ctrl", "shift", "v"), verify_region=(600, 40))
+        agent = Agent("Asks", "", True, Point(x, y), None, typing=keys)
+        screen = GuiDeliverer(GuiSettings())
+        try:
+            for attempt in range(2):
+                body = f"attempt {attempt}\n\nsecond paragraph"
+                with pytest.raises(NotDeliverable) as refused:
+                    screen.deliver_now(Job(Message("Captain", ("Asks",), body), agent, body))
+                reason = refused.value.reason
+                assert "Warning: Potentially Unsafe Paste" in reason, reason
+                assert "MiscShowUnsafePasteDialog=FALSE" in reason, reason
+                assert "nothing was submitted" in reason and "cancelled" in reason, reason
+        finally:
+            screen.close()
+        assert asking.received() == []
+        assert asking.draft("Asks") is None  # nothing was pasted either
