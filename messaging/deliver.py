@@ -62,6 +62,10 @@ class PaneDeliverer(Protocol):
         (nothing typed: held) or :class:`NotDeliverable` (to the inbox, with the reason)."""
         ...
 
+    async def close(self) -> None:
+        """Let go of what it holds open (connections to the panes' servers)."""
+        ...
+
 
 class ScreenDeliverer(Protocol):
     """Types a job into the agent's chat pane. Exactly one desk worker calls it at a time."""

@@ -153,6 +153,8 @@ class Desk:
             self._tasks = []
             await self._put_back_all()
             await self._give_back()
+            if self.panes is not None:
+                await self.panes.close()
             self._writers.shutdown(wait=True)
             if self._lock is not None:
                 self._lock.release()

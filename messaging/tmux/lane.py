@@ -22,7 +22,7 @@ from config import TmuxSettings
 from coordinates.tmux import TmuxTarget, clear_keys_in_tmux
 from messaging.deliver import AgentBusy, DraftPresent, Job, NotDeliverable, Typed
 from messaging.model import Priority
-from messaging.tmux.client import Snapshot, TmuxError, paste, press, snapshot
+from messaging.tmux.client import Snapshot, TmuxClient, TmuxError
 from messaging.tmux.keys import KeyNotForTmux, tmux_key
 from messaging.tmux.notes import PaneNotes
 from messaging.tmux.reading import Reading, read_pane, shows
@@ -35,6 +35,8 @@ SUBMIT_TRIES = 3  # submit keys pressed at most this often when taken for a new 
 # after the paste showed gave Gemini CLI 69 of 69 and 12 of 12 (0.04 to 0.06 s: 2 in 6 lost)
 SLOW_ENTER_WAIT_S = 0.1
 CLEAR_TIMEOUT_S = 1.0  # how long the input may take to empty after the clear keys
+SETTLE_S = 0.3  # an agent seen working this lately must show no work this long before a paste
+SETTLE_TIMEOUT_S = 1.0
 
 
 class TmuxLane:
@@ -43,6 +45,12 @@ class TmuxLane:
     def __init__(self, settings: TmuxSettings, state_dir: Path) -> None:
         self.settings = settings
         self.notes = PaneNotes(state_dir)
+        self.tmux = TmuxClient()
+        self._working: dict[str, float] = {}  # when each agent was last seen working
+
+    async def close(self) -> None:
+        """Close the connections to the tmux servers."""
+        await self.tmux.close()
 
     async def deliver(self, job: Job, before_keys: Callable[[], Awaitable[None]]) -> Typed:
         agent = job.agent
@@ -70,6 +78,10 @@ class TmuxLane:
         agent_id = job.agent.agent_id
         before = await self._usable(pane, agent_id)
         reading = read_pane(before)
+        if not reading.busy and self._worked_lately(agent_id):
+            reading = await self._settled(pane, reading)
+        if reading.busy or reading.input is None:
+            self._working[agent_id] = time.monotonic()
         if reading.input:
             reading = await self._clear_leftover(pane, agent_id, reading, clear, before_keys)
         if reading.input is None:  # Aider while it works: what is typed waits, line by line
@@ -83,7 +95,7 @@ class TmuxLane:
                 f"there ({_shorten(reading.input)!r})"
             )
         await before_keys()
-        await paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
+        await self.tmux.paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
         shown = await self._until(pane, lambda r: shows(r, job.text), self.settings.show_timeout_s)
         if shown is None:
             self.notes.remember_leftover(agent_id, job.text)  # it may show later: not a draft
@@ -118,22 +130,22 @@ class TmuxLane:
                 wait = max(wait, SLOW_ENTER_WAIT_S)
             if wait:
                 await asyncio.sleep(wait)
-            before = read_pane(await snapshot(pane))
-            await press(pane, *submit)
+            before = read_pane(await self.tmux.snapshot(pane))
+            await self.tmux.press(pane, *submit)
             after = await self._until(
                 pane, partial(_released, text, before), self.settings.submit_timeout_s
             )
             if after is None or not shows(after, text):
                 return after
             self.notes.note_slow_enter(agent_id)
-            await press(pane, "BSpace")
+            await self.tmux.press(pane, "BSpace")
             back = await self._until(pane, partial(_as_tall_as, before), CLEAR_TIMEOUT_S)
             if back is None or not shows(back, text):
                 return None
         return None
 
     async def _usable(self, pane: TmuxTarget, agent_id: str) -> Snapshot:
-        before = await snapshot(pane)
+        before = await self.tmux.snapshot(pane)
         if before.dead:
             raise NotDeliverable(f"the program in tmux pane {pane} of {agent_id} has exited")
         if before.in_mode:
@@ -141,6 +153,23 @@ class TmuxLane:
                 f"tmux pane {pane} of {agent_id} is in copy mode (someone is scrolling it)"
             )
         return before
+
+    def _worked_lately(self, agent_id: str) -> bool:
+        seen = self._working.get(agent_id)
+        return seen is not None and time.monotonic() - seen < SETTLE_S
+
+    async def _settled(self, pane: TmuxTarget, reading: Reading) -> Reading:
+        """The pane once it showed no work for :data:`SETTLE_S` (a CLI that just answered
+        may take up a prompt it queued, or draw its input anew, a moment later), or the
+        first reading showing work again, within :data:`SETTLE_TIMEOUT_S`."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < SETTLE_S and time.monotonic() < deadline:
+            await asyncio.sleep(POLL_S * 4)
+            reading = read_pane(await self.tmux.snapshot(pane))
+            if reading.busy or reading.input is None:
+                return reading
+        return reading
 
     def _goes_while_busy(self, job: Job) -> bool:
         return job.message.priority is Priority.CRITICAL and self.settings.critical_skips_busy_wait
@@ -159,7 +188,7 @@ class TmuxLane:
         if leftover is None or not shows(reading, leftover):
             return reading
         await before_keys()
-        await press(pane, *clear)
+        await self.tmux.press(pane, *clear)
         cleared = await self._until(pane, lambda r: not r.input, CLEAR_TIMEOUT_S)
         if cleared is None:
             raise NotDeliverable(
@@ -176,7 +205,7 @@ class TmuxLane:
         """The first reading of the pane that meets ``condition`` within ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
-            reading = read_pane(await snapshot(pane))
+            reading = read_pane(await self.tmux.snapshot(pane))
             if condition(reading):
                 return reading
             if time.monotonic() >= deadline:

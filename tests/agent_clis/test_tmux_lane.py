@@ -160,7 +160,9 @@ async def test_a_draft_in_the_input_is_never_typed_over(
         cli.server.tmux("send-keys", "-t", cli.target, "Enter")
         text = render(sent.message, "Agent-1", rt.settings.messaging.footer)
         got = await arrived(cli.double, before + 2, ARRIVAL_TIMEOUT_S)
-        assert got[before:] == ["operator draft in progress", received(cli.name, text)]
+        now = (await rt.desk.wait_for(sent.message.id, 1))["Agent-1"]
+        expected = ["operator draft in progress", received(cli.name, text)]
+        assert got[before:] == expected, f"{now.summary}\n{cli.server.capture(cli.target)}"
         final = await rt.desk.wait_for(sent.message.id, 1)
         assert delivered(final["Agent-1"]), final["Agent-1"].summary
 
