@@ -82,19 +82,21 @@ class Row:
     exact: int = 0
     claimed: int = 0
     false_claims: int = 0
+    deliveries: int = 0  # recipients counted in exact and claimed (messages when 0)
 
     def cells(self) -> list[str]:
         ms = sorted(t * 1000 for t in self.times)
         p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))] if ms else float("nan")
         median = statistics.median(ms) if ms else float("nan")
+        counted = self.deliveries or len(ms)
         return [
             self.label,
             self.case,
             str(len(ms)),
             f"{median:,.1f}",
             f"{p95:,.1f}",
-            f"{self.exact}/{len(ms)}",
-            f"{self.claimed}/{len(ms)}",
+            f"{self.exact}/{counted}",
+            f"{self.claimed}/{counted}",
             str(self.false_claims),
         ]
 
@@ -178,6 +180,7 @@ async def broadcast(panes: list[Pane], server: TmuxServer, rounds: int, work: Pa
                 text = render(sent.message, agent_id, rt.settings.messaging.footer)
                 got = pane.double.wait_for_prompts(count + 1, ANSWER_TIMEOUT_S)[count:]
                 outcome = outcomes[agent_id]
+                row.deliveries += 1
                 claimed = outcome.state is DeliveryState.DELIVERED
                 row.claimed += claimed
                 row.exact += got == [text]
