@@ -66,6 +66,11 @@ CARET_BLINK_S = 0.55  # over a caret's half blink (Chromium, GTK: 0.5 s on, 0.5 
 PRIMARY_KEYS = "insert"  # paste keys with it paste the primary selection (xterm, urxvt, VTE)
 WINDOWS_FILE = "screen-windows.json"  # windows clicked before, for the next process
 WINDOWS_KEPT = 64
+TERMINAL_CLASSES = (
+    "xfce4-terminal", "xterm", "urxvt", "rxvt", "gnome-terminal", "konsole", "tilix",
+    "terminator", "kitty", "alacritty", "wezterm", "foot", "st-256color", "terminology",
+    "qterminal", "lxterminal", "mate-terminal", "sakura", "guake", "yakuake",
+)  # fmt: skip
 XFCE4_TERMINAL_DIALOG = (
     "xfce4-terminal asks to confirm a paste holding line breaks: set "
     "MiscShowUnsafePasteDialog=FALSE in ~/.config/xfce4/terminal/terminalrc (or untick "
@@ -91,6 +96,7 @@ class GuiDeliverer:
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
         self._known: set[int] = set()  # top-level windows clicked before
+        self._terminals: dict[int, bool] = {}  # top-level window: a terminal emulator's?
         self._last_layout: Layout | None = None
         self._looks = EmptyLooks()
         self._own = OwnInput()
@@ -124,6 +130,8 @@ class GuiDeliverer:
                 layout = self._last_layout or self._check_point(gui, point)
                 region = Rect.around(point, job.agent.typing.verify_region, layout)
                 x11 = self._xlib()
+                if self._is_terminal(x11, x11.toplevel_at(*point)):
+                    return None  # judged after the click: see _type
                 return self._draft_in(key, x11, region, point, self._look(x11, region))
             except (NotDeliverable, X11Error, XlibConnectionClosed):
                 return None  # the delivery itself meets the problem and says so
@@ -252,7 +260,13 @@ class GuiDeliverer:
         )
         cleared = pacing.clear_input or key in self._dirty
         looked = self._look(x11, region)
-        at_prompt = pacing.check_drafts and not cleared and typing.wait_for_prompt
+        # a terminal CLI draws its input otherwise without the focus (a hollow cursor, a
+        # dimmed prompt): it is judged after the click, which changes nothing in it
+        at_prompt = (
+            pacing.check_drafts
+            and not cleared
+            and (typing.wait_for_prompt or self._is_terminal(x11, toplevel))
+        )
         if pacing.check_drafts and not cleared and not at_prompt:
             draft = self._draft_in(key, x11, region, point, looked)
             if draft is not None:
@@ -284,8 +298,8 @@ class GuiDeliverer:
             if cleared and self._still_full(key, before, unclicked, point):
                 before = self._clear_again(gui, x11, region, before, job, point)
             if at_prompt:
-                # a terminal CLI's prompt line, as it looks with the focus (a terminal draws
-                # its cursor hollow without): a CLI still answering shows no prompt there
+                # as it looks with the focus; with wait_for_prompt, a CLI still answering
+                # shows no prompt there
                 draft = self._draft_in(key, x11, region, point, before)
                 if draft is not None:
                     raise draft
@@ -321,6 +335,13 @@ class GuiDeliverer:
                 self._restore_clipboard(x11, previous)
                 if primary:
                     self._restore_clipboard(x11, previous_primary, primary=True)
+
+    def _is_terminal(self, x11: Desktop, toplevel: int) -> bool:
+        """Whether ``toplevel`` is a terminal emulator's window (by its WM_CLASS)."""
+        if toplevel not in self._terminals:
+            names = x11.class_of(toplevel)
+            self._terminals[toplevel] = any(name in names for name in TERMINAL_CLASSES)
+        return self._terminals[toplevel]
 
     def _click(self, gui: Any, point: Point, x11: Desktop, *, focused: bool = False) -> None:
         """Click at ``point``, a few pixels aside when the last click was at the same place

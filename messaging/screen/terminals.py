@@ -17,11 +17,13 @@ below its input).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shlex
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -60,6 +62,7 @@ XTERM_OPTIONS = (
 )  # fmt: skip
 CELL = (10, 19)  # DejaVu Sans Mono 12 in pixels, for the first guess of where to start
 NOT_RECEIVED = ("ready", "draft")
+STOP_GRACE_S = 3.0
 _ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|.)")
 
 
@@ -159,7 +162,23 @@ class TerminalPanes(AppWindows):
             return [*reader, str(self.record), pane.agent_id]
         line = f"printf '%{pane.rows}s' '' | tr ' ' '\\n'; {pane.command}"
         script = ["script", "-qfec", line, str(self._transcript(index, pane))]
-        return ["sh", "-c", shlex.join(script)]
+        pidfile = shlex.quote(str(self._pidfile(index, pane)))
+        return ["sh", "-c", f"echo $$ > {pidfile}; exec {shlex.join(script)}"]
+
+    def _pidfile(self, index: int, pane: TerminalPane) -> Path:
+        return self.workdir / f"{index}-{slug(pane.agent_id)}.pid"
+
+    def stop(self) -> None:
+        """Stop every terminal, and what its command started: a terminal runs it in a
+        session of its own, and some CLIs outlive their terminal (Gemini CLI ignores the
+        hang-up, Codex CLI leaves an app server)."""
+        started = []
+        for index, pane in enumerate(self.panes):
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(self._pidfile(index, pane).read_text().strip())
+                started.extend([pid, *descendants(pid)])
+        super().stop()
+        stop_processes(started)
 
     def _argv(self, index: int, pane: TerminalPane, x: int, y: int) -> list[str]:
         program = self._program(index, pane)
@@ -272,6 +291,41 @@ def prompt_line(client: Rect, rows: int, above_last: int = 0) -> Rect:
     top = (client.height - rows * cell) // 2
     row = rows - 1 - above_last
     return Rect(client.x, client.y + top + row * cell, client.width, cell)
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by ``pid``, their children and so on."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def stop_processes(pids: list[int]) -> None:
+    """SIGTERM, then after a grace period SIGKILL, whichever of ``pids`` still run."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        alive = [pid for pid in pids if _running(pid)]
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + STOP_GRACE_S
+        while any(_running(pid) for pid in alive) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _at_least(items: list[Received], count: int) -> list[Received] | None:
