@@ -44,7 +44,7 @@ from tests.agent_clis.model_api.base import ModelApiDouble
 from tests.agent_clis.model_api.chat_completions import ChatCompletionsDouble
 from tests.agent_clis.model_api.gemini import GeminiDouble
 from tests.agent_clis.model_api.responses import ResponsesDouble
-from tests.agent_clis.recipe import Recipe
+from tests.agent_clis.recipe import Recipe, end_processes
 from tests.agent_clis.tmux import TmuxServer, in_tmux
 from tests.conftest import make_home
 
@@ -231,7 +231,7 @@ async def main() -> None:
             server.kill()
             for pane in panes:
                 pane.double.stop()
-                codex.end_processes(pane.root)
+                end_processes(pane.root)
 
 
 if __name__ == "__main__":

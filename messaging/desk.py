@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -457,19 +458,7 @@ class Desk:
                 await asyncio.to_thread(self.screen.draft_outlasted, agent.agent_id, onboarding)
             reason = held
         self._drafts.done(key)
-        if isinstance(reason, Typed):
-            attempt = Attempt(
-                item.seq,
-                agent.agent_id,
-                DeliveryState.DELIVERED,
-                DeliveryMethod.GUI,
-                verified=reason.verified,
-            )
-        else:
-            attempt = await self._fall_back(item, agent, reason)
-        await self._finish([attempt], [item])
-        if isinstance(reason, Typed):
-            await self._keep_copy(item, agent, reason, DeliveryMethod.GUI)
+        attempt = await self._conclude(item, agent, reason, DeliveryMethod.GUI)
         pause = self.settings.gui.pause_between_recipients_s
         if pause and attempt.method is DeliveryMethod.GUI:
             with contextlib.suppress(TimeoutError):
@@ -520,19 +509,27 @@ class Desk:
                 await self._finish([held], [item])
                 return
             result = held
+        await self._conclude(item, agent, result, DeliveryMethod.TMUX)
+
+    async def _conclude(
+        self, item: Claimed, agent: Agent, result: str | Typed, method: DeliveryMethod
+    ) -> Attempt:
+        """Record what typing did (delivered ``method``, with the inbox copy) or why it did
+        not (to the inbox, with the reason)."""
         if isinstance(result, Typed):
             attempt = Attempt(
                 item.seq,
                 agent.agent_id,
                 DeliveryState.DELIVERED,
-                DeliveryMethod.TMUX,
+                method,
                 verified=result.verified,
             )
         else:
             attempt = await self._fall_back(item, agent, result)
         await self._finish([attempt], [item])
         if isinstance(result, Typed):
-            await self._keep_copy(item, agent, result, DeliveryMethod.TMUX)
+            await self._keep_copy(item, agent, result, method)
+        return attempt
 
     async def _paste_result(
         self, item: Claimed, agent: Agent
@@ -542,13 +539,8 @@ class Desk:
             return "tmux delivery is off in this process (messaging.delivery_mode = inbox)"
         if agent.tmux is None:
             return f"{agent.agent_id} has no tmux target in the coordinates file any more"
-        message = item.delivery.message
-        job = Job(
-            message=message,
-            agent=agent,
-            text=render(message, agent.agent_id, self.settings.messaging.footer),
-            onboarding=message.type is MessageType.ONBOARDING,
-        )
+        onboarding = item.delivery.message.type is MessageType.ONBOARDING
+        job = self._job(item, agent, onboarding)
 
         async def before_keys() -> None:
             await self.store.mark_typing(item.seq, agent.agent_id, DeliveryMethod.TMUX)
@@ -576,12 +568,15 @@ class Desk:
                 f"{held.reason}, for {tmux.hold_max_s:g} s (tmux.hold_max_s); "
                 "written to the inbox instead"
             )
+        # on a grid of hold_retry_s: deliveries held for one agent come due together and go
+        # in priority order, a critical one before a normal one held earlier
+        retry_at = (math.floor(time.time() / tmux.hold_retry_s) + 1) * tmux.hold_retry_s
         return Attempt(
             item.seq,
             item.delivery.agent_id,
             DeliveryState.QUEUED,
             error=f"held: {held.reason}; tried again every {tmux.hold_retry_s:g} s",
-            retry_at=time.time() + tmux.hold_retry_s,
+            retry_at=retry_at,
         )
 
     async def _fall_back(self, item: Claimed, agent: Agent, reason: str) -> Attempt:
@@ -639,12 +634,7 @@ class Desk:
             return ready
         if isinstance(ready, GiveUp):
             return ready.reason
-        job = Job(
-            message=item.delivery.message,
-            agent=agent,
-            text=render(item.delivery.message, agent.agent_id, self.settings.messaging.footer),
-            onboarding=onboarding,
-        )
+        job = self._job(item, agent, onboarding)
         draft = await asyncio.to_thread(self.screen.draft, job)
         if draft is not None:
             return draft
@@ -666,6 +656,11 @@ class Desk:
         except Exception as exc:
             log.exception("screen delivery to %s failed", job.agent.agent_id)
             return f"screen delivery failed: {type(exc).__name__}: {exc}"
+
+    def _job(self, item: Claimed, agent: Agent, onboarding: bool) -> Job:
+        message = item.delivery.message
+        text = render(message, agent.agent_id, self.settings.messaging.footer)
+        return Job(message=message, agent=agent, text=text, onboarding=onboarding)
 
     def _letter(self, delivery: Delivery, agent: Agent, reason: str | None) -> InboxLetter:
         return InboxLetter(

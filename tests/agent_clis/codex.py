@@ -7,22 +7,18 @@ reads ``? for shortcuts``.
 
 Codex starts a shared background server (``codex app-server --managed-daemon``, copied into
 ``CODEX_HOME/packages``) in a session of its own, and it outlives the window. The recipe runs
-Codex with ``--no-daemon``, which keeps the server inside the CLI's process; :func:`end_processes`
+Codex with ``--no-daemon``, which keeps the server inside the CLI's process;
+:func:`tests.agent_clis.recipe.end_processes`
 still ends anything left running with its home under the test's folder."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import time
 from pathlib import Path
 
 from tests.agent_clis.model_api.base import ModelApiDouble
 from tests.agent_clis.recipe import Recipe, base_environment, clis_folder
 
 MODEL = "gpt-6-sol"  # Codex offers older models an upgrade, unknown ones earn a warning
-HOME_VARIABLES = (b"HOME", b"CODEX_HOME")
 
 
 def recipe(root: Path, double: ModelApiDouble) -> Recipe:
@@ -62,46 +58,3 @@ enabled = false
 [feedback]
 enabled = false
 """
-
-
-def end_processes(root: Path, timeout: float = 5.0) -> list[int]:
-    """End the processes whose HOME or CODEX_HOME lies under ``root`` (SIGTERM, then SIGKILL
-    after ``timeout``); returns their ids."""
-    pids = [pid for pid in _pids() if _home_under(pid, root)]
-    for pid in pids:
-        _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in pids:
-        _signal(pid, signal.SIGKILL)
-    return pids
-
-
-def _pids() -> list[int]:
-    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-
-
-def _home_under(pid: int, root: Path) -> bool:
-    try:
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return False  # gone, or not ours to read
-    for entry in environ.split(b"\0"):
-        name, _, value = entry.partition(b"=")
-        if name in HOME_VARIABLES and Path(os.fsdecode(value)).is_relative_to(root):
-            return True
-    return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-def _signal(pid: int, number: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, number)

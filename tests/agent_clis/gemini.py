@@ -1,6 +1,6 @@
 """Gemini CLI against :class:`GeminiDouble`: an API key, the base URL, and user settings
-that choose API-key auth and turn off folder trust, auto-update, telemetry and the
-tips and hints (the banner stays: it shows the CLI is ready)."""
+that choose API-key auth and turn off folder trust, auto-update, usage statistics,
+telemetry, tips and hints. The banner stays: it is drawn once the CLI is ready."""
 
 from __future__ import annotations
 

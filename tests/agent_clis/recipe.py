@@ -6,12 +6,16 @@ exports the folder as ``CELLPHONE_TEST_CLIS``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 CLIS_VARIABLE = "CELLPHONE_TEST_CLIS"
+HOME_VARIABLES = (b"HOME", b"CODEX_HOME")
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,48 @@ def base_environment(home: Path) -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "NO_PROXY": "127.0.0.1,localhost",
     }
+
+
+def end_processes(root: Path, timeout: float = 5.0) -> list[int]:
+    """End the processes of the CLIs started from recipes under ``root``: those whose HOME
+    (or CODEX_HOME) lies there, which outlive their terminal (Gemini CLI ignores the hang-up,
+    Codex CLI may leave its app server). SIGTERM, then SIGKILL after ``timeout``; returns
+    their ids."""
+    pids = [pid for pid in _pids() if _home_under(pid, root)]
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in pids:
+        _signal(pid, signal.SIGKILL)
+    return pids
+
+
+def _pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _home_under(pid: int, root: Path) -> bool:
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False  # gone, or not ours to read
+    for entry in environ.split(b"\0"):
+        name, _, value = entry.partition(b"=")
+        if name in HOME_VARIABLES and Path(os.fsdecode(value)).is_relative_to(root):
+            return True
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _signal(pid: int, number: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, number)

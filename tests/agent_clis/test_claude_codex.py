@@ -19,11 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests.agent_clis import claude, codex
-from tests.agent_clis.codex import end_processes
 from tests.agent_clis.model_api.anthropic import AnthropicDouble
 from tests.agent_clis.model_api.base import ModelApiDouble
 from tests.agent_clis.model_api.responses import ResponsesDouble
-from tests.agent_clis.recipe import Recipe
+from tests.agent_clis.recipe import Recipe, end_processes
 
 pytestmark = pytest.mark.slow
 

@@ -25,7 +25,7 @@ from tests.agent_clis.model_api.base import ModelApiDouble
 from tests.agent_clis.model_api.chat_completions import ChatCompletionsDouble
 from tests.agent_clis.model_api.gemini import GeminiDouble
 from tests.agent_clis.model_api.responses import ResponsesDouble
-from tests.agent_clis.recipe import Recipe
+from tests.agent_clis.recipe import Recipe, end_processes
 from tests.agent_clis.tmux import TmuxServer, in_tmux
 from tests.conftest import inbox_files, make_home
 
@@ -81,7 +81,7 @@ def cli(
     finally:
         server.kill()
         double.stop()
-        codex.end_processes(root)
+        end_processes(root)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ whole, and ``GET /v1/models``.
 Aider sends its system prompt, example exchanges and the chat so far, and ends with the
 user's message; for most edit formats it appends its system reminder to that message
 (``\\n\\n`` and the reminder, which also ends the system prompt). The double takes the
-reminder off and records what the user typed."""
+reminder off and records what the user typed. Aider's one side request here, a summary of
+a chat grown long, has a system prompt of its own and is not recorded."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from tests.agent_clis.model_api.base import ModelApiDouble
+
+SUMMARIZE = "*Briefly* summarize this partial conversation"  # aider/prompts.py: summarize
 
 
 class ChatCompletionsDouble(ModelApiDouble):
@@ -35,11 +38,14 @@ class ChatCompletionsDouble(ModelApiDouble):
         if not body.get("stream"):
             return web.json_response(completion(self.answer, model))
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        for chunk in completion_chunks(self.answer, model):
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        await response.write(b"data: [DONE]\n\n")
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            for chunk in completion_chunks(self.answer, model):
+                await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            await response.write(b"data: [DONE]\n\n")
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # Aider gave up on the answer (ctrl+c) while it was delayed
         return response
 
     async def _models(self, request: web.Request) -> web.Response:
@@ -51,11 +57,14 @@ class ChatCompletionsDouble(ModelApiDouble):
 
 def user_prompt(messages: list[dict[str, Any]]) -> str | None:
     """What the user typed: the last message when it is the user's, less the system
-    reminder Aider appends to it; None when the request ends otherwise."""
+    reminder Aider appends to it; None when the request ends otherwise or asks for a
+    summary."""
     if not messages or messages[-1].get("role") != "user":
         return None
     text = content_text(messages[-1])
     system = next((content_text(m) for m in messages if m.get("role") == "system"), "")
+    if system.startswith(SUMMARIZE):
+        return None
     start = text.find("\n\n")
     while start != -1:
         if system.endswith("\n" + text[start + 2 :]):

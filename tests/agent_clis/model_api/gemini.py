@@ -36,10 +36,13 @@ class GeminiDouble(ModelApiDouble):
             self.record(prompt)
         await self.wait_delay()
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
         chunk = json.dumps(candidate_response(self.answer, request.match_info["model"]))
-        await response.write(f"data: {chunk}\r\n\r\n".encode())
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            await response.write(f"data: {chunk}\r\n\r\n".encode())
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the CLI cancelled the turn (Esc, ctrl+c) while the answer was delayed
         return response
 
     async def _generate(self, request: web.Request) -> web.Response:
