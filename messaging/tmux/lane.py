@@ -29,7 +29,8 @@ from messaging.tmux.reading import Reading, read_pane, shows
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.005  # how often the pane is read while waiting for it to change
+POLL_S = 0.005  # how often the pane is read at first while waiting for it to change
+POLL_MAX_S = 0.025  # and at least how often later
 SUBMIT_TRIES = 3  # submit keys pressed at most this often when taken for a new line
 # the wait before the submit keys of an agent whose CLI took an Enter for a new line: 0.1 s
 # after the paste showed gave Gemini CLI 69 of 69 and 12 of 12 (0.04 to 0.06 s: 2 in 6 lost)
@@ -165,7 +166,7 @@ class TmuxLane:
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < SETTLE_S and time.monotonic() < deadline:
-            await asyncio.sleep(POLL_S * 4)
+            await asyncio.sleep(POLL_MAX_S)
             reading = read_pane(await self.tmux.snapshot(pane))
             if reading.busy or reading.input is None:
                 return reading
@@ -202,15 +203,20 @@ class TmuxLane:
     async def _until(
         self, pane: TmuxTarget, condition: Callable[[Reading], bool], timeout: float
     ) -> Reading | None:
-        """The first reading of the pane that meets ``condition`` within ``timeout``."""
+        """The first reading of the pane that meets ``condition`` within ``timeout``. The
+        pane is read every :data:`POLL_S` at first, then less often up to every
+        :data:`POLL_MAX_S`: a CLI slow to redraw (several typed into at once on a busy
+        machine) is not slowed further by the reading."""
         deadline = time.monotonic() + timeout
+        interval = POLL_S
         while True:
             reading = read_pane(await self.tmux.snapshot(pane))
             if condition(reading):
                 return reading
             if time.monotonic() >= deadline:
                 return None
-            await asyncio.sleep(POLL_S)
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, POLL_MAX_S)
 
 
 def _released(text: str, before: Reading, reading: Reading) -> bool:
