@@ -94,6 +94,7 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
             "active": agent.active,
             "chat_point": list(agent.chat_point) if agent.chat_point else None,
             "onboarding_point": list(agent.onboarding_point) if agent.onboarding_point else None,
+            "tmux": str(agent.tmux) if agent.tmux else None,
             "inbox": str(Workspace.of(where.workspaces_dir, agent).inbox),
         }
         for agent in registry
@@ -101,13 +102,13 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("agent", "role", "active", "chat point", "onboarding point", "inbox")
+    table = Table("agent", "role", "active", "chat point or tmux pane", "onboarding point", "inbox")
     for row in rows:
         table.add_row(
             row["id"],
             row["role"],
             "yes" if row["active"] else "no",
-            _point(row["chat_point"]),
+            f"tmux {row['tmux']}" if row["tmux"] else _point(row["chat_point"]),
             _point(row["onboarding_point"]),
             row["inbox"],
         )

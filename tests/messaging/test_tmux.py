@@ -144,6 +144,11 @@ def test_init_tmux_writes_an_agent_per_window(tmp_path: Path) -> None:
     document = load_coordinates(tmp_path / "h" / "config" / "coordinates.json")
     assert document.agents["Agent-3"].tmux == TmuxTarget("crew:Agent-3")
     assert document.agents["Agent-3"].chat_point is None
+    from agents.cli import agents
+
+    listed = CliRunner().invoke(_single(agents), ["--home", str(tmp_path / "h"), "--json"])
+    rows = {row["id"]: row for row in json.loads(listed.output)}
+    assert rows["Agent-3"]["tmux"] == "crew:Agent-3" and rows["Agent-3"]["chat_point"] is None
     bad = CliRunner().invoke(runner_app, ["--home", str(tmp_path / "b"), "--tmux", "a:b"])
     assert bad.exit_code == 2 and "give the session name alone" in bad.output
 
