@@ -56,7 +56,8 @@ STILL_S = 0.02  # an input looks settled once unchanged this long (over a frame 
 FIRST_STILL_S = 0.15  # the same for a window not clicked before (its first frames are slow)
 LOOK_CHANGE_S = 0.2  # how long a click (or clearing) may take to change the input's look
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
-NEW_LINE_STILL_S = 0.15  # text moved up a row and still this long: Enter made a new line
+NEW_LINE_STILL_S = 0.4  # text moved up a row and still this long: Enter made a new line
+# (a CLI redrawing after a submission passes through such frames, in xterm for 0.2 s)
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
 CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
@@ -463,7 +464,13 @@ class GuiDeliverer:
         moved: list[float] = []  # since when the text has shown moved up a row, unchanged
         last: list[Picture] = []
 
+        # a CLI that reads input only at its prompt (Aider) submits on Enter, and its echo
+        # moves up a row over the line it answers on: that is no new line in its input
+        new_lines = not typing.wait_for_prompt
+
         def sent(now: Picture) -> bool:
+            if not new_lines:
+                return check.sent(now)
             if check.sent(now) and not moved_up(paste.before, pasted, now):
                 return True
             if moved_up(paste.before, pasted, now):
