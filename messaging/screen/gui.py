@@ -455,9 +455,9 @@ class GuiDeliverer:
         showed: the app has taken it in by then, however busy it was) until the input
         changes back (twice at most); the input as it looks then, empty. Text that only
         moved up a row over an empty line is still in the input: Enter was taken as a new
-        line. That new line is taken back with BackSpace, once the screen shows it gone, and
-        Enter pressed again; never a second Enter on top of it (that would send the text
-        with the new line)."""
+        line, and that is reported, never a second Enter pressed on top of it (that would
+        send the text with the new line; taking it back with BackSpace does not help Gemini
+        CLI, whose input then moves up out of the region watched)."""
         gui, x11, region, job = paste.gui, paste.x11, paste.region, paste.job
         typing = job.agent.typing
         check = SentCheck(paste.before, pasted)
@@ -485,7 +485,7 @@ class GuiDeliverer:
             return sent(now) or bool(moved and time.monotonic() - moved[0] >= NEW_LINE_STILL_S)
 
         self._wait_submit_after(paste, shown_at)
-        for attempt in range(SUBMIT_TRIES):
+        for _ in range(SUBMIT_TRIES):
             self._check_no_dialog(paste)
             gui.hotkey(*typing.submit_keys)
             moved.clear()
@@ -494,8 +494,6 @@ class GuiDeliverer:
                 return seen
             if seen is None and not moved:
                 continue  # nothing seen: the app may be busy, Enter once more
-            if attempt + 1 < SUBMIT_TRIES and self._take_back_new_line(paste, pasted):
-                continue
             raise NotDeliverable(
                 f"typed but not submitted: {job.agent.agent_id} took {typing.submit} as a "
                 "new line (its text moved up a row and stayed in the input); set a longer "
@@ -509,16 +507,6 @@ class GuiDeliverer:
             "(the agent may be busy, or its app sends with other keys: set submit_keys); "
             "it is cleared before the next paste"
         )
-
-    def _take_back_new_line(self, paste: _Paste, pasted: Picture) -> bool:
-        """BackSpace, and True once the input looks as it did with the text pasted."""
-        log.info("%s took Enter as a new line: BackSpace, then Enter again", paste.job.agent)
-        paste.gui.hotkey("backspace")
-        back = self._watch(paste.x11, paste.region, lambda now: not differs(now, pasted))
-        if back is None:
-            return False
-        self._wait_submit_after(paste, time.monotonic())
-        return True
 
     def _wait_submit_after(self, paste: _Paste, since: float) -> None:
         """Until the agent's ``submit_after_s`` passed since ``since``."""

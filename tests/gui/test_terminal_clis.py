@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,6 +217,40 @@ async def test_every_message_reported_delivered_reached_the_model_exactly_once(
         # each prompt arrives before the next is typed: a CLI busy with one holds the next
         got = double.wait_for_prompts(already + len(expected), ARRIVAL_S)[already:]
         assert got == expected, f"{agent_id} in {agents.terminal}"
+
+
+async def test_an_enter_taken_as_a_new_line_is_reported_never_delivered(
+    tmp_path: Path, agents: Agents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gemini CLI without its submit_after_s takes an Enter right after a paste as a new
+    line: the text moves up a row over an empty line and stays. That is reported typed but
+    not submitted, and whatever is reported delivered reached the model. (Last for each
+    terminal: Gemini CLI's input moves up its window after it.)"""
+    monkeypatch.setenv("CELLPHONE_GUI__VERIFY_TIMEOUT_S", str(VERIFY_TIMEOUT_S))
+    gemini = next(cli for cli in CLIS if cli.name == "gemini")
+    agent_id = agent_of(gemini, agents.terminal)
+    coordinates = agents.coordinates()
+    coordinates[agent_id]["submit_after_s"] = 0
+    home = make_home(tmp_path / "home", {"agents": coordinates})
+    settings = load_settings(home)
+    double = agents.doubles[agent_id]
+    already = len(double.texts())
+    delivered, reasons = [], []
+    screen = GuiDeliverer(settings.gui)
+    async with open_runtime(home, settings, screen) as runtime:
+        for body in BODIES[:2]:
+            submission = await runtime.service.send([agent_id], body)
+            outcome = (await runtime.desk.wait_for(submission.message.id, 60))[agent_id]
+            if outcome.state is DeliveryState.DELIVERED:
+                delivered.append(typed(submission.message, agent_id, runtime))
+                double.wait_for_prompts(already + len(delivered), ARRIVAL_S)
+            else:
+                reasons.append(outcome.reason or "")
+    screen.close()
+    time.sleep(1.0)  # nothing held in the input goes out later
+    assert double.texts()[already:] == delivered
+    assert reasons, "Gemini CLI took no Enter as a new line: the case is not tested"
+    assert "took enter as a new line" in reasons[0], reasons
 
 
 def test_xfce4_terminal_asking_to_confirm_the_paste_is_a_fallback_naming_the_setting(
