@@ -8,9 +8,10 @@ Kept per agent in the coordinates file beside its points (all optional)::
     "clear_keys": ["ctrl+c"],       # default ["ctrl+a", "delete"]: empties a leftover input
     "verify": true,                 # default true: read the chat input's pixels
     "verify_region": [600, 160],    # default: the rectangle read, centred on the chat point
-    "submit_after_s": 0.1,          # default 0: the least time from the paste to the submit
-                                    # keys (Gemini CLI takes an Enter within 40 ms of a paste
-                                    # as a new line)
+    "submit_after_s": 0.2,          # default 0: the least time from the pasted text showing
+                                    # to the submit keys (Gemini CLI takes an Enter within
+                                    # 40 ms of a paste as a new line, by a timer that runs
+                                    # late on a busy machine)
     "wait_for_prompt": true         # default false: type only while the line at the chat
                                     # point looks as it does idle and empty (Aider takes a
                                     # paste line by line while it answers)
@@ -142,7 +143,7 @@ def parse_seconds(value: Any) -> float:
         return float(value)
     raise ValueError(
         f"submit_after_s must be a number of seconds from 0 to {SUBMIT_AFTER_MAX_S:g}, like "
-        f"0.1 (Gemini CLI), not {value!r}"
+        f"0.2 (Gemini CLI), not {value!r}"
     )
 
 

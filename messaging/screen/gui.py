@@ -498,8 +498,8 @@ class GuiDeliverer:
                 f"typed but not submitted: {job.agent.agent_id} took {typing.submit} as a "
                 "new line (its text moved up a row and stayed in the input); set a longer "
                 "submit_after_s for this agent in the coordinates file (Gemini CLI takes an "
-                "Enter soon after a paste as a new line: 0.1 s on an idle machine); it is "
-                "cleared before the next paste"
+                "Enter soon after a paste as a new line: 0.2 s); it is cleared before the "
+                "next paste"
             )
         raise NotDeliverable(
             f"typed but not submitted: the text stays in the chat input of "
