@@ -240,7 +240,7 @@ async def test_an_enter_taken_as_a_new_line_is_reported_never_delivered(
     delivered, reasons = [], []
     screen = GuiDeliverer(settings.gui)
     async with open_runtime(home, settings, screen) as runtime:
-        for body in BODIES[:2]:
+        for body in BODIES[:1]:  # after it, Gemini CLI's input has moved up its window
             submission = await runtime.service.send([agent_id], body)
             outcome = (await runtime.desk.wait_for(submission.message.id, 60))[agent_id]
             if outcome.state is DeliveryState.DELIVERED:
