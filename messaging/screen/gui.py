@@ -299,13 +299,12 @@ class GuiDeliverer:
             if cleared and self._still_full(key, before, unclicked, point):
                 if self._is_terminal(x11, toplevel):
                     # a second Ctrl+C quits most agent CLIs: never pressed twice in a row
-                    self._dirty.discard(key)
                     raise NotDeliverable(
                         f"the chat input of {job.agent.agent_id} at {point} looked the same "
                         f"after {', '.join('+'.join(c) for c in typing.clear_keys)}; they are "
-                        "not pressed twice in a terminal (a second Ctrl+C quits most agent "
-                        "CLIs); nothing was typed (the next delivery is held while the input "
-                        "looks otherwise than empty)"
+                        "not pressed twice in a row in a terminal (a second Ctrl+C quits "
+                        "most agent CLIs); nothing was typed (the next delivery presses them "
+                        "first again)"
                     )
                 before = self._clear_again(gui, x11, region, before, job, point)
             if at_prompt:
