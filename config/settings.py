@@ -128,7 +128,8 @@ class TmuxSettings(Group):
         ge=0,
         le=5,
         description="a wait between the paste showing and the submit keys, for every agent "
-        "(an agent whose CLI took an Enter for a new line waits 0.1 s from then on anyway)",
+        "(an agent's own submit_after_s is kept when longer; one whose CLI took an Enter for "
+        "a new line waits 0.1 s from then on anyway)",
     )
     hold_retry_s: float = setting(
         0.5,

@@ -105,7 +105,7 @@ class TmuxLane:
                 f"within {self.settings.show_timeout_s:g} s (tmux.show_timeout_s); nothing "
                 "was submitted"
             )
-        left = await self._submit(pane, agent_id, job.text, submit)
+        left = await self._submit(pane, job, submit)
         if left is None:
             self.notes.remember_leftover(agent_id, job.text)
             raise NotDeliverable(
@@ -116,17 +116,17 @@ class TmuxLane:
             )
         return Typed(verified=True)
 
-    async def _submit(
-        self, pane: TmuxTarget, agent_id: str, text: str, submit: list[str]
-    ) -> Reading | None:
+    async def _submit(self, pane: TmuxTarget, job: Job, submit: list[str]) -> Reading | None:
         """Press the submit keys until the input lets go of ``text``: the reading after, or
         None when it still holds it. An Enter the CLI took for a new line (the input grew by
         an empty row under the cursor: Gemini CLI does so with an Enter it reads within 30 ms
         of another key) is taken back with Backspace and pressed again, at most
         :data:`SUBMIT_TRIES` times in all; from then on that agent's messages wait
-        :data:`SLOW_ENTER_WAIT_S` before the submit keys."""
+        :data:`SLOW_ENTER_WAIT_S` before the submit keys (or its own ``submit_after_s``, or
+        ``tmux.submit_after_s``, whichever is longest)."""
+        agent_id, text = job.agent.agent_id, job.text
         for attempt in range(SUBMIT_TRIES):
-            wait = self.settings.submit_after_s
+            wait = max(self.settings.submit_after_s, job.agent.typing.submit_after_s)
             if attempt or self.notes.slow_enter(agent_id):
                 wait = max(wait, SLOW_ENTER_WAIT_S)
             if wait:
