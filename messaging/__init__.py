@@ -1,2 +1,3 @@
 """Messages to agents: the model, rendering, the durable store, the service that accepts
-messages, and the desk that delivers them (screen or inbox) and reports each outcome."""
+messages, and the desk that delivers them (screen, tmux pane or inbox) and reports each
+outcome."""

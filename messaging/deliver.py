@@ -12,9 +12,9 @@ from messaging.model import Message
 
 
 class NotDeliverable(Exception):
-    """The screen cannot take this delivery now; the desk writes it to the inbox instead and
-    records ``reason``. With ``pause_desk`` the desk also pauses its screen worker (the
-    operator flung the mouse into a corner: pyautogui's fail-safe)."""
+    """The screen (or the agent's tmux pane) cannot take this delivery now; the desk writes
+    it to the inbox instead and records ``reason``. With ``pause_desk`` the desk also pauses
+    its screen worker (the operator flung the mouse into a corner: pyautogui's fail-safe)."""
 
     def __init__(self, reason: str, *, pause_desk: bool = False) -> None:
         super().__init__(reason)
