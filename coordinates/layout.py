@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import screeninfo
 from Xlib.display import Display
-from Xlib.error import XError
+from Xlib.error import DisplayError, XError
 
 from coordinates.errors import InvalidCoordinatesError, NoDisplayError
 from coordinates.file import Point
@@ -111,13 +111,60 @@ class Layout:
 
 
 def read_layout() -> Layout:
-    """The monitors of the X server of ``DISPLAY`` (the one pyautogui clicks on), as RandR
-    reports them, else as Xinerama does.
+    """The monitors of the X server of ``DISPLAY`` (the one pyautogui clicks on): RandR
+    1.5's monitors, asked as the desk asks them (:func:`read_layout_on`), so ``coords``
+    and the desk never see two layouts. A server without them is asked through screeninfo
+    (RandR's outputs, else Xinerama).
 
     screeninfo's default would also try DRM, which reads the kernel's connectors rather than
     this X server, so the enumerators are named. Raises :class:`NoDisplayError` when there
     is no display to ask or it reports no monitors.
     """
+    display = os.environ.get("DISPLAY", "")
+    if not display:
+        raise NoDisplayError("no display: DISPLAY is not set; start an X server or set DISPLAY")
+    try:
+        connection = Display(display)
+    except (XError, DisplayError, OSError) as exc:
+        log.debug("cannot connect to %s with python-xlib: %s", display, exc)
+        return _screeninfo_layout()
+    try:
+        return read_layout_on(connection)
+    finally:
+        connection.close()
+
+
+def read_layout_on(connection: Display) -> Layout:
+    """The monitors through an open python-xlib connection: RandR 1.5's monitors (about
+    0.1 ms). The server's own list, which it changes as soon as a client sets a monitor:
+    RandR's outputs as screeninfo reads them were seen to lag on a display whose monitors
+    had just been added (one monitor of two). A server without them is asked through
+    screeninfo."""
+    try:
+        reply = connection.screen().root.xrandr_get_monitors()
+    except (AttributeError, XError) as exc:  # no RandR, or older than 1.5
+        log.debug("RandR monitors unavailable on this connection: %s", exc)
+        return _screeninfo_layout()
+    monitors = [
+        Monitor(
+            name=connection.get_atom_name(m.name) or f"monitor-{index}",
+            x=m.x,
+            y=m.y,
+            width=m.width_in_pixels,
+            height=m.height_in_pixels,
+            primary=bool(m.primary),
+        )
+        for index, m in enumerate(reply.monitors)
+    ]
+    if not monitors:
+        return _screeninfo_layout()
+    layout = Layout.of(monitors)
+    log.debug("monitor layout: %s", layout.describe())
+    return layout
+
+
+def _screeninfo_layout() -> Layout:
+    """The layout as screeninfo reads it: RandR's outputs, else Xinerama."""
     found = _x_monitors()
     monitors = tuple(
         Monitor(
@@ -130,32 +177,7 @@ def read_layout() -> Layout:
         )
         for index, m in enumerate(found)
     )
-    layout = Layout(monitors)
-    log.debug("monitor layout: %s", layout.describe())
-    return layout
-
-
-def read_layout_on(connection: Display) -> Layout:
-    """:func:`read_layout` through an open python-xlib connection: RandR 1.5's monitors
-    (about 0.1 ms, where :func:`read_layout` spends 5 ms connecting to the server). A
-    server without them is asked the way :func:`read_layout` asks."""
-    try:
-        reply = connection.screen().root.xrandr_get_monitors()
-    except (AttributeError, XError) as exc:  # no RandR, or older than 1.5
-        log.debug("RandR monitors unavailable on this connection: %s", exc)
-        return read_layout()
-    monitors = [
-        Monitor(
-            name=connection.get_atom_name(m.name) or f"monitor-{index}",
-            x=m.x,
-            y=m.y,
-            width=m.width_in_pixels,
-            height=m.height_in_pixels,
-            primary=bool(m.primary),
-        )
-        for index, m in enumerate(reply.monitors)
-    ]
-    return Layout.of(monitors) if monitors else read_layout()
+    return Layout(monitors)
 
 
 def _x_monitors() -> list[screeninfo.Monitor]:

@@ -3,17 +3,25 @@ coordinates; Windows-style layouts left of or above the primary do)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import screeninfo
 import screeninfo.enumerators.drm
 import screeninfo.enumerators.xrandr
+import Xlib.ext.randr
 from Xlib.display import Display
 from Xlib.error import BadRequest
 
 from coordinates import InvalidCoordinatesError, Point
 from coordinates.errors import NoDisplayError
 from coordinates.layout import Layout, Monitor, read_layout, read_layout_on
-from coordinates.virtual_display import VirtualDisplay
+from coordinates.virtual_display import MonitorSpec, VirtualDisplay
+from messaging.screen.x11 import X11
 
 # Two 1920x1080 under a 1280x1024: the measured dummy-driver layout.
 STACKED = Layout.of(
@@ -148,7 +156,11 @@ def test_without_randr_answers_xinerama_is_asked(
         # display here does not have; this stands in for its RandR failing.
         raise screeninfo.ScreenInfoError("no RandR")
 
+    def no_randr_monitors(self: object, is_active: bool = True) -> None:
+        raise BadRequest(None, b"\x01\x01" + bytes(30))  # RandR older than 1.5
+
     monkeypatch.setattr(screeninfo.enumerators.xrandr, "enumerate_monitors", no_randr)
+    monkeypatch.setattr(Xlib.ext.randr, "get_monitors", no_randr_monitors)
     layout = read_layout()
     assert {(m.x, m.y, m.width, m.height) for m in layout.monitors} == {
         (0, 1024, 1920, 1080),
@@ -189,3 +201,52 @@ def test_an_open_connection_without_randr_monitors_reads_as_read_layout_does(
     assert layout.describe() == (
         "DUMMY0 1920x1080+0+1024, DUMMY1 1920x1080+1920+1024, DUMMY2 1280x1024+0+0"
     )
+
+
+@pytest.mark.display
+def test_coords_and_the_desk_read_one_layout_on_a_display_just_started(tmp_path: Path) -> None:
+    """The first question a new process asks of a display whose monitors were just added,
+    and a monitor added while it runs (``xrandr --setmonitor``, which only RandR's monitor
+    list shows): ``coords check`` and the desk see the same monitors, every time."""
+    display = VirtualDisplay((MonitorSpec(1920, 1080, 0, 0), MonitorSpec(1280, 1024, 1920, 0)))
+    display.start()
+    try:
+        home = tmp_path / "home"
+        (home / "config").mkdir(parents=True)
+        agents = {"Agent-1": {"chat_input_coordinates": [2500, 500], "active": True}}
+        (home / "config" / "coordinates.json").write_text(json.dumps({"agents": agents}))
+        env = {**os.environ, "DISPLAY": display.name}
+        check = [sys.executable, "-m", "cellphone", "coords", "check", "--home", str(home)]
+        first = subprocess.run([*check, "--json"], env=env, capture_output=True, text=True)
+        assert first.returncode == 0, first.stdout + first.stderr
+        seen = [
+            (m["x"], m["y"], m["width"], m["height"]) for m in json.loads(first.stdout)["monitors"]
+        ]
+        assert seen == [(0, 0, 1920, 1080), (1920, 0, 1280, 1024)]
+
+        subprocess.run(
+            [
+                "xrandr",
+                "-display",
+                display.name,
+                "--setmonitor",
+                "side",
+                "640/170x480/130+3200+0",
+                "none",
+            ],
+            check=True,
+        )
+        agents["Agent-1"]["chat_input_coordinates"] = [3500, 200]  # on the added monitor only
+        (home / "config" / "coordinates.json").write_text(json.dumps({"agents": agents}))
+        added = subprocess.run([*check, "--json"], env=env, capture_output=True, text=True)
+        assert added.returncode == 0, added.stdout + added.stderr
+        desk = X11(display.name)
+        try:
+            monitors = [(m.x, m.y, m.width, m.height) for m in desk.layout().monitors]
+        finally:
+            desk.close()
+        listed = json.loads(added.stdout)["monitors"]
+        assert [(m["x"], m["y"], m["width"], m["height"]) for m in listed] == monitors
+        assert (3200, 0, 640, 480) in monitors
+    finally:
+        display.stop()
