@@ -13,10 +13,12 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_double import payloads
+from tests.discord_double.interactions import Callback, Clock, DiscordError, Ledger, Ticket
 from tests.discord_double.payloads import Guild, Payload, Person, snowflake
 
 API_PREFIX = "/api/v10"
 EPHEMERAL = 64
+LOADING = 128  # "Message Object › Message Flags": a deferred "thinking…" message
 JSON = "application/json"  # exactly: with "; charset=..." discord.py reads the body as text
 
 
@@ -82,9 +84,19 @@ class RestApi:
 
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}
-        self._originals: dict[str, int] = {}  # interaction token → message id
+        self.clock = Clock()
+        self.ledger = Ledger(self.clock)
+        self.refused: list[tuple[RestCall, DiscordError]] = []  # every error answer given
+        self._faults: list[Fault] = []
         self._changed = asyncio.Condition()
         self.port = 0
+
+    def refuse(
+        self, matches: Callable[[RestCall], bool], error: DiscordError, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` calls that match with ``error`` (a failure Discord
+        may give at any time, such as a 5xx or a permission changed meanwhile)."""
+        self._faults.append(Fault(matches, error, times))
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -117,7 +129,18 @@ class RestApi:
         route = _ROUTES.get((call.method, _shape(parts)))
         if route is None:
             return _json({"message": "404: Not Found", "code": 0}, status=404)
-        return route(self, call, parts)
+        try:
+            self._injected(call)
+            return route(self, call, parts)
+        except DiscordError as error:
+            self.refused.append((call, error))
+            return _json(error.body(), status=error.status)
+
+    def _injected(self, call: RestCall) -> None:
+        for fault in self._faults:
+            if fault.times > 0 and fault.matches(call):
+                fault.times -= 1
+                raise fault.error
 
     def _me(self, call: RestCall, parts: list[str]) -> web.Response:
         return _json(self.bot_user.user())
@@ -161,39 +184,85 @@ class RestApi:
     def _callback(self, call: RestCall, parts: list[str]) -> web.Response:
         kind = call.json["type"]
         interaction_id, token = parts[1], parts[2]
+        ticket = self.ledger.answerable(interaction_id, token)
         message = None
-        if kind in (4, 5):
+        if kind in (Callback.DEFERRED_UPDATE_MESSAGE, Callback.UPDATE_MESSAGE):
+            message = self._component_message(ticket)
+        self.ledger.accept(ticket, kind)
+        if kind == Callback.CHANNEL_MESSAGE_WITH_SOURCE:
             message = self._store_message(call.data, flags=call.flags)
-            self._originals[token] = int(message["id"])
+        elif kind == Callback.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE:
+            message = self._store_message({}, flags=(call.flags & EPHEMERAL) | LOADING)
+            ticket.loading = True
+        elif kind == Callback.UPDATE_MESSAGE:
+            assert message is not None
+            self._edit(int(message["id"]), call.data)
+        if message is not None:
+            ticket.original_id = int(message["id"])
+            ticket.ephemeral = bool(int(message["flags"]) & EPHEMERAL)
         if call.query.get("with_response") not in ("1", "true", "True"):
             return web.Response(status=204)
         body: Payload = {
             "interaction": {
                 "id": interaction_id,
-                "type": 2,
+                "type": ticket.kind,
                 "response_message_id": message["id"] if message else None,
-                "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(call.flags & EPHEMERAL),
+                "response_message_loading": ticket.loading,
+                "response_message_ephemeral": ticket.ephemeral,
             }
         }
         if message is not None:
             body["resource"] = {"type": kind, "message": message}
         return _json(body)
 
+    def _component_message(self, ticket: Ticket) -> Payload:
+        """Types 6 and 7 answer for the message the component is on ("Interaction
+        Callback Type": only valid for component-based interactions)."""
+        if ticket.message_id is None:
+            raise DiscordError(
+                400, 50035, "Invalid Form Body", errors={"type": "needs a component message"}
+            )
+        message = self.messages.get(ticket.message_id)
+        if message is None:
+            raise DiscordError(404, 10008, "Unknown Message")
+        return message
+
     def _original(self, call: RestCall, parts: list[str]) -> web.Response:
-        token = parts[2]
-        message_id = self._originals.get(token) if parts[4] == "@original" else int(parts[4])
+        ticket = self.ledger.webhook(parts[2])
+        if parts[4] != "@original":
+            message_id: int | None = int(parts[4])
+        else:
+            message_id = ticket.original_id if ticket else None
         if message_id is None or message_id not in self.messages:
-            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+            raise DiscordError(404, 10008, "Unknown Message")
+        if call.method == "GET":
+            return _json(self.messages[message_id])
+        if ticket is not None and message_id == ticket.original_id:
+            ticket.loading = False  # edited or deleted: no longer "thinking…"
         if call.method == "DELETE":
             del self.messages[message_id]
             return web.Response(status=204)
-        if call.method == "PATCH":
-            self.messages[message_id].update(_message_fields(call.data))
-        return _json(self.messages[message_id])
+        return _json(self._edit(message_id, call.data))
 
     def _followup(self, call: RestCall, parts: list[str]) -> web.Response:
+        """ "Create Followup Message": the first follow-up after a deferred response
+        replaces the loading message, and its flags are ignored: it is as private as the
+        deferral was."""
+        ticket = self.ledger.webhook(parts[2])
+        if ticket is not None and ticket.loading and ticket.original_id in self.messages:
+            ticket.loading = False
+            assert ticket.original_id is not None
+            fields = {k: v for k, v in call.data.items() if k != "flags"}
+            return _json(self._edit(ticket.original_id, fields))
         return _json(self._store_message(call.data, flags=call.flags))
+
+    def _edit(self, message_id: int, data: Payload) -> Payload:
+        message = self.messages[message_id]
+        flags = int(message.get("flags") or 0)
+        message.update(_message_fields(data))
+        message["flags"] = (flags & EPHEMERAL) | (int(data.get("flags") or 0) & ~EPHEMERAL)
+        message["edited_timestamp"] = payloads.now_iso()
+        return message
 
     def _channel_post(self, call: RestCall, parts: list[str]) -> web.Response:
         return _json(self._store_message(call.data, flags=call.flags))
@@ -205,8 +274,7 @@ class RestApi:
         if call.method == "DELETE":
             del self.messages[message_id]
             return web.Response(status=204)
-        self.messages[message_id].update(_message_fields(call.data))
-        return _json(self.messages[message_id])
+        return _json(self._edit(message_id, call.data))
 
     def _store_message(self, data: Payload, *, flags: int) -> Payload:
         message = payloads.message(
@@ -243,7 +311,18 @@ class RestApi:
 
     def answer_to(self, token: str) -> Payload:
         """The message the bot answered the interaction of ``token`` with, as it is now."""
-        return self.messages[self._originals[token]]
+        original = self.ledger.tickets[token].original_id
+        assert original is not None, "the interaction has no response message"
+        return self.messages[original]
+
+
+@dataclass
+class Fault:
+    """An error the double gives on purpose to the next calls that match."""
+
+    matches: Callable[[RestCall], bool]
+    error: DiscordError
+    times: int
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -126,8 +126,18 @@ class DiscordDouble(RestApi):
         await self.gateway.wait(lambda: self.gateway.identifies >= identifies, timeout)
 
     async def _send_interaction(self, payload: Payload) -> Sent:
+        self.ledger.open(payload)
         sent_at = await self.gateway.dispatch("INTERACTION_CREATE", payload)
         return Sent(int(payload["id"]), payload["token"], payload, sent_at)
+
+    def failed(self, sent: Sent) -> bool:
+        """Whether the user of ``sent`` saw "This interaction failed": nothing answered it
+        within Discord's 3 s on the double's clock (advance the clock to get there)."""
+        return self.ledger.tickets[sent.token].failed(self.clock.now())
+
+    def acknowledged_twice(self) -> list[RestCall]:
+        """Callbacks refused because the interaction was already answered (40060)."""
+        return [call for call, error in self.refused if error.code == 40060]
 
     async def slash(
         self, name: str, user: Person, **options: str | int | bool | float | Upload
@@ -185,9 +195,14 @@ class DiscordDouble(RestApi):
     async def click(
         self, message_id: int, custom_id: str, user: Person, values: list[str] | None = None
     ) -> Sent:
-        """A user clicks a button or picks ``values`` in a select of a bot message."""
-        message = self.messages[message_id]
+        """A user clicks a button or picks ``values`` in a select of a bot message, as it
+        stands now: a component an update took away or disabled cannot be clicked."""
+        message = self.messages.get(message_id)
+        if message is None:
+            raise NotClickable(f"message {message_id} is gone (deleted)")
         component = _find_component(message.get("components", []), custom_id)
+        if component.get("disabled"):
+            raise NotClickable(f"component {custom_id!r} is disabled")
         data: Payload = {"custom_id": custom_id, "component_type": component["type"]}
         if values is not None:
             data["values"] = values
@@ -228,12 +243,16 @@ class DiscordDouble(RestApi):
 # -- helpers ---------------------------------------------------------------------------
 
 
+class NotClickable(LookupError):
+    """What a test tried to click is not on the screen of a Discord user."""
+
+
 def _find_component(rows: list[Payload], custom_id: str) -> Payload:
     for row in rows:
         for component in row.get("components", [row]):
             if component.get("custom_id") == custom_id:
                 return component
-    raise KeyError(f"no component {custom_id!r} in the message")
+    raise NotClickable(f"no component {custom_id!r} in the message (any more)")
 
 
 def _filled(row: Payload, values: dict[str, str]) -> Payload:
