@@ -84,6 +84,14 @@ def watching(rt: Runtime) -> AbstractAsyncContextManager[None]:
     return devlog_watchers(rt)
 
 
+async def post_devlog(home: Home, settings: Settings, agent: str, title: str, text: str) -> str:
+    """Post a devlog as ``cellphone devlog create`` does; the line it prints."""
+    from devlogs.cli import _create
+
+    result = await _create(home, settings, agent, title, text, summarize=False)
+    return f"devlog {result['devlog']} by {agent}: {result['detail']}"
+
+
 def _agents(app: typer.Typer) -> None:
     from agents import cli
 
@@ -126,10 +134,17 @@ def _devlogs(app: typer.Typer) -> None:
     cli.register(app)
 
 
+def _mcp(app: typer.Typer) -> None:
+    from messaging.mcp.cli import McpCommand
+
+    McpCommand(screen_for, post_devlog).register(app)
+
+
 # each package's commands, in the order --help lists them
 REGISTER: dict[str, Callable[[typer.Typer], None]] = {
     "agents": _agents,
     "messaging": _messaging,
+    "mcp": _mcp,
     "screen": _screen,
     "coordinates": _coordinates,
     "bot": _bot,
@@ -143,6 +158,7 @@ COMMANDS = {
         ("send", "broadcast", "retry", "history", "status", "deliver", "pause", "resume", "ack"),
         "messaging",
     ),
+    "mcp": "mcp",
     **dict.fromkeys(("onboard", "demo"), "screen"),
     "coords": "coordinates",
     "bot": "bot",

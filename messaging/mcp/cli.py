@@ -1,0 +1,95 @@
+"""``cellphone mcp``: an agent's tools served over MCP on standard input and output, for the
+agent CLIs (Claude Code, Codex CLI, Gemini CLI) to start; ``--entry`` prints what to put in
+each CLI's own configuration file instead. The MCP SDK is loaded when the server starts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from config.cli import HomeOption, error_console, open_home
+
+if TYPE_CHECKING:
+    from config.settings import Home, Settings
+    from messaging.deliver import ScreenDeliverer
+
+ScreenProvider = Callable[["Settings"], "ScreenDeliverer | None"]
+DevlogPoster = Callable[["Home", "Settings", str, str, str], Awaitable[str]]
+
+
+class McpCommand:
+    """The command, bound to how this process reaches the screen and posts devlogs."""
+
+    def __init__(self, screen_provider: ScreenProvider, post_devlog: DevlogPoster) -> None:
+        self.screen_provider = screen_provider
+        self.post_devlog = post_devlog
+
+    def register(self, app: typer.Typer) -> None:
+        app.command(name="mcp")(self.mcp)
+
+    def mcp(
+        self,
+        agent: Annotated[
+            str,
+            typer.Option(
+                "--as", metavar="AGENT", help="The agent the tools act as (and send from)."
+            ),
+        ],
+        entry: Annotated[
+            str | None,
+            typer.Option(
+                metavar="CLI",
+                help="Print the entry of claude, codex or gemini that starts this server, "
+                "instead of serving.",
+            ),
+        ] = None,
+        write: Annotated[
+            bool,
+            typer.Option(
+                help="With --entry: add it to the CLI's configuration file (in --project, or "
+                "the user's) instead of printing it."
+            ),
+        ] = False,
+        project: Annotated[
+            str | None,
+            typer.Option(
+                metavar="FOLDER", help="With --entry: the project folder the agent CLI works in."
+            ),
+        ] = None,
+        home: HomeOption = None,
+    ) -> None:
+        """Serve an agent's tools to its CLI over MCP (stdio): send messages, read and
+        acknowledge its inbox, set its status, post devlogs, list the agents."""
+        where, settings = open_home(home)
+        from agents.registry import Registry
+        from coordinates.file import load_coordinates
+
+        agent_id = Registry.from_file(load_coordinates(where.coordinates_file)).get(agent).agent_id
+        if entry is not None:
+            from agents.mcp_entries import show_entry
+
+            typer.echo(show_entry(entry, where.root, agent_id, project=project, write=write))
+            return
+        if write or project is not None:
+            raise ValueError("--write and --project go with --entry CLI")
+        import asyncio
+
+        from messaging.mcp.server import serve
+
+        screens: list[ScreenDeliverer | None] = []
+
+        def screen() -> ScreenDeliverer | None:
+            """This process's screen deliverer, made at the first send."""
+            if not screens:
+                made = self.screen_provider(settings)
+                if made is not None:
+                    made.remember_looks_in(where.var_dir / "looks")
+                screens.append(made)
+            return screens[0]
+
+        try:
+            asyncio.run(serve(where, settings, agent_id, screen, self.post_devlog))
+        except KeyboardInterrupt:
+            error_console().print("stopped")
