@@ -16,6 +16,7 @@ from bot.audit import Auditor, arguments_of
 from bot.delivery import Courier
 from bot.errors import ErrorHandler
 from bot.modals import Forms
+from bot.views import answer_stale
 from config import ConfigError, Settings
 from messaging.runtime import Runtime
 
@@ -101,7 +102,10 @@ class CellphoneBot(commands.Bot):
         log.info("logged in as %s; desk here: %s", self.user, self.rt.desk_here)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer what no live form or view of the bot answers (Discord would show "This
+        interaction failed")."""
         await self.forms.on_interaction(interaction)
+        await answer_stale(interaction)
 
     async def on_resumed(self) -> None:
         log.info("gateway session resumed")

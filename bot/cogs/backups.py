@@ -19,6 +19,7 @@ from bot import present
 from bot.access import Access, Level, requires
 from bot.client import CellphoneBot
 from bot.reply import InteractionReply
+from bot.views import Question
 from config import BackupKind
 
 log = logging.getLogger(__name__)
@@ -28,15 +29,26 @@ CONFIRM_TIMEOUT_S = 120.0
 KINDS = [app_commands.Choice(name=str(kind), value=str(kind)) for kind in BackupKind]
 
 
-class ConfirmRestore(discord.ui.View):
-    """Restore or cancel; only an admin may press either."""
+class ConfirmRestore(Question):
+    """Restore or cancel; only an admin may press either. The buttons go once one is
+    pressed or the question times out."""
 
-    def __init__(self, cog: BackupsCog, backup_id: str, owner: discord.abc.User) -> None:
-        super().__init__(timeout=CONFIRM_TIMEOUT_S)
+    def __init__(self, cog: BackupsCog, backup_id: str, asking: Interaction) -> None:
+        super().__init__(timeout=cog.confirm_timeout_s)
         self.cog = cog
         self.backup_id = backup_id
-        self.owner = owner
+        self.asking = asking  # the /backup restore that asked: its answer holds the buttons
         self.access: Access = cog.bot.access
+
+    async def on_timeout(self) -> None:
+        try:
+            await self.asking.edit_original_response(
+                content=f"⌛ restore of `{self.backup_id}` was not confirmed within "
+                f"{self.timeout:.0f} s: nothing was restored. Run `/backup restore` again.",
+                view=None,
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not take the buttons off the restore question: %s", exc)
 
     async def interaction_check(self, interaction: Interaction, /) -> bool:
         self.access.require(interaction.user, interaction.guild_id, Level.ADMIN)
@@ -51,7 +63,7 @@ class ConfirmRestore(discord.ui.View):
     async def confirm(self, interaction: Interaction, button: discord.ui.Button[Any]) -> None:
         self.stop()
         reply = InteractionReply(interaction)
-        await reply.acknowledge()
+        await reply.update(f"♻️ restoring backup `{self.backup_id}` into a new folder…")
         target = self.cog.backups.home.var_dir / "restores" / f"{self.backup_id}-{int(time.time())}"
         try:
             result = await asyncio.to_thread(self.cog.backups.restore, self.backup_id, to=target)
@@ -81,6 +93,7 @@ class BackupsCog(commands.GroupCog, group_name="backup", group_description="Back
         self.bot = bot
         self.backups = Backups(bot.rt.home, bot.settings.backups)
         self.schedule = BackupSchedule(self.backups, self.report)
+        self.confirm_timeout_s = CONFIRM_TIMEOUT_S
         self._task: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
@@ -157,7 +170,7 @@ class BackupsCog(commands.GroupCog, group_name="backup", group_description="Back
     async def verify(self, interaction: Interaction, backup: str | None = None) -> None:
         reply = InteractionReply(interaction)
         await reply.acknowledge()
-        newest = self.backups.catalog.newest()
+        newest = await asyncio.to_thread(self.backups.catalog.newest)
         backup_id = backup or (newest.id if newest else None)
         if backup_id is None:
             await reply.show("no backups yet: `/backup create` makes one")
@@ -177,9 +190,11 @@ class BackupsCog(commands.GroupCog, group_name="backup", group_description="Back
     @app_commands.describe(backup="Backup id")
     @requires(Level.ADMIN)
     async def restore(self, interaction: Interaction, backup: str) -> None:
-        manifest = self.backups.catalog.get(backup.strip())
-        view = ConfirmRestore(self, manifest.id, interaction.user)
-        await interaction.response.send_message(
+        reply = InteractionReply(interaction)
+        await reply.acknowledge()  # before the catalog is read: it may be slow
+        manifest = await asyncio.to_thread(self.backups.catalog.get, backup.strip())
+        view = ConfirmRestore(self, manifest.id, interaction)
+        await reply.show(
             f"Restore backup `{manifest.id}` ({manifest.kind}, {len(manifest.files)} files, "
             f"chain of {len(manifest.chain)}) into a new folder under `var/restores/`? "
             "Live state is not touched.",

@@ -161,3 +161,6 @@ async def swarm(home: Home, double: DiscordDouble, people: People) -> AsyncItera
     ):
         yield Swarm(double, rt, bot, screen, people)
         screen.gate.set()
+    # as a Discord user would see it: every interaction answered in time, and once
+    assert double.acknowledged_twice() == []
+    assert [t.token for t in double.ledger.failed()] == []

@@ -1,9 +1,16 @@
-"""Long answers: split at line ends into a few messages, or attached when longer still."""
+"""Long answers: split at line ends into a few messages, or attached when longer still;
+answers after the interaction's token expired, and errors after a public deferral."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.present import pieces
-from bot.reply import MAX_PIECES, layout
+from bot.reply import KEPT_PRIVATE, MAX_PIECES, layout
+from tests.bot.conftest import Swarm
+from tests.discord_double import DiscordError
+
+EPHEMERAL = 64
 
 
 def test_pieces_respect_the_limit_and_drop_nothing() -> None:
@@ -29,3 +36,34 @@ def test_very_long_text_is_attached_whole() -> None:
     assert file is not None and file.filename == "reply.md"
     assert file.fp.read().decode() == text
     assert len(parts) == 1 and "attached as reply.md" in parts[0]
+
+
+async def test_an_outcome_after_fifteen_minutes_goes_on_in_the_channel(swarm: Swarm) -> None:
+    swarm.screen.gate.clear()
+    sent = await swarm.run("send", agent="Agent-2", message="a long job")
+    await swarm.final(sent, "queued")
+    await asyncio.wait_for(swarm.screen.typing.wait(), 5)
+    swarm.double.clock.advance(15 * 60 + 1)  # the desk took longer than the token lives
+    swarm.screen.gate.set()
+
+    channel = f"/channels/{swarm.double.guild.channel_id}/messages"
+    posted = await swarm.double.wait_call(lambda c: c.method == "POST" and c.path == channel)
+    assert posted.content.startswith(f"<@{swarm.people.operator.id}> /send: ")
+    assert "Agent-2: delivered via gui" in posted.content
+    assert posted.allowed_mentions == {"parse": []}
+    refused = [error.code for _, error in swarm.double.refused]
+    assert refused == [50027]  # one try through the expired token, then the channel
+
+
+async def test_an_error_after_a_deferral_stays_private_when_thinking_cannot_go(
+    swarm: Swarm,
+) -> None:
+    swarm.double.refuse(
+        lambda c: c.method == "DELETE" and c.path.endswith("/messages/@original"),
+        DiscordError(403, 50013, "Missing Permissions"),
+    )
+    sent = await swarm.run("send", agent="Agent-99", message="hi")
+    await swarm.double.reply(sent, lambda c: "unknown agent" in c.content)
+    told = [m for m in swarm.double.messages.values() if "unknown agent" in m["content"]]
+    assert told and all(m["flags"] & EPHEMERAL for m in told)
+    assert swarm.double.original(sent)["content"] == KEPT_PRIVATE  # the public line

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from backups.catalog import Catalog
+from backups.crypto import Key
 from backups.errors import BackupError, DamagedStoreError
+from backups.manifest import Manifest
 from backups.service import Backups
 from bot.app import run_bot
 from config import Home
 from messaging.runtime import open_runtime
 from tests.backups.conftest import damage_store, flip_byte
 from tests.bot.conftest import GatedScreen, People, Swarm, bot_settings, running_bot, until
-from tests.discord_double import DiscordDouble
+from tests.discord_double import DiscordDouble, NotClickable
 
-MESSAGE = 4
+DEFERRED, UPDATE = 5, 7
 
 
 async def test_create_list_and_verify(swarm: Swarm) -> None:
@@ -53,13 +57,8 @@ async def test_restore_needs_an_admin_and_a_confirmation(swarm: Swarm) -> None:
     answer = await swarm.double.callback(refused)
     assert answer.ephemeral and "needs an admin" in answer.content
 
-    asked = await swarm.run("backup restore", swarm.people.admin, backup=backup_id)
-    question = await swarm.double.callback(asked)
-    assert question.json["type"] == MESSAGE and "Live state is not touched" in question.content
-    message_id = int(swarm.double.original(asked)["id"])
-    buttons = swarm.double.messages[message_id]["components"][0]["components"]
-    assert [b["label"] for b in buttons] == ["Restore", "Cancel"]
-    restore_id = buttons[0]["custom_id"]
+    message_id = await asked_to_restore(swarm, backup_id)
+    restore_id, _ = button_ids(swarm, message_id)
 
     stranger = await swarm.double.click(message_id, restore_id, swarm.people.operator)
     assert "needs an admin" in (await swarm.double.callback(stranger)).content
@@ -67,18 +66,98 @@ async def test_restore_needs_an_admin_and_a_confirmation(swarm: Swarm) -> None:
     assert not restores.exists()
 
     confirmed = await swarm.double.click(message_id, restore_id, swarm.people.admin)
+    assert (await swarm.double.callback(confirmed)).json["type"] == UPDATE
     done = await swarm.final(confirmed, "restored backup")
+    assert swarm.double.messages[message_id]["content"] == done.content  # in place
     target = Path(done.content.split("into `")[1].split("`")[0])
     assert target.parent == restores
     assert (target / "config" / "coordinates.json").read_bytes() == (
         swarm.rt.home.coordinates_file.read_bytes()
     )
+    with pytest.raises(NotClickable):  # the buttons went with the answer
+        await swarm.double.click(message_id, restore_id, swarm.people.admin)
+
+
+async def test_cancel_takes_the_buttons_away(swarm: Swarm) -> None:
+    backup_id = await made(swarm)
+    message_id = await asked_to_restore(swarm, backup_id)
+    _, cancel_id = button_ids(swarm, message_id)
+    cancelled = await swarm.double.click(message_id, cancel_id, swarm.people.admin)
+    assert (await swarm.double.callback(cancelled)).json["type"] == UPDATE
+    assert swarm.double.messages[message_id]["content"] == "restore cancelled"
+    assert swarm.double.messages[message_id]["components"] == []
+
+
+async def test_an_unconfirmed_restore_loses_its_buttons_when_it_times_out(swarm: Swarm) -> None:
+    backups = backups_cog(swarm)
+    backups.confirm_timeout_s = 0.2  # two minutes in use
+    message_id = await asked_to_restore(swarm, await made(swarm))
+    shown = await until(lambda: "not confirmed" in swarm.double.messages[message_id]["content"])
+    assert shown and swarm.double.messages[message_id]["components"] == []
+    assert not (swarm.rt.home.var_dir / "restores").exists()
+
+
+async def test_a_restore_question_is_acknowledged_before_a_slow_catalog_is_read(
+    swarm: Swarm,
+) -> None:
+    backup_id = await made(swarm)
+    backups = backups_cog(swarm)
+    catalog = backups.backups.catalog
+    backups.backups.catalog = SlowCatalog(catalog.folder, catalog.key, swarm.double, 3.5)
+    asked = await swarm.run("backup restore", swarm.people.admin, backup=backup_id)
+    assert (await swarm.double.callback(asked)).json["type"] == DEFERRED
+    await swarm.final(asked, "Live state is not touched")
+    assert not swarm.double.failed(asked)
 
 
 async def test_unknown_backup_is_named(swarm: Swarm) -> None:
     asked = await swarm.run("backup restore", swarm.people.admin, backup="20990101T000000.000Z")
-    answer = await swarm.double.callback(asked)
-    assert answer.ephemeral and "no backup '20990101T000000.000Z'" in answer.content
+    answer = await swarm.double.reply(asked, lambda c: c.ephemeral)
+    assert "no backup '20990101T000000.000Z'" in answer.content
+
+
+class SlowCatalog(Catalog):
+    """The bot's backup catalog on a slow disk: every manifest read takes ``seconds`` of
+    the Discord double's clock (a disk that slow cannot be had here)."""
+
+    def __init__(
+        self, folder: Path, key: Key | None, double: DiscordDouble, seconds: float
+    ) -> None:
+        super().__init__(folder, key)
+        self.double = double
+        self.seconds = seconds
+
+    def get(self, backup_id: str) -> Manifest:
+        self.double.clock.advance(self.seconds)
+        return super().get(backup_id)
+
+
+def backups_cog(swarm: Swarm) -> Any:
+    """The bot's backups cog (discord.py loads the extension as a module of its own, so
+    the class is not the one this module can import)."""
+    cog = swarm.bot.get_cog("BackupsCog")
+    assert cog is not None
+    return cog
+
+
+async def made(swarm: Swarm) -> str:
+    created = await swarm.run("backup create")
+    return (await swarm.final(created, "made and verified")).content.split("`")[1]
+
+
+async def asked_to_restore(swarm: Swarm, backup_id: str) -> int:
+    """Ask to restore ``backup_id`` as an admin; the id of the question's message."""
+    asked = await swarm.run("backup restore", swarm.people.admin, backup=backup_id)
+    assert (await swarm.double.callback(asked)).json["type"] == DEFERRED
+    question = await swarm.final(asked, "Live state is not touched")
+    assert "Live state is not touched" in question.content
+    return int(swarm.double.original(asked)["id"])
+
+
+def button_ids(swarm: Swarm, message_id: int) -> list[str]:
+    buttons = swarm.double.messages[message_id]["components"][0]["components"]
+    assert [b["label"] for b in buttons] == ["Restore", "Cancel"]
+    return [b["custom_id"] for b in buttons]
 
 
 @pytest.fixture
