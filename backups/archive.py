@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import mmap
 import os
 import struct
 import tarfile
@@ -18,7 +19,7 @@ from typing import IO, cast
 from backups.crypto import DecryptingReader, EncryptingWriter, Key
 from backups.errors import VerifyError
 from backups.manifest import sync_dir
-from backups.tarread import DamagedArchive, read_members
+from backups.tarread import DamagedArchive, Member, mapped_members, read_members
 
 COPY_BUFFER = 1 << 20
 READ_BUFFER = 1 << 20
@@ -229,19 +230,44 @@ class _Writeback:
             done = upto
 
 
+Content = memoryview | Member  # a plain archive's member, mapped; an encrypted one's, a stream
+
+
 @contextlib.contextmanager
-def members(
-    path: Path, key: Key | None, backup_id: str
-) -> Iterator[Iterator[tuple[str, IO[bytes]]]]:
-    """The members of an archive in order, each as (name, file object to read it from).
-    Anything that is not a plain file, and a damaged or cut off archive, is an error."""
+def members(path: Path, key: Key | None, backup_id: str) -> Iterator[Iterator[tuple[str, Content]]]:
+    """The members of an archive in order, each as (name, content). A plain archive is mapped
+    into memory and each content is a view into it (nothing is copied; several threads read
+    at once); an encrypted one is decrypted as a stream, each content a file object to read
+    it from. Anything that is not a plain file, and a damaged or cut off archive, is an
+    error."""
     try:
         raw = open(path, "rb", buffering=READ_BUFFER)  # noqa: SIM115 - closed below
     except OSError as exc:
         raise VerifyError(backup_id, [f"cannot read archive {path}: {exc.strerror}"]) from None
     with raw:
         try:
-            source = DecryptingReader(raw, key, path.name) if key else raw
-            yield cast(Iterator[tuple[str, IO[bytes]]], read_members(cast(IO[bytes], source)))
+            if key is not None:
+                source = DecryptingReader(raw, key, path.name)
+                yield cast(Iterator[tuple[str, Content]], read_members(cast(IO[bytes], source)))
+            else:
+                with _mapped(raw) as view:
+                    yield mapped_members(view)
         except (DamagedArchive, OSError) as exc:
             raise VerifyError(backup_id, [f"archive {path.name} is damaged: {exc}"]) from None
+
+
+@contextlib.contextmanager
+def _mapped(raw: IO[bytes]) -> Iterator[memoryview]:
+    size = os.fstat(raw.fileno()).st_size
+    if not size:
+        raise DamagedArchive("it is empty")
+    mapped = mmap.mmap(raw.fileno(), size, prot=mmap.PROT_READ)
+    view = memoryview(mapped)
+    try:
+        mapped.madvise(mmap.MADV_SEQUENTIAL)  # read ahead in large steps
+        yield view
+    finally:
+        # views into it still held (by an error on its way) keep it mapped until freed
+        with contextlib.suppress(BufferError):
+            view.release()
+            mapped.close()

@@ -4,17 +4,14 @@ into a staging folder beside the target, swapped in only once every file checked
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
 
-from backups.archive import COPY_BUFFER, members
+from backups.archive import COPY_BUFFER, Content, members
 from backups.catalog import Catalog
 from backups.errors import BackupError, RestoreRefusedError, VerifyError
 from backups.manifest import (
@@ -26,10 +23,10 @@ from backups.manifest import (
     Part,
     check_path,
 )
+from backups.unpack import Unpacker
 from messaging.desk import desk_holder
 
 Wanted = dict[str, list[tuple[FileEntry, Part]]]  # member name -> the pieces it holds
-Write = Callable[[FileEntry, Part, IO[bytes]], str]  # copies a member out, returns its sha256
 
 
 @dataclass(frozen=True)
@@ -108,8 +105,7 @@ def restore(
                 for part in entry.parts:
                     if part.source == source:
                         wanted.setdefault(part.member, []).append((entry, part))
-            write = _writer(staging) if staging is not None else None
-            problems += _read(catalog, catalog.get(source), wanted, write, own=None)
+            problems += _read(catalog, catalog.get(source), wanted, staging, own=None)
         if staging is not None:
             problems += _finish(staging, manifest)
         if problems:
@@ -176,45 +172,26 @@ def _lay_out(staging: Path, manifest: Manifest) -> None:
                 handle.truncate(entry.size)
 
 
-def _writer(staging: Path) -> Write:
-    root = str(staging)
-
-    def write(entry: FileEntry, part: Part, source: IO[bytes]) -> str:
-        digest = hashlib.sha256()
-        whole = len(entry.parts) == 1
-        flags = os.O_WRONLY | os.O_CLOEXEC | (os.O_CREAT | os.O_TRUNC if whole else 0)
-        fd = os.open(f"{root}/{entry.path}", flags, 0o600)
-        try:
-            offset = part.offset
-            while block := source.read(COPY_BUFFER):
-                digest.update(block)
-                offset += os.pwrite(fd, block, offset)
-            if whole:  # its mode and time now, while it is open
-                os.fchmod(fd, entry.mode)
-                os.utime(fd, ns=(entry.mtime_ns, entry.mtime_ns))
-        finally:
-            os.close(fd)
-        return digest.hexdigest()
-
-    return write
-
-
 def _read(
     catalog: Catalog,
     archive_of: Manifest,
     wanted: Wanted,
-    write: Write | None,
+    root: Path | None,
     own: Manifest | None,
 ) -> list[str]:
-    """Read one archive; check each wanted member's sha256 (writing it out with ``write``).
-    With ``own``, the archive must hold exactly its manifest's members and a copy of it."""
+    """Read one archive; check each wanted member's sha256, writing it out under ``root``
+    (several at once: :mod:`backups.unpack`). With ``own``, the archive must hold exactly its
+    manifest's members and a copy of it."""
     problems: list[str] = []
     seen: set[str] = set()
     path = catalog.archive(archive_of)
-    with members(path, catalog.key_for(archive_of), archive_of.id) as found:
-        for name, source in found:
+    with (
+        members(path, catalog.key_for(archive_of), archive_of.id) as found,
+        Unpacker(root) as unpacker,
+    ):
+        for name, content in found:
             if name == MANIFEST_MEMBER:
-                if own is not None and _embedded(source, path) != own:
+                if own is not None and _embedded(content, path) != own:
                     problems.append(f"{path.name}: its manifest differs from {own.id}.json")
                 continue
             targets = wanted.get(name)
@@ -225,13 +202,8 @@ def _read(
                     )
                 continue
             seen.add(name)
-            digest = _copy(targets, source, write)
-            problems += [
-                f"{entry.path}: content changed (sha256 {digest[:12]}…, "
-                f"manifest says {part.sha256[:12]}…)"
-                for entry, part in targets
-                if part.sha256 != digest
-            ]
+            unpacker.add(targets, content)
+        problems += unpacker.finish()
     problems += [
         f"{entry.path}: missing from {path.name}"
         for name, targets in wanted.items()
@@ -241,32 +213,10 @@ def _read(
     return problems
 
 
-def _copy(targets: list[tuple[FileEntry, Part]], source: IO[bytes], write: Write | None) -> str:
-    if write is None:
-        digest = hashlib.sha256()
-        while block := source.read(COPY_BUFFER):
-            digest.update(block)
-        return digest.hexdigest()
-    if len(targets) == 1:
-        return _written(write, *targets[0], source)
-    data = source.read()
-    digests = {_written(write, entry, part, io.BytesIO(data)) for entry, part in targets}
-    return digests.pop()
-
-
-def _written(write: Write, entry: FileEntry, part: Part, source: IO[bytes]) -> str:
+def _embedded(content: Content, path: Path) -> Manifest | None:
+    data = bytes(content) if isinstance(content, memoryview) else content.read()
     try:
-        return write(entry, part, source)
-    except OSError as exc:
-        raise BackupError(
-            f"cannot write {entry.path} while restoring: {exc.strerror or exc}; check the "
-            "target's free space and permissions"
-        ) from None
-
-
-def _embedded(source: IO[bytes], path: Path) -> Manifest | None:
-    try:
-        return Manifest.from_json(source.read().decode("utf-8"), f"{path.name}:{MANIFEST_MEMBER}")
+        return Manifest.from_json(data.decode("utf-8"), f"{path.name}:{MANIFEST_MEMBER}")
     except (BackupError, UnicodeDecodeError):
         return None
 

@@ -1,7 +1,8 @@
 """Reading the tar stream of an archive member by member, for verify and restore.
 
 The archives are the ones :mod:`backups.archive` writes: plain files with ustar headers, and
-a pax header before a long name. Reading them directly takes a few microseconds a member,
+a pax header before a long name. A plain archive is read mapped into memory, an encrypted one
+as the stream its records decrypt to. Reading them directly takes a few microseconds a member,
 where tarfile's stream mode takes tens: a home holds tens of thousands of letters. Anything
 else (another member type, a bad checksum, a cut-off stream) is :class:`DamagedArchive`."""
 
@@ -45,14 +46,10 @@ def read_members(stream: IO[bytes]) -> Iterator[tuple[str, Member]]:
         head = _exact(stream, BLOCK)
         if head == _ZERO:
             return  # the end-of-archive blocks
-        _check(head)
-        kind = head[156:157]
-        size = int(pax.get("size") or _number(head[124:136]))
+        kind, size = _kind_size(head, pax)
         if kind == _PAX:
             pax = _pax_records(_exact(stream, size + -size % BLOCK)[:size])
             continue
-        if kind not in _FILE_TYPES:
-            raise DamagedArchive(f"it holds a member of type {kind!r}, not a plain file")
         name = pax.get("path") or _name(head)
         pax = {}
         member = Member(stream, size)
@@ -60,6 +57,47 @@ def read_members(stream: IO[bytes]) -> Iterator[tuple[str, Member]]:
         while member.read(1 << 20):
             pass
         _exact(stream, -size % BLOCK)
+
+
+def mapped_members(view: memoryview) -> Iterator[tuple[str, memoryview]]:
+    """(name, content) of each member of an archive held in memory (a mapped file), the
+    content a view into it: nothing is copied. Each content starts at a multiple of
+    :data:`BLOCK` from the start of ``view``."""
+    pax: dict[str, str] = {}
+    at = 0
+    end = len(view)
+    while True:
+        head = bytes(view[at : at + BLOCK])
+        if len(head) != BLOCK:
+            raise DamagedArchive("it ends before its end-of-archive blocks (cut off)")
+        if head == _ZERO:
+            return
+        kind, size = _kind_size(head, pax)
+        start = at + BLOCK
+        at = start + size + -size % BLOCK
+        if start + size > end:
+            raise DamagedArchive("it ends inside a member (cut off)")
+        if at > end:
+            raise DamagedArchive("it ends before its end-of-archive blocks (cut off)")
+        if kind == _PAX:
+            pax = _pax_records(bytes(view[start : start + size]))
+            continue
+        name = pax.get("path") or _name(head)
+        pax = {}
+        yield name, view[start : start + size]
+
+
+def _kind_size(head: bytes, pax: dict[str, str]) -> tuple[bytes, int]:
+    """A checked header's type (a plain file or a pax header) and its content's size."""
+    _check(head)
+    kind = head[156:157]
+    if kind != _PAX and kind not in _FILE_TYPES:
+        raise DamagedArchive(f"it holds a member of type {kind!r}, not a plain file")
+    try:
+        size = int(pax.get("size") or _number(head[124:136]))
+    except ValueError:
+        raise DamagedArchive("a pax header holds a size that is not a number") from None
+    return kind, size
 
 
 def _exact(stream: IO[bytes], size: int) -> bytes:
