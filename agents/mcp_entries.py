@@ -95,6 +95,7 @@ def show_entry(
     project: str | None = None,
     write: bool = False,
     program: str | None = None,
+    environ: dict[str, str] | None = None,
 ) -> str:
     """The entry of ``cli`` as text to paste, or, with ``write``, added to its file (and
     a line saying where)."""
@@ -104,7 +105,7 @@ def show_entry(
     folder = Path(project) if project is not None else None
     if folder is not None and not folder.is_dir():
         raise McpEntryError(f"project folder {project!r} does not exist; give the CLI's folder")
-    target = config_file(cli, folder)
+    target = config_file(cli, folder, environ)
     if write:
         WRITERS[cli](target, launch)
         return f"{SERVER} ({agent_id}) added to {target}"

@@ -1,6 +1,7 @@
 """What every model API double shares: an aiohttp server on 127.0.0.1 running on a thread of
 its own (the agent CLIs are other processes, and the tests' own event loops come and go), the
-prompts it received, and how long it takes to answer (a busy agent)."""
+prompts it received, how long it takes to answer (a busy agent), and a tool call it may
+answer the first prompt with (then the tool's result the CLI sends back, and a final text)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,25 @@ class Prompt:
     received_at: float  # time.monotonic()
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """A call of the tool whose name, as the CLI offers it to the model, ends with ``tool``
+    (the CLIs put their MCP server's name before its tools' names)."""
+
+    tool: str
+    arguments: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What the CLI sent back to the model after running a tool: the call's id, the tool's
+    name as offered, and the result's text."""
+
+    call_id: str
+    name: str
+    text: str
+
+
 class ModelApiDouble:
     """Serves one model API on 127.0.0.1. Subclasses add their routes in :meth:`routes` and
     call :meth:`record` with the user's prompt of each request that starts a turn (not the
@@ -29,8 +49,11 @@ class ModelApiDouble:
 
     answer = "OK."
 
-    def __init__(self, *, delay_s: float = 0.0) -> None:
+    def __init__(self, *, delay_s: float = 0.0, tool_call: ToolCall | None = None) -> None:
         self.delay_s = delay_s  # how long each answer waits before it streams: a busy agent
+        self.tool_call = tool_call  # the first prompt offering the tool is answered with it
+        self.calls: list[tuple[str, str]] = []  # (call id, tool name) of the calls made
+        self.tool_results: list[ToolResult] = []
         self.prompts: list[Prompt] = []
         self.requests: list[tuple[str, object]] = []  # (path, JSON body) of every request
         self.port = 0
@@ -64,7 +87,41 @@ class ModelApiDouble:
                 self._changed.wait(remaining)
             return [prompt.text for prompt in self.prompts]
 
+    def wait_for_tool_results(self, count: int, timeout: float) -> list[ToolResult]:
+        """The tool results once at least ``count`` came, or those there are after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.tool_results) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            return list(self.tool_results)
+
     # -- what subclasses call ------------------------------------------------------------
+
+    def call_to_make(self, offered: list[str]) -> tuple[str, str] | None:
+        """(call id, tool name) when this prompt is to be answered with the tool call: the
+        first that offers the tool; None for every later one (the call is made once)."""
+        if self.tool_call is None:
+            return None
+        names = [name for name in offered if name.endswith(self.tool_call.tool)]
+        with self._changed:
+            if self.calls or not names:
+                return None
+            call = (f"call_double_{len(self.requests)}", names[0])
+            self.calls.append(call)
+            return call
+
+    def record_tool_result(self, call_id: str, text: str) -> None:
+        """The result of a call this double made, the first time a request carries it (each
+        later request of the conversation carries it again)."""
+        with self._changed:
+            names = dict(self.calls)
+            if call_id not in names or any(r.call_id == call_id for r in self.tool_results):
+                return
+            self.tool_results.append(ToolResult(call_id, names[call_id], text))
+            self._changed.notify_all()
 
     def record(self, text: str) -> None:
         with self._changed:

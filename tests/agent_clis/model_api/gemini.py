@@ -6,7 +6,10 @@ Gemini CLI streams the turns of its chat (``:streamGenerateContent?alt=sse``) an
 side questions (which model to route to, whether it loops, who speaks next) with plain
 ``:generateContent`` and a JSON schema to answer in. Only a streamed request whose last
 content is the user's text starts a turn; one that ends with a function response carries
-tool results."""
+tool results.
+
+With a :class:`ToolCall`, the first turn offering the tool is answered with a
+``functionCall`` part; the ``functionResponse`` Gemini CLI sends back is recorded."""
 
 from __future__ import annotations
 
@@ -34,9 +37,20 @@ class GeminiDouble(ModelApiDouble):
         prompt = user_prompt(body)
         if prompt is not None:
             self.record(prompt)
+        for call_id, text in self._responses_in(body):
+            self.record_tool_result(call_id, text)
+        call = self.call_to_make(declared(body)) if prompt is not None else None
         await self.wait_delay()
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        chunk = json.dumps(candidate_response(self.answer, request.match_info["model"]))
+        model = request.match_info["model"]
+        if call is None:
+            chunk = json.dumps(candidate_response(self.answer, model))
+        else:
+            assert self.tool_call is not None
+            part = {
+                "functionCall": {"id": call[0], "name": call[1], "args": self.tool_call.arguments}
+            }
+            chunk = json.dumps(candidate_response(self.answer, model, [part]))
         try:
             await response.prepare(request)
             await response.write(f"data: {chunk}\r\n\r\n".encode())
@@ -44,6 +58,20 @@ class GeminiDouble(ModelApiDouble):
         except ConnectionResetError:
             pass  # the CLI cancelled the turn (Esc, ctrl+c) while the answer was delayed
         return response
+
+    def _responses_in(self, body: dict[str, Any]) -> list[tuple[str, str]]:
+        """(call id, text) of every function response in the conversation; one without an id
+        is matched to the call of its name."""
+        by_name = {name: call_id for call_id, name in self.calls}
+        found = []
+        for content in body.get("contents") or []:
+            for part in content.get("parts") or []:
+                answer = part.get("functionResponse")
+                if answer is None:
+                    continue
+                call_id = answer.get("id") or by_name.get(answer.get("name", ""), "")
+                found.append((call_id, json.dumps(answer.get("response"), ensure_ascii=False)))
+        return found
 
     async def _generate(self, request: web.Request) -> web.Response:
         body = await self._body(request)
@@ -84,11 +112,22 @@ def user_prompt(body: dict[str, Any]) -> str | None:
     return "".join(texts)
 
 
-def candidate_response(text: str, model: str) -> dict[str, Any]:
+def declared(body: dict[str, Any]) -> list[str]:
+    """The names of the functions a request offers the model."""
+    return [
+        function.get("name", "")
+        for tool in body.get("tools") or []
+        for function in tool.get("functionDeclarations") or []
+    ]
+
+
+def candidate_response(
+    text: str, model: str, parts: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "candidates": [
             {
-                "content": {"role": "model", "parts": [{"text": text}]},
+                "content": {"role": "model", "parts": parts or [{"text": text}]},
                 "finishReason": "STOP",
                 "index": 0,
             }

@@ -5,7 +5,11 @@ Each request carries the whole conversation: Codex's own context as user message
 (``<environment_context>``), then the user's prompts. A prompt is recorded the first time a
 request of its conversation (``prompt_cache_key``) holds it, so one typed while Codex works,
 which goes out inside the running turn, counts too. Its side request for a thread title asks
-for JSON (``text.format``); it gets a JSON answer and is no prompt."""
+for JSON (``text.format``); it gets a JSON answer and is no prompt.
+
+With a :class:`ToolCall`, the first request holding a new prompt and offering the tool is
+answered with a ``function_call`` item; the ``function_call_output`` Codex sends back is
+recorded."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.agent_clis.model_api.base import ModelApiDouble
+from tests.agent_clis.model_api.base import ModelApiDouble, ToolCall
 
 
 def prompts_in(body: dict[str, Any]) -> list[str]:
@@ -37,6 +41,27 @@ def text_of(item: dict[str, Any]) -> str:
     )
 
 
+def offered_tools(tools: list[dict[str, Any]]) -> dict[str, tuple[str | None, str]]:
+    """The function tools a request offers, by full name (``mcp__cellphone__send_message``
+    for the ``send_message`` of the ``mcp__cellphone`` namespace), each as (namespace, name)."""
+    offered: dict[str, tuple[str | None, str]] = {}
+    for tool in tools:
+        if tool.get("type") == "namespace":
+            space = tool.get("name", "")
+            for inner in tool.get("tools") or []:
+                offered[f"{space}__{inner.get('name', '')}"] = (space, inner.get("name", ""))
+        elif tool.get("type") == "function":
+            offered[tool.get("name", "")] = (None, tool.get("name", ""))
+    return offered
+
+
+def output_text(output: Any) -> str:
+    """The text of a ``function_call_output``: a string, or content parts."""
+    if isinstance(output, str):
+        return output
+    return "".join(part.get("text", "") for part in output or [] if isinstance(part, dict))
+
+
 def structured_answer(body: dict[str, Any]) -> str | None:
     """For a request asking for JSON: an object with each required property set to a string."""
     schema = body.get("text", {}).get("format", {})
@@ -51,8 +76,8 @@ def sse(event: dict[str, Any]) -> bytes:
 
 
 class ResponsesDouble(ModelApiDouble):
-    def __init__(self, *, delay_s: float = 0.0) -> None:
-        super().__init__(delay_s=delay_s)
+    def __init__(self, *, delay_s: float = 0.0, tool_call: ToolCall | None = None) -> None:
+        super().__init__(delay_s=delay_s, tool_call=tool_call)
         self._seen: dict[str, int] = {}  # prompts recorded per conversation
 
     def routes(self, app: web.Application) -> None:
@@ -64,15 +89,27 @@ class ResponsesDouble(ModelApiDouble):
         self.note_request(request.path, body)
         prompts = prompts_in(body)
         conversation = str(body.get("prompt_cache_key"))
-        for prompt in prompts[self._seen.get(conversation, 0) :]:
+        new = prompts[self._seen.get(conversation, 0) :]
+        for prompt in new:
             self.record(prompt)
         self._seen[conversation] = max(len(prompts), self._seen.get(conversation, 0))
+        for item in body.get("input") or []:
+            if item.get("type") == "function_call_output":
+                self.record_tool_result(item.get("call_id", ""), output_text(item.get("output")))
+        offered = offered_tools(body.get("tools") or [])
+        call = self.call_to_make(list(offered)) if new else None
         await self.wait_delay()
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         text = structured_answer(body) or self.answer
+        number = len(self.requests)
+        events = (
+            self._events(body, text, number)
+            if call is None
+            else self._call_events(body, call, offered[call[1]], number)
+        )
         try:
             await response.prepare(request)
-            for event in self._events(body, text, number=len(self.requests)):
+            for event in events:
                 await response.write(sse(event))
             await response.write_eof()
         except ConnectionResetError:
@@ -112,6 +149,55 @@ class ResponsesDouble(ModelApiDouble):
             {"type": "response.output_text.done", **at, "text": text},
             {"type": "response.content_part.done", **at, "part": content},
             {"type": "response.output_item.done", "output_index": 0, "item": done_item},
+            {"type": "response.completed", "response": completed},
+        ]
+
+    def _call_events(
+        self,
+        body: dict[str, Any],
+        call: tuple[str, str],
+        named: tuple[str | None, str],
+        number: int,
+    ) -> list[dict[str, Any]]:
+        assert self.tool_call is not None
+        arguments = json.dumps(self.tool_call.arguments)
+        namespace, name = named
+        item = {
+            "type": "function_call",
+            "id": f"fc_double_{number}",
+            "call_id": call[0],
+            "name": name,
+            "arguments": arguments,
+            "status": "completed",
+        }
+        if namespace is not None:
+            item["namespace"] = namespace
+        started = {
+            "id": f"resp_double_{number}",
+            "object": "response",
+            "model": body.get("model", "double"),
+            "status": "in_progress",
+            "output": [],
+        }
+        usage = {
+            "input_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 2,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 12,
+        }
+        completed = started | {"status": "completed", "output": [item], "usage": usage}
+        at = {"item_id": item["id"], "output_index": 0}
+        return [
+            {"type": "response.created", "response": started},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": item | {"arguments": "", "status": "in_progress"},
+            },
+            {"type": "response.function_call_arguments.delta", **at, "delta": arguments},
+            {"type": "response.function_call_arguments.done", **at, "arguments": arguments},
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
             {"type": "response.completed", "response": completed},
         ]
 

@@ -1,0 +1,147 @@
+"""Claude Code, Codex CLI and Gemini CLI, each run once without a terminal (``claude -p``,
+``codex exec``, ``gemini -p``) with ``cellphone mcp --as Agent-1`` configured by the entry
+``cellphone mcp --entry`` writes, against a double of its model API that answers the prompt
+with a call of the send tool and, once it has the tool's result, with a final text. The
+message reaches Agent-2's inbox exactly once, from Agent-1, and the CLI hands the tool's
+outcome (as ``cellphone send`` prints it) back to the model.
+
+What each CLI needs to run an MCP tool unasked, each by its own settings:
+
+- Claude Code: ``--mcp-config`` with the written ``.mcp.json`` and ``--allowedTools`` naming the
+  tool; ``ENABLE_TOOL_SEARCH=false`` offers the MCP tools to the model at once (by default
+  they wait behind a tool-search tool, which the double does not speak).
+- Codex CLI: ``default_tools_approval_mode = "approve"`` for the server (``codex exec`` never
+  asks, and refuses an MCP call that would need asking). The model is one Codex has no
+  metadata for: every model Codex 0.169 knows reaches tools only through a JavaScript
+  ``exec`` tool, while the fallback offers them as functions (``send_message`` of the
+  ``mcp__cellphone`` namespace).
+- Gemini CLI: ``"trust": true`` on the server in ``settings.json`` (without it the
+  non-interactive CLI offers the model none of the server's tools).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from agents.frontmatter import parse
+from agents.mcp_entries import show_entry
+from config import Home, load_settings
+from messaging.runtime import open_runtime
+from messaging.store import HistoryEntry
+from tests.agent_clis import claude, codex, gemini
+from tests.agent_clis.model_api.anthropic import AnthropicDouble
+from tests.agent_clis.model_api.base import ModelApiDouble, ToolCall
+from tests.agent_clis.model_api.gemini import GeminiDouble
+from tests.agent_clis.model_api.responses import ResponsesDouble
+from tests.agent_clis.recipe import Recipe, end_processes
+from tests.conftest import inbox_files, make_home
+from tests.mcp.client import CELLPHONE
+
+pytestmark = pytest.mark.slow
+
+RUN_S = 180.0  # a CLI's start (Codex unpacks itself the first time), the turn, its end
+PROMPT = "Tell Agent-2 that the build is green."
+
+
+@dataclass(frozen=True)
+class Cli:
+    name: str
+    double: Callable[[ToolCall], ModelApiDouble]
+    recipe: Callable[[Path, ModelApiDouble], Recipe]
+    run: Callable[[Recipe, Home], tuple[list[str], dict[str, str]]]  # argv, environment
+
+
+def claude_run(recipe: Recipe, home: Home) -> tuple[list[str], dict[str, str]]:
+    show_entry(
+        "claude", home.root, "Agent-1", project=str(recipe.cwd), write=True, program=CELLPHONE
+    )
+    argv = [
+        *recipe.argv,
+        "-p",
+        PROMPT,
+        "--mcp-config",
+        str(recipe.cwd / ".mcp.json"),
+        "--strict-mcp-config",
+        "--allowedTools",
+        "mcp__cellphone__send_message",
+    ]
+    return argv, recipe.env | {"ENABLE_TOOL_SEARCH": "false"}
+
+
+def codex_run(recipe: Recipe, home: Home) -> tuple[list[str], dict[str, str]]:
+    show_entry("codex", home.root, "Agent-1", write=True, program=CELLPHONE, environ=recipe.env)
+    settings = [
+        'model="double-model"',
+        'mcp_servers.cellphone.default_tools_approval_mode="approve"',
+    ]
+    argv = [*recipe.argv, "exec", "--skip-git-repo-check"]
+    for setting in settings:
+        argv += ["-c", setting]
+    return [*argv, PROMPT], recipe.env
+
+
+def gemini_run(recipe: Recipe, home: Home) -> tuple[list[str], dict[str, str]]:
+    show_entry(
+        "gemini", home.root, "Agent-1", project=str(recipe.cwd), write=True, program=CELLPHONE
+    )
+    path = recipe.cwd / ".gemini" / "settings.json"
+    document = json.loads(path.read_text())
+    document["mcpServers"]["cellphone"]["trust"] = True
+    path.write_text(json.dumps(document, indent=2))
+    return [*recipe.argv, "-p", PROMPT], recipe.env
+
+
+CLIS = [
+    Cli("claude", lambda call: AnthropicDouble(tool_call=call), claude.recipe, claude_run),
+    Cli("codex", lambda call: ResponsesDouble(tool_call=call), codex.recipe, codex_run),
+    Cli("gemini", lambda call: GeminiDouble(tool_call=call), gemini.recipe, gemini_run),
+]
+
+
+async def stored(home: Home) -> list[HistoryEntry]:
+    async with open_runtime(home, load_settings(home), start_desk=False) as rt:
+        return await rt.store.history(limit=100)
+
+
+@pytest.mark.parametrize("cli", CLIS, ids=lambda cli: cli.name)
+async def test_a_tool_call_of_the_model_delivers_the_message_once(cli: Cli, tmp_path: Path) -> None:
+    home = make_home(tmp_path / "swarm")
+    text = f"The build is green ({cli.name})."
+    call = ToolCall("send_message", {"to": ["Agent-2"], "text": text})
+    try:
+        with cli.double(call) as double:
+            recipe = cli.recipe(tmp_path, double)
+            argv, env = cli.run(recipe, home)
+            result = subprocess.run(
+                argv,
+                cwd=recipe.cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=RUN_S,
+                stdin=subprocess.DEVNULL,
+            )
+            results = double.wait_for_tool_results(1, 10)
+    finally:
+        end_processes(tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert double.texts() == [PROMPT]
+    [(call_id, name)] = double.calls
+    assert name.endswith("send_message")
+    [entry] = await stored(home)  # exactly one message, from the agent the server acts as
+    message = entry.message
+    assert (message.sender, message.recipients, message.body) == ("Agent-1", ("Agent-2",), text)
+    [file] = inbox_files(home, "Agent-2")
+    assert parse(file.read_text()).fields["from"] == "Agent-1" and text in file.read_text()
+    # the tool's outcome went back to the model, as `cellphone send` prints it
+    [back] = results
+    assert back.call_id == call_id
+    assert f"message {message.id} (agent-to-agent, normal)" in back.text
+    assert "Agent-2  delivered via inbox" in back.text
+    assert double.answer in result.stdout  # the final text the double gave after the result
