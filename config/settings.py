@@ -96,6 +96,19 @@ class GuiSettings(Group):
     draft_hold_max_s: float = setting(
         300.0, ge=0, le=86400, description="after this long held by a draft, to the inbox"
     )
+    pictures_dir: str | None = setting(
+        None,
+        description="keep the pictures of every screen verification (before the paste, "
+        "pasted, after Enter) as PNG files in this folder",
+    )
+    draft_probe_s: float = setting(
+        0.3,
+        gt=0,
+        le=5,
+        description="an input the desk has not seen empty yet is asked whether it holds text "
+        "(select-all, then the primary selection read): this long for an answer; none means "
+        "empty",
+    )
     operator_idle_s: float = setting(
         2.0,
         ge=0,

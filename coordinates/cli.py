@@ -84,6 +84,7 @@ def check(
     on_screen = [a for a in agents if a.tmux is None]
     layout = _guard(read_layout) if on_screen or not agents else None
     rows = [row for agent in on_screen for row in _rows(agent, layout)] if layout else []
+    _add_empty_looks(where, rows)
     panes = [_pane_row(agent) for agent in agents if agent.tmux is not None]
     if as_json:
         monitors = _monitors(layout) if layout else []
@@ -263,6 +264,17 @@ def _rows(agent: AgentEntry, layout: Layout) -> list[dict[str, Any]]:
     return rows
 
 
+def _add_empty_looks(where: Home, rows: list[dict[str, Any]]) -> None:
+    """Each point's empty look as the desk knows it (``empty_look``): where it is not known,
+    the first delivery asks the input whether it holds text before typing."""
+    from messaging.screen.calibration import empty_look_state
+
+    for row in rows:
+        row["empty_look"] = empty_look_state(
+            where.var_dir / "looks", row["agent"], row["kind"] == "onboarding"
+        )
+
+
 def _pane_row(agent: AgentEntry) -> dict[str, Any]:
     from coordinates.tmux import clear_keys_in_tmux, locate
 
@@ -338,3 +350,14 @@ def _print_check(rows: list[dict[str, Any]], layout: Layout) -> None:
             _verify_cell(row),
         )
     out.print(table)
+    unknown = [
+        f"{row['agent']}{' (onboarding)' if row['kind'] == 'onboarding' else ''}"
+        for row in rows
+        if row["active"] and row["empty_look"] == "unknown"
+    ]
+    if unknown:
+        out.print(
+            f"empty look not known yet: {', '.join(unknown)}; the first delivery selects the "
+            "input's text to see whether it holds a draft (or run `cellphone coords "
+            "calibrate AGENT` with the input empty)"
+        )

@@ -6,6 +6,8 @@ Kept per agent in the coordinates file beside its points (all optional)::
     "paste_keys": "ctrl+shift+v",   # default "ctrl+v"; terminals: ctrl+shift+v or shift+insert
     "submit_keys": "enter",         # default "enter"; some apps send with "ctrl+enter"
     "clear_keys": ["ctrl+c"],       # default ["ctrl+a", "delete"]: empties a leftover input
+    "select_all_keys": "ctrl+a",    # default "ctrl+a": selects the input's text, to see
+                                    # whether it holds any before the desk has seen it empty
     "verify": true,                 # default true: read the chat input's pixels
     "verify_region": [600, 160],    # default: the rectangle read, centred on the chat point
     "submit_after_s": 0.2,          # default 0: the least time from the pasted text showing
@@ -35,6 +37,7 @@ _SINGLE = re.compile(r"[a-z0-9]")
 DEFAULT_PASTE_KEYS = ("ctrl", "v")
 DEFAULT_SUBMIT_KEYS = ("enter",)
 DEFAULT_CLEAR_KEYS = (("ctrl", "a"), ("delete",))
+DEFAULT_SELECT_ALL_KEYS = ("ctrl", "a")
 DEFAULT_REGION = (600, 160)
 REGION_LIMITS = ((16, 3000), (8, 2000))  # (min, max) width, then height, in pixels
 SUBMIT_AFTER_MAX_S = 5.0
@@ -52,6 +55,7 @@ class Typing:
     paste_keys: tuple[str, ...] = DEFAULT_PASTE_KEYS
     submit_keys: tuple[str, ...] = DEFAULT_SUBMIT_KEYS
     clear_keys: tuple[tuple[str, ...], ...] = DEFAULT_CLEAR_KEYS  # pressed one after another
+    select_all_keys: tuple[str, ...] = DEFAULT_SELECT_ALL_KEYS  # the draft probe's keys
     verify: bool = True
     verify_region: tuple[int, int] = DEFAULT_REGION
     submit_after_s: float = 0.0  # the least time between the paste showing and the submit keys
@@ -110,7 +114,7 @@ def parse_region(value: Any) -> tuple[int, int]:
 def parse_typing(entry: dict[str, Any]) -> Typing:
     """The typing keys of a coordinates file entry; ValueError naming the bad key."""
     fields: dict[str, Any] = {}
-    for name in ("paste_keys", "submit_keys"):
+    for name in ("paste_keys", "submit_keys", "select_all_keys"):
         if name in entry:
             try:
                 fields[name] = parse_keys(entry[name])

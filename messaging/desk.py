@@ -36,6 +36,7 @@ from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
 from messaging.lockfile import ProcessLock, holder
 from messaging.model import (
+    HELD,
     Delivery,
     DeliveryMethod,
     DeliveryState,
@@ -47,7 +48,7 @@ from messaging.model import (
 )
 from messaging.pause import PauseFlag, WaitNote
 from messaging.render import render
-from messaging.sharing import DraftHolds, GiveUp, Hands, StepAside
+from messaging.sharing import GiveUp, Hands, StepAside
 from messaging.store import Attempt, Claimed, Store
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,6 @@ class Desk:
         self._in_hand: dict[Lane, list[Claimed]] = {lane: [] for lane in Lane}
         self.recovered: tuple[int, int] = (0, 0)
         self.hands = Hands(settings.gui, self._operator_idle_s, self._stopped, wait_note)
-        self._drafts = DraftHolds(settings.gui)
         self._lent = False  # the screen was used since pointer and focus were given back
 
     # -- control -----------------------------------------------------------------------
@@ -438,8 +438,12 @@ class Desk:
             await self._finish([_failed(item, str(exc))], [item])
             return
         onboarding = delivery.message.type is MessageType.ONBOARDING
+        joined = await self._joins_hold(item, agent, Lane.SCREEN)
+        if isinstance(joined, Attempt):
+            await self._finish([joined], [item])
+            return
         reason: str | Typed | DraftPresent | StepAside | None
-        reason = self._screen_unusable(agent, onboarding)
+        reason = joined if joined is not None else self._screen_unusable(agent, onboarding)
         if reason is None:
             reason = await self._screen_turn(item, agent, onboarding)
             if reason is None:  # the desk stops: nothing was typed
@@ -448,36 +452,51 @@ class Desk:
             if isinstance(reason, StepAside):  # due again at once, after the critical one
                 await self._put_back(Lane.SCREEN, STEPPED_ASIDE, retry_at=time.time())
                 return
-        key = (item.seq, agent.agent_id)
         if isinstance(reason, DraftPresent):
-            held = self._held(item, reason)
+            held = self._held(item, reason.reason, Lane.SCREEN)
             if isinstance(held, Attempt):
                 await self._finish([held], [item])
                 return
             if self.screen is not None:
                 await asyncio.to_thread(self.screen.draft_outlasted, agent.agent_id, onboarding)
             reason = held
-        self._drafts.done(key)
         attempt = await self._conclude(item, agent, reason, DeliveryMethod.GUI)
         pause = self.settings.gui.pause_between_recipients_s
         if pause and attempt.method is DeliveryMethod.GUI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), pause)
 
-    def _held(self, item: Claimed, draft: DraftPresent) -> Attempt | str:
-        """The delivery stays queued while a draft holds it, up to ``gui.draft_hold_max_s``;
-        after that, why it goes to the inbox."""
-        gui = self.settings.gui
-        retry_at = self._drafts.retry_at((item.seq, item.delivery.agent_id))
-        if retry_at is None:
-            return (
-                f"{draft.reason}, for {gui.draft_hold_max_s:g} s (gui.draft_hold_max_s); "
-                "written to the inbox instead"
-            )
-        held = f"held: {draft.reason}; tried again every {gui.draft_retry_s:g} s"
+    def _held(self, item: Claimed, reason: str, lane: Lane) -> Attempt | str:
+        """A delivery held by a draft or a busy agent stays queued until the hold limit of
+        its lane (``gui.draft_hold_max_s``, ``tmux.hold_max_s``) after its message was sent,
+        whichever process tries it; after that, why it goes to the inbox. It is tried again
+        on a grid of the lane's retry interval: deliveries held for one agent come due
+        together and go in order, after the deliveries to other agents of their rank."""
+        if lane is Lane.TMUX:
+            limit, every = self.settings.tmux.hold_max_s, self.settings.tmux.hold_retry_s
+            name = "tmux.hold_max_s"
+        else:
+            limit, every = self.settings.gui.draft_hold_max_s, self.settings.gui.draft_retry_s
+            name = "gui.draft_hold_max_s"
+        if reason.startswith(HELD):  # joined from an earlier delivery's hold
+            reason = reason.removeprefix(HELD).rsplit("; tried again every ", 1)[0]
+        waited = time.time() - item.delivery.message.created_at.timestamp()
+        if waited >= limit:
+            return f"{reason}, for {limit:g} s ({name}); written to the inbox instead"
+        retry_at = (math.floor(time.time() / every) + 1) * every
         return Attempt(
-            item.seq, item.delivery.agent_id, DeliveryState.QUEUED, error=held, retry_at=retry_at
+            item.seq,
+            item.delivery.agent_id,
+            DeliveryState.QUEUED,
+            error=f"{HELD}{reason}; tried again every {every:g} s",
+            retry_at=retry_at,
         )
+
+    async def _joins_hold(self, item: Claimed, agent: Agent, lane: Lane) -> Attempt | str | None:
+        """When an earlier delivery to the agent is held, this one is held with it (never
+        typed before it), without a look at the screen or the pane: the hold's result."""
+        earlier = await self.store.held_before(lane, agent.agent_id, item.seq)
+        return None if earlier is None else self._held(item, earlier, lane)
 
     async def _paste_all(self, claimed: list[Claimed]) -> None:
         """Deliver a batch of the tmux lane: each agent's deliveries in order, the agents'
@@ -502,9 +521,13 @@ class Desk:
         except UnknownAgentError as exc:
             await self._finish([_failed(item, str(exc))], [item])
             return
-        result = await self._paste_result(item, agent)
+        joined = await self._joins_hold(item, agent, Lane.TMUX)
+        if isinstance(joined, Attempt):
+            await self._finish([joined], [item])
+            return
+        result = joined if joined is not None else await self._paste_result(item, agent)
         if isinstance(result, DraftPresent | AgentBusy):
-            held = self._held_in_pane(item, result)
+            held = self._held(item, result.reason, Lane.TMUX)
             if isinstance(held, Attempt):
                 await self._finish([held], [item])
                 return
@@ -556,28 +579,6 @@ class Desk:
         except Exception as exc:
             log.exception("tmux delivery to %s failed", agent.agent_id)
             return f"tmux delivery failed: {_name(exc)}"
-
-    def _held_in_pane(self, item: Claimed, held: NotDeliverable) -> Attempt | str:
-        """A delivery held by a busy agent or a draft stays queued until
-        ``tmux.hold_max_s`` after its message was sent (whichever process tries it), then
-        why it goes to the inbox."""
-        tmux = self.settings.tmux
-        waited = time.time() - item.delivery.message.created_at.timestamp()
-        if waited >= tmux.hold_max_s:
-            return (
-                f"{held.reason}, for {tmux.hold_max_s:g} s (tmux.hold_max_s); "
-                "written to the inbox instead"
-            )
-        # on a grid of hold_retry_s: deliveries held for one agent come due together and go
-        # in priority order, a critical one before a normal one held earlier
-        retry_at = (math.floor(time.time() / tmux.hold_retry_s) + 1) * tmux.hold_retry_s
-        return Attempt(
-            item.seq,
-            item.delivery.agent_id,
-            DeliveryState.QUEUED,
-            error=f"held: {held.reason}; tried again every {tmux.hold_retry_s:g} s",
-            retry_at=retry_at,
-        )
 
     async def _fall_back(self, item: Claimed, agent: Agent, reason: str) -> Attempt:
         letter = self._letter_or_result(item, agent, reason)

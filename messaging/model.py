@@ -29,6 +29,8 @@ class Priority(StrEnum):
 
 _RANKS = {Priority.NORMAL: 0, Priority.URGENT: 1, Priority.CRITICAL: 2}
 
+HELD = "held: "  # how the error of a delivery held in the queue (a draft, a busy agent) starts
+
 
 class DeliveryState(StrEnum):
     QUEUED = "queued"

@@ -126,25 +126,3 @@ class Hands:
                 self._note.set(waiting)
         except OSError as exc:
             log.warning("cannot write the wait note %s: %s", self._note.path, exc)
-
-
-class DraftHolds:
-    """When each delivery was first held by a draft in its chat input (this process only:
-    after a restart the hold starts over)."""
-
-    def __init__(self, settings: GuiSettings) -> None:
-        self.settings = settings
-        self._since: dict[tuple[int, str], float] = {}
-
-    def retry_at(self, key: tuple[int, str]) -> float | None:
-        """When to try the held delivery again (wall time), or None when it has been held
-        ``gui.draft_hold_max_s`` already and goes to the inbox."""
-        now = time.monotonic()
-        since = self._since.setdefault(key, now)
-        if now - since >= self.settings.draft_hold_max_s:
-            del self._since[key]
-            return None
-        return time.time() + self.settings.draft_retry_s
-
-    def done(self, key: tuple[int, str]) -> None:
-        self._since.pop(key, None)

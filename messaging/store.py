@@ -24,6 +24,7 @@ import aiosqlite
 from agents.registry import natural_key
 from messaging.errors import StoreError
 from messaging.model import (
+    HELD,
     Delivery,
     DeliveryMethod,
     DeliveryState,
@@ -162,6 +163,8 @@ BUSY_TIMEOUT_S = 10.0  # how long a statement waits for another process's write 
 _REACHED = {DeliveryState.DELIVERED, DeliveryState.FALLBACK}
 # the methods that press keys for an agent, as an SQL list: caught mid-way, never typed again
 _TYPED = "(" + ", ".join(f"'{m.value}'" for m in DeliveryMethod if m.types) + ")"
+# held deliveries go after the others of their rank: they never keep other agents waiting
+_HELD = f"coalesce(last_error LIKE '{HELD}%', 0)"
 _RESULT_COLUMNS = ", ".join(
     f"json_extract(value, '$.{name}') AS {name}"
     for name in ("seq", "agent", "state", "method", "error", "retry_at", "delivered", "verified")
@@ -432,7 +435,7 @@ class Store:
                 " updated_at = ? WHERE (message_seq, agent) IN ("
                 "   SELECT message_seq, agent FROM deliveries"
                 "   WHERE lane = ? AND state = 'queued' AND next_attempt_at <= ?"
-                "   ORDER BY rank DESC, message_seq LIMIT ?)"
+                f"   ORDER BY rank DESC, {_HELD} , message_seq LIMIT ?)"
                 " RETURNING message_seq, rank, agent, lane, state, method, attempts,"
                 " last_error, possible_repeat, updated_at, delivered_at, verified,"
                 " read_at, acked_at, nudged_at, overdue_at",
@@ -441,7 +444,7 @@ class Store:
             if not rows:
                 return []
             messages = await self._messages({row["message_seq"] for row in rows})
-        ordered = sorted(rows, key=lambda r: (-r["rank"], r["message_seq"]))
+        ordered = sorted(rows, key=lambda r: (-r["rank"], _held(r), r["message_seq"]))
         return [
             Claimed(row["message_seq"], _delivery(row, messages[row["message_seq"]]))
             for row in ordered
@@ -803,6 +806,18 @@ class Store:
             )
         return bool(found)
 
+    async def held_before(self, lane: Lane, agent_id: str, seq: int) -> str | None:
+        """Why an earlier delivery of ``lane`` to the agent is held (queued after a draft or
+        a busy agent held it), or None: a later one joins the hold, so an agent gets its
+        messages in order."""
+        async with self._lock:
+            return await self._scalar(
+                "SELECT last_error FROM deliveries WHERE lane = ? AND agent = ? AND"
+                f" state = 'queued' AND message_seq < ? AND {_HELD}"
+                " ORDER BY message_seq LIMIT 1",
+                (lane.value, agent_id, seq),
+            )
+
     @_guarded
     async def next_retry_at(self, lane: Lane) -> float | None:
         """When the next delivery of ``lane`` waiting on a retry becomes due (epoch seconds),
@@ -878,6 +893,10 @@ def _message(row: sqlite3.Row, recipients: list[str]) -> Message:
         reply_to=row["reply_to"],
         ack_required=bool(row["ack_required"]),
     )
+
+
+def _held(row: sqlite3.Row) -> bool:
+    return (row["last_error"] or "").startswith(HELD)
 
 
 def _delivery(row: sqlite3.Row, message: Message) -> Delivery:

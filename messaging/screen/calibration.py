@@ -54,3 +54,16 @@ def _settled(x11: X11, region: Rect) -> Picture:
         if differs(now, last):
             last, still_since = now, time.monotonic()
     return last
+
+
+def empty_look_state(folder: Path, agent_id: str, onboarding: bool) -> str:
+    """What the desk knows of how the input looks empty: ``unknown`` (the first delivery
+    asks the input itself, with select-all), ``calibrated`` (recorded by ``coords
+    calibrate``, not yet seen again), ``learnt`` (from a verified submission) or ``probed``
+    (and a select-all found the input empty while it looked so)."""
+    look = EmptyLook.load(look_file(folder, agent_id, onboarding))
+    if look is None:
+        return "unknown"
+    if look.probed:
+        return "probed"
+    return "learnt" if look.confirmed else "calibrated"

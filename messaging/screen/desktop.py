@@ -62,6 +62,15 @@ class Desktop(Protocol):
         the program owning ``for_window``."""
         ...
 
+    def hold_primary(self) -> None:
+        """Own the primary selection with nothing in it: a program that selects text (the
+        draft probe's select-all) takes it over."""
+        ...
+
+    def owns_clipboard(self, *, primary: bool = False) -> bool:
+        """Whether this connection still owns the clipboard (or the primary selection)."""
+        ...
+
     def serve_until_quiet(self, quiet: float, timeout: float) -> bool:
         """Answer requests until the target took the text and went quiet for ``quiet`` s."""
         ...

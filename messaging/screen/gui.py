@@ -44,7 +44,14 @@ from coordinates.layout import Layout
 from messaging.deliver import DraftPresent, Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
 from messaging.screen.look import Picture, Rect, SentCheck, differs, moved_up
-from messaging.screen.sharing import OWN_INPUT_FILE, EmptyLooks, Loan, OwnInput
+from messaging.screen.sharing import (
+    LEFT_TEXT_FILE,
+    OWN_INPUT_FILE,
+    EmptyLooks,
+    LeftText,
+    Loan,
+    OwnInput,
+)
 from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
 
 log = logging.getLogger(__name__)
@@ -56,6 +63,7 @@ STILL_S = 0.02  # an input looks settled once unchanged this long (over a frame 
 FIRST_STILL_S = 0.15  # the same for a window not clicked before (its first frames are slow)
 LOOK_CHANGE_S = 0.2  # how long a click (or clearing) may take to change the input's look
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
+SENT_STILL_S = 0.03  # the input must look sent this long (two frames at 60 Hz) to count
 NEW_LINE_STILL_S = 0.4  # text moved up a row and still this long: Enter made a new line
 # (a CLI redrawing after a submission passes through such frames, in xterm for 0.2 s)
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
@@ -63,6 +71,7 @@ MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 
 CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
+PROBE_POLL_S = 0.002  # how often the draft probe asks who owns the primary selection
 CARET_BLINK_S = 0.55  # over a caret's half blink (Chromium, GTK: 0.5 s on, 0.5 s off)
 PRIMARY_KEYS = "insert"  # paste keys with it paste the primary selection (xterm, urxvt, VTE)
 WINDOWS_FILE = "screen-windows.json"  # windows clicked before, for the next process
@@ -93,7 +102,8 @@ class GuiDeliverer:
         self._x11: Desktop | None = None
         self._lock = threading.Lock()  # one delivery at a time, whoever calls
         # inputs that may hold text of an attempt that failed after the paste: cleared first
-        self._dirty: set[tuple[str, bool]] = set()
+        self._dirty = LeftText()
+        self._last_sent: dict[tuple[str, bool], str] = {}  # the last text taken for sent
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
         self._known: set[int] = set()  # top-level windows clicked before
@@ -173,6 +183,7 @@ class GuiDeliverer:
 
     def remember_looks_in(self, folder: Path) -> None:
         self._looks.keep_in(folder)
+        self._dirty.keep_in(folder / LEFT_TEXT_FILE)
         self._own.load(folder / OWN_INPUT_FILE)
         self._load_windows(folder / WINDOWS_FILE)
 
@@ -272,6 +283,13 @@ class GuiDeliverer:
             draft = self._draft_in(key, x11, region, point, looked)
             if draft is not None:
                 raise draft
+        # an input never seen empty: asked whether it holds text once it has the focus
+        known = self._looks.get(key)
+        probed = (
+            pacing.check_drafts and not cleared and not at_prompt and not (known and known.probed)
+        )
+        if probed and not primary:
+            previous_primary = self._read_clipboard(x11, primary=True)
         # how the input looks before the click, when the click or the clearing changes it
         unclicked = None if kept_focus and not cleared else looked
         try:
@@ -284,6 +302,9 @@ class GuiDeliverer:
                 self._click(gui, point, x11)
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
+            if probed:
+                self._probe(gui, x11, job, point)
+                self._looks.mark_probed(key)
             if cleared:
                 for combo in typing.clear_keys:
                     gui.hotkey(*combo)
@@ -326,16 +347,24 @@ class GuiDeliverer:
                 )
             taken_at = time.monotonic()
             _pause(pacing.pause_after_paste_s)
-            paste = _Paste(x11, gui, job, point, region, target, toplevel, before)
+            paste = _Paste(x11, gui, job, point, region, target, toplevel, before, probed)
             if not typing.verify:
                 self._check_no_dialog(paste)
                 self._wait_submit_after(paste, taken_at)
+                self._check_no_late_draft(paste)
                 gui.hotkey(*typing.submit_keys)
                 self._dirty.discard(key)
                 return Typed(verified=False)
-            pasted = self._until_shown(paste)
-            emptied = self._submit(paste, pasted, shown_at=time.monotonic())
+            pasted: Picture | None = None
+            try:
+                pasted = self._until_shown(paste)
+                emptied = self._submit(paste, pasted, shown_at=time.monotonic())
+            except NotDeliverable:
+                self._keep_pictures(job, "not-sent", before, pasted, self._look(x11, region))
+                raise
+            self._keep_pictures(job, "sent", before, pasted, emptied)
             self._dirty.discard(key)
+            self._last_sent[key] = job.text
             if pacing.check_drafts:
                 self._looks.learn(key, emptied, point, before, line=typing.wait_for_prompt)
             return Typed(verified=True)
@@ -343,8 +372,90 @@ class GuiDeliverer:
             if offered:
                 x11.serve_until_idle(pacing.paste_quiet_s, SETTLE_TIMEOUT_S)
                 self._restore_clipboard(x11, previous)
-                if primary:
-                    self._restore_clipboard(x11, previous_primary, primary=True)
+            if (offered and primary) or probed:
+                self._restore_clipboard(x11, previous_primary, primary=True)
+
+    def _probe(self, gui: Any, x11: Desktop, job: Job, point: Point) -> None:
+        """Whether an input the desk never saw empty holds text, asked without changing it:
+        the desk owns the primary selection, presses the agent's ``select_all_keys``, and an
+        app that selected text takes the primary selection over (a Chromium textarea or
+        contenteditable, Monaco, CodeMirror and ProseMirror within 2-10 ms, measured); none
+        within ``gui.draft_probe_s`` means empty (and Right is pressed, so that a select-all
+        the app carries out late is not replaced by the paste). Text found is a draft: its
+        selection is put back as a caret at its end and nothing is typed. A selection of
+        white space alone is left selected, for the paste to replace. The desk keeps owning
+        the primary selection until the submit keys: an app that takes it later was slower
+        than the probe, and nothing is submitted (:meth:`_check_no_late_draft`)."""
+        typing = job.agent.typing
+        x11.hold_primary()
+        gui.hotkey(*typing.select_all_keys)
+        deadline = time.monotonic() + self.settings.draft_probe_s
+        while x11.owns_clipboard(primary=True):
+            if time.monotonic() >= deadline:
+                # empty; and should the app select late, the paste goes after the text
+                gui.hotkey("right")
+                return
+            x11.serve_for(PROBE_POLL_S)
+        text = self._read_clipboard(x11, primary=True) or ""
+        if not text.strip():
+            x11.hold_primary()
+            return
+        gui.hotkey("right")
+        key = (job.agent.agent_id, job.onboarding)
+        if self._looks.get(key) is not None:
+            self._looks.forget(key)  # it showed this text as empty
+            log.warning("dropped the empty look of %s's input: it holds text", key[0])
+        last = self._last_sent.pop(key, None)
+        if last is not None and last.strip() and last.strip() in text:
+            self._dirty.add(key)
+            raise NotDeliverable(
+                f"the chat input of {job.agent.agent_id} at {point} still holds the last "
+                "message the desk typed into it, which was taken for sent: it was not (the "
+                "app did not send it); nothing was typed, the input is cleared before the "
+                "next paste and its learnt empty look was dropped"
+            )
+        raise DraftPresent(
+            f"the chat input of {job.agent.agent_id} at {point} holds a draft of "
+            f"{len(text)} characters the desk did not type (seen by selecting it with "
+            f"{'+'.join(typing.select_all_keys)}; the caret was put back at its end); "
+            "nothing was typed"
+        )
+
+    def _check_no_late_draft(self, paste: _Paste) -> None:
+        """After a probe that found the input empty: the app has not selected any text
+        since (a select-all it carried out late, on text that was there). Else the paste
+        went after that text, and nothing is submitted; the input is left as it is (not
+        cleared: the text before the paste is not the desk's)."""
+        if not paste.probed or paste.x11.owns_clipboard(primary=True):
+            return
+        job = paste.job
+        self._dirty.discard((job.agent.agent_id, job.onboarding))
+        raise NotDeliverable(
+            f"the chat input of {job.agent.agent_id} at {paste.point} held text the desk did "
+            f"not type, seen only after the paste (the app answered "
+            f"{'+'.join(job.agent.typing.select_all_keys)} later than "
+            f"{self.settings.draft_probe_s:g}s, gui.draft_probe_s): nothing was submitted; "
+            "the pasted message follows that text in the input, remove it by hand"
+        )
+
+    def _keep_pictures(
+        self, job: Job, outcome: str, before: Picture, pasted: Picture | None, after: Picture
+    ) -> None:
+        """With ``gui.pictures_dir`` set, the input's pictures of this verification (before
+        the paste, once the paste showed, after the submit keys) as PNG files in a folder of
+        their own, named by time, agent and outcome: what the desk saw, for a claim doubted
+        later."""
+        if not self.settings.pictures_dir:
+            return
+        name = f"{time.time_ns()}-{job.agent.agent_id}-{outcome}"
+        folder = Path(self.settings.pictures_dir) / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for label, picture in (("1-before", before), ("2-pasted", pasted), ("3-after", after)):
+                if picture is not None:
+                    picture.image().save(folder / f"{label}.png")
+        except OSError as exc:
+            log.warning("cannot keep the pictures of a delivery in %s: %s", folder, exc)
 
     def _is_terminal(self, x11: Desktop, toplevel: int) -> bool:
         """Whether ``toplevel`` is a terminal emulator's window (by its WM_CLASS)."""
@@ -490,10 +601,24 @@ class GuiDeliverer:
             last[:] = [now]
             return False
 
+        steady: list[float] = []  # since when the input has looked sent, look after look
+
+        def sent_steadily(now: Picture) -> bool:
+            """Sent, and still so :data:`SENT_STILL_S` later: a frame an editor draws on its
+            way (Monaco laying the pasted text out again) passes for sent only for a moment."""
+            if not sent(now):
+                steady.clear()
+                return False
+            steady[:] = steady or [time.monotonic()]
+            return time.monotonic() - steady[0] >= SENT_STILL_S
+
         def new_line(now: Picture) -> bool:
-            return sent(now) or bool(moved and time.monotonic() - moved[0] >= NEW_LINE_STILL_S)
+            return sent_steadily(now) or bool(
+                moved and time.monotonic() - moved[0] >= NEW_LINE_STILL_S
+            )
 
         self._wait_submit_after(paste, shown_at)
+        self._check_no_late_draft(paste)
         for _ in range(SUBMIT_TRIES):
             self._check_no_dialog(paste)
             gui.hotkey(*typing.submit_keys)
@@ -711,6 +836,7 @@ class _Paste:
     target: int  # the window under the point (the app's own)
     toplevel: int
     before: Picture  # the input just before the paste
+    probed: bool = False  # the input was asked whether it holds text (see GuiDeliverer._probe)
 
 
 _PRIMARY_HINT = "; the desk offered the text as the primary selection and the clipboard"

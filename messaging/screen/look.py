@@ -170,6 +170,9 @@ class EmptyLook:
     picture: Picture
     inside: Rect | None
     confirmed: bool = True  # learnt from a verified submission; False: from a calibration
+    # a select-all found the input empty while it looked so (a look learnt from a submission
+    # that was not one, its text still in the input, would pass for empty forever)
+    probed: bool = False
 
     @classmethod
     def learn(
@@ -209,6 +212,7 @@ class EmptyLook:
             "region": _fields(region),
             "inside": _fields(inside) if inside else None,
             "confirmed": self.confirmed,
+            "probed": self.probed,
         }
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(header).encode() + b"\n" + self.picture.data)
@@ -226,7 +230,8 @@ class EmptyLook:
             return None
         if len(data) != region.width * region.height * 4:
             return None
-        return cls(Picture(region, data), inside, bool(header.get("confirmed", True)))
+        confirmed, probed = bool(header.get("confirmed", True)), bool(header.get("probed"))
+        return cls(Picture(region, data), inside, confirmed, probed)
 
 
 def line_at(region: Rect, point: Point) -> Rect:

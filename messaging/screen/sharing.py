@@ -2,6 +2,8 @@
 
 - :class:`EmptyLooks`: each chat input's look with nothing in it, learnt from its last
   verified submission and kept in the home, to see a draft before clicking.
+- :class:`LeftText`: the inputs the desk left text in (pasted, not submitted), to clear
+  them before the next paste, whichever process types next.
 - :class:`OwnInput`: when the desk itself typed, to tell the operator's input (the X
   server's idle time counts every device, synthetic ones too) from the desk's by time.
 - :class:`Loan`: pointer and keyboard focus as the operator left them before a run of
@@ -17,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from coordinates import Point
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 OWN_SLACK_S = 0.05  # input the X server saw this soon after the desk's own is the desk's
 OWN_KEPT = 16  # how many spans of the desk's own input are remembered
 OWN_INPUT_FILE = "own-input.json"  # the last spans, for the next process that types
+LEFT_TEXT_FILE = "left-text.json"  # the inputs the desk left text in
 FOCUS_TIMEOUT_S = 0.5  # how long the window manager may take to give the focus back
 
 InputKey = tuple[str, bool]  # agent id, and whether the onboarding input
@@ -85,7 +88,7 @@ class EmptyLooks:
         same_place = known is not None and known.picture.region == before.region
         if same_place and known is not None and not known.holds_text(before):
             if not known.confirmed:  # seen again before this paste: it is the empty look
-                self._looks[key] = EmptyLook(known.picture, known.inside, confirmed=True)
+                self._looks[key] = replace(known, confirmed=True)
                 self._unsaved.add(key)
             if not known.holds_text(emptied):
                 return
@@ -126,6 +129,21 @@ class EmptyLooks:
             "records how it looks empty now)"
         )
 
+    def mark_probed(self, key: InputKey) -> None:
+        """A select-all found the input empty while it looked as its known look."""
+        look = self.get(key)
+        if look is not None and not look.probed:
+            self._looks[key] = replace(look, probed=True)
+            self._unsaved.add(key)
+
+    def forget(self, key: InputKey) -> None:
+        """Drop the input's look, proved wrong: it showed text as if empty."""
+        self._looks.pop(key, None)
+        self._unsaved.discard(key)
+        self._stamps.pop(key, None)
+        if self.folder is not None:
+            self._file(key).unlink(missing_ok=True)
+
     def forget_unconfirmed(self, key: InputKey) -> bool:
         """Drop a look recorded at calibration that no verified delivery confirmed: a draft
         it saw for too long may have been in the input when it was recorded. True when one
@@ -133,11 +151,7 @@ class EmptyLooks:
         look = self.get(key)
         if look is None or look.confirmed:
             return False
-        del self._looks[key]
-        self._unsaved.discard(key)
-        self._stamps.pop(key, None)
-        if self.folder is not None:
-            self._file(key).unlink(missing_ok=True)
+        self.forget(key)
         return True
 
     def save(self) -> None:
@@ -154,6 +168,63 @@ class EmptyLooks:
     def _file(self, key: InputKey) -> Path:
         assert self.folder is not None
         return look_file(self.folder, *key)
+
+
+class LeftText:
+    """The inputs that may hold text of an attempt that failed after its paste: the next
+    delivery clears them first (a desk-typed leftover is no operator's draft). Kept in a
+    file as soon as it changes, and read again when another process changed it."""
+
+    def __init__(self) -> None:
+        self._keys: set[InputKey] = set()
+        self._path: Path | None = None
+        self._stamp: int | None = None
+
+    def keep_in(self, path: Path) -> None:
+        self._path = path
+        self._stamp = None
+        self._read()
+
+    def __contains__(self, key: InputKey) -> bool:
+        self._read()
+        return key in self._keys
+
+    def add(self, key: InputKey) -> None:
+        self._read()
+        if key not in self._keys:
+            self._keys.add(key)
+            self._write()
+
+    def discard(self, key: InputKey) -> None:
+        self._read()
+        if key in self._keys:
+            self._keys.discard(key)
+            self._write()
+
+    def _read(self) -> None:
+        if self._path is None:
+            return
+        try:
+            stamp = self._path.stat().st_mtime_ns
+            if stamp == self._stamp:
+                return
+            entries = json.loads(self._path.read_text(encoding="utf-8"))
+            self._keys = {(str(agent), bool(onboarding)) for agent, onboarding in entries}
+            self._stamp = stamp
+        except FileNotFoundError:
+            self._stamp = None
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("cannot read the inputs the desk left text in (%s): %s", self._path, exc)
+
+    def _write(self) -> None:
+        if self._path is None:
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self._path, json.dumps(sorted([a, o] for a, o in self._keys)))
+            self._stamp = self._path.stat().st_mtime_ns
+        except OSError as exc:
+            log.warning("cannot keep the inputs the desk left text in (%s): %s", self._path, exc)
 
 
 class OwnInput:

@@ -231,6 +231,14 @@ class X11:
         if not self.owns_clipboard() or (primary and not self.owns_clipboard(primary=True)):
             raise X11Error("could not take the clipboard")
 
+    def hold_primary(self) -> None:
+        """Own the primary selection with nothing in it: requests for it are refused, and a
+        program that selects text takes it over (:meth:`owns_clipboard` tells)."""
+        self.window.set_selection_owner(Xatom.PRIMARY, X.CurrentTime)
+        self.display.sync()
+        if not self.owns_clipboard(primary=True):
+            raise X11Error("could not take the primary selection")
+
     def windows_mapped(self) -> list[int]:
         """Top-level windows (not menus or tooltips) that appeared since :meth:`offer` and
         are still shown, as far as the events read so far tell."""

@@ -214,3 +214,24 @@ def test_check_shows_each_agents_keys_and_verification(
     table = CliRunner().invoke(app, ["check", "--home", str(home)], env=wide)
     assert "paste ctrl+shift+v, submit enter, clear ctrl+c" in table.output
     assert "off (deliveries unverified)" in table.output
+
+
+def test_check_names_the_inputs_whose_empty_look_is_not_known(
+    x_display: VirtualDisplay, home: Path
+) -> None:
+    from messaging.screen.look import EmptyLook, Picture, Rect
+    from messaging.screen.sharing import look_file
+
+    region = Rect(380, 1420, 200, 160)
+    look = EmptyLook(Picture(region, bytes(200 * 160 * 4)), None, confirmed=True, probed=True)
+    look.save(look_file(home / "var" / "looks", "Agent-1", False))
+    result = CliRunner().invoke(app, ["--home", str(home), "check", "--json"])
+    looks = {(r["agent"], r["kind"]): r["empty_look"] for r in json.loads(result.output)["points"]}
+    assert looks == {
+        ("Agent-1", "chat"): "probed",
+        ("Agent-2", "chat"): "unknown",
+        ("Agent-2", "onboarding"): "unknown",
+        ("Agent-3", "chat"): "unknown",
+    }
+    text = CliRunner().invoke(app, ["--home", str(home), "check"], terminal_width=200).output
+    assert "empty look not known yet: Agent-2, Agent-2 (onboarding);" in text

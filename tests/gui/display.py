@@ -30,6 +30,10 @@ def shared_display(config: pytest.Config) -> VirtualDisplay:
         window_manager.start()  # WindowManagerError likewise
         config.add_cleanup(window_manager.stop)
         os.environ["DISPLAY"] = display.name  # pyautogui and pynput read it on import
+        # every screen verification of the run keeps its pictures (before, pasted, after
+        # Enter): a failure shows what the desk saw
+        pictures = config.rootpath / ".pytest-screen-pictures"
+        os.environ.setdefault("CELLPHONE_GUI__PICTURES_DIR", str(pictures))
         _shared.append(display)
     return _shared[0]
 

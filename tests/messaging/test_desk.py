@@ -20,7 +20,7 @@ import messaging.store
 from agents.home import example_coordinates, prepare_home
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
-from messaging.deliver import AloneAtTheScreen, Job, NotDeliverable, Typed
+from messaging.deliver import AloneAtTheScreen, DraftPresent, Job, NotDeliverable, Typed
 from messaging.desk import retry_delay
 from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
 from messaging.pause import PauseFlag
@@ -544,3 +544,88 @@ async def _true(value: bool) -> bool:
 async def _delivered(rt: Runtime, message_id: str) -> bool:
     outcomes = await rt.desk.store.deliveries(message_id)
     return all(d.state is DeliveryState.DELIVERED for d in outcomes)
+
+
+class DraftScreen(RecordingScreen):
+    """Stands in for a screen where the listed agents' inputs hold a draft; counts how often
+    each input is looked at."""
+
+    def __init__(self, drafts: set[str]) -> None:
+        super().__init__()
+        self.drafts = drafts
+        self.looks: dict[str, int] = {}
+
+    def draft(self, job: Job) -> DraftPresent | None:
+        agent_id = job.agent.agent_id
+        self.looks[agent_id] = self.looks.get(agent_id, 0) + 1
+        if agent_id in self.drafts:
+            return DraftPresent(f"the chat input of {agent_id} holds a draft")
+        return None
+
+
+def holding(home: Home, **gui: float) -> Settings:
+    return load_settings(home, gui=gui)
+
+
+async def test_held_deliveries_never_keep_another_agent_waiting_and_go_in_order(
+    home: Home,
+) -> None:
+    screen = DraftScreen({"Agent-1"})
+    settings = holding(home, draft_retry_s=0.2, draft_hold_max_s=60)
+    async with open_runtime(home, settings, screen) as rt:
+        held = [(await rt.service.send(["Agent-1"], f"held {n}")).message.id for n in range(20)]
+        await until(lambda: _all_held(rt, held))
+        looked = screen.looks["Agent-1"]
+        free = (await rt.service.send(["Agent-2"], "to a free pane")).message.id
+        outcome = (await rt.desk.wait_for(free, 10))["Agent-2"]
+        assert outcome.state is DeliveryState.DELIVERED
+        # a draft is looked at once a round, not once a held delivery: the others join it
+        await asyncio.sleep(1.0)  # five rounds of retries
+        assert screen.looks["Agent-1"] - looked <= 6
+        assert await _all_held(rt, held)
+        screen.drafts.clear()  # the operator sent the draft
+        await until(lambda: _all_delivered(rt, held))
+    bodies = [job.message.body for job in screen.jobs if job.agent.agent_id == "Agent-1"]
+    assert bodies == [f"held {n}" for n in range(20)]
+
+
+async def _all_delivered(rt: Runtime, message_ids: list[str]) -> bool:
+    for message_id in message_ids:
+        [delivery] = await rt.store.deliveries(message_id)
+        if delivery.state is not DeliveryState.DELIVERED:
+            return False
+    return True
+
+
+async def _all_held(rt: Runtime, message_ids: list[str]) -> bool:
+    for message_id in message_ids:
+        [delivery] = await rt.store.deliveries(message_id)
+        if delivery.state is not DeliveryState.QUEUED or not (delivery.last_error or "").startswith(
+            "held: "
+        ):
+            return False
+    return True
+
+
+async def test_a_hold_counts_from_the_message_whichever_process_tries_it(home: Home) -> None:
+    """A delivery held by one process and tried again by the next (`cellphone send` after
+    `cellphone send`) is not held afresh: the limit counts from when the message was sent."""
+    settings = holding(home, draft_retry_s=0.2, draft_hold_max_s=1.5)
+    async with open_runtime(home, settings, DraftScreen({"Agent-1"})) as rt:
+        message_id = (await rt.service.send(["Agent-1"], "held, then to the inbox")).message.id
+        await until(lambda: _all_held(rt, [message_id]))
+    await asyncio.sleep(1.6)  # no process runs meanwhile
+    screen = DraftScreen({"Agent-1"})
+    async with open_runtime(home, settings, screen) as rt:
+
+        async def settled() -> bool:
+            [delivery] = await rt.store.deliveries(message_id)
+            return delivery.state is not DeliveryState.QUEUED
+
+        await until(settled)
+        [delivery] = await rt.store.deliveries(message_id)
+    assert delivery.state is DeliveryState.FALLBACK
+    assert screen.looks == {"Agent-1": 1}  # looked at once more, not held afresh
+    assert "for 1.5 s (gui.draft_hold_max_s); written to the inbox instead" in (
+        delivery.last_error or ""
+    )
