@@ -8,13 +8,18 @@ seen for the first time goes to the worker given the least work so far (a file c
 its size and :data:`FILE_COST` bytes more), and so does every large file, wherever it is.
 
 A plain archive's members are views into the mapped archive: nothing is copied before it is
-written. An encrypted archive's members are read into memory as they are decrypted, at most
-:data:`HELD` bytes of them waiting at once; a member larger than :data:`BATCH_BYTES` is
-written by the reading thread itself, a piece at a time."""
+written, and a large file goes straight to the disk (``O_DIRECT``) from there: it does not
+fill the page cache with what nobody reads right after a restore, and copying into fresh
+pages of the cache cost more than the disk's writes (bench/backup.py). A filesystem that
+refuses such writes gets ordinary ones. An encrypted archive's members are read into memory
+as they are decrypted, at most :data:`HELD` bytes of them waiting at once; a member larger
+than :data:`BATCH_BYTES` is written by the reading thread itself, a piece at a time."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import mmap
 import os
 import queue
 import threading
@@ -36,6 +41,7 @@ BATCH_FILES = 64  # members handed to a worker at once...
 BATCH_BYTES = 8 << 20  # ...or this many bytes
 HELD = 64 << 20  # bytes read from an encrypted archive waiting for a worker, at most
 PIECE = 4 << 20  # bytes hashed and written at a time
+DIRECT_BLOCK = 4096  # direct writes: their lengths and offsets are multiples of this
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 _PIECE_OF = os.O_WRONLY | os.O_CLOEXEC  # a file in pieces was created at its full size
 
@@ -62,6 +68,7 @@ class Unpacker:
         self._error: BaseException | None = None
         self._room = threading.Condition()
         self._held = 0
+        self.direct = self._root is not None  # large files are written with O_DIRECT
         self._threads = [
             threading.Thread(target=self._run, args=(n,), name=f"restore-{n}", daemon=True)
             for n in range(workers)
@@ -81,6 +88,11 @@ class Unpacker:
         if any(thread.is_alive() for thread in self._threads):
             self._fail(_Stopped())
             self._end()
+
+    @property
+    def folders(self) -> dict[str, int]:
+        """The worker each folder's files went to."""
+        return dict(self._folders)
 
     def add(self, targets: Targets, content: memoryview | Member) -> None:
         """Hand over the content of a member holding ``targets``: a view of the mapped
@@ -183,6 +195,9 @@ class Unpacker:
         digest = ""
         for entry, part in targets:
             view = memoryview(data)
+            direct = self.direct and isinstance(data, memoryview) and len(entry.parts) == 1
+            if direct and len(view) >= LARGE and (digest := self._direct(entry, view)):
+                continue
             digest = self._unpack(entry, part, (view[at : at + PIECE] for at in _steps(view)))
         return digest
 
@@ -212,6 +227,44 @@ class Unpacker:
                 f"cannot write {entry.path} while restoring: {exc.strerror or exc}; check the "
                 "target's free space and permissions"
             ) from None
+        return digest.hexdigest()
+
+    def _direct(self, entry: FileEntry, view: memoryview) -> str:
+        """Write a file stored whole straight to the disk (the view is the mapped archive's,
+        which starts on a page and puts each member at a multiple of 512 bytes from there);
+        its sha256, or "" when the filesystem refused (the file is then written again
+        without, and so is every file after it)."""
+        try:
+            return self._written_directly(entry, view)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise BackupError(
+                    f"cannot write {entry.path} while restoring: {exc.strerror or exc}; check "
+                    "the target's free space and permissions"
+                ) from None
+            self.direct = False
+            return ""
+
+    def _written_directly(self, entry: FileEntry, view: memoryview) -> str:
+        digest = hashlib.sha256()
+        bulk = len(view) - len(view) % DIRECT_BLOCK
+        fd = os.open(f"{self._root}/{entry.path}", _CREATE | os.O_DIRECT, 0o600)
+        try:
+            at = 0
+            while at < bulk:
+                chunk = view[at : min(bulk, at + PIECE)]
+                digest.update(chunk)
+                at = _put(fd, chunk, at)
+            if tail := view[bulk:]:  # through a block of its own, cut to length after
+                digest.update(tail)
+                with mmap.mmap(-1, DIRECT_BLOCK) as block, memoryview(block) as whole:
+                    whole[: len(tail)] = tail
+                    _put(fd, whole, bulk)
+                os.ftruncate(fd, len(view))
+            os.fchmod(fd, entry.mode)
+            os.utime(fd, ns=(entry.mtime_ns, entry.mtime_ns))
+        finally:
+            os.close(fd)
         return digest.hexdigest()
 
 
