@@ -34,6 +34,8 @@ PYTHON="${PYTHON:-python3}"
 
 CELLPHONE_TEST_CLIS="$(bash tests/agent_clis/install.sh)"
 export CELLPHONE_TEST_CLIS
+CELLPHONE_TEST_EDITORS="$(bash tests/editors/install.sh)"
+export CELLPHONE_TEST_EDITORS
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -9,6 +9,9 @@ nothing but this server) posts JSON events ``{pane, kind, seq, ...}`` to ``/even
 - ``draft``: the input's current text after each change, so a caller can wait for a paste
   to land before pressing Enter;
 - ``ready``: after loading (and on resize), where its chat input is in the viewport.
+
+A server given an ``assets`` folder also serves the files under it at ``/assets/<path>``
+(the scripts and styles of pages added whole with :meth:`ChatServer.add_html`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import mimetypes
 import threading
 import time
 from collections.abc import Callable
@@ -91,8 +95,9 @@ class ChatServer:
     """Serves ``/pane/<id>`` for each added pane; :meth:`received` and friends read what
     came back. Start with :meth:`start` or ``with``."""
 
-    def __init__(self, record: Path) -> None:
+    def __init__(self, record: Path, assets: Path | None = None) -> None:
         self.record = record
+        self.assets = assets
         self._pages: dict[str, str] = {}
         self._received: list[Received] = []
         self._drafts: dict[str, tuple[int, str]] = {}
@@ -122,7 +127,12 @@ class ChatServer:
 
     def add_page(self, pane_id: str, title: str, kind: str) -> str:
         """Serve a page for ``pane_id``; its URL."""
-        self._pages[pane_id] = render_page(pane_id, title, kind)
+        return self.add_html(pane_id, render_page(pane_id, title, kind))
+
+    def add_html(self, pane_id: str, page: str) -> str:
+        """Serve ``page`` (a whole HTML document speaking the events above) for ``pane_id``;
+        its URL."""
+        self._pages[pane_id] = page
         return f"{self.base_url}/pane/{quote(pane_id, safe='')}"
 
     def start(self) -> None:
@@ -205,6 +215,14 @@ class ChatServer:
     def page(self, pane_id: str) -> str | None:
         return self._pages.get(pane_id)
 
+    def asset(self, name: str) -> Path | None:
+        """The file ``/assets/<name>`` stands for, if the assets folder holds it."""
+        if self.assets is None:
+            return None
+        root = self.assets.resolve()
+        path = (root / name).resolve()
+        return path if path.is_relative_to(root) and path.is_file() else None
+
     def handle_event(self, event: Any) -> None:
         """Take one event a page posted; ``ValueError`` if it is malformed."""
         if not isinstance(event, dict):
@@ -254,14 +272,28 @@ def _text(event: dict[str, Any]) -> str:
 def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            prefix = "/pane/"
+            prefix, assets = "/pane/", "/assets/"
+            if self.path.startswith(assets):
+                self._send_asset(unquote(self.path[len(assets) :]))
+                return
             page = self.path.startswith(prefix) and server.page(unquote(self.path[len(prefix) :]))
             if not page:
                 self.send_error(HTTPStatus.NOT_FOUND)
                 return
-            body = page.encode("utf-8")
+            self._send(page.encode("utf-8"), "text/html; charset=utf-8")
+
+        def _send_asset(self, name: str) -> None:
+            path = server.asset(name)
+            if path is None:
+                self.send_error(HTTPStatus.NOT_FOUND)
+                return
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            text = kind.startswith("text/") or kind.endswith("javascript")
+            self._send(path.read_bytes(), f"{kind}; charset=utf-8" if text else kind)
+
+        def _send(self, body: bytes, content_type: str) -> None:
             self.send_response(HTTPStatus.OK)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
