@@ -4,6 +4,7 @@ value with nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -12,6 +13,8 @@ from agents.frontmatter import parse
 from config import Home, load_settings
 from devlogs.journal import Journal
 from messaging.activity import read_status
+from messaging.lockfile import ProcessLock
+from messaging.model import DeliveryState
 from messaging.runtime import open_runtime
 from messaging.store import HistoryEntry
 from tests.conftest import inbox_files
@@ -268,3 +271,27 @@ def test_the_entry_of_each_cli_starts_this_server(home: Home, tmp_path: Path) ->
         "cellphone"
     ]
     assert claude == {"type": "stdio", **expected} and gemini == expected and codex == expected
+
+
+async def test_a_send_whose_desk_ran_elsewhere_is_delivered_once_that_desk_stops(
+    home: Home,
+) -> None:
+    # another process runs the desk (this test holds its lock) when the message is sent, and
+    # stops before taking it, as a `cellphone send` of another agent does after its own
+    # message: the server's desk then starts and delivers it
+    other_desk = ProcessLock(home.var_dir / "desk.lock")
+    assert other_desk.acquire()
+    async with agent_session(home.root, "Agent-1") as session:
+        sending = asyncio.create_task(
+            call(session, "send_message", {"to": ["Agent-2"], "text": "while another desk ran"})
+        )
+        async with asyncio.timeout(30):
+            while not await history(home):
+                await asyncio.sleep(0.05)
+        [queued] = (await history(home))[0].deliveries
+        assert queued.state is DeliveryState.QUEUED and not sending.done()
+        other_desk.release()
+        text, error = await sending
+    assert not error and "Agent-2  delivered via inbox" in text
+    assert "another process" not in text
+    assert len(inbox_files(home, "Agent-2")) == 1
