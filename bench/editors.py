@@ -1,0 +1,317 @@
+"""Benchmark of the desk typing into chat inputs built from the real web editors (Monaco,
+ProseMirror, Tiptap, Lexical rich text and plain text, CodeMirror 6; the pages of
+``tests/editors``) in Chromium, on a virtual three-monitor X display under openbox (needs
+root, the test command's Debian packages and the bundles of ``tests/editors/install.sh``).
+
+1. What each editor does with pasted text: probe texts (new lines, blank lines, markdown
+   marks, leading and trailing spaces, tabs, 10,000 characters, unicode) pasted by the
+   desk's screen deliverer, each compared with what the editor's own text API held at Enter;
+   with the default paste keys (ctrl+v) and again with ctrl+shift+v (Chromium's paste as
+   plain text) for the editors that rewrite.
+2. Per message through a running desk (service, store, desk): ``--messages`` plain-text
+   messages to each editor, back to back, and to the plain textarea page (``chat.html``) in
+   the same run; median and p95 per message and the ratio to the textarea's median.
+
+    export CELLPHONE_TEST_EDITORS=$(bash tests/editors/install.sh)
+    python bench/editors.py [--messages 100] [--display 60]
+    python bench/editors.py --quick    # 10 messages each, about two minutes
+
+Prints tables; it is not a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from agents import Agent
+from config import GuiSettings, Home, load_settings
+from coordinates import Point, Typing
+from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
+from messaging.deliver import Job, NotDeliverable
+from messaging.model import DeliveryState, Message
+from messaging.render import render
+from messaging.runtime import open_runtime
+from messaging.screen.apps import ChromiumPane, ChromiumPanes, WindowManager
+from messaging.screen.gui import GuiDeliverer
+from tests.conftest import make_home
+from tests.editors.pages import EditorPane, EditorPanes, editors_folder
+from tests.editors.panes import coordinates_of
+from tests.editors.rewriting import held
+from tests.gui.test_real_apps import text_of
+
+EDITORS = ("monaco", "prosemirror", "tiptap", "lexical", "lexical-plain", "codemirror")
+TEXTAREA = ChromiumPane("Agent-7", 320, 400, title="Agent-7 — textarea chat")
+POINTS = ((960, 400), (320, 1400), (960, 1400), (1600, 1400), (2240, 1400), (2880, 1400))
+PANES = tuple(
+    EditorPane(f"Agent-{index + 1}", editor, *point)
+    for index, (editor, point) in enumerate(zip(EDITORS, POINTS, strict=True))
+)
+PROBES = {
+    "new lines": "one\ntwo\nthree",
+    "blank lines": "para one\n\npara two\n\n\npara three",
+    "**bold**": "some **bold** words",
+    "_x_": "an _x_ here",
+    "backticks": "run `make test` now",
+    "~~s~~": "it was ~~struck~~ out",
+    "# h": "# heading\nbody",
+    "- item": "- item one\n- item two",
+    "leading/trailing spaces": "   spaced out   ",
+    "tabs": "a\tb\n\tindented by a tab",
+    "10,000 chars": text_of(10_000, 1),
+    "unicode": "Grüße, 世界! ✓ «quoted» 🚀 é (e + ◌́)",
+}
+PLAIN_PASTE = ("ctrl", "shift", "v")
+ARRIVAL_S = 5.0
+SEND_TIMEOUT_S = 30.0
+# Tiptap's paste rules (StarterKit's bold, italic, code and strike extensions): the text
+# between the markers keeps, the markers go
+MARK_RULES = (
+    re.compile(r"(?:^|\s)(\*\*(?!\s+\*\*)((?:[^*]+))\*\*(?!\s+\*\*))"),
+    re.compile(r"(?:^|\s)(__(?!\s+__)((?:[^_]+))__(?!\s+__))"),
+    re.compile(r"(?:^|\s)(\*(?!\s+\*)((?:[^*]+))\*(?!\s+\*))"),
+    re.compile(r"(?:^|\s)(_(?!\s+_)((?:[^_]+))_(?!\s+_))"),
+    re.compile(r"(?:^|\s)(~~(?!\s+~~)((?:[^~]+))~~(?!\s+~~))"),
+)
+CODE_RULE = re.compile(r"(^|[^`])`([^`]+)`(?!`)")
+
+
+# -- what an editor did with a text ------------------------------------------------------
+
+
+def without_marks(text: str) -> str:
+    for rule in MARK_RULES:
+        text = rule.sub(lambda m: m.group(0).replace(m.group(1), m.group(2)), text)
+    return CODE_RULE.sub(lambda m: m.group(1) + m.group(2), text)
+
+
+def rewriting(sent: str, got: str | None) -> str:
+    """``exact``, or how ``got`` differs from ``sent``, in the terms the editors' rules use."""
+    if got is None:
+        return "nothing arrived"
+    if got == sent:
+        return "exact"
+    ways = {
+        "line breaks doubled (a paragraph a line)": held("lexical", sent),
+        "blank lines dropped (a paragraph a line)": held("prosemirror", sent),
+        "markdown marks became formatting": without_marks(sent),
+        "marks became formatting, blank lines dropped": held("prosemirror", without_marks(sent)),
+        "trailing spaces dropped": "\n".join(line.rstrip(" ") for line in sent.split("\n")),
+        "leading spaces dropped": "\n".join(line.lstrip(" ") for line in sent.split("\n")),
+        "tabs became spaces": sent.expandtabs(4),
+    }
+    for how, text in ways.items():
+        if got == text:
+            return how
+    return f"other: {got[:50]!r}"
+
+
+@dataclass
+class Probed:
+    editor: str
+    keys: str
+    cells: dict[str, str] = field(default_factory=dict)
+    desk: Counter[str] = field(default_factory=Counter)  # what the desk reported
+
+
+def probe(
+    deliverer: GuiDeliverer, pages: EditorPanes, pane: EditorPane, agent: Agent, keys: str
+) -> Probed:
+    """Each probe text pasted with the agent's keys; what the editor held of it."""
+    result = Probed(pane.editor, keys)
+    for name, text in PROBES.items():
+        pages.clear()
+        job = Job(Message("Captain", (agent.agent_id,), text), agent, text)
+        try:
+            typed = deliverer.deliver_now(job)
+            said = "delivered, verified" if typed.verified else "delivered"
+        except NotDeliverable as exc:
+            said = exc.reason.split(":")[0][:60]
+        result.desk[said] += 1
+        with contextlib.suppress(TimeoutError):
+            pages.wait_for(1, timeout=ARRIVAL_S)
+        got = pages.texts(agent.agent_id)
+        cell = rewriting(text, got[0] if got else None)
+        result.cells[name] = cell if said == "delivered, verified" else f"{cell} (desk: {said})"
+    return result
+
+
+# -- per message through a running desk ---------------------------------------------------
+
+
+@dataclass
+class Timed:
+    target: str
+    times: list[float] = field(default_factory=list)
+    sent: int = 0
+    as_sent: int = 0
+    as_documented: int = 0  # as sent, or as the editor documents rewriting it
+    delivered: int = 0
+    other: Counter[str] = field(default_factory=Counter)
+
+    def median_ms(self) -> float:
+        return statistics.median(self.times) * 1000 if self.times else float("nan")
+
+    def p95_ms(self) -> float:
+        ordered = sorted(self.times)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+
+
+async def through_desk(
+    home: Home, targets: dict[str, str], apps: dict[str, ChromiumPanes], count: int
+) -> list[Timed]:
+    """``count`` messages to each target (agent id: editor, or "textarea"), back to back."""
+    settings = load_settings(home).replaced(gui=GuiSettings())
+    screen = GuiDeliverer(settings.gui)
+    rows = []
+    await asyncio.sleep(settings.gui.operator_idle_s)  # the probes' keys were not this desk's
+    try:
+        async with open_runtime(home, settings, screen) as rt:
+            for agent_id, editor in targets.items():
+                pages = apps[agent_id]
+                pages.clear()
+                row = Timed(editor)
+                expected = []
+                for index in range(count):
+                    body = f"message {index} to the {editor} pane: {text_of(200, index)}"
+                    started = time.perf_counter()
+                    submission = await rt.service.send([agent_id], body)
+                    outcome = (await rt.desk.wait_for(submission.message.id, SEND_TIMEOUT_S))[
+                        agent_id
+                    ]
+                    row.times.append(time.perf_counter() - started)
+                    row.sent += 1
+                    if outcome.state is DeliveryState.DELIVERED and outcome.verified:
+                        row.delivered += 1
+                    else:
+                        row.other[outcome.summary[:70]] += 1
+                    expected.append(render(submission.message, agent_id, settings.messaging.footer))
+                with contextlib.suppress(TimeoutError):
+                    pages.wait_for(row.delivered, timeout=ARRIVAL_S)
+                got = pages.texts(agent_id)
+                if editor != "textarea":
+                    expected_held = [held(editor, text) for text in expected]
+                else:
+                    expected_held = expected
+                row.as_sent = sum(text in got for text in expected)
+                row.as_documented = sum(text in got for text in expected_held)
+                rows.append(row)
+    finally:
+        screen.close()
+    return rows
+
+
+# -- running it ---------------------------------------------------------------------------
+
+
+def agent_at(agent_id: str, point: tuple[int, int], typing: Typing | None = None) -> Agent:
+    return Agent(agent_id, "", True, Point(*point), None, typing=typing or Typing())
+
+
+@contextlib.contextmanager
+def display_with_wm(number: int | None, work: Path) -> Iterator[VirtualDisplay]:
+    with (
+        VirtualDisplay(THREE_MONITORS, display=number, workdir=work) as display,
+        WindowManager(display.name, workdir=work),
+    ):
+        os.environ["DISPLAY"] = display.name
+        yield display
+
+
+def run(count: int, number: int | None, work: Path) -> tuple[list[Probed], list[Timed], str]:
+    with (
+        display_with_wm(number, work) as display,
+        EditorPanes(PANES, display.name, work / "editors", editors_folder()) as editors,
+        ChromiumPanes([TEXTAREA], display.name, work / "textarea") as textarea,
+    ):
+        points = {**editors.pane_points(), **textarea.pane_points()}
+        agents = {agent_id: agent_at(agent_id, point) for agent_id, point in points.items()}
+        deliverer = GuiDeliverer(GuiSettings())
+        probed = []
+        try:
+            for pane in PANES:
+                agent = agents[pane.agent_id]
+                probed.append(probe(deliverer, editors, pane, agent, "ctrl+v"))
+                if pane.editor in ("prosemirror", "tiptap", "lexical"):
+                    plain = replace(agent, typing=replace(agent.typing, paste_keys=PLAIN_PASTE))
+                    probed.append(probe(deliverer, editors, pane, plain, "ctrl+shift+v"))
+        finally:
+            deliverer.close()
+        home = make_home(work / "home", coordinates_of(points))
+        targets = {TEXTAREA.agent_id: "textarea", **{p.agent_id: p.editor for p in PANES}}
+        apps: dict[str, ChromiumPanes] = {TEXTAREA.agent_id: textarea}
+        apps.update({pane.agent_id: editors for pane in PANES})
+        timed = asyncio.run(through_desk(home, targets, apps, count))
+        return probed, timed, display.describe()
+
+
+def table(headers: list[str], rows: list[list[str]]) -> None:
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "|".join("---" for _ in headers) + "|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+def report(probed: list[Probed], timed: list[Timed], where: str, count: int) -> None:
+    print(f"Chat inputs built from the web editors, Chromium ({where}, {os.cpu_count()} cores)\n")
+    print("What each editor's text API held of a pasted text (the desk's screen deliverer):\n")
+    names = [f"{p.editor} ({p.keys})" for p in probed]
+    table(["probe", *names], [[name, *(p.cells[name] for p in probed)] for name in PROBES])
+    print("\nwhat the desk reported for the probes:")
+    for p in probed:
+        print(f"- {p.editor} ({p.keys}): " + ", ".join(f"{n} {what}" for what, n in p.desk.items()))
+    reference = next((t.median_ms() for t in timed if t.target == "textarea"), float("nan"))
+    print(
+        f"\nPer message through a running desk, {count} plain-text messages each, back to back:\n"
+    )
+    rows = [
+        [
+            t.target,
+            str(t.sent),
+            f"{t.median_ms():,.1f}",
+            f"{t.p95_ms():,.1f}",
+            f"{t.median_ms() / reference:,.2f}x",
+            f"{t.delivered}/{t.sent}",
+            f"{t.as_sent}/{t.sent}",
+            f"{t.as_documented}/{t.sent}",
+        ]
+        for t in timed
+    ]
+    headers = ["input", "msgs", "median ms", "p95 ms", "/ textarea", "delivered, verified"]
+    table([*headers, "held as sent", "as sent or as documented"], rows)
+    others = [(t.target, what, n) for t in timed for what, n in t.other.items()]
+    if others:
+        print("\nnot reported delivered and verified:")
+        for target, what, n in others:
+            print(f"- {target}: {n}x {what}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=100, help="per editor, through the desk")
+    parser.add_argument("--display", type=int, default=None, help="X display number to try first")
+    parser.add_argument("--quick", action="store_true", help="10 messages per editor")
+    args = parser.parse_args()
+    count = 10 if args.quick else args.messages
+    with tempfile.TemporaryDirectory(prefix="cellphone-bench-") as folder:
+        load_before = os.getloadavg()[0]
+        probed, timed, where = run(count, args.display, Path(folder))
+    where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    report(probed, timed, where, count)
+
+
+if __name__ == "__main__":
+    main()
