@@ -52,6 +52,13 @@ class McpCommand:
                 "the user's) instead of printing it."
             ),
         ] = False,
+        trust: Annotated[
+            bool,
+            typer.Option(
+                help="With --entry: let the CLI run the tools without asking first (Claude "
+                "Code: permissions.allow; Codex: default_tools_approval_mode; Gemini: trust)."
+            ),
+        ] = False,
         project: Annotated[
             str | None,
             typer.Option(
@@ -70,10 +77,13 @@ class McpCommand:
         if entry is not None:
             from agents.mcp_entries import show_entry
 
-            typer.echo(show_entry(entry, where.root, agent_id, project=project, write=write))
+            text = show_entry(
+                entry, where.root, agent_id, project=project, write=write, trusted=trust
+            )
+            typer.echo(text)
             return
-        if write or project is not None:
-            raise ValueError("--write and --project go with --entry CLI")
+        if write or trust or project is not None:
+            raise ValueError("--write, --trust and --project go with --entry CLI")
         import asyncio
 
         from messaging.mcp.server import serve

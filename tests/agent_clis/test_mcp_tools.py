@@ -5,27 +5,27 @@ with a call of the send tool and, once it has the tool's result, with a final te
 message reaches Agent-2's inbox exactly once, from Agent-1, and the CLI hands the tool's
 outcome (as ``cellphone send`` prints it) back to the model.
 
-What each CLI needs to run an MCP tool unasked, each by its own settings:
+The entries are written trusted (``--entry CLI --trust``), so each CLI runs the tool unasked
+by its own setting: Claude Code's ``permissions.allow`` in ``.claude/settings.json``, Codex
+CLI's ``default_tools_approval_mode = "approve"`` (``codex exec`` never asks, and refuses an
+MCP call that would need asking), Gemini CLI's ``"trust": true`` (untrusted, the
+non-interactive CLI offers the model none of the server's tools). Besides:
 
-- Claude Code: ``--mcp-config`` with the written ``.mcp.json`` and ``--allowedTools`` naming the
-  tool; ``ENABLE_TOOL_SEARCH=false`` offers the MCP tools to the model at once (by default
-  they wait behind a tool-search tool, which the double does not speak).
-- Codex CLI: ``default_tools_approval_mode = "approve"`` for the server (``codex exec`` never
-  asks, and refuses an MCP call that would need asking). The model is one Codex has no
-  metadata for: every model Codex 0.169 knows reaches tools only through a JavaScript
-  ``exec`` tool, while the fallback offers them as functions (``send_message`` of the
-  ``mcp__cellphone`` namespace).
-- Gemini CLI: ``"trust": true`` on the server in ``settings.json`` (without it the
-  non-interactive CLI offers the model none of the server's tools).
+- Claude Code is given the written ``.mcp.json`` with ``--mcp-config`` (a project's own file
+  waits for the user to approve it), and ``ENABLE_TOOL_SEARCH=false`` offers the MCP tools to
+  the model at once (by default they wait behind a tool-search tool the double does not speak).
+- Codex CLI runs a model it has no metadata for: every model Codex 0.169 knows reaches tools
+  only through a JavaScript ``exec`` tool, while the fallback offers them as functions
+  (``send_message`` of the ``mcp__cellphone`` namespace).
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,43 +58,26 @@ class Cli:
 
 
 def claude_run(recipe: Recipe, home: Home) -> tuple[list[str], dict[str, str]]:
-    show_entry(
-        "claude", home.root, "Agent-1", project=str(recipe.cwd), write=True, program=CELLPHONE
-    )
-    argv = [
-        *recipe.argv,
-        "-p",
-        PROMPT,
-        "--mcp-config",
-        str(recipe.cwd / ".mcp.json"),
-        "--strict-mcp-config",
-        "--allowedTools",
-        "mcp__cellphone__send_message",
-    ]
+    write_entry("claude", home, project=str(recipe.cwd))
+    mcp_json = str(recipe.cwd / ".mcp.json")
+    argv = [*recipe.argv, "-p", PROMPT, "--mcp-config", mcp_json, "--strict-mcp-config"]
     return argv, recipe.env | {"ENABLE_TOOL_SEARCH": "false"}
 
 
 def codex_run(recipe: Recipe, home: Home) -> tuple[list[str], dict[str, str]]:
-    show_entry("codex", home.root, "Agent-1", write=True, program=CELLPHONE, environ=recipe.env)
-    settings = [
-        'model="double-model"',
-        'mcp_servers.cellphone.default_tools_approval_mode="approve"',
-    ]
-    argv = [*recipe.argv, "exec", "--skip-git-repo-check"]
-    for setting in settings:
-        argv += ["-c", setting]
+    write_entry("codex", home, environ=recipe.env)
+    argv = [*recipe.argv, "exec", "--skip-git-repo-check", "-c", 'model="double-model"']
     return [*argv, PROMPT], recipe.env
 
 
 def gemini_run(recipe: Recipe, home: Home) -> tuple[list[str], dict[str, str]]:
-    show_entry(
-        "gemini", home.root, "Agent-1", project=str(recipe.cwd), write=True, program=CELLPHONE
-    )
-    path = recipe.cwd / ".gemini" / "settings.json"
-    document = json.loads(path.read_text())
-    document["mcpServers"]["cellphone"]["trust"] = True
-    path.write_text(json.dumps(document, indent=2))
+    write_entry("gemini", home, project=str(recipe.cwd))
     return [*recipe.argv, "-p", PROMPT], recipe.env
+
+
+def write_entry(cli: str, home: Home, **where: Any) -> None:
+    """What ``cellphone mcp --as Agent-1 --entry CLI --write --trust`` writes."""
+    show_entry(cli, home.root, "Agent-1", write=True, trusted=True, program=CELLPHONE, **where)
 
 
 CLIS = [
@@ -132,6 +115,7 @@ async def test_a_tool_call_of_the_model_delivers_the_message_once(cli: Cli, tmp_
         end_processes(tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert double.texts() == [PROMPT]
+    assert len(double.calls) == 1, f"calls {double.calls}; tools offered {double.offered}"
     [(call_id, name)] = double.calls
     assert name.endswith("send_message")
     [entry] = await stored(home)  # exactly one message, from the agent the server acts as

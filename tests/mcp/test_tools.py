@@ -270,7 +270,8 @@ def test_the_entry_of_each_cli_starts_this_server(home: Home, tmp_path: Path) ->
     codex = tomllib.loads((tmp_path / "codex" / "config.toml").read_text())["mcp_servers"][
         "cellphone"
     ]
-    assert claude == {"type": "stdio", **expected} and gemini == expected and codex == expected
+    assert claude == {"type": "stdio", **expected} and gemini == expected
+    assert codex == {**expected, "required": True}
 
 
 async def test_a_send_whose_desk_ran_elsewhere_is_delivered_once_that_desk_stops(

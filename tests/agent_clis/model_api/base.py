@@ -53,6 +53,7 @@ class ModelApiDouble:
         self.delay_s = delay_s  # how long each answer waits before it streams: a busy agent
         self.tool_call = tool_call  # the first prompt offering the tool is answered with it
         self.calls: list[tuple[str, str]] = []  # (call id, tool name) of the calls made
+        self.offered: list[list[str]] = []  # the tools each prompt offered the model
         self.tool_results: list[ToolResult] = []
         self.prompts: list[Prompt] = []
         self.requests: list[tuple[str, object]] = []  # (path, JSON body) of every request
@@ -107,6 +108,7 @@ class ModelApiDouble:
             return None
         names = [name for name in offered if name.endswith(self.tool_call.tool)]
         with self._changed:
+            self.offered.append(offered)
             if self.calls or not names:
                 return None
             call = (f"call_double_{len(self.requests)}", names[0])
