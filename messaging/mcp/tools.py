@@ -186,7 +186,9 @@ class AgentTools:
         status = {name: _status_field(name, value) for name, value in values.items() if value}
         if "state" not in status:
             raise ToolArgumentError("set_status: state is empty; say what you are doing")
-        path = self._workspace().status_file
+        workspace = self._workspace()
+        await asyncio.to_thread(workspace.create)  # an agent added since `cellphone init`
+        path = workspace.status_file
         await asyncio.to_thread(_write_atomic, path, json.dumps(status, ensure_ascii=False))
         said = ", ".join(f"{name} {status[name]!r}" for name in STATUS_FIELDS if name in status)
         return f"{self.agent_id} status: {said} (written to {path})"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -182,6 +183,7 @@ async def test_a_reply_in_a_thread_answers_its_newest_message(home: Home) -> Non
 
 async def test_the_status_is_the_agents_status_json(home: Home) -> None:
     status_file = home.workspaces_dir / "Agent-4" / "status.json"
+    shutil.rmtree(status_file.parent)  # an agent whose folders were never made
     async with agent_session(home.root, "Agent-4") as session:
         text, error = await call(
             session,
