@@ -108,8 +108,8 @@ def _exact(stream: IO[bytes], size: int) -> bytes:
 
 
 def _check(head: bytes) -> None:
-    stored = _number(head[148:156])
-    if stored != sum(head[:148]) + 8 * 32 + sum(head[156:]):
+    field = head[148:156]  # counted as eight spaces
+    if _number(field) != sum(head) - sum(field) + 8 * 32:
         raise DamagedArchive("a member header is damaged (its checksum does not match)")
 
 

@@ -39,11 +39,15 @@ FILE_COST = 64 << 10  # what creating a file costs, counted in bytes written
 LARGE = 1 << 20  # a file from this size on goes to the worker with the least work
 BATCH_FILES = 64  # members handed to a worker at once...
 BATCH_BYTES = 8 << 20  # ...or this many bytes
+HASHED_HERE = 64 << 10  # verify: members smaller than this are hashed by the reading thread
+# (handing them over took longer than hashing them, and hashing less than 2 KiB holds the
+# interpreter's lock anyway)
 HELD = 64 << 20  # bytes read from an encrypted archive waiting for a worker, at most
 PIECE = 4 << 20  # bytes hashed and written at a time
 DIRECT_BLOCK = 4096  # direct writes: their lengths and offsets are multiples of this
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
 _PIECE_OF = os.O_WRONLY | os.O_CLOEXEC  # a file in pieces was created at its full size
+_DIRECT = getattr(os, "O_DIRECT", 0)  # Linux's; elsewhere every write is an ordinary one
 
 
 class _Stopped(Exception):
@@ -68,7 +72,7 @@ class Unpacker:
         self._error: BaseException | None = None
         self._room = threading.Condition()
         self._held = 0
-        self.direct = self._root is not None  # large files are written with O_DIRECT
+        self.direct = self._root is not None and _DIRECT != 0  # large files: O_DIRECT
         self._threads = [
             threading.Thread(target=self._run, args=(n,), name=f"restore-{n}", daemon=True)
             for n in range(workers)
@@ -101,7 +105,11 @@ class Unpacker:
         if self._error is not None:
             raise self._error
         if isinstance(content, memoryview):
-            self._give(targets, content)
+            if self._root is None and len(content) < HASHED_HERE:
+                digest = hashlib.sha256(content).hexdigest()
+                self._problems[-1] += _checked(targets, digest)
+            else:
+                self._give(targets, content)
         elif content.left > BATCH_BYTES and len(targets) == 1:
             entry, part = targets[0]
             chunks = iter(lambda: content.read(PIECE), b"")
@@ -248,7 +256,7 @@ class Unpacker:
     def _written_directly(self, entry: FileEntry, view: memoryview) -> str:
         digest = hashlib.sha256()
         bulk = len(view) - len(view) % DIRECT_BLOCK
-        fd = os.open(f"{self._root}/{entry.path}", _CREATE | os.O_DIRECT, 0o600)
+        fd = os.open(f"{self._root}/{entry.path}", _CREATE | _DIRECT, 0o600)
         try:
             at = 0
             while at < bulk:
