@@ -11,8 +11,9 @@ Prints two tables. Run: ``.venv/bin/python bench/mcp.py [--calls N] [--starts N]
   counted in the store and in the inbox afterwards.
 - Start-up: a fresh ``cellphone mcp`` process, from its start to the answer of the
   ``initialize`` request written to its standard input at once; against ``python -c pass``,
-  the MCP SDK imported alone (``import mcp.server.lowlevel``) and a ``cellphone send``
-  process, taken in turns so a busy moment weighs on every row alike.
+  the MCP SDK imported alone (``import mcp.server.lowlevel``), the smallest server the SDK
+  makes (no tools, nothing of cellphone) and a ``cellphone send`` process, taken in turns
+  so a busy moment weighs on every row alike.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ INITIALIZE = {
     },
 }
 TARGET_P95_MS, TARGET_START_S = 20.0, 0.3
+# the smallest server of the SDK: no tools, nothing of cellphone
+BARE_SERVER = """
+import anyio
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+
+async def main():
+    server = Server("bare")
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+anyio.run(main)
+"""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -119,9 +133,8 @@ def send_process(home: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def server_start(home: Path, env: dict[str, str]) -> float:
+def server_start(argv: list[str], env: dict[str, str]) -> float:
     """From the process's start to the line answering ``initialize``."""
-    argv = [CELLPHONE, "mcp", "--home", str(home), "--as", "Agent-1"]
     start = time.perf_counter()
     process = subprocess.Popen(
         argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -173,7 +186,10 @@ def main() -> None:
         home = Path(tmp) / "swarm"
         init = [CELLPHONE, "init", "--home", str(home)]
         subprocess.run(init, env=env, check=True, stdout=subprocess.DEVNULL)
-        server_start(home, env)  # compile and cache the modules once
+        serve = [CELLPHONE, "mcp", "--home", str(home), "--as", "Agent-1"]
+        bare = [sys.executable, "-c", BARE_SERVER]
+        server_start(serve, env)  # compile and cache the modules once
+        server_start(bare, env)
         calls = asyncio.run(tool_calls(home, args.calls, env))
         service = asyncio.run(in_process(home, args.calls))
         sends = [send_process(home, env) for _ in range(args.sends)]
@@ -183,6 +199,7 @@ def main() -> None:
             "python -c pass": [],
             "import mcp.server.lowlevel (the SDK alone)": [],
             "cellphone send (inbox)": [],
+            "bare SDK server: start to initialize answered": [],
             "cellphone mcp: start to initialize answered": [],
         }
         sdk = [sys.executable, "-c", "import mcp.server.lowlevel, mcp.server.stdio"]
@@ -190,7 +207,8 @@ def main() -> None:
             starts["python -c pass"].append(process_time([sys.executable, "-c", "pass"], env))
             starts["import mcp.server.lowlevel (the SDK alone)"].append(process_time(sdk, env))
             starts["cellphone send (inbox)"].append(send_process(home, env))
-            starts["cellphone mcp: start to initialize answered"].append(server_start(home, env))
+            starts["bare SDK server: start to initialize answered"].append(server_start(bare, env))
+            starts["cellphone mcp: start to initialize answered"].append(server_start(serve, env))
     console = Console()
     table = Table(title="send_message: tool call to stored and delivered message")
     for column in ("path", "calls", "median", "p95", "ratio", "target"):
