@@ -6,9 +6,9 @@ Prints two tables. Run: ``.venv/bin/python bench/mcp.py [--calls N] [--starts N]
 - Tool calls: one session of the MCP SDK's own client with ``cellphone mcp --as Agent-1`` over
   stdio, N ``send_message`` calls to Agent-2, each timed from the call to its result: the
   message stored, delivered to the inbox (no display: every delivery is an inbox file) and
-  its outcome back. The references: the same send through the service in this process (the
-  store and a desk, no MCP), and a ``cellphone send`` process per message. Every message is
-  counted in the store and in the inbox afterwards.
+  its outcome back. The references: the server's own send called in this process (no MCP,
+  no stdio), and a ``cellphone send`` process per message. Every message is counted in the
+  store and in the inbox afterwards.
 - Start-up: a fresh ``cellphone mcp`` process, from its start to the answer of the
   ``initialize`` request written to its standard input at once; against ``python -c pass``,
   the MCP SDK imported alone (``import mcp.server.lowlevel``), the smallest server the SDK
@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from config import Home, load_settings
-from messaging import reporting
+from messaging.mcp.tools import AgentTools
 from messaging.runtime import open_runtime
 
 VENV_BIN = Path(sys.executable).parent
@@ -110,19 +110,18 @@ async def tool_calls(home: Path, calls: int, env: dict[str, str]) -> list[float]
 
 
 async def in_process(home: Path, calls: int) -> list[float]:
-    """The service alone: send and wait for the outcome, a desk of its own per message as
-    each MCP call (and each ``cellphone send``) runs one."""
+    """The same tool without MCP: the server's own code called in this process (the store
+    open throughout, a desk of its own per message, as each MCP call runs one)."""
     where = Home(home)
-    settings = load_settings(where)
     times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        async with open_runtime(where, settings) as rt:
-            submission = await rt.service.send(
-                ["Agent-2"], TEXT, sender="Agent-1", type="agent-to-agent"
-            )
-            await reporting.wait(rt, submission.message, show_progress=False)
-        times.append(time.perf_counter() - start)
+    async with open_runtime(where, load_settings(where), start_desk=False) as base:
+        tools = AgentTools(base, "Agent-1", lambda: None)
+        for _ in range(calls):
+            start = time.perf_counter()
+            text = await tools.call("send_message", {"to": ["Agent-2"], "text": TEXT})
+            times.append(time.perf_counter() - start)
+            if "delivered via inbox" not in text:
+                raise RuntimeError(f"the send did not deliver: {text}")
     return times
 
 
@@ -221,7 +220,7 @@ def main() -> None:
         reference,
         f"p95 <= {TARGET_P95_MS:g} ms",
     )
-    row(table, "reference: service.send + outcome in process", service, reference, "")
+    row(table, "reference: the same tool in process, no MCP", service, reference, "")
     row(table, "reference: a cellphone send process", sends, reference, "")
     console.print(table)
     sent = len(calls) + len(service) + len(sends)
