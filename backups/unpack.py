@@ -23,6 +23,7 @@ threads share the one decrypted stream of an encrypted archive."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import mmap
@@ -119,7 +120,11 @@ class Unpacker:
         elif content.left > BATCH_BYTES and len(targets) == 1:
             entry, part = targets[0]
             chunks = iter(lambda: content.read(PIECE), b"")
-            self._problems[-1] += _checked(targets, self._unpack(entry, part, chunks))
+            if self._root is not None and len(entry.parts) == 1 and self.direct:
+                digest = self._direct(entry, chunks, aligned=False)
+            else:
+                digest = self._unpack(entry, part, chunks)
+            self._problems[-1] += _checked(targets, digest)
         else:
             data = content.read()
             self._hold(len(data))
@@ -209,10 +214,11 @@ class Unpacker:
         digest = ""
         for entry, part in targets:
             view = memoryview(data)
-            direct = self.direct and isinstance(data, memoryview) and len(entry.parts) == 1
-            if direct and len(view) >= LARGE and (digest := self._direct(entry, view)):
-                continue
-            digest = self._unpack(entry, part, (view[at : at + PIECE] for at in _steps(view)))
+            chunks = (view[at : at + PIECE] for at in _steps(view))
+            if len(view) >= LARGE and len(entry.parts) == 1 and self.direct:
+                digest = self._direct(entry, chunks, aligned=isinstance(data, memoryview))
+            else:
+                digest = self._unpack(entry, part, chunks)
         return digest
 
     def _unpack(self, entry: FileEntry, part: Part, chunks: Iterable[bytes | memoryview]) -> str:
@@ -224,7 +230,7 @@ class Unpacker:
                 digest.update(chunk)
             return digest.hexdigest()
         whole = len(entry.parts) == 1
-        try:
+        with _writing(entry):
             fd = os.open(f"{self._root}/{entry.path}", _CREATE if whole else _PIECE_OF, 0o600)
             try:
                 at = part.offset
@@ -236,50 +242,81 @@ class Unpacker:
                     os.utime(fd, ns=(entry.mtime_ns, entry.mtime_ns))
             finally:
                 os.close(fd)
-        except OSError as exc:
-            raise BackupError(
-                f"cannot write {entry.path} while restoring: {exc.strerror or exc}; check the "
-                "target's free space and permissions"
-            ) from None
         return digest.hexdigest()
 
-    def _direct(self, entry: FileEntry, view: memoryview) -> str:
-        """Write a file stored whole straight to the disk (the view is the mapped archive's,
-        which starts on a page and puts each member at a multiple of 512 bytes from there);
-        its sha256, or "" when the filesystem refused (the file is then written again
-        without, and so is every file after it)."""
-        try:
-            return self._written_directly(entry, view)
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:
-                raise BackupError(
-                    f"cannot write {entry.path} while restoring: {exc.strerror or exc}; check "
-                    "the target's free space and permissions"
-                ) from None
-            self.direct = False
-            return ""
-
-    def _written_directly(self, entry: FileEntry, view: memoryview) -> str:
+    def _direct(
+        self, entry: FileEntry, chunks: Iterable[bytes | memoryview], *, aligned: bool
+    ) -> str:
+        """Write a file stored whole straight to the disk, from ``chunks`` of :data:`PIECE`
+        bytes (the last one shorter); their sha256. ``aligned``: they are views of the mapped
+        archive, which starts on a page and puts each member at a multiple of 512 bytes from
+        there, and are written from where they are; others are copied to a block of memory
+        that starts on a page first. The end goes through that block too, cut to length
+        after. A filesystem that refuses gets ordinary writes from there on, for this file
+        and every one after it."""
         digest = hashlib.sha256()
-        bulk = len(view) - len(view) % DIRECT_BLOCK
-        fd = os.open(f"{self._root}/{entry.path}", _CREATE | _DIRECT, 0o600)
-        try:
-            at = 0
-            while at < bulk:
-                chunk = view[at : min(bulk, at + PIECE)]
-                digest.update(chunk)
-                at = _put(fd, chunk, at)
-            if tail := view[bulk:]:  # through a block of its own, cut to length after
-                digest.update(tail)
-                with mmap.mmap(-1, DIRECT_BLOCK) as block, memoryview(block) as whole:
-                    whole[: len(tail)] = tail
-                    _put(fd, whole, bulk)
-                os.ftruncate(fd, len(view))
-            os.fchmod(fd, entry.mode)
-            os.utime(fd, ns=(entry.mtime_ns, entry.mtime_ns))
-        finally:
-            os.close(fd)
+        path = f"{self._root}/{entry.path}"
+        with _writing(entry):
+            direct = True
+            try:
+                fd = os.open(path, _CREATE | _DIRECT, 0o600)
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                self.direct = direct = False
+                fd = os.open(path, _CREATE, 0o600)
+            try:
+                at, padded = 0, False
+                with mmap.mmap(-1, PIECE) as block, memoryview(block) as spare:
+                    for chunk in chunks:
+                        digest.update(chunk)
+                        if direct:
+                            try:
+                                at, pad = _put_direct(fd, chunk, at, spare, aligned)
+                                padded = padded or pad
+                                continue
+                            except OSError as exc:
+                                if exc.errno != errno.EINVAL:
+                                    raise
+                            self.direct = direct = False
+                            os.close(fd)
+                            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+                        at = _put(fd, chunk, at)
+                if padded:
+                    os.ftruncate(fd, at)
+                os.fchmod(fd, entry.mode)
+                os.utime(fd, ns=(entry.mtime_ns, entry.mtime_ns))
+            finally:
+                os.close(fd)
         return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _writing(entry: FileEntry) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise BackupError(
+            f"cannot write {entry.path} while restoring: {exc.strerror or exc}; check the "
+            "target's free space and permissions"
+        ) from None
+
+
+def _put_direct(
+    fd: int, chunk: bytes | memoryview, at: int, spare: memoryview, aligned: bool
+) -> tuple[int, bool]:
+    """Write ``chunk`` at ``at`` on a file opened with O_DIRECT: the whole blocks from where
+    they are when ``aligned``, the rest through ``spare``, padded to a block. Where it ends,
+    and whether it was padded."""
+    size = len(chunk)
+    bulk = size - size % DIRECT_BLOCK if aligned else 0
+    if bulk:
+        _put(fd, chunk[:bulk] if bulk < size else chunk, at)
+    rest = size - bulk
+    if rest:
+        spare[:rest] = chunk[bulk:]
+        _put(fd, spare[: rest + -rest % DIRECT_BLOCK], at + bulk)
+    return at + size, rest % DIRECT_BLOCK != 0
 
 
 def _steps(view: memoryview) -> Iterator[int]:

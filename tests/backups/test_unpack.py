@@ -24,9 +24,9 @@ LETTERS = 10_000
 
 
 def fill(home: Home, letters: int = LETTERS) -> None:
-    """Small letters over every agent's inbox (some empty), devlogs, and large files: one of
-    a size that is no multiple of a page, one past what an encrypted archive hands to a
-    worker in one piece."""
+    """Small letters over every agent's inbox (some empty), devlogs, and large files: sizes
+    that are no multiple of a page and one that is, one past what an encrypted archive hands
+    to a worker in one piece."""
     rng = random.Random(5)
     for n in range(letters):
         inbox = home.workspaces_dir / f"Agent-{n % 8 + 1}" / "inbox"
@@ -39,6 +39,7 @@ def fill(home: Home, letters: int = LETTERS) -> None:
     outbox = home.workspaces_dir / "Agent-2" / "outbox"
     (outbox / "build.bin").write_bytes(os.urandom(3 * LARGE + 1_234))
     (outbox / "bundle.bin").write_bytes(os.urandom(9 * LARGE + 77))
+    (outbox / "pages.bin").write_bytes(os.urandom(2 * LARGE))
     os.chmod(outbox / "build.bin", 0o750)
 
 
