@@ -161,6 +161,8 @@ class Timed:
     as_documented: int = 0  # as sent, or as the editor documents rewriting it
     delivered: int = 0
     other: Counter[str] = field(default_factory=Counter)
+    unexpected: list[str] = field(default_factory=list)  # held, but not as expected
+    missing: list[str] = field(default_factory=list)  # expected, not held
 
     def median_ms(self) -> float:
         return statistics.median(self.times) * 1000 if self.times else float("nan")
@@ -208,6 +210,8 @@ async def through_desk(
                     expected_held = expected
                 row.as_sent = sum(text in got for text in expected)
                 row.as_documented = sum(text in got for text in expected_held)
+                row.unexpected = [text for text in got if text not in expected_held]
+                row.missing = [text for text in expected_held if text not in got]
                 rows.append(row)
     finally:
         screen.close()
@@ -231,10 +235,17 @@ def display_with_wm(number: int | None, work: Path) -> Iterator[VirtualDisplay]:
         yield display
 
 
-def run(count: int, number: int | None, work: Path) -> tuple[list[Probed], list[Timed], str]:
+def run(
+    count: int,
+    number: int | None,
+    work: Path,
+    only: list[str] | None = None,
+    skip_probes: bool = False,
+) -> tuple[list[Probed], list[Timed], str]:
+    panes = [pane for pane in PANES if only is None or pane.editor in only]
     with (
         display_with_wm(number, work) as display,
-        EditorPanes(PANES, display.name, work / "editors", editors_folder()) as editors,
+        EditorPanes(panes, display.name, work / "editors", editors_folder()) as editors,
         ChromiumPanes([TEXTAREA], display.name, work / "textarea") as textarea,
     ):
         points = {**editors.pane_points(), **textarea.pane_points()}
@@ -242,7 +253,7 @@ def run(count: int, number: int | None, work: Path) -> tuple[list[Probed], list[
         deliverer = GuiDeliverer(GuiSettings())
         probed = []
         try:
-            for pane in PANES:
+            for pane in panes if not skip_probes else ():
                 agent = agents[pane.agent_id]
                 probed.append(probe(deliverer, editors, pane, agent, "ctrl+v"))
                 if pane.editor in ("prosemirror", "tiptap", "lexical"):
@@ -251,9 +262,9 @@ def run(count: int, number: int | None, work: Path) -> tuple[list[Probed], list[
         finally:
             deliverer.close()
         home = make_home(work / "home", coordinates_of(points))
-        targets = {TEXTAREA.agent_id: "textarea", **{p.agent_id: p.editor for p in PANES}}
+        targets = {TEXTAREA.agent_id: "textarea", **{p.agent_id: p.editor for p in panes}}
         apps: dict[str, ChromiumPanes] = {TEXTAREA.agent_id: textarea}
-        apps.update({pane.agent_id: editors for pane in PANES})
+        apps.update({pane.agent_id: editors for pane in panes})
         timed = asyncio.run(through_desk(home, targets, apps, count))
         return probed, timed, display.describe()
 
@@ -265,14 +276,24 @@ def table(headers: list[str], rows: list[list[str]]) -> None:
         print("| " + " | ".join(row) + " |")
 
 
+def first_difference(a: str, b: str) -> int:
+    return next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+
+
 def report(probed: list[Probed], timed: list[Timed], where: str, count: int) -> None:
     print(f"Chat inputs built from the web editors, Chromium ({where}, {os.cpu_count()} cores)\n")
-    print("What each editor's text API held of a pasted text (the desk's screen deliverer):\n")
-    names = [f"{p.editor} ({p.keys})" for p in probed]
-    table(["probe", *names], [[name, *(p.cells[name] for p in probed)] for name in PROBES])
-    print("\nwhat the desk reported for the probes:")
-    for p in probed:
-        print(f"- {p.editor} ({p.keys}): " + ", ".join(f"{n} {what}" for what, n in p.desk.items()))
+    if probed:
+        print("What each editor's text API held of a pasted text (the desk's screen deliverer):\n")
+        names = [f"{p.editor} ({p.keys})" for p in probed]
+        table(["probe", *names], [[name, *(p.cells[name] for p in probed)] for name in PROBES])
+        print("\nwhat the desk reported for the probes:")
+        for p in probed:
+            print(
+                f"- {p.editor} ({p.keys}): "
+                + ", ".join(f"{n} {what}" for what, n in p.desk.items())
+            )
     reference = next((t.median_ms() for t in timed if t.target == "textarea"), float("nan"))
     print(
         f"\nPer message through a running desk, {count} plain-text messages each, back to back:\n"
@@ -297,6 +318,14 @@ def report(probed: list[Probed], timed: list[Timed], where: str, count: int) -> 
         print("\nnot reported delivered and verified:")
         for target, what, n in others:
             print(f"- {target}: {n}x {what}")
+    for t in timed:
+        for got, wanted in zip(t.unexpected, t.missing, strict=False):
+            at = first_difference(got, wanted)
+            start = max(0, at - 20)
+            print(f"\n{t.target} held, from character {start} on: {got[start : at + 60]!r}")
+            print(f"  instead of: {wanted[start : at + 60]!r}")
+        if len(t.unexpected) != len(t.missing):
+            print(f"{t.target}: {len(t.unexpected)} unexpected, {len(t.missing)} missing")
 
 
 def main() -> None:
@@ -304,11 +333,15 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100, help="per editor, through the desk")
     parser.add_argument("--display", type=int, default=None, help="X display number to try first")
     parser.add_argument("--quick", action="store_true", help="10 messages per editor")
+    parser.add_argument("--editors", nargs="+", choices=EDITORS, help="only these editors")
+    parser.add_argument("--skip-probes", action="store_true", help="only the messages")
     args = parser.parse_args()
     count = 10 if args.quick else args.messages
     with tempfile.TemporaryDirectory(prefix="cellphone-bench-") as folder:
         load_before = os.getloadavg()[0]
-        probed, timed, where = run(count, args.display, Path(folder))
+        probed, timed, where = run(
+            count, args.display, Path(folder), args.editors, args.skip_probes
+        )
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     report(probed, timed, where, count)
 

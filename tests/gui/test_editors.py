@@ -4,10 +4,16 @@ three-monitor display, through the service and the desk. Each page reports what 
 own text API held when Enter sent it; that is the editor's text as pasted, or exactly what the
 editor documents doing with it (:mod:`tests.editors.rewriting`). A busy pane of each editor
 (Enter does nothing while the agent works) is opened beside them: the broadcast leaves those
-out."""
+out. What the person at the screen has typed into an editor (xdotool, through XTEST like a
+keyboard) is never typed over nor sent, at first contact or after the desk saw the input
+empty."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.error import HTTPError
@@ -31,6 +37,8 @@ pytestmark = [pytest.mark.display, pytest.mark.slow]
 
 EDITOR_OF = {pane.agent_id: pane.editor for pane in (*CHAT, *BUSY)}
 UNICODE = "Grüße, 世界! ✓ «quoted» ∑ ½ naïve façade 🚀 — ½ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 é (e + ◌́)"
+DRAFT = "operator draft, half written"
+SETTLE_S = 30.0
 PARAGRAPHS = (
     "The first paragraph: what to do.\n\n"
     "The second one, with a list:\n- one\n- two\n\n"
@@ -56,8 +64,12 @@ def home(tmp_path: Path, editors: EditorPanes) -> Home:
 
 @pytest.fixture
 async def desk(home: Home, editors: EditorPanes) -> AsyncIterator[Runtime]:
+    """A desk that never saw these inputs; it tries a delivery held by a draft again every
+    second, and waits half a second for the hands of the operator (xdotool, below)."""
     editors.clear()
     settings = load_settings(home)
+    gui = settings.gui.replaced(draft_retry_s=1.0, operator_idle_s=0.5)
+    settings = settings.replaced(gui=gui)
     screen = GuiDeliverer(settings.gui)
     async with open_runtime(home, settings, screen) as rt:
         yield rt
@@ -164,6 +176,59 @@ async def test_a_broadcast_reaches_the_five_editor_panes(
     for pane in CHAT:
         want = expected(desk, submission.message, pane.agent_id)
         assert editors.texts(pane.agent_id) == [want], pane.editor
+
+
+def operator(editors: EditorPanes, *args: str) -> None:
+    """The person at the screen, through xdotool."""
+    env = {**os.environ, "DISPLAY": editors.display}
+    subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
+
+
+def operator_writes(editors: EditorPanes, pane: EditorPane, text: str) -> None:
+    x, y = editors.pane_points()[pane.agent_id]
+    operator(editors, "mousemove", str(x), str(y), "click", "1")
+    operator(editors, "type", "--delay", "15", text)
+    editors.wait_for_draft(pane.agent_id, text)
+
+
+async def final_outcome(desk: Runtime, message: Message, agent_id: str) -> Outcome:
+    """The recipient's outcome once it is no longer queued (held), or when SETTLE_S ran out."""
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        outcome = (await desk.desk.wait_for(message.id, SETTLE_S))[agent_id]
+        if outcome.state is not DeliveryState.QUEUED or time.monotonic() > deadline:
+            return outcome
+        await asyncio.sleep(0.2)
+
+
+async def held_while_the_draft_stays(
+    desk: Runtime, editors: EditorPanes, pane: EditorPane, body: str
+) -> Message:
+    operator_writes(editors, pane, DRAFT)
+    submission = await desk.service.send([pane.agent_id], body)
+    outcome = (await desk.desk.wait_for(submission.message.id, SETTLE_S))[pane.agent_id]
+    assert outcome.state is DeliveryState.QUEUED, (pane.editor, outcome.summary)
+    assert (outcome.reason or "").startswith("held"), (pane.editor, outcome.summary)
+    await asyncio.sleep(1.5)  # a retry or two while the draft stays
+    assert editors.draft(pane.agent_id) == DRAFT, pane.editor
+    return submission.message
+
+
+@pytest.mark.parametrize("editor", EDITORS)
+async def test_an_operators_draft_is_never_typed_over_nor_sent_at_first_contact_or_after(
+    desk: Runtime, editors: EditorPanes, editor: str
+) -> None:
+    pane = pane_of(editor)
+    sent: list[str] = []
+    for body in ("the first message, at first contact", "the second, to an input seen empty"):
+        message = await held_while_the_draft_stays(desk, editors, pane, body)
+        assert editors.texts(pane.agent_id) == sent, editor
+        operator(editors, "key", "Return")  # the operator sends the draft: the input is free
+        outcome = await final_outcome(desk, message, pane.agent_id)
+        assert_delivered(outcome, editor)
+        sent += [held(editor, DRAFT), expected(desk, message, pane.agent_id)]
+        editors.wait_for(len(sent), timeout=10)
+        assert editors.texts(pane.agent_id) == sent, editor
 
 
 def test_the_page_server_serves_the_bundles_and_nothing_beside_them(
