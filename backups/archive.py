@@ -258,6 +258,9 @@ def members(path: Path, key: Key | None, backup_id: str) -> Iterator[Iterator[tu
 
 @contextlib.contextmanager
 def _mapped(raw: IO[bytes]) -> Iterator[memoryview]:
+    """The whole file, mapped read-only. An archive is never rewritten in place (prune
+    removes whole files, which stay readable while mapped), so it cannot shrink under the
+    mapping."""
     size = os.fstat(raw.fileno()).st_size
     if not size:
         raise DamagedArchive("it is empty")
