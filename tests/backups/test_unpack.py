@@ -26,7 +26,7 @@ LETTERS = 10_000
 def fill(home: Home, letters: int = LETTERS) -> None:
     """Small letters over every agent's inbox (some empty), devlogs, and large files: sizes
     that are no multiple of a page and one that is, one past what an encrypted archive hands
-    to a worker in one piece."""
+    to a worker in one piece; and a name too long for a plain tar header."""
     rng = random.Random(5)
     for n in range(letters):
         inbox = home.workspaces_dir / f"Agent-{n % 8 + 1}" / "inbox"
@@ -40,6 +40,8 @@ def fill(home: Home, letters: int = LETTERS) -> None:
     (outbox / "build.bin").write_bytes(os.urandom(3 * LARGE + 1_234))
     (outbox / "bundle.bin").write_bytes(os.urandom(9 * LARGE + 77))
     (outbox / "pages.bin").write_bytes(os.urandom(2 * LARGE))
+    long_name = "release-notes-" + "ü" * 60 + ".md"  # past a tar header's 100 bytes: pax
+    (outbox / long_name).write_text("notes\n" * 500)
     os.chmod(outbox / "build.bin", 0o750)
 
 
