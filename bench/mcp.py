@@ -13,7 +13,8 @@ Prints two tables. Run: ``.venv/bin/python bench/mcp.py [--calls N] [--starts N]
   ``initialize`` request written to its standard input at once; against ``python -c pass``,
   the MCP SDK imported alone (``import mcp.server.lowlevel``), the smallest server the SDK
   makes (no tools, nothing of cellphone) and a ``cellphone send`` process, taken in turns
-  so a busy moment weighs on every row alike.
+  so a busy moment weighs on every row alike; and ``cellphone mcp`` on a home whose warm host
+  runs (``cellphone mcp --host``), handed over to a server forked from it.
 """
 
 from __future__ import annotations
@@ -200,7 +201,27 @@ def main() -> None:
             "cellphone send (inbox)": [],
             "bare SDK server: start to initialize answered": [],
             "cellphone mcp: start to initialize answered": [],
+            "cellphone mcp handed to the home's warm host": [],
         }
+        warm_home = Path(tmp) / "warm"
+        subprocess.run(
+            [CELLPHONE, "init", "--home", str(warm_home)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        warm = [CELLPHONE, "mcp", "--home", str(warm_home), "--as", "Agent-1"]
+        host = subprocess.Popen(
+            [CELLPHONE, "mcp", "--host", "--home", str(warm_home)],
+            env=env,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not (warm_home / "var" / "mcp-host.sock").exists():
+            if time.monotonic() > deadline or host.poll() is not None:
+                raise RuntimeError("the warm host did not start listening within 60 s")
+            time.sleep(0.05)
+        server_start(warm, env)
         sdk = [sys.executable, "-c", "import mcp.server.lowlevel, mcp.server.stdio"]
         for _ in range(args.starts):
             starts["python -c pass"].append(process_time([sys.executable, "-c", "pass"], env))
@@ -208,6 +229,9 @@ def main() -> None:
             starts["cellphone send (inbox)"].append(send_process(home, env))
             starts["bare SDK server: start to initialize answered"].append(server_start(bare, env))
             starts["cellphone mcp: start to initialize answered"].append(server_start(serve, env))
+            starts["cellphone mcp handed to the home's warm host"].append(server_start(warm, env))
+        host.terminate()
+        host.wait(30)
     console = Console()
     table = Table(title="send_message: tool call to stored and delivered message")
     for column in ("path", "calls", "median", "p95", "ratio", "target"):

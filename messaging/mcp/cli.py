@@ -32,11 +32,11 @@ class McpCommand:
     def mcp(
         self,
         agent: Annotated[
-            str,
+            str | None,
             typer.Option(
                 "--as", metavar="AGENT", help="The agent the tools act as (and send from)."
             ),
-        ],
+        ] = None,
         entry: Annotated[
             str | None,
             typer.Option(
@@ -65,11 +65,28 @@ class McpCommand:
                 metavar="FOLDER", help="With --entry: the project folder the agent CLI works in."
             ),
         ] = None,
+        host: Annotated[
+            bool,
+            typer.Option(
+                "--host",
+                help="Instead: keep the MCP SDK loaded for this home until stopped; each "
+                "`cellphone mcp --as` started meanwhile is handed to it and answers at once.",
+            ),
+        ] = False,
         home: HomeOption = None,
     ) -> None:
         """Serve an agent's tools to its CLI over MCP (stdio): send messages, read and
         acknowledge its inbox, set its status, post devlogs, list the agents."""
         where, settings = open_home(home)
+        if host:
+            if agent is not None or entry is not None:
+                raise ValueError("--host serves every agent of the home; give it alone")
+            from messaging.mcp.host import run_host
+
+            run_host(where.root, self.screen_provider, self.post_devlog)
+            return
+        if agent is None:
+            raise ValueError("name the agent the tools act as: --as AGENT (e.g. --as Agent-1)")
         from agents.registry import Registry
         from coordinates.file import load_coordinates
 
@@ -84,21 +101,17 @@ class McpCommand:
             return
         if write or trust or project is not None:
             raise ValueError("--write, --trust and --project go with --entry CLI")
+        from messaging.mcp.handover import hand_over, host_socket
+
+        handed = hand_over(host_socket(where.var_dir), agent_id)
+        if handed is not None:  # the home's warm host served it
+            raise typer.Exit(handed)
         import asyncio
 
         from messaging.mcp.server import serve
+        from messaging.mcp.tools import lazy_screen
 
-        screens: list[ScreenDeliverer | None] = []
-
-        def screen() -> ScreenDeliverer | None:
-            """This process's screen deliverer, made at the first send."""
-            if not screens:
-                made = self.screen_provider(settings)
-                if made is not None:
-                    made.remember_looks_in(where.var_dir / "looks")
-                screens.append(made)
-            return screens[0]
-
+        screen = lazy_screen(self.screen_provider, settings, where.var_dir / "looks")
         try:
             asyncio.run(serve(where, settings, agent_id, screen, self.post_devlog))
         except KeyboardInterrupt:

@@ -41,6 +41,23 @@ TAKE_OVER_AFTER_S = 0.2  # how often a send whose desk runs elsewhere checks tha
 # (home, settings, agent id, title, text) -> the line `cellphone devlog create` prints
 DevlogPoster = Callable[[Home, Settings, str, str, str], Awaitable[str]]
 ScreenSource = Callable[[], ScreenDeliverer | None]
+ScreenProvider = Callable[[Settings], ScreenDeliverer | None]
+
+
+def lazy_screen(provider: ScreenProvider, settings: Settings, looks: Path) -> ScreenSource:
+    """This process's screen deliverer, made by ``provider`` at the first send (the display
+    libraries load then, if at all) and kept."""
+    made: list[ScreenDeliverer | None] = []
+
+    def screen() -> ScreenDeliverer | None:
+        if not made:
+            deliverer = provider(settings)
+            if deliverer is not None:
+                deliverer.remember_looks_in(looks)
+            made.append(deliverer)
+        return made[0]
+
+    return screen
 
 
 class AgentTools:

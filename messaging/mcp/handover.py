@@ -1,0 +1,45 @@
+"""Handing a ``cellphone mcp`` start to the home's warm host: the agent CLI's standard input,
+output and error, the environment and the folder go over the host's socket; a server forked
+from the host (the MCP SDK already loaded) serves the CLI on them, and this process waits for
+its exit code. Loads nothing but the standard library: it runs before the SDK would load."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+SOCKET_NAME = "mcp-host.sock"
+STANDARD_FDS = (0, 1, 2)
+
+
+def host_socket(var_dir: Path) -> Path:
+    return var_dir / SOCKET_NAME
+
+
+def hand_over(path: Path, agent_id: str) -> int | None:
+    """The exit code of the server the host at ``path`` ran for ``agent_id`` on this
+    process's standard streams, or None when no host answers there (serve here instead)."""
+    if not path.exists():
+        return None
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        try:
+            connection.connect(os.fspath(path))
+        except OSError:
+            return None  # a socket left by a host that ended
+        request = {"agent": agent_id, "env": dict(os.environ), "cwd": os.getcwd()}
+        socket.send_fds(connection, [json.dumps(request).encode()], list(STANDARD_FDS))
+        connection.shutdown(socket.SHUT_WR)
+        answer = _read_all(connection)
+    try:
+        return int(answer.decode().strip())
+    except ValueError:
+        return 1  # the host ended before its server did
+
+
+def _read_all(connection: socket.socket) -> bytes:
+    chunks = []
+    while chunk := connection.recv(64):
+        chunks.append(chunk)
+    return b"".join(chunks)
