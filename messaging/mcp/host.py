@@ -104,6 +104,7 @@ def _start_server(
             with contextlib.suppress(OSError):
                 connection.sendall(f"{code}\n".encode())
             os._exit(code)
+    log.info("serving %s in process %d", request.get("agent"), pid)
     for fd in fds:
         os.close(fd)
 

@@ -3,7 +3,8 @@
 ``cellphone mcp --entry`` writes, against a double of its model API that answers the prompt
 with a call of the send tool and, once it has the tool's result, with a final text. The
 message reaches Agent-2's inbox exactly once, from Agent-1, and the CLI hands the tool's
-outcome (as ``cellphone send`` prints it) back to the model.
+outcome (as ``cellphone send`` prints it) back to the model; with the server the CLI starts
+serving on its own, and handed to the home's warm host.
 
 The entries are written trusted (``--entry CLI --trust``), so each CLI runs the tool unasked
 by its own setting: Claude Code's ``permissions.allow`` in ``.claude/settings.json``, Codex
@@ -21,8 +22,11 @@ non-interactive CLI offers the model none of the server's tools). Besides:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,7 @@ import pytest
 from agents.frontmatter import parse
 from agents.mcp_entries import show_entry
 from config import Home, load_settings
+from messaging.mcp.handover import host_socket
 from messaging.runtime import open_runtime
 from messaging.store import HistoryEntry
 from tests.agent_clis import claude, codex, gemini
@@ -92,13 +97,44 @@ async def stored(home: Home) -> list[HistoryEntry]:
         return await rt.store.history(limit=100)
 
 
+@contextlib.contextmanager
+def warm_host(home: Home, wanted: bool) -> Iterator[list[str]]:
+    """The home's warm host while the CLI runs, when ``wanted``; the lines it logged."""
+    if not wanted:
+        yield []
+        return
+    env = os.environ | {"CELLPHONE_LOG_LEVEL": "INFO"}
+    host = subprocess.Popen(
+        [CELLPHONE, "mcp", "--host", "--home", str(home.root)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    logged: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not host_socket(home.var_dir).exists():
+            assert time.monotonic() < deadline and host.poll() is None, "the host listens"
+            time.sleep(0.05)
+        yield logged
+    finally:
+        host.terminate()
+        _, err = host.communicate(timeout=30)
+        logged.extend(err.splitlines())
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["own-server", "warm-host"])
 @pytest.mark.parametrize("cli", CLIS, ids=lambda cli: cli.name)
-async def test_a_tool_call_of_the_model_delivers_the_message_once(cli: Cli, tmp_path: Path) -> None:
+async def test_a_tool_call_of_the_model_delivers_the_message_once(
+    cli: Cli, warm: bool, tmp_path: Path
+) -> None:
+    """With ``warm``, the server is forked from the home's warm host (``cellphone mcp
+    --host``) and serves the streams the CLI's ``cellphone mcp`` handed over."""
     home = make_home(tmp_path / "swarm")
     text = f"The build is green ({cli.name})."
     call = ToolCall("send_message", {"to": ["Agent-2"], "text": text})
     try:
-        with cli.double(call) as double:
+        with warm_host(home, warm) as logged, cli.double(call) as double:
             recipe = cli.recipe(tmp_path, double)
             argv, env = cli.run(recipe, home)
             result = subprocess.run(
@@ -129,3 +165,5 @@ async def test_a_tool_call_of_the_model_delivers_the_message_once(cli: Cli, tmp_
     assert f"message {message.id} (agent-to-agent, normal)" in back.text
     assert "Agent-2  delivered via inbox" in back.text
     assert double.answer in result.stdout  # the final text the double gave after the result
+    served = [line for line in logged if "serving Agent-1 in process" in line]
+    assert len(served) == (1 if warm else 0), logged
