@@ -1,6 +1,8 @@
 """``cellphone mcp``: an agent's tools served over MCP on standard input and output, for the
 agent CLIs (Claude Code, Codex CLI, Gemini CLI) to start; ``--entry`` prints what to put in
-each CLI's own configuration file instead. The MCP SDK is loaded when the server starts."""
+each CLI's own configuration file instead, and ``--host`` keeps the SDK loaded for a home so
+that the servers the CLIs start answer at once. The MCP SDK is loaded when a server starts
+on its own, and never for ``--entry`` or a start handed to the host."""
 
 from __future__ import annotations
 
