@@ -20,6 +20,7 @@ from config import Home
 from messaging.mcp.handover import host_socket
 from tests.conftest import inbox_files
 from tests.mcp.client import CELLPHONE, agent_session, call
+from tests.mcp.test_startup import sdk_loaded_by
 
 WAIT_S = 60.0  # the host loads the SDK before it listens
 
@@ -110,3 +111,10 @@ def test_the_host_serves_every_agent_and_takes_nothing_else(home: Home) -> None:
 def _no_display(monkeypatch: pytest.MonkeyPatch) -> None:
     # the host passes on the environment of each start; these tests deliver to the inbox
     monkeypatch.delenv("DISPLAY", raising=False)
+
+
+def test_a_start_handed_to_the_host_loads_no_sdk(home: Home) -> None:
+    # standard input is empty: the forked server answers nothing and ends, exit code 0
+    with running_host(home):
+        code, loaded, _ = sdk_loaded_by("mcp", "--as", "Agent-1", "--home", str(home.root))
+    assert code == 0 and loaded == []
