@@ -11,10 +11,14 @@ root, the test command's Debian packages and the bundles of ``tests/editors/inst
 2. Per message through a running desk (service, store, desk): ``--messages`` plain-text
    messages to each editor, back to back, and to the plain textarea page (``chat.html``) in
    the same run; median and p95 per message and the ratio to the textarea's median.
+3. With ``--busy N``: N messages through the same desk to a busy pane of each editor (Enter
+   does nothing while the agent works): how many were reported delivered (each one a false
+   claim), the outcomes, and what the pages received (nothing, when all is well).
 
     export CELLPHONE_TEST_EDITORS=$(bash tests/editors/install.sh)
     python bench/editors.py [--messages 100] [--display 60]
-    python bench/editors.py --quick    # 10 messages each, about two minutes
+    python bench/editors.py --quick    # 10 messages each, about a minute
+    python bench/editors.py --skip-probes --messages 0 --busy 40   # busy panes alone
 
 Prints tables; it is not a pass/fail test.
 """
@@ -44,7 +48,7 @@ from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
 from messaging.deliver import Job, NotDeliverable
 from messaging.model import DeliveryState, Message
 from messaging.render import render
-from messaging.runtime import open_runtime
+from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import ChromiumPane, ChromiumPanes, WindowManager
 from messaging.screen.gui import GuiDeliverer
 from tests.conftest import make_home
@@ -60,6 +64,14 @@ PANES = tuple(
     EditorPane(f"Agent-{index + 1}", editor, *point)
     for index, (editor, point) in enumerate(zip(EDITORS, POINTS, strict=True))
 )
+BUSY_POINTS = ((320, 1900), (960, 1900), (1600, 1900), (2240, 1900), (2880, 1900))
+BUSY = tuple(
+    EditorPane(f"Agent-{index + 8}", editor, *point, busy=True)
+    for index, (editor, point) in enumerate(
+        zip(("monaco", "prosemirror", "tiptap", "lexical", "codemirror"), BUSY_POINTS, strict=True)
+    )
+)
+BUSY_BODIES = ("Grüße, 世界! ✓ «quoted» 🚀 é (e + ◌́) 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "short, while the agent still works")
 PROBES = {
     "new lines": "one\ntwo\nthree",
     "blank lines": "para one\n\npara two\n\n\npara three",
@@ -76,6 +88,7 @@ PROBES = {
 }
 PLAIN_PASTE = ("ctrl", "shift", "v")
 ARRIVAL_S = 5.0
+LATE_S = 1.0
 SEND_TIMEOUT_S = 30.0
 # Tiptap's paste rules (StarterKit's bold, italic, code and strike extensions): the text
 # between the markers keeps, the markers go
@@ -172,17 +185,32 @@ class Timed:
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
 
 
+@dataclass
+class BusyRow:
+    editor: str
+    sent: int = 0
+    claimed: int = 0  # reported delivered: a false claim, the pane takes no Enter
+    outcomes: Counter[str] = field(default_factory=Counter)
+    received: int = 0  # texts the page sent: none, while the agent works
+
+
 async def through_desk(
-    home: Home, targets: dict[str, str], apps: dict[str, ChromiumPanes], count: int
-) -> list[Timed]:
-    """``count`` messages to each target (agent id: editor, or "textarea"), back to back."""
+    home: Home,
+    targets: dict[str, str],
+    apps: dict[str, ChromiumPanes],
+    count: int,
+    busy: int,
+    busy_apps: EditorPanes | None,
+) -> tuple[list[Timed], list[BusyRow]]:
+    """``count`` messages to each target (agent id: editor, or "textarea"), back to back;
+    then ``busy`` to each busy pane, a unicode one and a short one in turn."""
     settings = load_settings(home).replaced(gui=GuiSettings())
     screen = GuiDeliverer(settings.gui)
     rows = []
     await asyncio.sleep(settings.gui.operator_idle_s)  # the probes' keys were not this desk's
     try:
         async with open_runtime(home, settings, screen) as rt:
-            for agent_id, editor in targets.items():
+            for agent_id, editor in targets.items() if count else ():
                 pages = apps[agent_id]
                 pages.clear()
                 row = Timed(editor)
@@ -213,9 +241,25 @@ async def through_desk(
                 row.unexpected = [text for text in got if text not in expected_held]
                 row.missing = [text for text in expected_held if text not in got]
                 rows.append(row)
+            busy_rows = [await to_busy(rt, pane, busy, busy_apps) for pane in BUSY] if busy else []
     finally:
         screen.close()
-    return rows
+    return rows, busy_rows
+
+
+async def to_busy(rt: Runtime, pane: EditorPane, count: int, pages: EditorPanes | None) -> BusyRow:
+    assert pages is not None
+    row = BusyRow(pane.editor)
+    pages.clear()
+    for index in range(count):
+        submission = await rt.service.send([pane.agent_id], BUSY_BODIES[index % 2])
+        outcome = (await rt.desk.wait_for(submission.message.id, SEND_TIMEOUT_S))[pane.agent_id]
+        row.sent += 1
+        row.claimed += outcome.state is DeliveryState.DELIVERED
+        row.outcomes[outcome.summary.split(":")[0][:60]] += 1
+    await asyncio.sleep(LATE_S)  # a text the page sent late is counted too
+    row.received = len(pages.texts(pane.agent_id))
+    return row
 
 
 # -- running it ---------------------------------------------------------------------------
@@ -241,11 +285,13 @@ def run(
     work: Path,
     only: list[str] | None = None,
     skip_probes: bool = False,
-) -> tuple[list[Probed], list[Timed], str]:
+    busy: int = 0,
+) -> tuple[list[Probed], list[Timed], list[BusyRow], str]:
     panes = [pane for pane in PANES if only is None or pane.editor in only]
+    opened = [*panes, *(BUSY if busy else ())]
     with (
         display_with_wm(number, work) as display,
-        EditorPanes(panes, display.name, work / "editors", editors_folder()) as editors,
+        EditorPanes(opened, display.name, work / "editors", editors_folder()) as editors,
         ChromiumPanes([TEXTAREA], display.name, work / "textarea") as textarea,
     ):
         points = {**editors.pane_points(), **textarea.pane_points()}
@@ -265,8 +311,8 @@ def run(
         targets = {TEXTAREA.agent_id: "textarea", **{p.agent_id: p.editor for p in panes}}
         apps: dict[str, ChromiumPanes] = {TEXTAREA.agent_id: textarea}
         apps.update({pane.agent_id: editors for pane in panes})
-        timed = asyncio.run(through_desk(home, targets, apps, count))
-        return probed, timed, display.describe()
+        timed, busy_rows = asyncio.run(through_desk(home, targets, apps, count, busy, editors))
+        return probed, timed, busy_rows, display.describe()
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -282,7 +328,9 @@ def first_difference(a: str, b: str) -> int:
     )
 
 
-def report(probed: list[Probed], timed: list[Timed], where: str, count: int) -> None:
+def report(
+    probed: list[Probed], timed: list[Timed], busy: list[BusyRow], where: str, count: int
+) -> None:
     print(f"Chat inputs built from the web editors, Chromium ({where}, {os.cpu_count()} cores)\n")
     if probed:
         print("What each editor's text API held of a pasted text (the desk's screen deliverer):\n")
@@ -294,25 +342,27 @@ def report(probed: list[Probed], timed: list[Timed], where: str, count: int) -> 
                 f"- {p.editor} ({p.keys}): "
                 + ", ".join(f"{n} {what}" for what, n in p.desk.items())
             )
-    reference = next((t.median_ms() for t in timed if t.target == "textarea"), float("nan"))
-    print(
-        f"\nPer message through a running desk, {count} plain-text messages each, back to back:\n"
-    )
-    rows = [
-        [
-            t.target,
-            str(t.sent),
-            f"{t.median_ms():,.1f}",
-            f"{t.p95_ms():,.1f}",
-            f"{t.median_ms() / reference:,.2f}x",
-            f"{t.delivered}/{t.sent}",
-            f"{t.as_sent}/{t.sent}",
-            f"{t.as_documented}/{t.sent}",
+    if timed:
+        reference = next((t.median_ms() for t in timed if t.target == "textarea"), float("nan"))
+        print(
+            f"\nPer message through a running desk, {count} plain-text messages each, "
+            "back to back:\n"
+        )
+        rows = [
+            [
+                t.target,
+                str(t.sent),
+                f"{t.median_ms():,.1f}",
+                f"{t.p95_ms():,.1f}",
+                f"{t.median_ms() / reference:,.2f}x",
+                f"{t.delivered}/{t.sent}",
+                f"{t.as_sent}/{t.sent}",
+                f"{t.as_documented}/{t.sent}",
+            ]
+            for t in timed
         ]
-        for t in timed
-    ]
-    headers = ["input", "msgs", "median ms", "p95 ms", "/ textarea", "delivered, verified"]
-    table([*headers, "held as sent", "as sent or as documented"], rows)
+        headers = ["input", "msgs", "median ms", "p95 ms", "/ textarea", "delivered, verified"]
+        table([*headers, "held as sent", "as sent or as documented"], rows)
     others = [(t.target, what, n) for t in timed for what, n in t.other.items()]
     if others:
         print("\nnot reported delivered and verified:")
@@ -326,6 +376,19 @@ def report(probed: list[Probed], timed: list[Timed], where: str, count: int) -> 
             print(f"  instead of: {wanted[start : at + 60]!r}")
         if len(t.unexpected) != len(t.missing):
             print(f"{t.target}: {len(t.unexpected)} unexpected, {len(t.missing)} missing")
+    if busy:
+        print("\nTo busy panes (Enter does nothing), a unicode and a short message in turn:\n")
+        rows = [
+            [
+                b.editor,
+                str(b.sent),
+                str(b.claimed),
+                ", ".join(f"{n} {what}" for what, n in b.outcomes.items()),
+                str(b.received),
+            ]
+            for b in busy
+        ]
+        table(["editor", "msgs", "reported delivered (false)", "outcomes", "page got"], rows)
 
 
 def main() -> None:
@@ -335,15 +398,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10 messages per editor")
     parser.add_argument("--editors", nargs="+", choices=EDITORS, help="only these editors")
     parser.add_argument("--skip-probes", action="store_true", help="only the messages")
+    parser.add_argument("--busy", type=int, default=0, help="messages to each busy pane")
     args = parser.parse_args()
     count = 10 if args.quick else args.messages
     with tempfile.TemporaryDirectory(prefix="cellphone-bench-") as folder:
         load_before = os.getloadavg()[0]
-        probed, timed, where = run(
-            count, args.display, Path(folder), args.editors, args.skip_probes
+        probed, timed, busy, where = run(
+            count, args.display, Path(folder), args.editors, args.skip_probes, args.busy
         )
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
-    report(probed, timed, where, count)
+    report(probed, timed, busy, where, count)
 
 
 if __name__ == "__main__":

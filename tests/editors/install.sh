@@ -44,5 +44,7 @@ if [ ! -e "$bundles/.complete" ]; then
             --log-level=warning --outfile="$bundles/$editor.js" >&2
     done
     touch "$bundles/.complete"
+    find "$folder" -mindepth 1 -maxdepth 1 -name 'pages-*' ! -name "pages-$scripts_key" \
+        -exec rm -rf {} +
 fi
 echo "$bundles"
