@@ -104,6 +104,8 @@ class GuiDeliverer:
         # inputs that may hold text of an attempt that failed after the paste: cleared first
         self._dirty = LeftText()
         self._last_sent: dict[tuple[str, bool], str] = {}  # the last text taken for sent
+        self._drafts_seen: dict[tuple[str, bool], Picture] = {}  # looks a probe found text in
+        self._agent_windows: dict[tuple[str, bool], int] = {}  # where each input's texts went
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
         self._known: set[int] = set()  # top-level windows clicked before
@@ -141,9 +143,14 @@ class GuiDeliverer:
                 layout = self._last_layout or self._check_point(gui, point)
                 region = Rect.around(point, job.agent.typing.verify_region, layout)
                 x11 = self._xlib()
-                if self._is_terminal(x11, x11.toplevel_at(*point)):
+                toplevel = x11.toplevel_at(*point)
+                if self._is_terminal(x11, toplevel):
                     return None  # judged after the click: see _type
-                return self._draft_in(key, x11, region, point, self._look(x11, region))
+                looked = self._look(x11, region)
+                draft = self._draft_in(key, x11, region, point, looked)
+                if draft is None or not self._draft_known(key, looked, toplevel):
+                    return None  # the delivery asks the input itself, after its click
+                return draft
             except (NotDeliverable, X11Error, XlibConnectionClosed):
                 return None  # the delivery itself meets the problem and says so
 
@@ -279,14 +286,20 @@ class GuiDeliverer:
             and not cleared
             and (typing.wait_for_prompt or self._is_terminal(x11, toplevel))
         )
+        suspect = False  # its look says it holds text: asked after the click to be sure
         if pacing.check_drafts and not cleared and not at_prompt:
             draft = self._draft_in(key, x11, region, point, looked)
             if draft is not None:
-                raise draft
+                if self._draft_known(key, looked, toplevel):
+                    raise draft
+                suspect = True
         # an input never seen empty: asked whether it holds text once it has the focus
         known = self._looks.get(key)
         probed = (
-            pacing.check_drafts and not cleared and not at_prompt and not (known and known.probed)
+            pacing.check_drafts
+            and not cleared
+            and not at_prompt
+            and (suspect or not (known and known.probed))
         )
         if probed and not primary:
             previous_primary = self._read_clipboard(x11, primary=True)
@@ -294,7 +307,7 @@ class GuiDeliverer:
         unclicked = None if kept_focus and not cleared else looked
         try:
             if pacing.give_back:
-                self._loan.borrow(x11)
+                self._loan.borrow(x11, self._own)
             self._click(gui, point, x11, focused=kept_focus)
             if job.onboarding and pacing.new_chat_hotkey:
                 gui.hotkey(*_keys(pacing.new_chat_hotkey))
@@ -302,9 +315,6 @@ class GuiDeliverer:
                 self._click(gui, point, x11)
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
-            if probed:
-                self._probe(gui, x11, job, point)
-                self._looks.mark_probed(key)
             if cleared:
                 for combo in typing.clear_keys:
                     gui.hotkey(*combo)
@@ -328,6 +338,8 @@ class GuiDeliverer:
                         "first again)"
                     )
                 before = self._clear_again(gui, x11, region, before, job, point)
+            if probed:  # once the input shows the focus: the keys go to it, not the page
+                self._probe(gui, x11, job, point, looked, suspect=suspect)
             if at_prompt:
                 # as it looks with the focus; with wait_for_prompt, a CLI still answering
                 # shows no prompt there
@@ -365,6 +377,7 @@ class GuiDeliverer:
             self._keep_pictures(job, "sent", before, pasted, emptied)
             self._dirty.discard(key)
             self._last_sent[key] = job.text
+            self._agent_windows[key] = toplevel
             if pacing.check_drafts:
                 self._looks.learn(key, emptied, point, before, line=typing.wait_for_prompt)
             return Typed(verified=True)
@@ -375,7 +388,9 @@ class GuiDeliverer:
             if (offered and primary) or probed:
                 self._restore_clipboard(x11, previous_primary, primary=True)
 
-    def _probe(self, gui: Any, x11: Desktop, job: Job, point: Point) -> None:
+    def _probe(
+        self, gui: Any, x11: Desktop, job: Job, point: Point, looked: Picture, *, suspect: bool
+    ) -> None:
         """Whether an input the desk never saw empty holds text, asked without changing it:
         the desk owns the primary selection, presses the agent's ``select_all_keys``, and an
         app that selected text takes the primary selection over (a Chromium textarea or
@@ -387,6 +402,7 @@ class GuiDeliverer:
         the primary selection until the submit keys: an app that takes it later was slower
         than the probe, and nothing is submitted (:meth:`_check_no_late_draft`)."""
         typing = job.agent.typing
+        key = (job.agent.agent_id, job.onboarding)
         x11.hold_primary()
         gui.hotkey(*typing.select_all_keys)
         deadline = time.monotonic() + self.settings.draft_probe_s
@@ -394,15 +410,17 @@ class GuiDeliverer:
             if time.monotonic() >= deadline:
                 # empty; and should the app select late, the paste goes after the text
                 gui.hotkey("right")
+                self._found_empty(key, looked, suspect=suspect)
                 return
             x11.serve_for(PROBE_POLL_S)
         text = self._read_clipboard(x11, primary=True) or ""
         if not text.strip():
             x11.hold_primary()
+            self._found_empty(key, looked, suspect=suspect)
             return
         gui.hotkey("right")
-        key = (job.agent.agent_id, job.onboarding)
-        if self._looks.get(key) is not None:
+        self._drafts_seen[key] = looked
+        if not suspect and self._looks.get(key) is not None:
             self._looks.forget(key)  # it showed this text as empty
             log.warning("dropped the empty look of %s's input: it holds text", key[0])
         last = self._last_sent.pop(key, None)
@@ -420,6 +438,26 @@ class GuiDeliverer:
             f"{'+'.join(typing.select_all_keys)}; the caret was put back at its end); "
             "nothing was typed"
         )
+
+    def _found_empty(self, key: tuple[str, bool], looked: Picture, *, suspect: bool) -> None:
+        """The probe found the input empty: its look before the click is an empty look too
+        (one that looked like a draft: the input without the focus, say), and the known
+        look is vouched for."""
+        self._drafts_seen.pop(key, None)
+        if suspect:
+            log.info("the input of %s is empty though it looked otherwise: look kept", key[0])
+            self._looks.add_other(key, looked)
+        self._looks.mark_probed(key)
+
+    def _draft_known(self, key: tuple[str, bool], looked: Picture, toplevel: int) -> bool:
+        """Whether a draft its look shows is known for one, without asking the input: a
+        select-all found text in it while it looked just so, or the window at the point is
+        not the one the agent's messages went to (a window over the input: never clicked)."""
+        seen = self._drafts_seen.get(key)
+        if seen is not None and not differs(seen, looked):
+            return True
+        known = self._agent_windows.get(key)
+        return known is not None and known != toplevel
 
     def _check_no_late_draft(self, paste: _Paste) -> None:
         """After a probe that found the input empty: the app has not selected any text
@@ -752,6 +790,9 @@ class GuiDeliverer:
             self._known.update(int(w) for w in saved["known"])
             last = saved["last"]
             self._last_target = None if last is None else int(last)
+            for entry in saved.get("agents", []):
+                agent_id, onboarding, window = entry
+                self._agent_windows[(str(agent_id), bool(onboarding))] = int(window)
         except FileNotFoundError:
             return
         except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -761,7 +802,8 @@ class GuiDeliverer:
         if not self._known:
             return
         known = sorted(self._known)[-WINDOWS_KEPT:]
-        text = json.dumps({"known": known, "last": self._last_target})
+        agents = [[a, o, w] for (a, o), w in sorted(self._agent_windows.items())]
+        text = json.dumps({"known": known, "last": self._last_target, "agents": agents})
         try:
             write_atomic(path, text)
         except OSError as exc:

@@ -11,7 +11,7 @@ as a new line.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
@@ -30,6 +30,7 @@ SEED_PX = 10  # the input's colour is the commonest within this many px of the p
 EDGE_PX = 2  # kept off the inside's edge (rounded corners, a focus ring's anti-aliasing)
 LINE_PX = 8  # a terminal's row around the point: glyphs 12 to 16 px tall fill most of it
 ROW_PX = (8, 64)  # the height of a terminal's row, in pixels: how far a new line moves text
+OTHER_LOOKS = 3  # other empty looks kept of one input
 MOVED_SHARE = 0.02  # of the pixels compared, this many may differ in text moved up (a cursor)
 _THRESHOLD = [0 if v <= LEVEL else 255 for v in range(256)]
 
@@ -173,6 +174,9 @@ class EmptyLook:
     # a select-all found the input empty while it looked so (a look learnt from a submission
     # that was not one, its text still in the input, would pass for empty forever)
     probed: bool = False
+    # other looks of the input empty, as a select-all found it: without the keyboard focus
+    # (Monaco draws its current line and caret only with it), after a theme's repaint
+    others: tuple[Picture, ...] = ()
 
     @classmethod
     def learn(
@@ -191,19 +195,30 @@ class EmptyLook:
         if line:
             return cls(picture, line_at(picture.region, point), confirmed)
         if known is not None and known.picture.region == picture.region:
-            return cls(picture, known.inside, confirmed)
+            return cls(picture, known.inside, confirmed, others=known.others)
         return cls(picture, inside_of(picture, point), confirmed)
 
     def holds_text(self, now: Picture) -> bool:
-        """Whether the input inside looks other than empty by more than a caret."""
+        """Whether the input inside looks other than empty (every empty look known of it)
+        by more than a caret."""
         if self.inside is None:
             return False
         if now.region != self.picture.region:
             return True
         box = _local(self.inside, self.picture.region)
-        before, after = self.picture.image().crop(box), now.image().crop(box)
-        mask = ImageChops.difference(before, after).convert("L").point(_THRESHOLD)
-        return _count(mask) > DRAFT_PIXELS
+        seen = now.image().crop(box)
+        for empty in (self.picture, *self.others):
+            mask = ImageChops.difference(empty.image().crop(box), seen).convert("L")
+            if _count(mask.point(_THRESHOLD)) <= DRAFT_PIXELS:
+                return False
+        return True
+
+    def with_other(self, picture: Picture) -> EmptyLook:
+        """This look, knowing ``picture`` too as the input empty (the last
+        :data:`OTHER_LOOKS` kept)."""
+        if picture.region != self.picture.region:
+            return self
+        return replace(self, others=(*self.others, picture)[-OTHER_LOOKS:])
 
     def save(self, path: Path) -> None:
         """Write the look to ``path`` (a JSON line, then the raw pixels) atomically."""
@@ -213,9 +228,11 @@ class EmptyLook:
             "inside": _fields(inside) if inside else None,
             "confirmed": self.confirmed,
             "probed": self.probed,
+            "others": len(self.others),
         }
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(header).encode() + b"\n" + self.picture.data)
+        data = b"".join(picture.data for picture in (self.picture, *self.others))
+        write_atomic(path, json.dumps(header).encode() + b"\n" + data)
 
     @classmethod
     def load(cls, path: Path) -> EmptyLook | None:
@@ -228,10 +245,12 @@ class EmptyLook:
             inside = Rect(*header["inside"]) if header["inside"] is not None else None
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        if len(data) != region.width * region.height * 4:
+        size, count = region.width * region.height * 4, 1 + int(header.get("others", 0))
+        if len(data) != size * count:
             return None
+        pictures = [Picture(region, data[i * size : (i + 1) * size]) for i in range(count)]
         confirmed, probed = bool(header.get("confirmed", True)), bool(header.get("probed"))
-        return cls(Picture(region, data), inside, confirmed, probed)
+        return cls(pictures[0], inside, confirmed, probed, tuple(pictures[1:]))
 
 
 def line_at(region: Rect, point: Point) -> Rect:

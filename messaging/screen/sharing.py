@@ -136,6 +136,13 @@ class EmptyLooks:
             self._looks[key] = replace(look, probed=True)
             self._unsaved.add(key)
 
+    def add_other(self, key: InputKey, picture: Picture) -> None:
+        """``picture`` shows the input empty too (a select-all found it so)."""
+        look = self.get(key)
+        if look is not None:
+            self._looks[key] = look.with_other(picture)
+            self._unsaved.add(key)
+
     def forget(self, key: InputKey) -> None:
         """Drop the input's look, proved wrong: it showed text as if empty."""
         self._looks.pop(key, None)
@@ -300,9 +307,15 @@ class Loan:
     def __init__(self) -> None:
         self._taken: _Taken | None = None
 
-    def borrow(self, x11: Desktop) -> None:
-        """Note pointer and focus before the first click of a run."""
-        if self._taken is None:
+    def borrow(self, x11: Desktop, own: OwnInput) -> None:
+        """Note pointer and focus before the first click of a run. An operator who used the
+        screen since the last delivery of the run (a run goes on while deliveries keep
+        coming) starts it afresh: what is given back at its end is what they left now, not
+        what they had before its first delivery."""
+        taken = self._taken
+        if taken is not None and taken.left_pointer is not None and _used_since(taken, x11, own):
+            taken = None
+        if taken is None:
             self._taken = _Taken(x11.pointer(), x11.focus_window())
 
     def left(self, x11: Desktop) -> None:
@@ -323,18 +336,24 @@ class Loan:
         taken, self._taken = self._taken, None
         if taken is None or taken.left_pointer is None:
             return
-        pointer, focus = x11.pointer(), x11.focus_window()
-        if (
-            pointer != taken.left_pointer
-            or focus != taken.left_focus
-            or own.operator_idle_s(x11) < time.monotonic() - taken.left_at
-        ):
+        if _used_since(taken, x11, own):
             log.info("the operator used the screen since the last delivery: nothing given back")
             return
+        pointer, focus = x11.pointer(), x11.focus_window()
         if pointer != taken.pointer:
             x11.put_pointer(*taken.pointer)
         if focus != taken.focus and not x11.give_focus(taken.focus, FOCUS_TIMEOUT_S):
             log.warning("the keyboard focus did not go back to window %#x", taken.focus)
+
+
+def _used_since(taken: _Taken, x11: Desktop, own: OwnInput) -> bool:
+    """Whether the operator moved pointer or focus, or gave any input, since the delivery
+    that left them as ``taken`` notes."""
+    return (
+        x11.pointer() != taken.left_pointer
+        or x11.focus_window() != taken.left_focus
+        or own.operator_idle_s(x11) < time.monotonic() - taken.left_at
+    )
 
 
 def look_file(folder: Path, agent_id: str, onboarding: bool) -> Path:

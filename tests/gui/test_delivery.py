@@ -4,12 +4,14 @@ typing is unsafe."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -121,6 +123,8 @@ async def test_every_window_gets_exactly_its_text_once(
     windows.wait_for(len(sent) * len(REACHABLE))
     for agent_id in REACHABLE:
         assert windows.texts(agent_id) == [rendered(m, agent_id, gui_settings) for m in sent]
+        # the inbox copy is written right after the outcome is recorded
+        await until(lambda a=agent_id: len(typed_copies(desk.home, a)) == len(sent))
         assert typed_copies(desk.home, agent_id) == ["gui, verified on screen"] * len(sent)
     assert windows.texts("Spare") == []
 
@@ -460,3 +464,11 @@ def test_every_monitor_corner_is_a_fail_safe_corner(
     screen.close()
     assert refused.value.pause_desk
     assert windows.texts("Agent-3") == []
+
+
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``check`` until it is true (a bounded wait for a condition)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)

@@ -428,9 +428,13 @@ def test_the_next_process_knows_the_empty_look_and_that_the_last_typing_was_the_
         assert idle is not None and idle > time.monotonic() - started
         assert second.draft(job) is None
         type_draft(x_display, browsers, PLAIN, "operator here")
-        draft = second.draft(job)
-        assert draft is not None and "holds a draft" in draft.reason
         assert (second.operator_idle_s() or 0) < 1.0  # that was the operator
+        # its look shows text: the delivery asks the input, finds the draft, types nothing
+        with pytest.raises(DraftPresent, match="holds a draft of 13 characters"):
+            second.deliver_now(job)
+        draft = second.draft(job)  # and holds it from its look alone from then on
+        assert draft is not None and "holds a draft" in draft.reason
+        assert browsers.draft(PLAIN.agent_id) == "operator here"
     finally:
         second.close()
         operator(x_display, "key", "ctrl+a", "BackSpace")
@@ -454,8 +458,15 @@ def test_a_look_recorded_at_calibration_sees_a_draft_before_the_first_delivery(
     try:
         assert screen.draft(job) is None
         type_draft(x_display, browsers, RICH, "typed before any delivery")
+        # the look shows text: the delivery asks the input (select-all) before typing
+        assert screen.draft(job) is None
+        with pytest.raises(DraftPresent, match="holds a draft of 25 characters"):
+            screen.deliver_now(job)
+        browsers.wait_for_draft(RICH.agent_id, "typed before any delivery")
+        # a draft the input answered for is held from its look alone, without a click
         draft = screen.draft(job)
         assert draft is not None and "holds a draft" in draft.reason
+        operator(x_display, "mousemove", str(point.x), str(point.y), "click", "1")
         operator(x_display, "key", "ctrl+a", "BackSpace")
         browsers.wait_for_draft(RICH.agent_id, "")
         assert screen.draft(job) is None
@@ -466,11 +477,12 @@ def test_a_look_recorded_at_calibration_sees_a_draft_before_the_first_delivery(
     assert confirmed is not None and confirmed.confirmed is True
 
 
-async def test_a_look_recorded_over_text_gives_way_after_the_hold_limit(
+async def test_a_look_recorded_over_text_does_not_hold_messages_to_an_empty_input(
     home: Home, browsers: ChromiumPanes, x_display: VirtualDisplay
 ) -> None:
-    """The operator calibrated while the input held text: the look is wrong. The first
-    message is held, then goes to the inbox; the look is dropped and the next one is typed."""
+    """The operator calibrated while the input held text: the look is wrong. The empty
+    input looks like a draft to it, so the desk asks the input (select-all), finds it empty,
+    keeps that look as an empty one too, and types; so does the next message."""
     point = Point(*browsers.pane_points()[PLAIN.agent_id])
     type_draft(x_display, browsers, PLAIN, "left over while calibrating")
     path = record_empty_look(
@@ -478,13 +490,17 @@ async def test_a_look_recorded_over_text_gives_way_after_the_hold_limit(
     )
     operator(x_display, "key", "ctrl+a", "BackSpace")
     await asyncio.to_thread(browsers.wait_for_draft, PLAIN.agent_id, "")
-    async with started(home, browsers, draft_hold_max_s=1.0) as rt:
-        first = (await rt.service.send([PLAIN.agent_id], "held by a wrong look")).message
+    async with started(home, browsers, draft_hold_max_s=60) as rt:
+        first = (await rt.service.send([PLAIN.agent_id], "not held by a wrong look")).message
         got = await outcome(rt, first, PLAIN.agent_id)
-        assert got.state is DeliveryState.FALLBACK  # type: ignore[attr-defined]
-        assert not path.exists()
+        assert (got.state, got.method) == (DeliveryState.DELIVERED, DeliveryMethod.GUI)  # type: ignore[attr-defined]
         second = (await rt.service.send([PLAIN.agent_id], "typed after it")).message
         got = await outcome(rt, second, PLAIN.agent_id)
         assert (got.state, got.method) == (DeliveryState.DELIVERED, DeliveryMethod.GUI)  # type: ignore[attr-defined]
-    browsers.wait_for(1)
-    assert browsers.texts(PLAIN.agent_id) == [typed(rt, second, PLAIN.agent_id)]
+    browsers.wait_for(2)
+    assert browsers.texts(PLAIN.agent_id) == [
+        typed(rt, first, PLAIN.agent_id),
+        typed(rt, second, PLAIN.agent_id),
+    ]
+    look = EmptyLook.load(path)
+    assert look is not None and look.probed
