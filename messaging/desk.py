@@ -495,7 +495,8 @@ class Desk:
     async def _joins_hold(self, item: Claimed, agent: Agent, lane: Lane) -> Attempt | str | None:
         """When an earlier delivery to the agent is held, this one is held with it (never
         typed before it), without a look at the screen or the pane: the hold's result."""
-        earlier = await self.store.held_before(lane, agent.agent_id, item.seq)
+        rank = item.delivery.message.priority.rank
+        earlier = await self.store.held_before(lane, agent.agent_id, item.seq, rank)
         return None if earlier is None else self._held(item, earlier, lane)
 
     async def _paste_all(self, claimed: list[Claimed]) -> None:

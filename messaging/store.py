@@ -806,16 +806,17 @@ class Store:
             )
         return bool(found)
 
-    async def held_before(self, lane: Lane, agent_id: str, seq: int) -> str | None:
-        """Why an earlier delivery of ``lane`` to the agent is held (queued after a draft or
-        a busy agent held it), or None: a later one joins the hold, so an agent gets its
-        messages in order."""
+    async def held_before(self, lane: Lane, agent_id: str, seq: int, rank: int) -> str | None:
+        """Why an earlier delivery of ``lane`` to the agent, of ``rank`` or above, is held
+        (queued after a draft or a busy agent held it), or None: a later one joins the hold,
+        so an agent gets its messages of one priority in order (a higher one is not kept
+        behind: a critical message may go to a busy agent)."""
         async with self._lock:
             return await self._scalar(
                 "SELECT last_error FROM deliveries WHERE lane = ? AND agent = ? AND"
-                f" state = 'queued' AND message_seq < ? AND {_HELD}"
+                f" state = 'queued' AND message_seq < ? AND rank >= ? AND {_HELD}"
                 " ORDER BY message_seq LIMIT 1",
-                (lane.value, agent_id, seq),
+                (lane.value, agent_id, seq, rank),
             )
 
     @_guarded
