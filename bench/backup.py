@@ -327,7 +327,10 @@ def installed(package: str, command: str, out: Console) -> bool:
         if done.returncode != 0:
             out.print(f"note: {package} could not be installed, left out: {done.stderr.strip()}")
             return False
-    return shutil.which(command) is not None
+    if shutil.which(command) is None:
+        out.print(f"note: {package} is installed but `{command}` is not on PATH; left out")
+        return False
+    return True
 
 
 def version(command: list[str]) -> str:
