@@ -34,7 +34,11 @@ async def _held(rt: Runtime) -> bool:
 
 async def wait(rt: Runtime, message: Message, *, show_progress: bool) -> dict[str, Outcome]:
     """Each recipient's outcome once all had an attempt, the wait runs out
-    (``messaging.wait_timeout_s``), or the desk is paused with only typing left to do."""
+    (``messaging.wait_timeout_s``), or the desk is paused with only typing left to do.
+
+    When the desk of another process stopped with the message still queued (it ran for a
+    send of its own, and ended before it took this one), this process's desk starts and
+    delivers it: two `cellphone send` at once both get their outcomes."""
     timeout = rt.settings.messaging.wait_timeout_s
     total = len(message.recipients)
     show_progress = show_progress and sys.stderr.isatty() and total >= 2
@@ -51,6 +55,8 @@ async def wait(rt: Runtime, message: Message, *, show_progress: bool) -> dict[st
                 await _held(rt)
             ):
                 return outcomes
+            if not rt.desk.running:
+                await rt.desk.start()  # nothing when another process runs the desk
             if show_progress and progress is None and time.monotonic() - started > PROGRESS_AFTER_S:
                 progress = _progress()
                 progress.start()

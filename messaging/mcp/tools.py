@@ -9,7 +9,6 @@ import contextlib
 import io
 import json
 import os
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +19,11 @@ from agents.workspace import Workspace
 from config import DeliveryMode, Home, Settings
 from messaging import reporting
 from messaging.deliver import ScreenDeliverer
-from messaging.desk import NOT_YET, Desk, desk_holder
+from messaging.desk import Desk
 from messaging.errors import MessagingError, UnknownMessageError, shown
 from messaging.mcp import schemas
 from messaging.mcp.arguments import Arguments, ToolArgumentError
-from messaging.model import DeliveryState, Lane, Message, MessageType, Outcome
+from messaging.model import DeliveryState, MessageType
 from messaging.pause import PauseFlag, WaitNote
 from messaging.runtime import Runtime
 from messaging.service import MessageService, parse_priority
@@ -128,7 +127,7 @@ class AgentTools:
                 reply_to=reply_to,
                 ack_required=ack_required,
             )
-            outcomes = await _outcomes(rt, submission.message)
+            outcomes = await reporting.wait(rt, submission.message, show_progress=False)
             return _printed(
                 reporting.report,
                 submission,
@@ -290,27 +289,6 @@ class AgentTools:
             yield Runtime(home, settings, base.store, base.registry, desk, service)
         finally:
             await desk.stop()
-
-
-async def _outcomes(rt: Runtime, message: Message) -> dict[str, Outcome]:
-    """Each recipient's outcome, waited for as ``cellphone send`` waits (until each had an
-    attempt, ``messaging.wait_timeout_s`` ran out, or only typing is left while the desk is
-    paused). When the desk of another process stopped with the message still queued (it ran
-    for a send of its own, and ended before it took this one), this process's desk starts
-    and delivers it."""
-    deadline = time.monotonic() + rt.settings.messaging.wait_timeout_s
-    lock = rt.home.var_dir / "desk.lock"
-    while True:
-        remaining = max(0.0, deadline - time.monotonic())
-        outcomes = await rt.desk.wait_for(message.id, min(TAKE_OVER_AFTER_S, remaining))
-        waiting = [o for o in outcomes.values() if o.reason == NOT_YET]
-        if not waiting or time.monotonic() >= deadline:
-            return outcomes
-        typing = any(o.state is DeliveryState.DELIVERING for o in waiting)
-        if rt.desk.paused and not typing and await rt.store.due(Lane.INBOX) == 0:
-            return outcomes  # what is left waits for the screen: waiting longer is useless
-        if not rt.desk.running and desk_holder(lock) is None:
-            await rt.desk.start()
 
 
 def _printed(report: Callable[..., None], *args: Any, **kwargs: Any) -> str:

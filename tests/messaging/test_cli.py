@@ -4,10 +4,15 @@ and the unread and overdue counts of ``status``, run as the user runs them."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-from tests.test_cli import cellphone
+from messaging.lockfile import ProcessLock
+from tests.test_cli import ROOT, cellphone, headless
 from tests.test_cli import home as home  # the fixture: a home made by `cellphone init`
 
 
@@ -85,3 +90,41 @@ def test_status_shows_a_stalled_agent(home: Path) -> None:
     table = cellphone("status", home=home).stdout
     [row] = [line for line in table.splitlines() if "Agent-4" in line]
     assert "stalled since" in row
+
+
+def test_a_send_whose_desk_ran_elsewhere_is_delivered_once_that_desk_stops(home: Path) -> None:
+    """Another process runs the desk when the message is sent (this test holds its lock) and
+    stops before taking it, as a `cellphone send` to another agent does after its own
+    message: the waiting send starts its own desk and delivers it, well within its wait."""
+    other_desk = ProcessLock(home / "var" / "desk.lock")
+    assert other_desk.acquire()
+    args = [sys.executable, "-m", "cellphone", "send", "while another desk ran", "-t", "Agent-2"]
+    sending = subprocess.Popen(
+        [*args, "--home", str(home)],
+        cwd=ROOT,
+        env=headless(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _stored(home):
+            assert time.monotonic() < deadline and sending.poll() is None
+            time.sleep(0.05)
+    finally:
+        other_desk.release()
+    out, err = sending.communicate(timeout=30)
+    assert sending.returncode == 0, out + err
+    assert "Agent-2  delivered via inbox" in out
+
+
+def _stored(home: Path) -> bool:
+    database = home / "var" / "cellphone.db"
+    if not database.exists():
+        return False
+    with sqlite3.connect(database) as db:
+        try:
+            return bool(db.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+        except sqlite3.OperationalError:  # the schema not made yet
+            return False
