@@ -67,8 +67,8 @@ SENT_STILL_S = 0.03  # the input must look sent this long (two frames at 60 Hz) 
 NEW_LINE_STILL_S = 0.4  # text moved up a row and still this long: Enter made a new line
 # (a CLI redrawing after a submission passes through such frames, in xterm for 0.2 s)
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
-MULTI_CLICK_PX = 4  # clicks closer than this count together (Chromium: 2, GTK: 5 px)
-CLICK_SHIFT_PX = 3  # past Chromium's 2 px, and small enough to stay in the input
+MULTI_CLICK_PX = 16  # clicks closer count together (Chromium here: 8 px aside still did)
+CLICK_SHIFT_PX = 20  # past that, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
 PROBE_POLL_S = 0.002  # how often the draft probe asks who owns the primary selection
@@ -299,9 +299,12 @@ class GuiDeliverer:
             pacing.check_drafts
             and not cleared
             and not at_prompt
+            and not primary
             and (suspect or not (known and known.probed))
         )
-        if probed and not primary:
+        # a leftover cleared in an input that is no terminal's: asked whether it is gone
+        empties = cleared and not primary and not self._is_terminal(x11, toplevel)
+        if probed or empties:
             previous_primary = self._read_clipboard(x11, primary=True)
         # how the input looks before the click, when the click or the clearing changes it
         unclicked = None if kept_focus and not cleared else looked
@@ -340,6 +343,8 @@ class GuiDeliverer:
                 before = self._clear_again(gui, x11, region, before, job, point)
             if probed:  # once the input shows the focus: the keys go to it, not the page
                 self._probe(gui, x11, job, point, looked, suspect=suspect)
+            if empties:
+                before = self._emptied(gui, x11, region, job, point)
             if at_prompt:
                 # as it looks with the focus; with wait_for_prompt, a CLI still answering
                 # shows no prompt there
@@ -359,7 +364,9 @@ class GuiDeliverer:
                 )
             taken_at = time.monotonic()
             _pause(pacing.pause_after_paste_s)
-            paste = _Paste(x11, gui, job, point, region, target, toplevel, before, probed)
+            paste = _Paste(
+                x11, gui, job, point, region, target, toplevel, before, probed or empties, empties
+            )
             if not typing.verify:
                 self._check_no_dialog(paste)
                 self._wait_submit_after(paste, taken_at)
@@ -385,7 +392,7 @@ class GuiDeliverer:
             if offered:
                 x11.serve_until_idle(pacing.paste_quiet_s, SETTLE_TIMEOUT_S)
                 self._restore_clipboard(x11, previous)
-            if (offered and primary) or probed:
+            if (offered and primary) or probed or empties:
                 self._restore_clipboard(x11, previous_primary, primary=True)
 
     def _probe(
@@ -403,17 +410,12 @@ class GuiDeliverer:
         than the probe, and nothing is submitted (:meth:`_check_no_late_draft`)."""
         typing = job.agent.typing
         key = (job.agent.agent_id, job.onboarding)
-        x11.hold_primary()
-        gui.hotkey(*typing.select_all_keys)
-        deadline = time.monotonic() + self.settings.draft_probe_s
-        while x11.owns_clipboard(primary=True):
-            if time.monotonic() >= deadline:
-                # empty; and should the app select late, the paste goes after the text
-                gui.hotkey("right")
-                self._found_empty(key, looked, suspect=suspect)
-                return
-            x11.serve_for(PROBE_POLL_S)
-        text = self._read_clipboard(x11, primary=True) or ""
+        text = self._selected(gui, x11, typing.select_all_keys)
+        if text is None:
+            # empty; and should the app select late, the paste goes after the text
+            gui.hotkey("right")
+            self._found_empty(key, looked, suspect=suspect)
+            return
         if not text.strip():
             x11.hold_primary()
             self._found_empty(key, looked, suspect=suspect)
@@ -438,6 +440,48 @@ class GuiDeliverer:
             f"{'+'.join(typing.select_all_keys)}; the caret was put back at its end); "
             "nothing was typed"
         )
+
+    def _selected(self, gui: Any, x11: Desktop, keys: tuple[str, ...]) -> str | None:
+        """What ``keys`` (select-all) selected, read from the primary selection the app took
+        over from the desk; None when it took nothing within ``gui.draft_probe_s``. The desk
+        owns the primary selection again when the app took nothing or white space alone."""
+        x11.hold_primary()
+        gui.hotkey(*keys)
+        deadline = time.monotonic() + self.settings.draft_probe_s
+        while x11.owns_clipboard(primary=True):
+            if time.monotonic() >= deadline:
+                return None
+            x11.serve_for(PROBE_POLL_S)
+        text = self._read_clipboard(x11, primary=True) or ""
+        if not text.strip():
+            x11.hold_primary()
+        return text
+
+    def _emptied(self, gui: Any, x11: Desktop, region: Rect, job: Job, point: Point) -> Picture:
+        """After the clear keys in an input that is no terminal's: asked with select-all
+        whether it still holds text (the clear keys once more when it does), and its look
+        taken once it answered empty. A busy app draws the emptied input late: a look taken
+        before that (the old text, or its selection) passed the pasted text's late drawing
+        for the input changing back after Enter, and a busy pane for a submission."""
+        typing = job.agent.typing
+        for pressed in (1, 2):
+            text = self._selected(gui, x11, typing.select_all_keys)
+            if text is None:
+                gui.hotkey("right")
+                break
+            if not text.strip():
+                break  # selected, for the paste to replace
+            if pressed == 2:
+                raise NotDeliverable(
+                    f"the chat input of {job.agent.agent_id} at {point} still holds "
+                    f"{len(text)} characters after "
+                    f"{', '.join('+'.join(c) for c in typing.clear_keys)} was pressed twice "
+                    "(the app may be busy); nothing was typed (the input is cleared before "
+                    "the next paste)"
+                )
+            for combo in typing.clear_keys:
+                gui.hotkey(*combo)
+        return self._still(x11, region, STILL_S)
 
     def _found_empty(self, key: tuple[str, bool], looked: Picture, *, suspect: bool) -> None:
         """The probe found the input empty: its look before the click is an empty look too
@@ -467,6 +511,13 @@ class GuiDeliverer:
         if not paste.probed or paste.x11.owns_clipboard(primary=True):
             return
         job = paste.job
+        if paste.leftover:
+            raise NotDeliverable(
+                f"typed but not submitted: the chat input of {job.agent.agent_id} at "
+                f"{paste.point} answered select-all only after the paste (a busy app): the "
+                "text an earlier attempt left may still be in it; nothing was submitted (it "
+                "is cleared before the next paste)"
+            )
         self._dirty.discard((job.agent.agent_id, job.onboarding))
         raise NotDeliverable(
             f"the chat input of {job.agent.agent_id} at {paste.point} held text the desk did "
@@ -578,6 +629,10 @@ class GuiDeliverer:
         ``still`` seconds. An input whose look the click did not change is taken once
         :data:`LOOK_CHANGE_S` passed."""
         self._watch(x11, region, lambda now: differs(now, unlike), LOOK_CHANGE_S)
+        return self._still(x11, region, still)
+
+    def _still(self, x11: Desktop, region: Rect, still: float) -> Picture:
+        """The picture of ``region`` once it stopped changing for ``still`` seconds."""
         last = self._look(x11, region)
         still_since = time.monotonic()
         deadline = still_since + self.settings.verify_timeout_s
@@ -879,6 +934,7 @@ class _Paste:
     toplevel: int
     before: Picture  # the input just before the paste
     probed: bool = False  # the input was asked whether it holds text (see GuiDeliverer._probe)
+    leftover: bool = False  # ... after the clear keys emptied what an attempt left in it
 
 
 _PRIMARY_HINT = "; the desk offered the text as the primary selection and the clipboard"
