@@ -1,4 +1,4 @@
-"""What the screen deliverer needs from a desktop, beside pyautogui's mouse and keys.
+"""What the screen deliverer needs from a desktop: its own mouse and keys, and what it reads.
 
 :class:`messaging.screen.x11.X11` implements it for X11; a backend for another desktop
 implements the same few calls and the deliverer works unchanged.
@@ -13,6 +13,16 @@ from coordinates.layout import Layout
 
 class Desktop(Protocol):
     """One connection to the desktop; used from one thread at a time."""
+
+    fail_safe_points: list[tuple[int, int]]  # click and hotkey refuse while the pointer is in one
+
+    def click(self, x: int, y: int) -> None:
+        """Click the left button at (``x``, ``y``)."""
+        ...
+
+    def hotkey(self, *keys: str) -> None:
+        """Press ``keys`` in order, release them in reverse."""
+        ...
 
     def close(self) -> None: ...
 

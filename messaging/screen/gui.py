@@ -15,8 +15,9 @@ The deliverer shares mouse and keyboard with the person at the screen: it tells 
 from its own (:meth:`GuiDeliverer.operator_idle_s`) and, once a run of deliveries ends,
 puts pointer and keyboard focus back where they were (:meth:`GuiDeliverer.give_back`).
 
-pyautogui connects to the display when imported, so it is imported only here, when the
-first delivery needs it.
+Clicks and keys go through XTEST on the deliverer's own X connection (what pyautogui
+does on X11, without its import and a second connection in every `cellphone send`); the
+connection opens when the first delivery needs it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from agents import Agent
@@ -52,7 +52,14 @@ from messaging.screen.sharing import (
     Loan,
     OwnInput,
 )
-from messaging.screen.x11 import X11, ClipboardError, X11Error, XlibConnectionClosed, keep_clipboard
+from messaging.screen.x11 import (
+    X11,
+    ClipboardError,
+    FailSafe,
+    X11Error,
+    XlibConnectionClosed,
+    keep_clipboard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,18 +94,17 @@ XFCE4_TERMINAL_DIALOG = (
     "the question in that dialog)"
 )
 FAILSAFE_REASON = (
-    "pyautogui fail-safe: the mouse was moved into a screen corner; the desk is paused "
+    "fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
 )
 
 
 class GuiDeliverer:
-    """Implements :class:`messaging.deliver.ScreenDeliverer` with pyautogui on X11."""
+    """Implements :class:`messaging.deliver.ScreenDeliverer` on X11."""
 
     def __init__(self, settings: GuiSettings, display: str | None = None) -> None:
         self.settings = settings
         self.display = display  # None: the DISPLAY of this process
-        self._pyautogui: ModuleType | None = None
         self._x11: Desktop | None = None
         self._lock = threading.Lock()  # one delivery at a time, whoever calls
         # inputs that may hold text of an attempt that failed after the paste: cleared first
@@ -212,7 +218,7 @@ class GuiDeliverer:
                 with self._own.typing():
                     layout = self._check_point(gui, point)
                     return self._type(gui, point, job, layout)
-            except gui.FailSafeException:
+            except FailSafe:
                 self._loan.forget()  # the operator took the pointer: it stays theirs
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
             except (X11Error, XlibConnectionClosed) as exc:
@@ -239,7 +245,7 @@ class GuiDeliverer:
             raise NotDeliverable(problem)
         # the corners the pointer can reach are those of the monitors, not of their
         # bounding box, and they change with the layout
-        gui.FAILSAFE_POINTS = _corners(layout)
+        gui.fail_safe_points = _corners(layout)
         return layout
 
     def _layout(self) -> Layout:
@@ -888,18 +894,9 @@ class GuiDeliverer:
 
     # -- lazy parts ---------------------------------------------------------------------
 
-    def _load(self) -> Any:
-        if self._pyautogui is None:
-            if self.display:
-                os.environ["DISPLAY"] = self.display
-            try:
-                import pyautogui
-            except Exception as exc:  # KeyError('DISPLAY'), Xlib errors: no usable display
-                raise NotDeliverable(f"no display: pyautogui cannot start ({exc!r})") from None
-            pyautogui.FAILSAFE = True
-            pyautogui.PAUSE = 0  # pacing is ours: settings.gui, measured
-            self._pyautogui = pyautogui
-        return self._pyautogui
+    def _load(self) -> Desktop:
+        """The desktop's mouse and keys: the same connection that reads the screen."""
+        return self._xlib()
 
     def _xlib(self) -> Desktop:
         if self._x11 is None:

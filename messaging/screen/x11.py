@@ -1,4 +1,9 @@
-"""The X11 pieces screen delivery needs beside pyautogui's mouse and keys.
+"""The X11 pieces screen delivery needs: the desk's own mouse and keys, and what it reads.
+
+- :meth:`X11.click` and :meth:`X11.hotkey`: synthetic input through XTEST on this
+  connection (as pyautogui sends it, without its 0.1 s import and a connection of its
+  own), refused with :class:`FailSafe` while the pointer rests in a corner of a monitor
+  (``fail_safe_points``): the operator flung it there to stop the desk.
 
 - :meth:`X11.window_name_at`: the name of the top-level window under a point, to check
   the target before typing; :meth:`X11.focus_toplevel` and :meth:`X11.toplevel_at`: where
@@ -36,8 +41,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from Xlib import X, Xatom, error
+from Xlib import XK, X, Xatom, error
 from Xlib.display import Display
+from Xlib.ext import xtest
 from Xlib.protocol import event as xevent
 from Xlib.protocol import request
 
@@ -50,6 +56,22 @@ log = logging.getLogger(__name__)
 TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "TEXT", "STRING", "text/plain")
 CHUNK_BYTES = 64 * 1024  # larger texts go out in INCR pieces (ICCCM 2.7.2)
 READ_TIMEOUT_S = 0.5
+
+
+KEYSYMS = {
+    "ctrl": "Control_L", "shift": "Shift_L", "alt": "Alt_L", "super": "Super_L",
+    "meta": "Meta_L", "altgr": "ISO_Level3_Shift", "enter": "Return", "return": "Return",
+    "insert": "Insert", "tab": "Tab", "space": "space", "backspace": "BackSpace",
+    "delete": "Delete", "escape": "Escape", "home": "Home", "end": "End",
+    "pageup": "Prior", "pagedown": "Next", "up": "Up", "down": "Down", "left": "Left",
+    "right": "Right", **{f"f{n}": f"F{n}" for n in range(1, 13)},
+}  # fmt: skip
+"""The X keysym of each key name of the coordinates file (``coordinates.typing``); a
+single letter or digit is its own keysym."""
+
+
+class FailSafe(Exception):
+    """The pointer rests in a corner of a monitor: nothing is clicked or pressed."""
 
 
 class X11Error(Exception):
@@ -96,9 +118,47 @@ class X11:
         self._target_asked_at = 0.0  # monotonic time of the target's last request
         self._active_at = 0.0  # of anyone's last request, or step of a transfer
         self._transfers: list[_Transfer] = []
+        self._keycodes: dict[str, int] = {}
+        if not self.display.has_extension("XTEST"):
+            self.display.close()
+            raise X11Error(f"the X display {display_name or ''} has no XTEST extension")
+        self.fail_safe_points: list[tuple[int, int]] = []
 
     def close(self) -> None:
         self.display.close()
+
+    # -- the desk's own mouse and keys --------------------------------------------------
+
+    def click(self, x: int, y: int) -> None:
+        """Move the pointer to (``x``, ``y``) and click the left button there."""
+        self._fail_safe()
+        xtest.fake_input(self.display, X.MotionNotify, x=x, y=y)
+        xtest.fake_input(self.display, X.ButtonPress, 1)
+        xtest.fake_input(self.display, X.ButtonRelease, 1)
+        self.display.sync()
+
+    def hotkey(self, *keys: str) -> None:
+        """Press ``keys`` in order and release them in reverse (``"ctrl", "v"``)."""
+        self._fail_safe()
+        codes = [self._keycode(key) for key in keys]
+        for code in codes:
+            xtest.fake_input(self.display, X.KeyPress, code)
+        for code in reversed(codes):
+            xtest.fake_input(self.display, X.KeyRelease, code)
+        self.display.sync()
+
+    def _fail_safe(self) -> None:
+        if self.fail_safe_points and self.pointer() in self.fail_safe_points:
+            raise FailSafe(f"the pointer rests in a corner of a monitor, at {self.pointer()}")
+
+    def _keycode(self, key: str) -> int:
+        if key not in self._keycodes:
+            keysym = XK.string_to_keysym(KEYSYMS.get(key, key))
+            code = self.display.keysym_to_keycode(keysym) if keysym else 0
+            if not code:
+                raise X11Error(f"the key {key!r} is not on the keyboard map of this display")
+            self._keycodes[key] = code
+        return self._keycodes[key]
 
     def atom(self, name: str) -> int:
         if name not in self._atoms:

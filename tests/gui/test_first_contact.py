@@ -6,6 +6,7 @@ empty one is typed into and its empty look learnt."""
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,24 +127,40 @@ def test_the_operators_primary_selection_is_given_back_after_the_probe(
     assert primary.stdout == b"what the operator selected"
 
 
-def test_an_app_answering_the_probe_late_gets_nothing_submitted(
+def test_a_selection_taken_after_the_probe_gets_nothing_submitted(
     x_display: VirtualDisplay, browsers: ChromiumPanes, tmp_path: Path
 ) -> None:
-    """A probe given far less time than the app takes to select (a busy app): the input
-    looks empty to it, the paste goes after the draft, and then the app's late selection
-    is seen before Enter: nothing is submitted, and the draft is not cleared."""
+    """The probe found the input empty, and before Enter the primary selection went to
+    another owner: what a busy app answering select-all late looks like (text was in its
+    input after all). Here another X client takes it (xclip) as soon as the page shows the
+    pasted text, while the desk waits the agent's submit_after_s: nothing is submitted."""
     browsers.clear()
-    write_draft(x_display, browsers, PLAIN)
-    screen = GuiDeliverer(GuiSettings(draft_probe_s=0.0001))
+    empty_input(x_display, browsers, PLAIN)
+    screen = GuiDeliverer(GuiSettings())
     screen.remember_looks_in(tmp_path / "looks")
-    text = "pasted after the draft, never sent"
+    text = "pasted, then the selection moved: never sent"
+    slow = agent_at(browsers, PLAIN)
+    slow = Agent(slow.agent_id, "", True, slow.chat_point, None, typing=Typing(submit_after_s=1.0))
+
+    def take_primary_once_pasted() -> None:
+        browsers.wait_for_draft(PLAIN.agent_id, text, timeout=10)
+        subprocess.run(
+            ["xclip", "-selection", "primary"],
+            input=b"selected late",
+            env=x_display.env(),
+            check=True,
+            timeout=10,
+        )
+
+    taker = threading.Thread(target=take_primary_once_pasted)
+    taker.start()
     try:
         with pytest.raises(NotDeliverable, match="seen only after the paste"):
-            screen.deliver_now(job_for(agent_at(browsers, PLAIN), text))
+            screen.deliver_now(job_for(slow, text))
     finally:
+        taker.join(timeout=15)
         screen.close()
     time.sleep(0.3)
     assert browsers.texts(PLAIN.agent_id) == []
-    held = browsers.draft(PLAIN.agent_id) or ""
-    assert held.startswith(DRAFT)  # the operator's text is there, whole
+    assert browsers.draft(PLAIN.agent_id) == text  # pasted, not submitted, left as it is
     empty_input(x_display, browsers, PLAIN)
