@@ -31,6 +31,7 @@ import contextlib
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -262,6 +263,73 @@ async def to_busy(rt: Runtime, pane: EditorPane, count: int, pages: EditorPanes 
     return row
 
 
+@dataclass
+class DraftRow:
+    editor: str
+    attempts: int = 0
+    first_contact: int = 0  # of them, with an input the desk had never seen empty
+    held: int = 0  # the deliverer typed nothing and said so
+    changed: int = 0  # the draft was not exactly as the operator left it
+    sent: int = 0  # the page received something
+
+
+def xdotool(display: VirtualDisplay, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env=display.env(), check=True, timeout=10)
+
+
+def drafts(
+    display: VirtualDisplay, editors: EditorPanes, panes: list[EditorPane], count: int, work: Path
+) -> list[DraftRow]:
+    """``count`` deliveries to each editor's input while it holds an operator's draft:
+    every other one at first contact (a deliverer whose home has no look of the input),
+    the others after the desk typed into it once. The draft is typed with xdotool."""
+    rows = []
+    points = editors.pane_points()
+    for pane in panes:
+        row, x, y = DraftRow(pane.editor), *points[pane.agent_id]
+        agent = agent_at(pane.agent_id, (x, y))
+        seen = GuiDeliverer(GuiSettings())
+        seen.remember_looks_in(work / "looks-seen" / pane.agent_id)
+        editors.clear()
+        try:
+            seen.deliver_now(Job(Message("Captain", (agent.agent_id,), "x"), agent, "first"))
+            for attempt in range(count):
+                draft = f"operator draft {attempt}, half written"
+                xdotool(display, "mousemove", str(x), str(y), "click", "1")
+                xdotool(display, "key", "ctrl+a", "BackSpace")
+                xdotool(display, "type", "--delay", "1", draft)
+                with contextlib.suppress(TimeoutError):
+                    editors.wait_for_draft(pane.agent_id, draft, timeout=5)
+                xdotool(display, "mousemove", "20", "20")
+                first = attempt % 2 == 0
+                deliverer = seen
+                if first:
+                    deliverer = GuiDeliverer(GuiSettings())
+                    deliverer.remember_looks_in(work / f"looks-{pane.agent_id}-{attempt}")
+                received = len(editors.texts(pane.agent_id))
+                text = f"message {attempt} for {pane.editor}"
+                try:
+                    deliverer.deliver_now(
+                        Job(Message("Captain", (agent.agent_id,), "y"), agent, text)
+                    )
+                except NotDeliverable as exc:
+                    row.held += "holds a draft" in exc.reason
+                finally:
+                    if first:
+                        deliverer.close()
+                time.sleep(0.2)  # what the page would still change or send
+                row.attempts += 1
+                row.first_contact += first
+                row.changed += editors.draft(pane.agent_id) != draft
+                row.sent += len(editors.texts(pane.agent_id)) > received
+        finally:
+            seen.close()
+            xdotool(display, "mousemove", str(x), str(y), "click", "1")
+            xdotool(display, "key", "ctrl+a", "BackSpace")
+        rows.append(row)
+    return rows
+
+
 # -- running it ---------------------------------------------------------------------------
 
 
@@ -286,7 +354,8 @@ def run(
     only: list[str] | None = None,
     skip_probes: bool = False,
     busy: int = 0,
-) -> tuple[list[Probed], list[Timed], list[BusyRow], str]:
+    draft_count: int = 0,
+) -> tuple[list[Probed], list[Timed], list[BusyRow], list[DraftRow], str]:
     panes = [pane for pane in PANES if only is None or pane.editor in only]
     opened = [*panes, *(BUSY if busy else ())]
     with (
@@ -307,12 +376,13 @@ def run(
                     probed.append(probe(deliverer, editors, pane, plain, "ctrl+shift+v"))
         finally:
             deliverer.close()
+        draft_rows = drafts(display, editors, panes, draft_count, work) if draft_count else []
         home = make_home(work / "home", coordinates_of(points))
         targets = {TEXTAREA.agent_id: "textarea", **{p.agent_id: p.editor for p in panes}}
         apps: dict[str, ChromiumPanes] = {TEXTAREA.agent_id: textarea}
         apps.update({pane.agent_id: editors for pane in panes})
         timed, busy_rows = asyncio.run(through_desk(home, targets, apps, count, busy, editors))
-        return probed, timed, busy_rows, display.describe()
+        return probed, timed, busy_rows, draft_rows, display.describe()
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -329,7 +399,12 @@ def first_difference(a: str, b: str) -> int:
 
 
 def report(
-    probed: list[Probed], timed: list[Timed], busy: list[BusyRow], where: str, count: int
+    probed: list[Probed],
+    timed: list[Timed],
+    busy: list[BusyRow],
+    draft_rows: list[DraftRow],
+    where: str,
+    count: int,
 ) -> None:
     print(f"Chat inputs built from the web editors, Chromium ({where}, {os.cpu_count()} cores)\n")
     if probed:
@@ -389,6 +464,20 @@ def report(
             for b in busy
         ]
         table(["editor", "msgs", "reported delivered (false)", "outcomes", "page got"], rows)
+    if draft_rows:
+        print("\nWith an operator's draft in the input (every other attempt at first contact):\n")
+        rows = [
+            [
+                d.editor,
+                str(d.attempts),
+                str(d.first_contact),
+                str(d.held),
+                str(d.changed),
+                str(d.sent),
+            ]
+            for d in draft_rows
+        ]
+        table(["editor", "attempts", "at first contact", "held", "draft changed", "sent"], rows)
 
 
 def main() -> None:
@@ -399,15 +488,22 @@ def main() -> None:
     parser.add_argument("--editors", nargs="+", choices=EDITORS, help="only these editors")
     parser.add_argument("--skip-probes", action="store_true", help="only the messages")
     parser.add_argument("--busy", type=int, default=0, help="messages to each busy pane")
+    parser.add_argument("--drafts", type=int, default=0, help="attempts over a draft, per editor")
     args = parser.parse_args()
     count = 10 if args.quick else args.messages
     with tempfile.TemporaryDirectory(prefix="cellphone-bench-") as folder:
         load_before = os.getloadavg()[0]
-        probed, timed, busy, where = run(
-            count, args.display, Path(folder), args.editors, args.skip_probes, args.busy
+        probed, timed, busy, draft_rows, where = run(
+            count,
+            args.display,
+            Path(folder),
+            args.editors,
+            args.skip_probes,
+            args.busy,
+            args.drafts,
         )
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
-    report(probed, timed, busy, where, count)
+    report(probed, timed, busy, draft_rows, where, count)
 
 
 if __name__ == "__main__":

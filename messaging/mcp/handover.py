@@ -5,13 +5,49 @@ its exit code. Loads nothing but the standard library: it runs before the SDK wo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import os
 import socket
+import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 SOCKET_NAME = "mcp-host.sock"
 STANDARD_FDS = (0, 1, 2)
+PARENT_ENV = "CELLPHONE_MCP_HOST_PARENT"  # a host started beside a desk ends with its process
+STOP_WAIT_S = 5.0
+
+
+@contextlib.asynccontextmanager
+async def host_beside(home: Path) -> AsyncIterator[None]:
+    """A warm host for ``home`` (``cellphone mcp --host``, a process of its own: it forks)
+    while the context runs, beside a long-running desk. It ends with the context, and with
+    this process however it ends: it watches that its parent is still there."""
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    command = [sys.executable, "-m", "cellphone", "mcp", "--host", "--home", os.fspath(home)]
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *command, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL
+        )
+    except OSError as exc:
+        log.warning("no warm MCP host beside the desk: %s", exc)
+        yield
+        return
+    try:
+        yield
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), STOP_WAIT_S)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 def host_socket(var_dir: Path) -> Path:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from config.settings import Home, load_settings, resolve_home
-from messaging.mcp.handover import STANDARD_FDS, host_socket
+from messaging.mcp.handover import PARENT_ENV, STANDARD_FDS, host_socket
 from messaging.mcp.server import serve
 from messaging.mcp.tools import DevlogPoster, ScreenProvider, lazy_screen
 
@@ -34,7 +34,9 @@ ACCEPT_WAIT_S = 1.0  # how often the accept loop looks at its children and the s
 def run_host(
     home: Path | None, screen_provider: ScreenProvider, post_devlog: DevlogPoster | None
 ) -> None:
-    """Serve hand-overs on the home's socket until SIGTERM or SIGINT."""
+    """Serve hand-overs on the home's socket until SIGTERM or SIGINT, or, started beside a
+    desk (:func:`messaging.mcp.handover.host_beside`), until that process is gone."""
+    parent = int(os.environ.get(PARENT_ENV) or 0)
     where = resolve_home(home)
     path = host_socket(where.var_dir)
     stopping: list[int] = []
@@ -42,6 +44,9 @@ def run_host(
         signal.signal(number, lambda signum, frame: stopping.append(signum))
     with _listening(path) as listener:
         while not stopping:
+            if parent and os.getppid() != parent:
+                log.info("the process the host was started beside is gone: the host ends")
+                break
             _reap()
             try:
                 connection, _ = listener.accept()

@@ -118,3 +118,31 @@ def test_a_start_handed_to_the_host_loads_no_sdk(home: Home) -> None:
     with running_host(home):
         code, loaded, _ = sdk_loaded_by("mcp", "--as", "Agent-1", "--home", str(home.root))
     assert code == 0 and loaded == []
+
+
+def test_a_long_running_desk_runs_a_warm_host_that_ends_with_it(home: Home) -> None:
+    """`cellphone deliver --watch` starts the home's warm host beside its desk: a start is
+    handed to it; killed (SIGKILL: no time to stop anything), the desk leaves no host behind."""
+    desk = subprocess.Popen(
+        [CELLPHONE, "deliver", "--watch", "--home", str(home.root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "DISPLAY"},
+    )
+    try:
+        wait_until(lambda: host_socket(home.var_dir).exists(), "the host beside the desk listens")
+        [host] = children(desk.pid)
+        assert "--host" in Path(f"/proc/{host}/cmdline").read_bytes().decode().split("\0")
+        code, loaded, _ = sdk_loaded_by("mcp", "--as", "Agent-1", "--home", str(home.root))
+        assert code == 0 and loaded == []  # handed to that host
+    finally:
+        desk.send_signal(signal.SIGKILL)
+        desk.wait(30)
+    wait_until(lambda: not Path(f"/proc/{host}").exists() or _zombie(host), "the host ends")
+    assert not host_socket(home.var_dir).exists()
+
+
+def _zombie(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    return True
