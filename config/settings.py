@@ -279,6 +279,45 @@ class DevlogSettings(Group):
     )
 
 
+class ClusterSettings(Group):
+    """Desks on several machines under one coordinator, joined over Redis Streams. Unset
+    ``redis_url`` (the default): one machine, SQLite only, no Redis."""
+
+    redis_url: str | None = setting(
+        None,
+        description="redis:// or rediss:// address of the coordinator's Redis; set it at the "
+        "coordinator only (a desk joins with `cellphone desk --join`)",
+    )
+    username: str | None = setting(None, description="the Redis ACL user of this process")
+    password: Secret | None = setting(None, description="the password of that user")
+    tls_ca_file: Path | None = setting(None, description="CA file checking a rediss:// server")
+    heartbeat_s: float = setting(1.0, gt=0, le=60, description="how often a desk says it lives")
+    away_after_s: float = setting(
+        30.0, gt=0, le=86_400, description="a desk silent this long is reported away"
+    )
+    when_desk_away: Literal["wait", "inbox"] = setting(
+        "wait",
+        description="messages for the agents of an away desk are typed when it is back "
+        "(wait) or written to their inboxes there (inbox)",
+    )
+    resend_after_s: float = setting(
+        30.0,
+        gt=0,
+        le=86_400,
+        description="a delivery handed to a live desk with no outcome this long is handed "
+        "over again (the desk's journal keeps it from being typed twice)",
+    )
+    stream_max_len: int = setting(
+        100_000, ge=100, le=100_000_000, description="entries kept per stream (trimmed beyond)"
+    )
+
+    @staticmethod
+    def _check_redis_url(value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://")):
+            return "must start with redis:// or rediss://"
+        return None
+
+
 class Settings(Group):
     """Everything a home can configure. Nested groups map to TOML tables and to
     ``CELLPHONE_<GROUP>__<KEY>`` environment variables."""
@@ -291,6 +330,7 @@ class Settings(Group):
     backups: BackupSettings = setting(factory=BackupSettings)
     watch: WatchSettings = setting(factory=WatchSettings)
     devlogs: DevlogSettings = setting(factory=DevlogSettings)
+    cluster: ClusterSettings = setting(factory=ClusterSettings)
     discord_token: Secret | None = setting(
         None, description="from DISCORD_TOKEN (or CELLPHONE_DISCORD_TOKEN)"
     )

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from agents import Agent, Registry, UnknownAgentError, Workspace
 from agents.source import RegistrySource
@@ -54,6 +55,14 @@ from messaging.store import Attempt, Claimed, Store
 log = logging.getLogger(__name__)
 
 OutcomeCallback = Callable[[Outcome], Awaitable[None] | None]
+
+
+class RemoteLane(Protocol):
+    """Hands deliveries of agents on other machines to their desks (``messaging.cluster``).
+    They stay "delivering" here until the outcome comes back through :meth:`Desk.settle`."""
+
+    async def hand_over(self, claimed: list[Claimed]) -> None: ...
+
 INBOX_BATCH = 500
 TMUX_BATCH = 64  # deliveries the tmux worker takes at once: panes are typed into side by side
 INBOX_WRITERS = 4  # files flushed side by side within one batch
@@ -81,6 +90,7 @@ class Desk:
         pause_flag: PauseFlag | None = None,
         wait_note: WaitNote | None = None,
         panes: PaneDeliverer | None = None,
+        remote: RemoteLane | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -88,6 +98,7 @@ class Desk:
         self.settings = settings
         self.screen = screen
         self.panes = panes
+        self.remote = remote
         self._lock = ProcessLock(lock_path) if lock_path is not None else None
         self._pause_flag = pause_flag
         self._wake = {lane: asyncio.Event() for lane in Lane}
@@ -103,7 +114,7 @@ class Desk:
         self._stopped = asyncio.Event()
         # per lane: nothing to do now (no delivery due, or held by a pause), and the
         # deliveries its worker has claimed and not yet recorded
-        self._idle = {lane: False for lane in Lane}
+        self._idle = {lane: lane is Lane.REMOTE and remote is None for lane in Lane}
         self._quiet = asyncio.Event()
         self._in_hand: dict[Lane, list[Claimed]] = {lane: [] for lane in Lane}
         self.recovered: tuple[int, int] = (0, 0)
@@ -129,6 +140,8 @@ class Desk:
             asyncio.create_task(self._work(Lane.SCREEN), name="desk-screen"),
             asyncio.create_task(self._work(Lane.TMUX), name="desk-tmux"),
         ]
+        if self.remote is not None:
+            self._tasks.append(asyncio.create_task(self._work(Lane.REMOTE), name="desk-remote"))
         return True
 
     async def stop(self) -> None:
@@ -326,6 +339,9 @@ class Desk:
                 await self._inbox(claimed)
             elif lane is Lane.TMUX:
                 await self._paste_all(claimed)
+            elif lane is Lane.REMOTE:
+                assert self.remote is not None
+                await self.remote.hand_over(claimed)
             else:
                 await self._type(claimed[0])
         except Exception as exc:
@@ -714,6 +730,11 @@ class Desk:
             retry_at=time.time() + delay,
         )
 
+    async def settle(self, attempts: list[Attempt], outcomes: list[Outcome]) -> None:
+        """Record outcomes that came back from the desk of another machine."""
+        await self.store.record(attempts)
+        await self._announce(outcomes)
+
     async def _finish(self, attempts: list[Attempt], claimed: list[Claimed]) -> None:
         await self.store.record(attempts)
         by_key = {(c.seq, c.delivery.agent_id): c.delivery for c in claimed}
@@ -737,7 +758,7 @@ class Desk:
 
 
 TYPING_LANES = (Lane.SCREEN, Lane.TMUX)  # the lanes a pause holds
-_BATCH = {Lane.SCREEN: 1, Lane.TMUX: TMUX_BATCH, Lane.INBOX: INBOX_BATCH}
+_BATCH = {Lane.SCREEN: 1, Lane.TMUX: TMUX_BATCH, Lane.INBOX: INBOX_BATCH, Lane.REMOTE: INBOX_BATCH}
 
 
 def desk_holder(lock_path: Path) -> int | None:

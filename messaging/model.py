@@ -66,11 +66,13 @@ class DeliveryMethod(StrEnum):
 
 class Lane(StrEnum):
     """Which worker of the desk takes a delivery: the one screen worker, the tmux worker
-    (one pane at a time each, several panes side by side) or the inbox writers."""
+    (one pane at a time each, several panes side by side), the inbox writers, or the hand-over
+    to the desk of another machine (``messaging.cluster``)."""
 
     SCREEN = "screen"
     TMUX = "tmux"
     INBOX = "inbox"
+    REMOTE = "remote"
 
 
 def new_message_id() -> str:

@@ -39,9 +39,15 @@ async def open_runtime(
     *,
     start_desk: bool = True,
 ) -> AsyncIterator[Runtime]:
-    registry = RegistrySource(home.coordinates_file)
+    registry: RegistrySource = RegistrySource(home.coordinates_file)
     registry.current()  # a missing or broken coordinates file stops start-up here
     store = await Store.open(home.database)
+    cluster = None
+    if settings.cluster.redis_url is not None:  # the coordinator of desks on other machines
+        from messaging.cluster.coordinator import Coordinator  # loads redis only here
+
+        cluster = Coordinator(settings.cluster, settings.cluster.redis_url)
+        registry = cluster.union(registry)
     if screen is not None:
         screen.remember_looks_in(home.var_dir / "looks")
     panes = None
@@ -57,6 +63,7 @@ async def open_runtime(
         pause_flag=PauseFlag.of(home),
         wait_note=WaitNote.of(home),
         panes=panes,
+        remote=cluster,
     )
     service = MessageService(
         store,
@@ -65,11 +72,20 @@ async def open_runtime(
         settings,
         screen_enabled=screen is not None,
         tmux_enabled=panes is not None,
+        remote=cluster.owns if cluster is not None else None,
     )
     try:
+        if cluster is not None:
+            await cluster.start()
         if start_desk:
             await desk.start()
+        if cluster is not None and desk.running:
+            cluster.serve(desk)
         yield Runtime(home, settings, store, registry, desk, service)
     finally:
-        await desk.stop()
-        await store.close()
+        try:
+            await desk.stop()
+        finally:
+            if cluster is not None:
+                await cluster.stop()
+            await store.close()

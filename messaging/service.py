@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,7 @@ class MessageService:
         *,
         screen_enabled: bool,
         tmux_enabled: bool = False,
+        remote: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
@@ -76,6 +77,7 @@ class MessageService:
         self.settings = settings
         self.screen_enabled = screen_enabled
         self.tmux_enabled = tmux_enabled
+        self.remote = remote  # whether an agent is on the desk of another machine
 
     async def send(
         self,
@@ -220,6 +222,8 @@ class MessageService:
         return entry
 
     def _lane(self, agent: Agent, type: MessageType) -> Lane:
+        if self.remote is not None and self.remote(agent.agent_id):
+            return Lane.REMOTE
         if agent.tmux is not None:  # a terminal agent in tmux: its pane, display or not
             return Lane.TMUX if self.tmux_enabled else Lane.INBOX
         point = agent.onboarding_point if type is MessageType.ONBOARDING else agent.chat_point

@@ -528,6 +528,27 @@ class Store:
         return {(row[0], row[1]): bool(row[2]) for row in put_back}
 
     @_guarded
+    async def handed_over(self, lane: Lane, before: datetime) -> list[Claimed]:
+        """Deliveries of ``lane`` being delivered since before ``before``, oldest first (the
+        ones handed to another machine's desk whose outcome did not come back)."""
+        async with self._lock:
+            rows = await self._db.execute_fetchall(
+                "SELECT message_seq, rank, agent, lane, state, method, attempts, last_error,"
+                " possible_repeat, updated_at, delivered_at, verified, read_at, acked_at,"
+                " nudged_at, overdue_at FROM deliveries"
+                " WHERE lane = ? AND state = 'delivering' AND updated_at < ?"
+                " ORDER BY message_seq",
+                (lane.value, before.isoformat()),
+            )
+            if not rows:
+                return []
+            messages = await self._messages({row["message_seq"] for row in rows})
+        return [
+            Claimed(row["message_seq"], _delivery(row, messages[row["message_seq"]]))
+            for row in rows
+        ]
+
+    @_guarded
     async def recover(self) -> tuple[int, int]:
         """After a crash: deliveries caught while typing go to the inbox marked as possible
         repeats; any other delivery caught mid-way is queued again (inbox writes are

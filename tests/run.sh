@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils xdotool xclip
-                 openbox chromium xfce4-terminal xterm tmux fonts-dejavu-core python3-tk python3-venv)
+                 openbox chromium xfce4-terminal xterm tmux fonts-dejavu-core python3-tk python3-venv redis-server)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -1,0 +1,378 @@
+"""The coordinator's side: hands deliveries to the desks of other machines over their
+streams, records the outcomes they send back, and adds their agents to the registry.
+
+Deliveries handed over stay "delivering" in the store until their outcome comes back. One
+whose outcome does not come within ``cluster.resend_after_s`` while its desk lives is handed
+over again, and so is every one after a restart of the coordinator (the store's recovery
+queues them again): the desk's own journal knows what it already took, so nothing is typed
+twice, and an entry Redis lost (its last second of writes, when it dies) is replayed from the
+store that way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from agents.registry import Agent, Registry
+from agents.source import RegistrySource
+from config.settings import ClusterSettings
+from messaging.cluster.wire import (
+    COORDINATOR_GROUP,
+    DESKS_GROUP,
+    PREFIX,
+    Handed,
+    Heartbeat,
+    RedisError,
+    Reported,
+    ResponseError,
+    aioredis,
+    connect,
+    desk_of_heartbeat,
+    desk_stream,
+    outcome_stream,
+    shown_url,
+)
+from messaging.desk import Desk
+from messaging.model import DeliveryState, Lane, Message, Outcome, utc_now
+from messaging.store import Attempt, Claimed
+
+log = logging.getLogger(__name__)
+READ_BLOCK_MS = 500
+READ_COUNT = 500
+UNOWNED = "no desk announces this agent any more; add it to a desk's coordinates file"
+
+
+@dataclass
+class SeenDesk:
+    heartbeat: Heartbeat
+    changed_at: float  # this process's clock when the beat last changed
+
+    def away(self, after_s: float) -> bool:
+        return time.monotonic() - self.changed_at > after_s
+
+
+class UnionSource(RegistrySource):
+    """The coordinator's own agents and those the live and away desks announce."""
+
+    def __init__(self, local: RegistrySource, cluster: Coordinator) -> None:
+        super().__init__(local.path)
+        self._local = local
+        self._cluster = cluster
+
+    def current(self) -> Registry:
+        local = self._local.current()
+        remote = [
+            Agent(
+                agent_id=agent_id,
+                description=self._cluster.described(agent_id, description),
+                active=active,
+                chat_point=None,
+                onboarding_point=None,
+            )
+            for agent_id, (description, active) in self._cluster.remote_agents().items()
+            if agent_id not in local
+        ]
+        return Registry([*local, *remote])
+
+
+class Coordinator:
+    """The :class:`~messaging.desk.RemoteLane` of the coordinator."""
+
+    def __init__(self, settings: ClusterSettings, url: str) -> None:
+        self.settings = settings
+        self.url = url
+        self.redis: aioredis.Redis = connect(url, settings)
+        self._desks: dict[str, SeenDesk] = {}
+        self._owner: dict[str, str] = {}  # agent -> desk
+        self._local: set[str] = set()
+        self._desk: Desk | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._resent: dict[tuple[int, str], float] = {}
+        self._groups: set[str] = set()
+        self._reachable = True
+        self._local_source: RegistrySource | None = None
+
+    # -- registry ----------------------------------------------------------------------
+
+    def union(self, local: RegistrySource) -> UnionSource:
+        self._local_source = local
+        return UnionSource(local, self)
+
+    def owns(self, agent_id: str) -> bool:
+        """Whether ``agent_id`` is reached through another machine's desk."""
+        return agent_id in self._owner
+
+    def desk_of(self, agent_id: str) -> str | None:
+        return self._owner.get(agent_id)
+
+    def remote_agents(self) -> dict[str, tuple[str, bool]]:
+        agents: dict[str, tuple[str, bool]] = {}
+        for agent_id, desk in self._owner.items():
+            for agent in self._desks[desk].heartbeat.agents:
+                if agent.agent_id == agent_id:
+                    agents[agent_id] = (agent.description, agent.active)
+        return agents
+
+    def described(self, agent_id: str, description: str) -> str:
+        desk = self._owner[agent_id]
+        away = self._desks[desk].away(self.settings.away_after_s)
+        where = f"[desk {desk}{', away' if away else ''}]"
+        return f"{where} {description}".strip()
+
+    def desks(self) -> dict[str, bool]:
+        """Each desk seen, with whether it is away (silent past ``away_after_s``)."""
+        return {name: seen.away(self.settings.away_after_s) for name, seen in self._desks.items()}
+
+    # -- life --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Read the desks' heartbeats once (so their agents can be named at once) and keep
+        following them."""
+        await self._look()
+        self._tasks.append(asyncio.create_task(self._watch(), name="cluster-watch"))
+
+    def serve(self, desk: Desk) -> None:
+        """Take in the outcomes the desks send back, for ``desk`` (this process runs it)."""
+        self._desk = desk
+        self._tasks.append(asyncio.create_task(self._take_outcomes(), name="cluster-outcomes"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.redis.aclose()
+
+    # -- hand-over ---------------------------------------------------------------------
+
+    async def hand_over(self, claimed: list[Claimed]) -> None:
+        """Add each claimed delivery to its desk's stream, one entry per message and desk.
+        Raises :class:`RedisError` when Redis cannot take them (the desk puts them back)."""
+        entries: dict[tuple[str, int], list[Claimed]] = {}
+        unowned: list[Claimed] = []
+        for item in claimed:
+            desk = self._owner.get(item.delivery.agent_id)
+            if desk is None:
+                unowned.append(item)
+            else:
+                entries.setdefault((desk, item.seq), []).append(item)
+        if unowned:
+            await self._fail(unowned, UNOWNED)
+        if entries:
+            await self._add(entries)
+
+    async def _add(self, entries: dict[tuple[str, int], list[Claimed]]) -> None:
+        now = time.time()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for (desk, seq), items in entries.items():
+                message = items[0].delivery.message
+                mine = tuple(a for a in message.recipients if self._owner.get(a) == desk)
+                handed = Handed(
+                    seq,
+                    _with_recipients(message, mine),
+                    tuple(i.delivery.agent_id for i in items),
+                    now,
+                )
+                pipe.xadd(
+                    desk_stream(desk),
+                    handed.fields(),  # type: ignore[arg-type]
+                    maxlen=self.settings.stream_max_len,
+                    approximate=True,
+                )
+            await pipe.execute()
+
+    async def _fail(self, items: list[Claimed], reason: str) -> None:
+        assert self._desk is not None
+        attempts = [
+            Attempt(i.seq, i.delivery.agent_id, DeliveryState.FAILED, error=reason) for i in items
+        ]
+        outcomes = [
+            Outcome(
+                i.delivery.message.id,
+                i.delivery.agent_id,
+                DeliveryState.FAILED,
+                None,
+                reason,
+                attempts=i.delivery.attempts,
+            )
+            for i in items
+        ]
+        await self._desk.settle(attempts, outcomes)
+
+    # -- heartbeats and replay ---------------------------------------------------------
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_s)
+            try:
+                await self._look()
+                if self._desk is not None:
+                    await self._resend()
+                self._reached(True)
+            except (RedisError, OSError) as exc:
+                self._reached(False, exc)
+            except Exception:
+                log.exception("following the desks failed; trying again")
+
+    def _reached(self, reachable: bool, exc: BaseException | None = None) -> None:
+        if reachable and not self._reachable:
+            log.warning("Redis at %s answers again", shown_url(self.url))
+        elif not reachable and self._reachable:
+            log.warning("cannot reach Redis at %s: %s", shown_url(self.url), exc)
+        self._reachable = reachable
+
+    async def _look(self) -> None:
+        keys = [key async for key in self.redis.scan_iter(f"{PREFIX}:heartbeat:*", count=1000)]
+        values = await self.redis.mget(keys) if keys else []
+        now = time.monotonic()
+        for key, value in zip(keys, values, strict=True):
+            if value is None:
+                continue
+            beat = Heartbeat.loads(str(value))
+            name = desk_of_heartbeat(key)
+            seen = self._desks.get(name)
+            if (
+                seen is None
+                or seen.heartbeat.beat != beat.beat
+                or seen.heartbeat.since != beat.since
+            ):
+                if seen is not None and seen.away(self.settings.away_after_s):
+                    log.warning("desk %s is back", name)
+                self._desks[name] = SeenDesk(beat, now)
+            elif seen.away(self.settings.away_after_s) and not getattr(seen, "told", False):
+                log.warning(
+                    "desk %s is away (no heartbeat for %g s)", name, self.settings.away_after_s
+                )
+                seen.told = True  # type: ignore[attr-defined]
+        await self._groups_for(list(self._desks))
+        self._assign()
+
+    async def _groups_for(self, desks: list[str]) -> None:
+        for name in desks:
+            if name in self._groups:
+                continue
+            for stream, group in (
+                (desk_stream(name), DESKS_GROUP),
+                (outcome_stream(name), COORDINATOR_GROUP),
+            ):
+                with contextlib.suppress(ResponseError):  # BUSYGROUP: made before
+                    await self.redis.xgroup_create(stream, group, id="0", mkstream=True)
+            self._groups.add(name)
+
+    def _assign(self) -> None:
+        """Each agent to the first desk that announced it; none of the coordinator's own."""
+        local = set(self._local_source.current().ids) if self._local_source else set()
+        owner: dict[str, str] = {}
+        for name, seen in sorted(self._desks.items(), key=lambda d: d[1].heartbeat.since):
+            for agent in seen.heartbeat.agents:
+                if agent.agent_id in local:
+                    continue
+                if agent.agent_id in owner:
+                    if self._owner.get(agent.agent_id) != owner[agent.agent_id]:
+                        log.warning(
+                            "desk %s names %s, which desk %s owns; ignored",
+                            name,
+                            agent.agent_id,
+                            owner[agent.agent_id],
+                        )
+                    continue
+                owner[agent.agent_id] = name
+        self._owner = owner
+
+    async def _resend(self) -> None:
+        """Hand over again what a live desk has not answered within ``resend_after_s``."""
+        assert self._desk is not None
+        every = self.settings.resend_after_s
+        before = utc_now() - timedelta(seconds=every)
+        waiting = await self._desk.store.handed_over(Lane.REMOTE, before)
+        now = time.monotonic()
+        entries: dict[tuple[str, int], list[Claimed]] = {}
+        for item in waiting:
+            key = (item.seq, item.delivery.agent_id)
+            desk = self._owner.get(item.delivery.agent_id)
+            if desk is None or self._desks[desk].away(self.settings.away_after_s):
+                continue
+            if now - self._resent.get(key, -every) < every:
+                continue
+            self._resent[key] = now
+            entries.setdefault((desk, item.seq), []).append(item)
+        if entries:
+            log.info("handing %d deliveries over again", sum(map(len, entries.values())))
+            await self._add(entries)
+
+    # -- outcomes ----------------------------------------------------------------------
+
+    async def _take_outcomes(self) -> None:
+        backlog = True  # first what was read before and not acknowledged
+        while True:
+            try:
+                streams = {outcome_stream(name): "0" if backlog else ">" for name in self._desks}
+                if not streams:
+                    await asyncio.sleep(self.settings.heartbeat_s)
+                    continue
+                await self._groups_for(list(self._desks))
+                read: Any = await self.redis.xreadgroup(
+                    COORDINATOR_GROUP,
+                    "coordinator",
+                    streams,  # type: ignore[arg-type]
+                    count=READ_COUNT,
+                    block=None if backlog else READ_BLOCK_MS,
+                )
+                taken = sum(len(entries) for _, entries in read)
+                for stream, entries in read:
+                    await self._record(stream, entries)
+                if backlog and taken == 0:
+                    backlog = False
+                self._reached(True)
+            except (RedisError, OSError) as exc:
+                self._reached(False, exc)
+                self._groups.clear()
+                await asyncio.sleep(self.settings.heartbeat_s)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("taking in outcomes failed; trying again")
+                await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def _record(self, stream: str, entries: list[tuple[str, dict[str, str]]]) -> None:
+        if not entries:
+            return
+        assert self._desk is not None
+        desk = stream.removeprefix(f"{PREFIX}:outcomes:")
+        attempts: list[Attempt] = []
+        outcomes: list[Outcome] = []
+        repeats: list[tuple[int, str]] = []
+        for _, fields in entries:
+            reported = Reported.parse(fields)
+            o = reported.outcome
+            if self._owner.get(o.agent_id) != desk:  # a desk answers for its own agents only
+                log.warning(
+                    "desk %s reported on %s, which it does not own; ignored", desk, o.agent_id
+                )
+                continue
+            attempts.append(
+                Attempt(reported.seq, o.agent_id, o.state, o.method, o.reason, verified=o.verified)
+            )
+            outcomes.append(o)
+            if o.possible_repeat:
+                repeats.append((reported.seq, o.agent_id))
+            self._resent.pop((reported.seq, o.agent_id), None)
+        if attempts:
+            await self._desk.settle(attempts, outcomes)
+        if repeats:
+            async with self._desk.store.writing() as tx:
+                await tx.executemany(
+                    "UPDATE deliveries SET possible_repeat = 1 WHERE message_seq = ? AND agent = ?",
+                    repeats,
+                )
+        await self.redis.xack(stream, COORDINATOR_GROUP, *[entry_id for entry_id, _ in entries])
+
+
+def _with_recipients(message: Message, recipients: tuple[str, ...]) -> Message:
+    return replace(message, recipients=recipients)

@@ -1,0 +1,34 @@
+"""Waiting on the coordinator in a test, with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from config import Home, Settings, load_settings
+from tests.conftest import inbox_files, make_home
+
+
+async def until(condition: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def coordinator_home(root: Path, url: str, **cluster: object) -> tuple[Home, Settings]:
+    home = make_home(root, {"agents": {}})
+    settings = load_settings(
+        home,
+        cluster={"redis_url": url, "heartbeat_s": 0.2, **cluster},
+        messaging={"delivery_mode": "inbox"},
+    )
+    return home, settings
+
+
+def copies(home: Home, agent_id: str, message_id: str) -> int:
+    """Files in the agent's inbox holding this message."""
+    return sum(1 for f in inbox_files(home, agent_id) if message_id in f.name)
