@@ -348,7 +348,7 @@ class GuiDeliverer:
                     )
                 before = self._clear_again(gui, x11, region, before, job, point)
             if probed:  # once the input shows the focus: the keys go to it, not the page
-                self._probe(gui, x11, job, point, looked, suspect=suspect)
+                self._probe(gui, x11, job, point, region, looked, suspect=suspect)
             if empties:
                 before = self._emptied(gui, x11, region, job, point)
             if at_prompt:
@@ -402,7 +402,15 @@ class GuiDeliverer:
                 self._restore_clipboard(x11, previous_primary, primary=True)
 
     def _probe(
-        self, gui: Any, x11: Desktop, job: Job, point: Point, looked: Picture, *, suspect: bool
+        self,
+        gui: Any,
+        x11: Desktop,
+        job: Job,
+        point: Point,
+        region: Rect,
+        looked: Picture,
+        *,
+        suspect: bool,
     ) -> None:
         """Whether an input the desk never saw empty holds text, asked without changing it:
         the desk owns the primary selection, presses the agent's ``select_all_keys``, and an
@@ -416,14 +424,14 @@ class GuiDeliverer:
         than the probe, and nothing is submitted (:meth:`_check_no_late_draft`)."""
         typing = job.agent.typing
         key = (job.agent.agent_id, job.onboarding)
-        text = self._selected(gui, x11, typing.select_all_keys)
-        if text is None:
+        selected = self._selected(gui, x11, typing.select_all_keys, region)
+        text = selected.text
+        if not selected.found:
             # empty; and should the app select late, the paste goes after the text
             gui.hotkey("right")
             self._found_empty(key, looked, suspect=suspect)
             return
-        if not text.strip():
-            x11.hold_primary()
+        if text and not text.strip():
             self._found_empty(key, looked, suspect=suspect)
             return
         gui.hotkey("right")
@@ -432,7 +440,7 @@ class GuiDeliverer:
             self._looks.forget(key)  # it showed this text as empty
             log.warning("dropped the empty look of %s's input: it holds text", key[0])
         last = self._last_sent.pop(key, None)
-        if last is not None and last.strip() and last.strip() in text:
+        if text and last is not None and last.strip() and last.strip() in text:
             self._dirty.add(key)
             raise NotDeliverable(
                 f"the chat input of {job.agent.agent_id} at {point} still holds the last "
@@ -440,28 +448,39 @@ class GuiDeliverer:
                 "app did not send it); nothing was typed, the input is cleared before the "
                 "next paste and its learnt empty look was dropped"
             )
+        size = f"of {len(text)} characters " if text else ""
         raise DraftPresent(
-            f"the chat input of {job.agent.agent_id} at {point} holds a draft of "
-            f"{len(text)} characters the desk did not type (seen by selecting it with "
-            f"{'+'.join(typing.select_all_keys)}; the caret was put back at its end); "
-            "nothing was typed"
+            f"the chat input of {job.agent.agent_id} at {point} holds a draft {size}the "
+            f"desk did not type (seen by selecting it with {'+'.join(typing.select_all_keys)};"
+            " the caret was put back at its end); nothing was typed"
         )
 
-    def _selected(self, gui: Any, x11: Desktop, keys: tuple[str, ...]) -> str | None:
-        """What ``keys`` (select-all) selected, read from the primary selection the app took
-        over from the desk; None when it took nothing within ``gui.draft_probe_s``. The desk
-        owns the primary selection again when the app took nothing or white space alone."""
+    def _selected(self, gui: Any, x11: Desktop, keys: tuple[str, ...], region: Rect) -> _Selection:
+        """What ``keys`` (select-all) selected: read from the primary selection the app
+        took over from the desk, or, when it took nothing within ``gui.draft_probe_s``,
+        seen on screen (the input looks otherwise than before the keys: text shown
+        selected; CodeMirror now and then selects without taking the primary selection).
+        The desk owns the primary selection again when the app took nothing or white space
+        alone."""
         x11.hold_primary()
+        shown = self._look(x11, region)
         gui.hotkey(*keys)
-        deadline = time.monotonic() + self.settings.draft_probe_s
+        started = time.monotonic()
+        deadline = started + self.settings.draft_probe_s
         while x11.owns_clipboard(primary=True):
             if time.monotonic() >= deadline:
-                return None
+                if differs(self._look(x11, region), shown):
+                    log.debug("select-all selected text shown on screen, not offered")
+                    return _Selection(found=True, text="")
+                log.debug("select-all selected nothing in %g s", self.settings.draft_probe_s)
+                return _Selection(found=False, text="")
             x11.serve_for(PROBE_POLL_S)
         text = self._read_clipboard(x11, primary=True) or ""
+        elapsed = time.monotonic() - started
+        log.debug("select-all selected %d characters in %.3f s", len(text), elapsed)
         if not text.strip():
             x11.hold_primary()
-        return text
+        return _Selection(found=True, text=text)
 
     def _emptied(self, gui: Any, x11: Desktop, region: Rect, job: Job, point: Point) -> Picture:
         """After the clear keys in an input that is no terminal's: asked with select-all
@@ -471,16 +490,17 @@ class GuiDeliverer:
         for the input changing back after Enter, and a busy pane for a submission."""
         typing = job.agent.typing
         for pressed in (1, 2):
-            text = self._selected(gui, x11, typing.select_all_keys)
-            if text is None:
+            selected = self._selected(gui, x11, typing.select_all_keys, region)
+            text = selected.text
+            if not selected.found:
                 gui.hotkey("right")
                 break
-            if not text.strip():
+            if text and not text.strip():
                 break  # selected, for the paste to replace
             if pressed == 2:
                 raise NotDeliverable(
                     f"the chat input of {job.agent.agent_id} at {point} still holds "
-                    f"{len(text)} characters after "
+                    f"{f'{len(text)} characters' if text else 'text'} after "
                     f"{', '.join('+'.join(c) for c in typing.clear_keys)} was pressed twice "
                     "(the app may be busy); nothing was typed (the input is cleared before "
                     "the next paste)"
@@ -932,6 +952,15 @@ class _Paste:
     before: Picture  # the input just before the paste
     probed: bool = False  # the input was asked whether it holds text (see GuiDeliverer._probe)
     leftover: bool = False  # ... after the clear keys emptied what an attempt left in it
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """What select-all selected: ``found`` anything, ``text`` as the app offered it (empty
+    when it was only seen on screen)."""
+
+    found: bool
+    text: str
 
 
 _PRIMARY_HINT = "; the desk offered the text as the primary selection and the clipboard"
