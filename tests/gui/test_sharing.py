@@ -430,7 +430,7 @@ def test_the_next_process_knows_the_empty_look_and_that_the_last_typing_was_the_
         type_draft(x_display, browsers, PLAIN, "operator here")
         assert (second.operator_idle_s() or 0) < 1.0  # that was the operator
         # its look shows text: the delivery asks the input, finds the draft, types nothing
-        with pytest.raises(DraftPresent, match="holds a draft (of 13 characters )?the desk"):
+        with pytest.raises(DraftPresent, match=r"holds a draft (of 13 characters )?the desk"):
             second.deliver_now(job)
         draft = second.draft(job)  # and holds it from its look alone from then on
         assert draft is not None and "holds a draft" in draft.reason
@@ -460,7 +460,7 @@ def test_a_look_recorded_at_calibration_sees_a_draft_before_the_first_delivery(
         type_draft(x_display, browsers, RICH, "typed before any delivery")
         # the look shows text: the delivery asks the input (select-all) before typing
         assert screen.draft(job) is None
-        with pytest.raises(DraftPresent, match="holds a draft (of 25 characters )?the desk"):
+        with pytest.raises(DraftPresent, match=r"holds a draft (of 25 characters )?the desk"):
             screen.deliver_now(job)
         browsers.wait_for_draft(RICH.agent_id, "typed before any delivery")
         # a draft the input answered for is held from its look alone, without a click
