@@ -32,6 +32,7 @@ from messaging.cluster.wire import (
     Reported,
     ResponseError,
     aioredis,
+    cancelled,
     connect,
     desk_of_heartbeat,
     desk_stream,
@@ -97,6 +98,7 @@ class Coordinator:
         self._groups: set[str] = set()
         self._reachable = True
         self._local_source: RegistrySource | None = None
+        self._stopping = False
 
     # -- registry ----------------------------------------------------------------------
 
@@ -143,9 +145,8 @@ class Coordinator:
         self._tasks.append(asyncio.create_task(self._take_outcomes(), name="cluster-outcomes"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._stopping = True
+        await cancelled(self._tasks)
         self._tasks = []
         await self.redis.aclose()
 
@@ -208,7 +209,7 @@ class Coordinator:
     # -- heartbeats and replay ---------------------------------------------------------
 
     async def _watch(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.settings.heartbeat_s)
             try:
                 await self._look()
@@ -310,7 +311,7 @@ class Coordinator:
 
     async def _take_outcomes(self) -> None:
         backlog = True  # first what was read before and not acknowledged
-        while True:
+        while not self._stopping:
             try:
                 streams = {outcome_stream(name): "0" if backlog else ">" for name in self._desks}
                 if not streams:
@@ -363,14 +364,14 @@ class Coordinator:
             if o.possible_repeat:
                 repeats.append((reported.seq, o.agent_id))
             self._resent.pop((reported.seq, o.agent_id), None)
-        if attempts:
-            await self._desk.settle(attempts, outcomes)
-        if repeats:
+        if repeats:  # first, so no one reads the outcome without it
             async with self._desk.store.writing() as tx:
                 await tx.executemany(
                     "UPDATE deliveries SET possible_repeat = 1 WHERE message_seq = ? AND agent = ?",
                     repeats,
                 )
+        if attempts:
+            await self._desk.settle(attempts, outcomes)
         await self.redis.xack(stream, COORDINATOR_GROUP, *[entry_id for entry_id, _ in entries])
 
 

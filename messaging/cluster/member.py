@@ -32,6 +32,7 @@ from messaging.cluster.wire import (
     Reported,
     ResponseError,
     aioredis,
+    cancelled,
     desk_stream,
     heartbeat_key,
     outcome_stream,
@@ -85,6 +86,7 @@ class Member:
         self._seqs: dict[str, int] = {}  # message id -> the coordinator's seq
         self._unsent: asyncio.Queue[Reported] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     async def run(self, stopped: asyncio.Event) -> None:
         """Serve until ``stopped`` is set."""
@@ -104,9 +106,8 @@ class Member:
             await stopped.wait()
         finally:
             unsubscribe()
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._stopping = True
+            await cancelled(self._tasks)
 
     # -- heartbeat ---------------------------------------------------------------------
 
@@ -118,7 +119,7 @@ class Member:
         return Heartbeat(self.name, self.since, self.beat, agents)
 
     async def _heartbeats(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.redis.set(heartbeat_key(self.name), self.heartbeat().dumps())
                 self.link.went(True)
@@ -132,7 +133,7 @@ class Member:
         stream = desk_stream(self.name)
         backlog = True
         pause = RETRY_MIN_S
-        while True:
+        while not self._stopping:
             try:
                 if backlog:
                     await self._adopt(stream)
@@ -243,11 +244,11 @@ class Member:
     async def _send(self) -> None:
         stream = outcome_stream(self.name)
         pause = RETRY_MIN_S
-        while True:
+        while not self._stopping:
             batch = [await self._unsent.get()]
             while not self._unsent.empty() and len(batch) < READ_COUNT:
                 batch.append(self._unsent.get_nowait())
-            while True:
+            while not self._stopping:
                 try:
                     async with self.redis.pipeline(transaction=False) as pipe:
                         for reported in batch:

@@ -8,6 +8,7 @@ so a Redis ACL user per desk can be held to its own three keys.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -53,6 +54,18 @@ __all__ = ["RedisError", "ResponseError", "aioredis"]
 
 class ClusterError(MessagingError):
     """Redis cannot be reached or refused what was asked, or a desk is named wrong."""
+
+
+async def cancelled(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait for them to end. The client may turn a cancellation into
+    a timeout error that a loop takes for a lost connection, so their loops also check a
+    flag of their own, set before this is called; cancelling is repeated until they end."""
+    pending = [task for task in tasks if not task.done()]
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, still = await asyncio.wait(pending, timeout=1.0)
+        pending = list(still)
 
 
 def checked_desk_name(name: str) -> str:

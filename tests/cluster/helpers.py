@@ -19,12 +19,14 @@ async def until(condition: Callable[[], object], timeout: float, what: str) -> N
         await asyncio.sleep(0.05)
 
 
-def coordinator_home(root: Path, url: str, **cluster: object) -> tuple[Home, Settings]:
+def coordinator_home(
+    root: Path, url: str, messaging: dict[str, object] | None = None, **cluster: object
+) -> tuple[Home, Settings]:
     home = make_home(root, {"agents": {}})
     settings = load_settings(
         home,
         cluster={"redis_url": url, "heartbeat_s": 0.2, **cluster},
-        messaging={"delivery_mode": "inbox"},
+        messaging={"delivery_mode": "inbox", **(messaging or {})},
     )
     return home, settings
 

@@ -1,0 +1,147 @@
+"""Kill and cut drills over a real redis-server and desk processes: a desk killed with
+SIGKILL mid-broadcast and started again, redis-server killed and started again from its
+append-only file, a desk killed while typing. Nothing is lost and nothing is delivered twice.
+
+The coordinator hands a delivery over again when no outcome came within
+``cluster.resend_after_s``; these tests shorten it to 1 s (30 s by default) and the
+coordinator's retry backoff to 1 s, so the drills take seconds."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from config import Home
+from messaging.model import DeliveryState, Lane, Message
+from messaging.runtime import Runtime, open_runtime
+from messaging.store import Store
+from tests.cluster.conftest import DeskProcess, RedisServer, desk_home
+from tests.cluster.helpers import coordinator_home, copies, until
+from tests.conftest import inbox_files
+
+FAST = {"resend_after_s": 1.0}
+
+
+def start_desks(tmp_path: Path, url: str, desks: list[DeskProcess], count: int = 3) -> list[Home]:
+    homes = [desk_home(tmp_path / f"pc-{n}", 8 * (n - 1) + 1, 8) for n in range(1, count + 1)]
+    for n, home in enumerate(homes, 1):
+        desks.append(DeskProcess(f"pc-{n}", home, url))
+        desks[-1].start()
+    return homes
+
+
+async def settled_all(rt: Runtime, ids: list[str], timeout: float) -> None:
+    async def unsettled() -> list[tuple[str, str, str, str | None]]:
+        return [
+            (message_id, d.agent_id, d.state.value, d.last_error)
+            for message_id in ids
+            for d in await rt.store.deliveries(message_id)
+            if not d.state.is_final
+        ]
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while left := await unsettled():
+        assert asyncio.get_running_loop().time() < deadline, f"{len(left)} unsettled: {left[:5]}"
+        await asyncio.sleep(0.1)
+
+
+async def assert_each_once(rt: Runtime, homes: list[Home], ids: list[str]) -> None:
+    for message_id in ids:
+        deliveries = await rt.store.deliveries(message_id)
+        assert len(deliveries) == 8 * len(homes)
+        assert {d.state for d in deliveries} == {DeliveryState.DELIVERED}, [
+            (d.agent_id, d.state, d.last_error)
+            for d in deliveries
+            if d.state is not DeliveryState.DELIVERED
+        ]
+    for n, home in enumerate(homes):
+        for agent in range(8 * n + 1, 8 * n + 9):
+            for message_id in ids:
+                assert copies(home, f"Agent-{agent}", message_id) == 1
+            assert len(inbox_files(home, f"Agent-{agent}")) == len(ids)
+
+
+async def test_a_desk_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
+    tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
+) -> None:
+    homes = start_desks(tmp_path, redis_server.url, desks)
+    home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url, **FAST)
+    async with open_runtime(home, settings) as rt:
+        await until(lambda: len(rt.registry.current()) == 24, 30, "24 agents announced")
+        ids = []
+        for n in range(30):
+            ids.append((await rt.service.broadcast(f"broadcast {n}")).message.id)
+            if n == 10:
+                desks[1].kill()  # pc-2, SIGKILL, whatever it was doing
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+        desks[1].start()  # the same home and name, a new process
+        await settled_all(rt, ids, 60)
+        await assert_each_once(rt, homes, ids)
+    for desk in desks:
+        assert "Traceback" not in desk.log()
+
+
+async def test_redis_killed_and_started_from_its_aof_loses_nothing(
+    tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
+) -> None:
+    homes = start_desks(tmp_path, redis_server.url, desks)
+    home, settings = coordinator_home(
+        tmp_path / "coordinator", redis_server.url, {"retry_backoff_max_s": 1.0}, **FAST
+    )
+    async with open_runtime(home, settings) as rt:
+        await until(lambda: len(rt.registry.current()) == 24, 30, "24 agents announced")
+        ids = []
+        for n in range(20):
+            ids.append((await rt.service.broadcast(f"broadcast {n}")).message.id)
+            if n == 8:
+                redis_server.kill()
+            if n == 12:
+                redis_server.start()  # the same folder: it loads its append-only file
+            await asyncio.sleep(0.05)
+        await settled_all(rt, ids, 60)
+        await assert_each_once(rt, homes, ids)
+    assert (redis_server.folder / "appendonlydir").is_dir()
+
+
+async def test_a_desk_killed_while_typing_reports_a_possible_repeat_and_types_nothing_again(
+    tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
+) -> None:
+    """The kill is made at the one moment that matters, by leaving the desk's journal as a
+    desk killed between "about to type" and the outcome leaves it (no display here)."""
+    [desk] = start_desks(tmp_path, redis_server.url, desks, count=1)
+    home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url, **FAST)
+    async with open_runtime(home, settings) as rt:
+        await until(lambda: "Agent-1" in rt.registry.current(), 30, "pc-1 announced")
+        desks[0].kill()
+        sent = await rt.service.send(["Agent-1"], "type me once")
+        [row] = await rt.store.deliveries(sent.message.id)
+        seq = await _seq(rt.store, sent.message.id)
+        journal = await Store.open(desk.database)
+        try:
+            local = Message(
+                sender=sent.message.sender,
+                recipients=("Agent-1",),
+                body=sent.message.body,
+                id=sent.message.id,
+                created_at=sent.message.created_at,
+                key=f"cluster:{seq}",
+            )
+            await journal.insert(local, {"Agent-1": Lane.SCREEN})
+            [claimed] = await journal.claim(Lane.SCREEN, 1)
+            await journal.mark_typing(claimed.seq, "Agent-1")
+        finally:
+            await journal.close()
+        desks[0].start()
+        outcome = (await rt.desk.wait_for(sent.message.id, 60))["Agent-1"]
+        [after] = await rt.store.deliveries(sent.message.id)
+    assert row.lane is Lane.REMOTE
+    assert outcome.state is DeliveryState.FALLBACK and outcome.possible_repeat
+    assert after.possible_repeat
+    [letter] = inbox_files(desk, "Agent-1")
+    assert "possible_repeat: true" in letter.read_text()
+
+
+async def _seq(store: Store, message_id: str) -> int:
+    [row] = await store.rows("SELECT seq FROM messages WHERE id = ?", (message_id,))
+    return int(row[0])
