@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from config.settings import Home, Settings
+from messaging.cluster.acl import grant
 from messaging.cluster.member import Member
 from messaging.cluster.wire import (
     ClusterError,
@@ -43,5 +44,24 @@ async def serve(
         async with open_runtime(home, settings, screen, start_desk=False) as rt:
             member = Member(name, redis, rt, settings.cluster, url)
             await member.run(stopped)
+    finally:
+        await redis.aclose()
+
+
+async def grant_desk(settings: Settings, name: str) -> tuple[str, str]:
+    """Make desk ``name``'s Redis user through the coordinator's ``cluster.redis_url``."""
+    checked_desk_name(name)
+    url = settings.cluster.redis_url
+    if url is None:
+        raise ClusterError(
+            "cluster.redis_url is not set in this home: --grant runs at the coordinator"
+        )
+    redis = connect(url, settings.cluster)
+    try:
+        return await grant(redis, name)
+    except (RedisError, OSError) as exc:
+        raise ClusterError(
+            f"cannot make the user of desk {name} at {shown_url(url)}: {exc}"
+        ) from None
     finally:
         await redis.aclose()
