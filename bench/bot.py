@@ -1,4 +1,6 @@
-"""Interaction → acknowledgement latency of the Discord bot, desk idle and desk backlogged.
+"""Interaction → acknowledgement latency of the Discord bot, desk idle, desk backlogged,
+and desk backlogged over a slow store; and how many interactions Discord would have shown
+as "This interaction failed" (the double refuses an acknowledgement after 3 s).
 
 Prints one table. Run: ``.venv/bin/python bench/bot.py [--interactions N] [--backlog N]``.
 
@@ -14,7 +16,13 @@ bot's callback request arriving at it.
 - backlog: a deliberately slow screen (``--type-seconds`` per delivery) with ``--backlog``
   screen deliveries queued before the first interaction; the next /send goes as soon as the
   previous one is acknowledged, so every one of them queues behind the backlog too and its
-  command keeps waiting on the desk in the background.
+  command keeps waiting on the desk in the background;
+- backlog, slow store: the same over a store whose every operation holds its connection
+  ``--store-seconds`` longer (a slow disk), one at a time.
+
+The double enforces Discord's 3 s deadline on its own clock: an acknowledgement that
+arrives later is refused (10062), and the "failed" column counts the interactions left
+without an acknowledgement in time.
 """
 
 from __future__ import annotations
@@ -42,6 +50,20 @@ from tests.discord_double import DiscordDouble, Person
 AGENTS = [f"Agent-{n}" for n in range(1, 9)]
 
 
+class SlowLock(asyncio.Lock):
+    """A store connection's lock that holds ``seconds`` longer each time: every store
+    operation waits as on a slow disk, one after the other."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def acquire(self) -> bool:
+        await super().acquire()
+        await asyncio.sleep(self.seconds)
+        return True
+
+
 class TimedScreen(AloneAtTheScreen):
     """Types nothing; each delivery takes ``seconds``."""
 
@@ -66,6 +88,7 @@ class Result:
     queued_at_end: int
     latencies_ms: list[float]
     outcome_ms: list[float]
+    failed: int  # interactions Discord would have shown as "This interaction failed"
 
     def quantile(self, q: float, outcome: bool = False) -> float:
         ordered = sorted(self.outcome_ms if outcome else self.latencies_ms)
@@ -86,7 +109,14 @@ def settings_for(home: Home, double: DiscordDouble, user: Person) -> Settings:
 
 
 async def scenario(
-    root: Path, name: str, screen: TimedScreen, backlog: int, interactions: int, *, follow: bool
+    root: Path,
+    name: str,
+    screen: TimedScreen,
+    backlog: int,
+    interactions: int,
+    *,
+    follow: bool,
+    store_seconds: float = 0.0,
 ) -> Result:
     home = Home(root / name)
     prepare_home(home, example_coordinates(calibrated=True))  # the screen types anywhere
@@ -94,6 +124,8 @@ async def scenario(
         user = double.person("captain")
         settings = settings_for(home, double, user)
         async with open_runtime(home, settings, screen) as rt:
+            if store_seconds:
+                rt.store._lock = SlowLock(store_seconds)  # the bench's slow disk
             for n in range(backlog):
                 await rt.service.send([AGENTS[n % len(AGENTS)]], f"backlog item {n}")
             bot = create_bot(rt, settings)
@@ -112,11 +144,15 @@ async def scenario(
                         done = await double.reply(sent, lambda c: "delivered" in c.content, 30)
                         outcomes.append((done.at - sent.sent_at) * 1000)
                 at_end = await rt.store.pending()
+                double.clock.advance(3.01)  # past every deadline: what is unanswered failed
+                failed = len(double.ledger.failed())
             finally:
                 await bot.close()
                 await asyncio.gather(running, return_exceptions=True)
     label = f"{screen.seconds * 1000:.0f} ms per delivery"
-    return Result(name, label, at_start, at_end, latencies, outcomes)
+    if store_seconds:
+        label += f", store +{store_seconds * 1000:.0f} ms per operation"
+    return Result(name, label, at_start, at_end, latencies, outcomes, failed)
 
 
 def report(results: list[Result]) -> None:
@@ -126,6 +162,7 @@ def report(results: list[Result]) -> None:
     for column in ("ack p50", "ack p99", "ack max", "p99 / idle p99", "outcome p50"):
         table.add_column(column, justify="right")
     table.add_column("outcome p99", justify="right")
+    table.add_column('"interaction failed"', justify="right")
     reference = results[0].quantile(0.99)  # the idle desk, measured in this run
     for r in results:
         table.add_row(
@@ -140,6 +177,7 @@ def report(results: list[Result]) -> None:
             f"{r.quantile(0.99) / reference:.2f}",
             f"{r.quantile(0.50, outcome=True):.1f}" if r.outcome_ms else "-",
             f"{r.quantile(0.99, outcome=True):.1f}" if r.outcome_ms else "-",
+            str(r.failed),
         )
     Console(width=160).print(table)
 
@@ -156,7 +194,16 @@ async def main(args: argparse.Namespace) -> None:
             args.interactions,
             follow=False,
         )
-    report([idle, busy])
+        slow = await scenario(
+            root,
+            "backlog, slow store",
+            TimedScreen(args.type_seconds),
+            args.backlog,
+            args.interactions,
+            follow=False,
+            store_seconds=args.store_seconds,
+        )
+    report([idle, busy, slow])
 
 
 if __name__ == "__main__":
@@ -164,5 +211,6 @@ if __name__ == "__main__":
     parser.add_argument("--interactions", type=int, default=500)
     parser.add_argument("--backlog", type=int, default=100)
     parser.add_argument("--type-seconds", type=float, default=1.0)
+    parser.add_argument("--store-seconds", type=float, default=0.05)
     logging.basicConfig(level=logging.ERROR)
     asyncio.run(main(parser.parse_args()))
