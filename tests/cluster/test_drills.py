@@ -12,11 +12,13 @@ import asyncio
 from pathlib import Path
 
 from config import Home
+from messaging.cluster.coordinator import Coordinator
 from messaging.model import DeliveryState, Lane, Message
 from messaging.runtime import Runtime, open_runtime
 from messaging.store import Store
 from tests.cluster.conftest import DeskProcess, RedisServer, desk_home
 from tests.cluster.helpers import coordinator_home, copies, until
+from tests.cluster.proxy import Relay
 from tests.conftest import inbox_files
 
 FAST = {"resend_after_s": 1.0}
@@ -145,3 +147,41 @@ async def test_a_desk_killed_while_typing_reports_a_possible_repeat_and_types_no
 async def _seq(store: Store, message_id: str) -> int:
     [row] = await store.rows("SELECT seq FROM messages WHERE id = ?", (message_id,))
     return int(row[0])
+
+
+async def test_a_desk_cut_off_keeps_what_it_holds_and_reports_once_back(
+    tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
+) -> None:
+    """Cut off for 3 s here (``cluster.away_after_s`` shortened from 30 s to 1.5 s): the
+    coordinator reports the desk away, what is sent meanwhile waits in its stream, and the
+    outcomes of what the desk took come once it is back."""
+    relay = Relay(redis_server.port)
+    try:
+        [home_1] = start_desks(tmp_path, relay.url, desks, count=1)
+        home, settings = coordinator_home(
+            tmp_path / "coordinator", redis_server.url, away_after_s=1.5, **FAST
+        )
+        async with open_runtime(home, settings) as rt:
+            cluster = rt.desk.remote
+            assert isinstance(cluster, Coordinator)
+            await until(lambda: "Agent-1" in rt.registry.current(), 30, "pc-1 announced")
+            before = await rt.service.broadcast("before the cut")
+            await rt.desk.wait_for(before.message.id, 30)
+            relay.cut_off()
+            await until(lambda: cluster.desks().get("pc-1"), 30, "pc-1 reported away")
+            assert "away" in rt.registry.current().get("Agent-1").description
+            during = await rt.service.broadcast("while cut off")
+            await asyncio.sleep(3)
+            [waiting] = {d.state for d in await rt.store.deliveries(during.message.id)}
+            assert waiting is DeliveryState.DELIVERING  # handed over, no outcome yet
+            relay.restore()
+            outcomes = await rt.desk.wait_for(during.message.id, 60)
+            assert cluster.desks()["pc-1"] is False  # back
+        assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
+        for agent in range(1, 9):
+            assert copies(home_1, f"Agent-{agent}", during.message.id) == 1
+            assert copies(home_1, f"Agent-{agent}", before.message.id) == 1
+        log = desks[0].log()
+        assert log.count("cut off from Redis") == 1 and log.count("answers again") == 1
+    finally:
+        relay.close()
