@@ -77,20 +77,31 @@ class CellphoneBot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """Register the slash commands with Discord: in the configured guild at once, or
-        globally (which Discord may take a while to show)."""
+        globally (which Discord may take a while to show). A sync replaces the whole list
+        of its scope, so the global list is emptied when the commands live in a guild
+        (else a switch to guild commands leaves every command twice)."""
         guild_id = self.settings.discord.guild_id
+        where = f"server {guild_id} (discord.guild_id)" if guild_id else "Discord"
         try:
             if guild_id is not None:
                 guild = discord.Object(guild_id)
                 self.tree.copy_global_to(guild=guild)
                 synced = await self.tree.sync(guild=guild)
+                self.tree.clear_commands(guild=None)
+                await self.tree.sync()  # the global list, now empty
             else:
                 synced = await self.tree.sync()
         except discord.Forbidden as exc:
-            where = f"server {guild_id} (discord.guild_id)" if guild_id else "Discord"
             raise ConfigError(
                 f"Discord refused to register the slash commands in {where}: {exc.text or exc}; "
                 "check discord.guild_id and invite the bot with the applications.commands scope"
+            ) from None
+        except discord.HTTPException as exc:
+            reason = " ".join(str(exc.text or exc).split())
+            raise ConfigError(
+                f"Discord refused the slash commands of this bot in {where} "
+                f"({exc.status}, code {exc.code}): {reason}; this is a bug of the bot's "
+                "command definitions, report it with this line"
             ) from None
         log.info("synced %d slash commands (%s)", len(synced), guild_id or "global")
 

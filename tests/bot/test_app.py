@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from bot.app import run_bot
 from bot.cli import register
 from config import ConfigError, Home
-from tests.bot.conftest import People, bot_settings
-from tests.discord_double import DiscordDouble
+from tests.bot.conftest import People, bot_settings, until
+from tests.discord_double import DiscordDouble, DiscordError
 
 
 async def test_missing_token_is_one_clear_line(
@@ -71,3 +71,40 @@ def test_cli_command_reports_a_missing_token(home: Home) -> None:
     register(app)
     result = CliRunner().invoke(app, ["--home", str(home.root)], env={"DISCORD_TOKEN": ""})
     assert isinstance(result.exception, ConfigError)
+
+
+async def test_guild_commands_replace_global_ones_left_from_before(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    stale = {"name": "send", "description": "old global /send", "type": 1}
+    double.scopes[None] = {"send": stale}  # synced globally by an earlier setup
+    settings = bot_settings(home, double, people).replaced(discord_token="a-token")
+    running = asyncio.create_task(run_bot(home, settings))
+    try:
+        await double.wait_ready()
+        await double.wait_call(lambda c: c.method == "PUT" and c.path.endswith("/commands"))
+        await until(lambda: double.scopes.get(None) == {})
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    assert "send" in double.scopes[double.guild.id]
+
+
+BAD_NAME = {"_errors": [{"code": "APPLICATION_COMMAND_INVALID_NAME", "message": "bad name"}]}
+
+
+async def test_commands_refused_as_invalid_is_one_clear_line(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    double.refuse(
+        lambda c: c.method == "PUT",
+        DiscordError(400, 50035, "Invalid Form Body", errors={"0": {"name": BAD_NAME}}),
+    )
+    settings = bot_settings(home, double, people).replaced(discord_token="a-token")
+    with pytest.raises(ConfigError) as caught:
+        await asyncio.wait_for(run_bot(home, settings), 10)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith(
+        f"Discord refused the slash commands of this bot in server {double.guild.id} "
+        "(discord.guild_id) (400, code 50035): "
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.discord_double import commands as registration
 from tests.discord_double import payloads
 from tests.discord_double.interactions import Callback, Clock, DiscordError, Ledger, Ticket
 from tests.discord_double.payloads import Guild, Payload, Person, snowflake
@@ -84,6 +85,8 @@ class RestApi:
 
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}
+        # synced commands by scope: None is global, else a guild id ("Bulk Overwrite")
+        self.scopes: dict[int | None, dict[str, Payload]] = {}
         self.clock = Clock()
         self.ledger = Ledger(self.clock)
         self.refused: list[tuple[RestCall, DiscordError]] = []  # every error answer given
@@ -164,11 +167,14 @@ class RestApi:
         )
 
     def _sync(self, call: RestCall, parts: list[str]) -> web.Response:
+        """ "Bulk Overwrite Global/Guild Application Commands": the list replaces the whole
+        list of its scope, after validation (400 / 50035)."""
         if not self.commands_scope:
             return _json({"message": "Missing Access", "code": 50001}, status=403)
-        guild_id = parts[3] if len(parts) > 4 else None
+        guild_id = int(parts[3]) if len(parts) > 4 else None
+        registration.validate(call.json)
         synced = []
-        for command in call.json or []:
+        for command in call.json:
             stored = {
                 **command,
                 "id": str(snowflake()),
@@ -176,9 +182,10 @@ class RestApi:
                 "version": str(snowflake()),
             }
             if guild_id:
-                stored["guild_id"] = guild_id
-            self.commands[command["name"]] = stored
+                stored["guild_id"] = str(guild_id)
             synced.append(stored)
+        self.scopes[guild_id] = {c["name"]: c for c in synced}
+        self.commands = {**self.scopes.get(None, {}), **self.scopes.get(self.guild.id, {})}
         return _json(synced)
 
     def _callback(self, call: RestCall, parts: list[str]) -> web.Response:
