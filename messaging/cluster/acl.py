@@ -1,10 +1,12 @@
 """The Redis ACL user of a desk: it reads and acknowledges only its own stream, and writes
-only its own outcome stream and heartbeat (write-only keys: it reads neither back)."""
+only its own outcome stream, heartbeat and forwarded files (write-only keys: it reads none
+of them back)."""
 
 from __future__ import annotations
 
 import os
 
+from messaging.cluster.files import files_stream
 from messaging.cluster.wire import aioredis, desk_stream, heartbeat_key, outcome_stream
 
 COMMANDS = (
@@ -27,6 +29,7 @@ def desk_rules(name: str, password: str) -> list[str]:
         f"~{desk_stream(name)}",
         f"%W~{outcome_stream(name)}",
         f"%W~{heartbeat_key(name)}",
+        f"%W~{files_stream(name)}",
         "resetchannels",
         "-@all",
         *(f"+{command}" for command in COMMANDS),

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from agents.registry import Agent, Registry
 from agents.source import RegistrySource
 from config.settings import ClusterSettings
+from messaging.cluster.files import files_stream, place, write_in_place
 from messaging.cluster.wire import (
     COORDINATOR_GROUP,
     DESKS_GROUP,
@@ -44,6 +46,7 @@ from messaging.model import DeliveryState, Lane, Message, Outcome, utc_now
 from messaging.store import Attempt, Claimed
 
 log = logging.getLogger(__name__)
+Taker = Callable[[str, list[tuple[str, dict[str, str]]]], Awaitable[None]]
 READ_BLOCK_MS = 500
 READ_COUNT = 500
 UNOWNED = "no desk announces this agent any more; add it to a desk's coordinates file"
@@ -142,7 +145,10 @@ class Coordinator:
     def serve(self, desk: Desk) -> None:
         """Take in the outcomes the desks send back, for ``desk`` (this process runs it)."""
         self._desk = desk
-        self._tasks.append(asyncio.create_task(self._take_outcomes(), name="cluster-outcomes"))
+        self._tasks += [
+            asyncio.create_task(self._take(outcome_stream, self._record), name="cluster-outcomes"),
+            asyncio.create_task(self._take(files_stream, self._write), name="cluster-files"),
+        ]
 
     async def stop(self) -> None:
         self._stopping = True
@@ -261,6 +267,7 @@ class Coordinator:
             for stream, group in (
                 (desk_stream(name), DESKS_GROUP),
                 (outcome_stream(name), COORDINATOR_GROUP),
+                (files_stream(name), COORDINATOR_GROUP),
             ):
                 with contextlib.suppress(ResponseError):  # BUSYGROUP: made before
                     await self.redis.xgroup_create(stream, group, id="0", mkstream=True)
@@ -309,11 +316,12 @@ class Coordinator:
 
     # -- outcomes ----------------------------------------------------------------------
 
-    async def _take_outcomes(self) -> None:
+    async def _take(self, stream_of: Callable[[str], str], handle: Taker) -> None:
+        """Read the stream ``stream_of`` names for each desk and ``handle`` its entries."""
         backlog = True  # first what was read before and not acknowledged
         while not self._stopping:
             try:
-                streams = {outcome_stream(name): "0" if backlog else ">" for name in self._desks}
+                streams = {stream_of(name): "0" if backlog else ">" for name in self._desks}
                 if not streams:
                     await asyncio.sleep(self.settings.heartbeat_s)
                     continue
@@ -327,7 +335,7 @@ class Coordinator:
                 )
                 taken = sum(len(entries) for _, entries in read)
                 for stream, entries in read:
-                    await self._record(stream, entries)
+                    await handle(stream, entries)
                 if backlog and taken == 0:
                     backlog = False
                 self._reached(True)
@@ -338,8 +346,24 @@ class Coordinator:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("taking in outcomes failed; trying again")
+                log.exception("reading the desks' streams failed; trying again")
                 await asyncio.sleep(self.settings.heartbeat_s)
+
+    async def _write(self, stream: str, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """Write the files a desk forwarded into this home's workspaces, where the watchers
+        of this home route and post them."""
+        if not entries:
+            return
+        assert self._desk is not None
+        desk = stream.removeprefix(f"{PREFIX}:files:")
+        for _, fields in entries:
+            agent_id = fields["agent"]
+            target = place(self._desk.workspaces_dir, agent_id, fields["folder"], fields["name"])
+            if self._owner.get(agent_id) != desk or target is None:
+                log.warning("desk %s forwarded a file that is not its agents'; ignored", desk)
+                continue
+            await asyncio.to_thread(write_in_place, target, fields["text"])
+        await self.redis.xack(stream, COORDINATOR_GROUP, *[entry_id for entry_id, _ in entries])
 
     async def _record(self, stream: str, entries: list[tuple[str, dict[str, str]]]) -> None:
         if not entries:

@@ -22,6 +22,7 @@ from typing import Any
 
 from agents.registry import Agent, Registry
 from config.settings import ClusterSettings
+from messaging.cluster.files import Forwarder
 from messaging.cluster.wire import (
     DESKS_GROUP,
     ClusterError,
@@ -97,6 +98,15 @@ class Member:
                 f"another process runs the desk of this home ({self.rt.home.root}); stop it "
                 "before joining"
             )
+        forwarder = Forwarder(
+            self.name,
+            self.redis,
+            self.rt.home.workspaces_dir,
+            self.rt.registry,
+            self.settings,
+            self.rt.settings.watch,
+        )
+        await forwarder.watcher.start()
         self._tasks = [
             asyncio.create_task(self._heartbeats(), name="desk-heartbeat"),
             asyncio.create_task(self._take(), name="desk-take"),
@@ -108,6 +118,7 @@ class Member:
             unsubscribe()
             self._stopping = True
             await cancelled(self._tasks)
+            await forwarder.watcher.stop()
 
     # -- heartbeat ---------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from config import Home, Settings, load_settings
+from messaging.runtime import Runtime
 from tests.conftest import inbox_files, make_home
 
 
@@ -34,3 +35,13 @@ def coordinator_home(
 def copies(home: Home, agent_id: str, message_id: str) -> int:
     """Files in the agent's inbox holding this message."""
     return sum(1 for f in inbox_files(home, agent_id) if message_id in f.name)
+
+
+async def rows_once(rt: Runtime, sql: str, timeout: float) -> list[tuple[object, ...]]:
+    """The rows of ``sql`` in the coordinator's store once there are any."""
+    deadline = time.monotonic() + timeout
+    while not (rows := [tuple(r) for r in await rt.store.rows(sql)]):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for rows of {sql}")
+        await asyncio.sleep(0.05)
+    return rows
