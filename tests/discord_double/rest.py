@@ -134,6 +134,7 @@ class RestApi:
             return _json({"message": "404: Not Found", "code": 0}, status=404)
         try:
             self._injected(call)
+            _check_limits(call)
             return route(self, call, parts)
         except DiscordError as error:
             self.refused.append((call, error))
@@ -351,6 +352,34 @@ async def _read_body(request: web.Request) -> tuple[Any, dict[str, tuple[str, by
         return body, files
     text = await request.text()
     return (json.loads(text) if text else None), {}
+
+
+CONTENT_MAX = 2000  # "Message Object › Create Message": content up to 2,000 characters
+
+
+def _check_limits(call: RestCall) -> None:
+    """Sizes Discord refuses: a file over the upload limit (413 / 40005 Request entity
+    too large, "Uploading Files"; the limit is the interaction's attachment_size_limit,
+    8 MiB without boosts), content over 2,000 characters (400 / 50035)."""
+    for name, content in call.files.values():
+        if len(content) > payloads.ATTACHMENT_SIZE_LIMIT:
+            raise DiscordError(413, 40005, "Request entity too large", file=name)
+    if call.method in ("POST", "PATCH") and len(call.content) > CONTENT_MAX:
+        raise DiscordError(
+            400,
+            50035,
+            "Invalid Form Body",
+            errors={
+                "content": {
+                    "_errors": [
+                        {
+                            "code": "BASE_TYPE_MAX_LENGTH",
+                            "message": "Must be 2000 or fewer in length.",
+                        }
+                    ]
+                }
+            },
+        )
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
