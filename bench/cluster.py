@@ -1,0 +1,261 @@
+"""Benchmark of desks on several machines over Redis Streams, on loopback: a real
+redis-server (AOF on, fsync every second) and desk processes (`cellphone desk --join`) with
+inbox-only agents, against one machine's desk in the same run.
+
+- fan-out: inbox deliveries a second of broadcasts to 24 agents, from the first send until
+  every outcome is recorded at the coordinator; one machine, then the 24 agents spread over
+  1, 2, 3, 4 and 8 desks;
+- latency: a message to one agent, from send to its inbox file being written (the file's
+  modification time: the moment a typing lane would start), p50 and p95, one machine and
+  through each number of desks.
+
+    python bench/cluster.py [--broadcasts 20] [--latency-runs 40] [--desks 1,2,3,4,8]
+
+Prints tables; it is not a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.home import prepare_home  # noqa: E402
+from config import Home, Settings, load_settings  # noqa: E402
+from messaging.runtime import Runtime, open_runtime  # noqa: E402
+
+AGENTS = 24
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_home(root: Path, first: int, count: int, toml: str) -> Home:
+    home = Home(root)
+    agents = {
+        f"Agent-{n}": {"description": f"agent {n}", "active": True}
+        for n in range(first, first + count)
+    }
+    prepare_home(home, json.dumps({"agents": agents}))
+    home.settings_file.write_text(toml, encoding="utf-8")
+    return home
+
+
+class Redis:
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        binary = shutil.which("redis-server")
+        if binary is None:
+            sys.exit("redis-server is missing: apt-get install redis-server")
+        folder.mkdir(parents=True)
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(folder),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("redis-server did not start")
+                time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def start_desks(
+    root: Path, url: str, count: int
+) -> tuple[list[subprocess.Popen[bytes]], list[Home]]:
+    per = AGENTS // count
+    processes, homes = [], []
+    for n in range(count):
+        home = make_home(
+            root / f"pc-{n + 1}",
+            per * n + 1,
+            per,
+            '[messaging]\ndelivery_mode = "inbox"\n[cluster]\nheartbeat_s = 0.2\n',
+        )
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("DISPLAY", None)
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "cellphone",
+                    "desk",
+                    "--join",
+                    url,
+                    "--name",
+                    f"pc-{n + 1}",
+                    "--home",
+                    str(home.root),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        homes.append(home)
+    return processes, homes
+
+
+async def settle(rt: Runtime, ids: list[str]) -> None:
+    while True:
+        rows = await rt.store.rows(
+            "SELECT count(*) FROM deliveries WHERE state NOT IN"
+            " ('delivered', 'fallback', 'failed', 'cancelled')"
+        )
+        if rows[0][0] == 0:
+            return
+        await asyncio.sleep(0.005)
+
+
+async def fan_out(rt: Runtime, broadcasts: int) -> float:
+    """Inbox deliveries a second of ``broadcasts`` broadcasts to every agent."""
+    started = time.perf_counter()
+    ids = [(await rt.service.broadcast(f"fan-out {n}")).message.id for n in range(broadcasts)]
+    await settle(rt, ids)
+    return broadcasts * AGENTS / (time.perf_counter() - started)
+
+
+async def latency(rt: Runtime, homes: dict[str, Home], runs: int) -> list[float]:
+    """Seconds from send to the inbox file written, for one agent after another."""
+    seconds = []
+    agents = sorted(homes)
+    for n in range(runs):
+        agent = agents[n % len(agents)]
+        inbox = homes[agent].workspaces_dir / agent / "inbox"
+        sent_ns = time.time_ns()
+        message = (await rt.service.send([agent], f"latency {n}")).message
+        while not (files := list(inbox.glob(f"[0-9]*_{message.id}.md"))):
+            await asyncio.sleep(0.0005)
+        seconds.append((files[0].stat().st_mtime_ns - sent_ns) / 1e9)
+        await settle(rt, [message.id])
+    return seconds
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def one_machine(root: Path, broadcasts: int, runs: int) -> tuple[float, list[float]]:
+    home = make_home(root, 1, AGENTS, '[messaging]\ndelivery_mode = "inbox"\n')
+    async with open_runtime(home, load_settings(home)) as rt:
+        await fan_out(rt, 2)  # warm-up
+        rate = await fan_out(rt, broadcasts)
+        lat = await latency(rt, {f"Agent-{n}": home for n in range(1, AGENTS + 1)}, runs)
+    return rate, lat
+
+
+async def through_desks(
+    root: Path, url: str, desks: int, broadcasts: int, runs: int
+) -> tuple[float, list[float]]:
+    processes, homes = start_desks(root, url, desks)
+    try:
+        home = make_home(root / "coordinator", 1, 0, '[messaging]\ndelivery_mode = "inbox"\n')
+        settings: Settings = load_settings(home, cluster={"redis_url": url, "heartbeat_s": 0.2})
+        async with open_runtime(home, settings) as rt:
+            deadline = time.monotonic() + 60
+            while len(rt.registry.current()) < AGENTS:
+                if time.monotonic() > deadline:
+                    sys.exit(f"the {desks} desks did not announce {AGENTS} agents")
+                await asyncio.sleep(0.05)
+            await fan_out(rt, 2)  # warm-up
+            rate = await fan_out(rt, broadcasts)
+            per = AGENTS // desks
+            owner = {f"Agent-{n}": homes[(n - 1) // per] for n in range(1, AGENTS + 1)}
+            lat = await latency(rt, owner, runs)
+        return rate, lat
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--broadcasts", type=int, default=20)
+    parser.add_argument("--latency-runs", type=int, default=40)
+    parser.add_argument("--desks", default="1,2,3,4,8")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.desks.split(",")]
+    for count in counts:
+        if count < 1 or AGENTS % count:
+            sys.exit(f"--desks {count}: use numbers of desks that divide {AGENTS} (1,2,3,4,6,8)")
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
+        root = Path(tmp)
+        redis = Redis(root / "redis")
+        try:
+            base_rate, base_lat = await one_machine(
+                root / "one", args.broadcasts, args.latency_runs
+            )
+            rows = [("one machine (SQLite only)", base_rate, base_lat)]
+            for count in counts:
+                rate, lat = await through_desks(
+                    root / f"desks-{count}", redis.url, count, args.broadcasts, args.latency_runs
+                )
+                rows.append((f"{count} desk{'s' if count > 1 else ''} over Redis", rate, lat))
+        finally:
+            redis.stop()
+    print(
+        f"load average {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; {AGENTS} agents; "
+        f"{args.broadcasts} broadcasts, {args.latency_runs} single messages"
+    )
+    print()
+    print(
+        "| setup | inbox deliveries/s | vs one machine | send→inbox p50 ms | p95 ms"
+        " | p95 over one machine ms |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    base_p95 = pct(base_lat, 0.95)
+    for name, rate, lat in rows:
+        p50, p95 = statistics.median(lat) * 1000, pct(lat, 0.95) * 1000
+        print(
+            f"| {name} | {rate:.0f} | {rate / base_rate:.2f} | {p50:.1f} | {p95:.1f} |"
+            f" {p95 - base_p95 * 1000:+.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
