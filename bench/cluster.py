@@ -225,19 +225,17 @@ async def main() -> None:
             sys.exit(f"--desks {count}: use numbers of desks that divide {AGENTS} (1,2,3,4,6,8)")
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         root = Path(tmp)
-        redis = Redis(root / "redis")
-        try:
-            base_rate, base_lat = await one_machine(
-                root / "one", args.broadcasts, args.latency_runs
-            )
-            rows = [("one machine (SQLite only)", base_rate, base_lat)]
-            for count in counts:
+        base_rate, base_lat = await one_machine(root / "one", args.broadcasts, args.latency_runs)
+        rows = [("one machine (SQLite only)", base_rate, base_lat)]
+        for count in counts:
+            redis = Redis(root / f"redis-{count}")  # a fresh one: no desks of the run before
+            try:
                 rate, lat = await through_desks(
                     root / f"desks-{count}", redis.url, count, args.broadcasts, args.latency_runs
                 )
-                rows.append((f"{count} desk{'s' if count > 1 else ''} over Redis", rate, lat))
-        finally:
-            redis.stop()
+            finally:
+                redis.stop()
+            rows.append((f"{count} desk{'s' if count > 1 else ''} over Redis", rate, lat))
     print(
         f"load average {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; {AGENTS} agents; "
         f"{args.broadcasts} broadcasts, {args.latency_runs} single messages"
