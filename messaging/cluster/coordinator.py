@@ -28,6 +28,7 @@ from messaging.cluster.wire import (
     COORDINATOR_GROUP,
     DESKS_GROUP,
     PREFIX,
+    ClusterError,
     Handed,
     Heartbeat,
     RedisError,
@@ -139,7 +140,14 @@ class Coordinator:
     async def start(self) -> None:
         """Read the desks' heartbeats once (so their agents can be named at once) and keep
         following them."""
-        await self._look()
+        try:
+            await self._look()
+        except (RedisError, OSError) as exc:
+            await self.redis.aclose()
+            raise ClusterError(
+                f"cannot reach Redis at {shown_url(self.url)} (cluster.redis_url): {exc}; start "
+                "it, or check the address and this coordinator's user and password"
+            ) from None
         self._tasks.append(asyncio.create_task(self._watch(), name="cluster-watch"))
 
     def serve(self, desk: Desk) -> None:

@@ -49,7 +49,6 @@ READ_BLOCK_MS = 500
 READ_COUNT = 256
 RETRY_MIN_S = 0.2
 RETRY_MAX_S = 2.0
-AWAY_REASON = "its desk was away longer than cluster.away_after_s (cluster.when_desk_away = inbox)"
 
 
 @dataclass

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from messaging.cluster.wire import ClusterError
 from messaging.model import DeliveryMethod, DeliveryState
 from messaging.runtime import open_runtime
-from tests.cluster.conftest import DeskProcess, RedisServer, desk_home
+from tests.cluster.conftest import DeskProcess, RedisServer, desk_home, free_port
 from tests.cluster.helpers import coordinator_home, copies, until
 
 
@@ -59,3 +62,17 @@ async def test_a_desk_cannot_take_an_agent_another_desk_announced(
     assert copies(first, "Agent-2", submission.message.id) == 1
     assert copies(second, "Agent-2", submission.message.id) == 0
     assert copies(second, "Agent-3", submission.message.id) == 1
+
+
+async def test_a_coordinator_without_its_redis_says_so_without_the_password(
+    tmp_path: Path,
+) -> None:
+    port = free_port()  # nothing listens there
+    home, settings = coordinator_home(
+        tmp_path / "coordinator", f"redis://ops:pw-9@127.0.0.1:{port}"
+    )
+    with pytest.raises(ClusterError) as caught:
+        async with open_runtime(home, settings):
+            pass
+    assert f"cannot reach Redis at redis://ops:***@127.0.0.1:{port}" in str(caught.value)
+    assert "pw-9" not in str(caught.value)
