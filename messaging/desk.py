@@ -63,6 +63,7 @@ class RemoteLane(Protocol):
 
     async def hand_over(self, claimed: list[Claimed]) -> None: ...
 
+
 INBOX_BATCH = 500
 TMUX_BATCH = 64  # deliveries the tmux worker takes at once: panes are typed into side by side
 INBOX_WRITERS = 4  # files flushed side by side within one batch
