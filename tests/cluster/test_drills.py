@@ -13,13 +13,13 @@ from pathlib import Path
 
 from config import Home
 from messaging.cluster.coordinator import Coordinator
-from messaging.model import DeliveryState, Lane, Message
+from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
 from messaging.runtime import Runtime, open_runtime
 from messaging.store import Store
 from tests.cluster.conftest import DeskProcess, RedisServer, desk_home
 from tests.cluster.helpers import coordinator_home, copies, until
 from tests.cluster.proxy import Relay
-from tests.conftest import inbox_files
+from tests.conftest import inbox_files, make_home
 
 FAST = {"resend_after_s": 1.0}
 
@@ -185,3 +185,34 @@ async def test_a_desk_cut_off_keeps_what_it_holds_and_reports_once_back(
         assert log.count("cut off from Redis") == 1 and log.count("answers again") == 1
     finally:
         relay.close()
+
+
+async def test_messages_that_waited_for_an_away_desk_go_to_the_inbox_by_setting(
+    tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
+) -> None:
+    """``cluster.when_desk_away = "inbox"`` at the desk (``away_after_s`` 1.5 s here): what
+    waited longer than that for it is written to the inbox, not typed. Agent-1's lane here
+    is a tmux pane on a server that does not run, so a message typed the usual way comes
+    back as a fallback saying so; one that waited is delivered to the inbox at once."""
+    home_1 = make_home(
+        tmp_path / "pc-1",
+        {"agents": {"Agent-1": {"tmux": {"target": "s:1", "socket": str(tmp_path / "no.sock")}}}},
+    )
+    home_1.settings_file.write_text(
+        '[cluster]\nheartbeat_s = 0.2\nwhen_desk_away = "inbox"\naway_after_s = 1.5\n',
+        encoding="utf-8",
+    )
+    desks.append(DeskProcess("pc-1", home_1, redis_server.url))
+    desks[0].start()
+    home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url)
+    async with open_runtime(home, settings) as rt:
+        await until(lambda: "Agent-1" in rt.registry.current(), 30, "pc-1 announced")
+        typed = await rt.service.send(["Agent-1"], "while the desk is here")
+        usual = (await rt.desk.wait_for(typed.message.id, 30))["Agent-1"]
+        desks[0].kill()
+        waited = await rt.service.send(["Agent-1"], "while the desk is away")
+        await asyncio.sleep(2.0)
+        desks[0].start()
+        away = (await rt.desk.wait_for(waited.message.id, 30))["Agent-1"]
+    assert usual.state is DeliveryState.FALLBACK and "no tmux server" in (usual.reason or "")
+    assert away.state is DeliveryState.DELIVERED and away.method is DeliveryMethod.INBOX
