@@ -211,6 +211,6 @@ if __name__ == "__main__":
     parser.add_argument("--interactions", type=int, default=500)
     parser.add_argument("--backlog", type=int, default=100)
     parser.add_argument("--type-seconds", type=float, default=1.0)
-    parser.add_argument("--store-seconds", type=float, default=0.05)
+    parser.add_argument("--store-seconds", type=float, default=0.005)
     logging.basicConfig(level=logging.ERROR)
     asyncio.run(main(parser.parse_args()))
