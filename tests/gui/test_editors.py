@@ -11,6 +11,7 @@ empty."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import time
@@ -102,16 +103,28 @@ def pane_of(editor: str) -> EditorPane:
 
 
 async def deliver_each(
-    desk: Runtime, editors: EditorPanes, pane: EditorPane, bodies: list[str]
+    desk: Runtime, editors: EditorPanes, pane: EditorPane, bodies: list[str], misses: int = 0
 ) -> list[str]:
     """Each body to the editor's chat pane, back to back; each one delivered, verified, and
-    held by the editor exactly as expected, in order. What the editor held."""
-    wanted = []
+    held by the editor exactly as expected, in order. What the editor held. Up to
+    ``misses`` may be reported not delivered (an honest fallback: the screen could not tell
+    in time), never one reported delivered that the editor did not hold."""
+    wanted: list[str] = []
+    missed = []
     for body in bodies:
         message, outcome = await send(desk, pane.agent_id, body)
+        text = expected(desk, message, pane.agent_id)
+        if misses and outcome.state is DeliveryState.FALLBACK:
+            missed.append((body[:40], outcome.summary))
+            with contextlib.suppress(TimeoutError):  # it may have been sent all the same
+                editors.wait_for(len(editors.received()) + 1, timeout=2)
+            if editors.texts(pane.agent_id)[len(wanted) :] == [text]:
+                wanted.append(text)
+            continue
         assert_delivered(outcome, (pane.editor, body[:40]))
-        wanted.append(expected(desk, message, pane.agent_id))
-    editors.wait_for(len(bodies), timeout=20)
+        wanted.append(text)
+    assert len(missed) <= misses, missed
+    editors.wait_for(len(wanted), timeout=20)
     assert editors.texts(pane.agent_id) == wanted
     return wanted
 
