@@ -33,6 +33,7 @@ from messaging.screen.apps import ChromiumPane, ChromiumPanes
 from messaging.screen.calibration import record_empty_look
 from messaging.screen.gui import GuiDeliverer
 from messaging.screen.look import EmptyLook
+from messaging.screen.x11 import X11
 from tests.conftest import inbox_files, make_home
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
@@ -94,6 +95,24 @@ def type_draft(display: VirtualDisplay, browsers: ChromiumPanes, pane: ChromiumP
     operator(display, "mousemove", str(x), str(y), "click", "1")
     operator(display, "type", "--delay", "15", text)
     browsers.wait_for_draft(pane.agent_id, text)
+    drawn(display, x, y)
+
+
+def drawn(display: VirtualDisplay, x: int, y: int, timeout: float = 5.0) -> None:
+    """Until the input around ``(x, y)`` shows what its page holds: a busy browser draws the
+    last letters typed some frames after its page took them (a caret may still blink)."""
+    x11 = X11(display.name)
+    try:
+        region = (x - 300, y - 80, 600, 160)
+        last, deadline = x11.grab(*region), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = x11.grab(*region)
+            if now == last:
+                return
+            last = now
+    finally:
+        x11.close()
 
 
 def work_in_editor(display: VirtualDisplay, browsers: ChromiumPanes) -> tuple[int, int]:
