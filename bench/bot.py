@@ -60,7 +60,14 @@ class SlowLock(asyncio.Lock):
 
     async def acquire(self) -> bool:
         await super().acquire()
-        await asyncio.sleep(self.seconds)
+        try:
+            await asyncio.sleep(self.seconds)
+        except BaseException:
+            # cancelled while holding it (the desk's stop cancels its lanes after a grace):
+            # no ``async with`` body will run to release it, so release it here, else
+            # the next holder (the desk putting deliveries back at stop) waits for ever
+            self.release()
+            raise
         return True
 
 
