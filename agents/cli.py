@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from config.cli import HomeOption, JsonOption, console, open_home, print_json
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -78,14 +81,15 @@ def init(
 
 
 def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
-    """List the agents of the coordinates file."""
+    """List the agents of the coordinates file and, at a coordinator, those the desks of
+    other machines serve, each with its desk and whether that desk is alive."""
     from rich.table import Table
 
     from agents.registry import Registry
     from agents.workspace import Workspace
     from coordinates.file import load_coordinates
 
-    where, _settings = open_home(home)
+    where, settings = open_home(home)
     registry = Registry.from_file(load_coordinates(where.coordinates_file))
     rows: list[dict[str, Any]] = [
         {
@@ -96,13 +100,18 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
             "onboarding_point": list(agent.onboarding_point) if agent.onboarding_point else None,
             "tmux": str(agent.tmux) if agent.tmux else None,
             "inbox": str(Workspace.of(where.workspaces_dir, agent).inbox),
+            "desk": None,  # this machine's
         }
         for agent in registry
     ]
+    if settings.cluster.redis_url is not None:
+        rows += _remote_rows(settings, set(registry.ids))
     if as_json:
         print_json(rows)
         return
-    table = Table("agent", "role", "active", "chat point or tmux pane", "onboarding point", "inbox")
+    table = Table(
+        "agent", "role", "active", "chat point or tmux pane", "onboarding point", "inbox", "desk"
+    )
     for row in rows:
         table.add_row(
             row["id"],
@@ -110,9 +119,49 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
             "yes" if row["active"] else "no",
             f"tmux {row['tmux']}" if row["tmux"] else _point(row["chat_point"]),
             _point(row["onboarding_point"]),
-            row["inbox"],
+            row["inbox"] or f"on desk {row['desk']['name']}",
+            _desk(row["desk"]),
         )
     console().print(table)
+
+
+def _remote_rows(settings: Settings, local: set[str]) -> list[dict[str, Any]]:
+    """The agents other machines' desks serve (``cluster.redis_url`` set: a coordinator),
+    each with its desk and whether that desk is alive, away or gone."""
+    import asyncio
+
+    from messaging.cluster.presence import listing
+
+    assert settings.cluster.redis_url is not None
+    listed = asyncio.run(listing(settings.cluster, settings.cluster.redis_url, local))
+    return [
+        {
+            "id": entry.agent.agent_id,
+            "role": entry.agent.description,
+            "active": entry.agent.active,
+            "chat_point": None,
+            "onboarding_point": None,
+            "tmux": None,
+            "inbox": None,
+            "desk": {
+                "name": entry.desk,
+                "presence": entry.presence.value,
+                "silent_s": None if entry.silent_s is None else round(entry.silent_s, 1),
+                "gone_after_s": entry.gone_after_s,
+            },
+        }
+        for entry in listed
+    ]
+
+
+def _desk(desk: dict[str, Any] | None) -> str:
+    if desk is None:
+        return "here"
+    if desk["presence"] == "gone":
+        return f"{desk['name']}: gone, no heartbeat for over {desk['gone_after_s']:g} s"
+    if desk["presence"] == "away":
+        return f"{desk['name']}: away, silent {desk['silent_s']:g} s"
+    return f"{desk['name']}: alive"
 
 
 def _backup_name(path: Path) -> Path:

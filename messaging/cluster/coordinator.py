@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -23,7 +24,9 @@ from typing import Any
 from agents.registry import Agent, Registry
 from agents.source import RegistrySource
 from config.settings import ClusterSettings
+from messaging.cluster.fallback import fall_back_here
 from messaging.cluster.files import files_stream, place, write_in_place
+from messaging.cluster.presence import Presence, owners, remember, sightings
 from messaging.cluster.wire import (
     COORDINATOR_GROUP,
     DESKS_GROUP,
@@ -37,7 +40,6 @@ from messaging.cluster.wire import (
     aioredis,
     cancelled,
     connect,
-    desk_of_heartbeat,
     desk_stream,
     outcome_stream,
     shown_url,
@@ -57,9 +59,21 @@ UNOWNED = "no desk announces this agent any more; add it to a desk's coordinates
 class SeenDesk:
     heartbeat: Heartbeat
     changed_at: float  # this process's clock when the beat last changed
+    gone: bool = False  # its heartbeat expired in Redis
+    told: bool = False  # its being away was logged
 
     def away(self, after_s: float) -> bool:
-        return time.monotonic() - self.changed_at > after_s
+        """Silent past ``after_s``, or gone."""
+        return self.gone or time.monotonic() - self.changed_at > after_s
+
+    def presence(self, after_s: float) -> Presence:
+        if self.gone:
+            return Presence.GONE
+        return Presence.AWAY if self.away(after_s) else Presence.ALIVE
+
+    @property
+    def gone_after_s(self) -> float:
+        return self.heartbeat.ttl_ms / 1000
 
 
 class UnionSource(RegistrySource):
@@ -127,13 +141,17 @@ class Coordinator:
 
     def described(self, agent_id: str, description: str) -> str:
         desk = self._owner[agent_id]
-        away = self._desks[desk].away(self.settings.away_after_s)
-        where = f"[desk {desk}{', away' if away else ''}]"
+        presence = self._desks[desk].presence(self.settings.away_after_s)
+        where = f"[desk {desk}{'' if presence is Presence.ALIVE else ', ' + presence}]"
         return f"{where} {description}".strip()
 
     def desks(self) -> dict[str, bool]:
-        """Each desk seen, with whether it is away (silent past ``away_after_s``)."""
+        """Each desk seen, with whether it is away (silent past ``away_after_s``, or gone)."""
         return {name: seen.away(self.settings.away_after_s) for name, seen in self._desks.items()}
+
+    def presence(self, desk: str) -> Presence | None:
+        seen = self._desks.get(desk)
+        return seen.presence(self.settings.away_after_s) if seen is not None else None
 
     # -- life --------------------------------------------------------------------------
 
@@ -171,16 +189,36 @@ class Coordinator:
         Raises :class:`RedisError` when Redis cannot take them (the desk puts them back)."""
         entries: dict[tuple[str, int], list[Claimed]] = {}
         unowned: list[Claimed] = []
+        gone: dict[str, list[Claimed]] = {}
         for item in claimed:
             desk = self._owner.get(item.delivery.agent_id)
             if desk is None:
                 unowned.append(item)
+            elif self._desks[desk].gone:
+                gone.setdefault(desk, []).append(item)
             else:
                 entries.setdefault((desk, item.seq), []).append(item)
         if unowned:
             await self._fail(unowned, UNOWNED)
+        if gone:
+            await self._abandon(gone)
         if entries:
             await self._add(entries)
+
+    async def _abandon(self, gone: dict[str, list[Claimed]]) -> None:
+        """Deliveries for agents of gone desks: none is left in its stream (a desk back
+        later types nothing the operator was told went to the inbox here), each is
+        written to the inbox here, saying so."""
+        assert self._desk is not None
+        for desk, items in gone.items():
+            await self.redis.xtrim(desk_stream(desk), maxlen=0, approximate=False)
+            log.warning(
+                "%d deliveries for the agents of desk %s, which stopped answering, go to the "
+                "inbox here",
+                len(items),
+                desk,
+            )
+            await fall_back_here(self._desk, items, desk, self._desks[desk].gone_after_s)
 
     async def _add(self, entries: dict[tuple[str, int], list[Claimed]]) -> None:
         now = time.time()
@@ -243,29 +281,39 @@ class Coordinator:
         self._reachable = reachable
 
     async def _look(self) -> None:
-        keys = [key async for key in self.redis.scan_iter(f"{PREFIX}:heartbeat:*", count=1000)]
-        values = await self.redis.mget(keys) if keys else []
         now = time.monotonic()
-        for key, value in zip(keys, values, strict=True):
-            if value is None:
-                continue
-            beat = Heartbeat.loads(str(value))
-            name = desk_of_heartbeat(key)
-            seen = self._desks.get(name)
-            if (
+        new: dict[str, Heartbeat] = {}
+        for name, sighting in (await sightings(self.redis)).items():
+            beat, seen = sighting.heartbeat, self._desks.get(name)
+            if sighting.silent_s is None:  # its heartbeat expired: gone
+                if seen is None:  # known from the roster only
+                    self._desks[name] = SeenDesk(beat, -math.inf, gone=True)
+                elif not seen.gone:
+                    log.warning(
+                        "desk %s stopped answering (no heartbeat for over %g s): what is meant "
+                        "for its agents goes to their inboxes here until it is back",
+                        name,
+                        seen.gone_after_s,
+                    )
+                    seen.gone = True
+            elif (
                 seen is None
+                or seen.gone
                 or seen.heartbeat.beat != beat.beat
                 or seen.heartbeat.since != beat.since
             ):
                 if seen is not None and seen.away(self.settings.away_after_s):
                     log.warning("desk %s is back", name)
-                self._desks[name] = SeenDesk(beat, now)
-            elif seen.away(self.settings.away_after_s) and not getattr(seen, "told", False):
+                self._desks[name] = SeenDesk(beat, now - sighting.silent_s)
+                if seen is None or seen.gone or seen.heartbeat.agents != beat.agents:
+                    new[name] = beat
+            elif seen.away(self.settings.away_after_s) and not seen.told:
                 log.warning(
                     "desk %s is away (no heartbeat for %g s)", name, self.settings.away_after_s
                 )
-                seen.told = True  # type: ignore[attr-defined]
-        await self._groups_for(list(self._desks))
+                seen.told = True
+        await remember(self.redis, new)
+        await self._groups_for([name for name, seen in self._desks.items() if not seen.gone])
         self._assign()
 
     async def _groups_for(self, desks: list[str]) -> None:
@@ -282,42 +330,48 @@ class Coordinator:
             self._groups.add(name)
 
     def _assign(self) -> None:
-        """Each agent to the first desk that announced it; none of the coordinator's own."""
+        """Each agent to the first desk that announced it, a desk that is not gone first;
+        none of the coordinator's own."""
         local = set(self._local_source.current().ids) if self._local_source else set()
-        owner: dict[str, str] = {}
-        for name, seen in sorted(self._desks.items(), key=lambda d: d[1].heartbeat.since):
+        owner = owners({n: (s.heartbeat, s.gone) for n, s in self._desks.items()}, local)
+        for name, seen in self._desks.items():
             for agent in seen.heartbeat.agents:
-                if agent.agent_id in local:
-                    continue
-                if agent.agent_id in owner:
-                    if self._owner.get(agent.agent_id) != owner[agent.agent_id]:
-                        log.warning(
-                            "desk %s names %s, which desk %s owns; ignored",
-                            name,
-                            agent.agent_id,
-                            owner[agent.agent_id],
-                        )
-                    continue
-                owner[agent.agent_id] = name
+                mine = owner.get(agent.agent_id)
+                if mine not in (None, name) and self._owner.get(agent.agent_id) != mine:
+                    log.warning(
+                        "desk %s names %s, which desk %s owns; ignored", name, agent.agent_id, mine
+                    )
         self._owner = owner
 
     async def _resend(self) -> None:
-        """Hand over again what a live desk has not answered within ``resend_after_s``."""
+        """Hand over again what a live desk has not answered within ``resend_after_s``; what
+        waits for a gone desk goes to the inbox here."""
         assert self._desk is not None
         every = self.settings.resend_after_s
         before = utc_now() - timedelta(seconds=every)
-        waiting = await self._desk.store.handed_over(Lane.REMOTE, before)
+        waiting = await self._desk.store.handed_over(Lane.REMOTE, utc_now())
         now = time.monotonic()
         entries: dict[tuple[str, int], list[Claimed]] = {}
+        gone: dict[str, list[Claimed]] = {}
         for item in waiting:
             key = (item.seq, item.delivery.agent_id)
             desk = self._owner.get(item.delivery.agent_id)
-            if desk is None or self._desks[desk].away(self.settings.away_after_s):
+            if desk is not None and self._desks[desk].gone:
+                gone.setdefault(desk, []).append(item)
+                continue
+            updated = item.delivery.updated_at
+            if (
+                desk is None
+                or self._desks[desk].away(self.settings.away_after_s)
+                or (updated is not None and updated >= before)
+            ):
                 continue
             if now - self._resent.get(key, -every) < every:
                 continue
             self._resent[key] = now
             entries.setdefault((desk, item.seq), []).append(item)
+        if gone:
+            await self._abandon(gone)
         if entries:
             log.info("handing %d deliveries over again", sum(map(len, entries.values())))
             await self._add(entries)

@@ -23,6 +23,7 @@ from typing import Any
 from agents.registry import Agent, Registry
 from config.settings import ClusterSettings
 from messaging.cluster.files import Forwarder
+from messaging.cluster.presence import gone_after_s
 from messaging.cluster.wire import (
     DESKS_GROUP,
     ClusterError,
@@ -122,16 +123,19 @@ class Member:
     # -- heartbeat ---------------------------------------------------------------------
 
     def heartbeat(self) -> Heartbeat:
+        """The next beat; Redis keeps it :func:`gone_after_s` (then the desk is gone)."""
         self.beat += 1
         agents = tuple(
             RemoteAgent(a.agent_id, a.description, a.active) for a in self.rt.registry.current()
         )
-        return Heartbeat(self.name, self.since, self.beat, agents)
+        ttl_ms = int(gone_after_s(self.settings) * 1000)
+        return Heartbeat(self.name, self.since, self.beat, agents, ttl_ms)
 
     async def _heartbeats(self) -> None:
         while not self._stopping:
             try:
-                await self.redis.set(heartbeat_key(self.name), self.heartbeat().dumps())
+                beat = self.heartbeat()
+                await self.redis.set(heartbeat_key(self.name), beat.dumps(), px=beat.ttl_ms)
                 self.link.went(True)
             except (RedisError, OSError) as exc:
                 self.link.went(False, exc)

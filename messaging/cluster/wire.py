@@ -224,6 +224,7 @@ class Heartbeat:
     since: float  # when the desk process started (the first to claim an agent keeps it)
     beat: int  # counts up; the coordinator judges liveness by its own clock
     agents: tuple[RemoteAgent, ...]
+    ttl_ms: int = 0  # how long Redis keeps this beat (0: for ever, as desks before did)
 
     def dumps(self) -> str:
         return json.dumps(
@@ -232,6 +233,7 @@ class Heartbeat:
                 "since": self.since,
                 "beat": self.beat,
                 "agents": [[a.agent_id, a.description, a.active] for a in self.agents],
+                "ttl_ms": self.ttl_ms,
             }
         )
 
@@ -243,4 +245,5 @@ class Heartbeat:
             float(data["since"]),
             int(data["beat"]),
             tuple(RemoteAgent(str(a), str(d), bool(on)) for a, d, on in data["agents"]),
+            int(data.get("ttl_ms", 0)),
         )
