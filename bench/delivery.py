@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +44,7 @@ from config import GuiSettings, Home, load_settings
 from coordinates import Point, Typing
 from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
 from messaging.deliver import Job, NotDeliverable
-from messaging.model import DeliveryState, Message
+from messaging.model import DeliveryState, Message, MessageType
 from messaging.render import render
 from messaging.runtime import open_runtime
 from messaging.screen.apps import (
@@ -283,6 +284,51 @@ async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
     return row
 
 
+def fresh_processes(home: Home, pages: ChromiumPanes, runs: int) -> list[Row]:
+    """``cellphone send`` to one pane and ``cellphone broadcast`` to the eight, each a fresh
+    process as the operator runs it (start-up, store, desk, typing and verification): the
+    wall time of the process, and what it reported against what the pages recorded."""
+    command = [str(Path(sys.executable).parent / "cellphone")]
+    rows = {
+        "send": Row("fresh `cellphone send` process", "1 pane, 200 chars, wall time"),
+        "broadcast": Row("fresh `cellphone broadcast` process", "8 panes, 200 chars, wall time"),
+    }
+    messaging = load_settings(home).messaging
+    kinds = {"send": MessageType.OPERATOR, "broadcast": MessageType.BROADCAST}
+    for run in range(runs):
+        for verb, row in rows.items():
+            pages.clear()
+            text = text_of(200, 1000 + run)
+            to = ["--to", "Agent-1"] if verb == "send" else []
+            # the keys the run before typed are not this process's own: let them age past
+            # the wait for the operator's hands, as a person's next command would
+            time.sleep(load_settings(home).gui.operator_idle_s)
+            started = time.perf_counter()
+            done = subprocess.run(
+                [*command, verb, "--home", str(home.root), "--json", *to, text],
+                capture_output=True,
+                text=True,
+                timeout=BROADCAST_TIMEOUT_S,
+            )
+            row.times.append(time.perf_counter() - started)
+            if done.returncode not in (0, 1):
+                raise RuntimeError(f"cellphone {verb} failed: {done.stderr.strip()[-500:]}")
+            report = json.loads(done.stdout)
+            message = Message(messaging.operator_name, (), text, kinds[verb])
+            sent = [
+                Sent(
+                    o["agent"],
+                    render(message, o["agent"], messaging.footer),
+                    delivered=o["state"] == "delivered" and o["method"] == "gui",
+                    verified=bool(o["verified"]),
+                    reason=o["reason"] or (None if o["method"] == "gui" else o["method"]),
+                )
+                for o in report["outcomes"]
+            ]
+            score(row, sent, arrivals(pages, len(sent)))
+    return list(rows.values())
+
+
 # -- the V2 reference profile -----------------------------------------------------------
 
 
@@ -435,6 +481,7 @@ def run(
                     rows = targets(n, agents, pages, terminals)
                     home = broadcast_home(work, {p.agent_id: points[p.agent_id] for p in grid})
                     rows.append(asyncio.run(broadcast(home, pages, n.broadcasts)))
+                    rows += fresh_processes(home, pages, n.broadcasts)
                 if not (skip_v2 or sharing_only):
                     v2 = V2Profile()
                     rows += v2.per_message(agents["Agent-1"], pages, n.v2)

@@ -13,7 +13,9 @@ root, the test command's Debian packages and the bundles of ``tests/editors/inst
    the same run; median and p95 per message and the ratio to the textarea's median.
 3. With ``--busy N``: N messages through the same desk to a busy pane of each editor (Enter
    does nothing while the agent works): how many were reported delivered (each one a false
-   claim), the outcomes, and what the pages received (nothing, when all is well).
+   claim), the outcomes, and what the pages received (nothing, when all is well). With
+   ``--busy-processes N``, N more to each, every one from a ``cellphone send`` process of its
+   own, as an operator sends them one command at a time.
 
     export CELLPHONE_TEST_EDITORS=$(bash tests/editors/install.sh)
     python bench/editors.py [--messages 100] [--display 60]
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import statistics
@@ -263,6 +266,35 @@ async def to_busy(rt: Runtime, pane: EditorPane, count: int, pages: EditorPanes 
     return row
 
 
+def to_busy_by_processes(
+    home: Home, pane: EditorPane, count: int, pages: EditorPanes | None
+) -> BusyRow:
+    """As :func:`to_busy`, each message from a ``cellphone send`` process of its own (no desk
+    running otherwise): what one process left in the input and learnt of it reaches the
+    next only through the home."""
+    assert pages is not None
+    row = BusyRow(f"{pane.editor}, one `cellphone send` process each")
+    pages.clear()
+    command = [str(Path(sys.executable).parent / "cellphone"), "send", "--home", str(home.root)]
+    for index in range(count):
+        done = subprocess.run(
+            [*command, "--json", "--to", pane.agent_id, BUSY_BODIES[index % 2]],
+            capture_output=True,
+            text=True,
+            timeout=SEND_TIMEOUT_S * 2,
+        )
+        if not done.stdout.strip():
+            raise RuntimeError(f"cellphone send failed: {done.stderr.strip()[-500:]}")
+        (outcome,) = json.loads(done.stdout)["outcomes"]
+        row.sent += 1
+        row.claimed += outcome["state"] == "delivered" and outcome["method"] == "gui"
+        summary = outcome["reason"] or f"{outcome['state']} via {outcome['method']}"
+        row.outcomes[summary.split(":")[0][:60]] += 1
+    time.sleep(LATE_S)  # a text the page sent late is counted too
+    row.received = len(pages.texts(pane.agent_id))
+    return row
+
+
 @dataclass
 class DraftRow:
     editor: str
@@ -355,9 +387,10 @@ def run(
     skip_probes: bool = False,
     busy: int = 0,
     draft_count: int = 0,
+    busy_processes: int = 0,
 ) -> tuple[list[Probed], list[Timed], list[BusyRow], list[DraftRow], str]:
     panes = [pane for pane in PANES if only is None or pane.editor in only]
-    opened = [*panes, *(BUSY if busy else ())]
+    opened = [*panes, *(BUSY if busy or busy_processes else ())]
     with (
         display_with_wm(number, work) as display,
         EditorPanes(opened, display.name, work / "editors", editors_folder()) as editors,
@@ -382,6 +415,10 @@ def run(
         apps: dict[str, ChromiumPanes] = {TEXTAREA.agent_id: textarea}
         apps.update({pane.agent_id: editors for pane in panes})
         timed, busy_rows = asyncio.run(through_desk(home, targets, apps, count, busy, editors))
+        if busy_processes:
+            os.environ["DISPLAY"] = display.name
+            time.sleep(GuiSettings().operator_idle_s)  # the desk's keys were its own
+            busy_rows += [to_busy_by_processes(home, p, busy_processes, editors) for p in BUSY]
         return probed, timed, busy_rows, draft_rows, display.describe()
 
 
@@ -488,6 +525,12 @@ def main() -> None:
     parser.add_argument("--editors", nargs="+", choices=EDITORS, help="only these editors")
     parser.add_argument("--skip-probes", action="store_true", help="only the messages")
     parser.add_argument("--busy", type=int, default=0, help="messages to each busy pane")
+    parser.add_argument(
+        "--busy-processes",
+        type=int,
+        default=0,
+        help="messages to each busy pane, each from a `cellphone send` process of its own",
+    )
     parser.add_argument("--drafts", type=int, default=0, help="attempts over a draft, per editor")
     args = parser.parse_args()
     count = 10 if args.quick else args.messages
@@ -501,6 +544,7 @@ def main() -> None:
             args.skip_probes,
             args.busy,
             args.drafts,
+            args.busy_processes,
         )
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     report(probed, timed, busy, draft_rows, where, count)
