@@ -4,7 +4,6 @@ An interaction's token works for 15 minutes: what comes later goes to the channe
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from typing import Any, Protocol
@@ -12,6 +11,7 @@ from typing import Any, Protocol
 import discord
 
 from bot.present import pieces
+from bot.uploads import capped, channel_limit, interaction_limit
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +30,18 @@ class Reply(Protocol):
         """Say something to the user alone where Discord allows it (errors, refusals)."""
 
 
-def layout(text: str) -> tuple[list[str], discord.File | None]:
-    """The messages to post for ``text``, and a file when it is too long for a few."""
+def layout(
+    text: str, upload_limit: int = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+) -> tuple[list[str], discord.File | None]:
+    """The messages to post for ``text``, and a file when it is too long for a few (none,
+    and a line saying so, when the file would be over ``upload_limit`` bytes)."""
     parts = pieces(text)
     if len(parts) <= MAX_PIECES:
         return parts, None
     first = text.split("\n", 1)[0][:300]
-    note = f"{first}\n(the whole reply is {len(text):,} characters: attached as {ATTACHED_NAME})"
-    return [note], discord.File(io.BytesIO(text.encode("utf-8")), filename=ATTACHED_NAME)
+    file, problem = capped(ATTACHED_NAME, text.encode("utf-8"), upload_limit)
+    where = f"attached as {ATTACHED_NAME}" if problem is None else problem
+    return [f"{first}\n(the whole reply is {len(text):,} characters: {where})"], file
 
 
 class InteractionReply:
@@ -76,7 +80,7 @@ class InteractionReply:
             await self._show_in_channel(text, private=self.ephemeral)
 
     async def _show(self, text: str, view: discord.ui.View | None) -> None:
-        parts, file = layout(text)
+        parts, file = layout(text, interaction_limit(self.interaction))
         extra: dict[str, Any] = {} if view is None else {"view": view}
         response = self.interaction.response
         if not response.is_done():
@@ -104,7 +108,7 @@ class InteractionReply:
             await self._show_in_channel(text, private=True)
 
     async def _tell(self, text: str) -> None:
-        parts, file = layout(text)
+        parts, file = layout(text, interaction_limit(self.interaction))
         await self._tell_first(parts[0])
         for part in parts[1:]:
             await self.interaction.followup.send(part, ephemeral=True)
@@ -147,7 +151,9 @@ class InteractionReply:
                 f"{name} finished after Discord's 15 minutes for a private answer; "
                 "run it again (or see /history) for the result"
             )
-        parts, file = layout(f"{interaction.user.mention} {name}: {text}")
+        parts, file = layout(
+            f"{interaction.user.mention} {name}: {text}", channel_limit(interaction.guild)
+        )
         channel = interaction.client.get_partial_messageable(
             interaction.channel_id or 0, guild_id=interaction.guild_id
         )
@@ -170,7 +176,7 @@ class MessageReply:
         self.sent: discord.Message | None = None
 
     async def show(self, text: str) -> None:
-        parts, file = layout(text)
+        parts, file = layout(text, channel_limit(self.message.guild))
         if self.sent is None:
             extra: dict[str, Any] = {"file": file} if file else {}
             self.sent = await self.message.reply(parts[0], mention_author=False, **extra)

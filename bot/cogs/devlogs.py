@@ -4,7 +4,6 @@ routed, and devlogs and notices posted to their channels (``discord.devlog_chann
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
@@ -17,6 +16,7 @@ from bot.access import Level, requires
 from bot.client import CellphoneBot
 from bot.inputs import agent_choices
 from bot.reply import InteractionReply
+from bot.uploads import capped, channel_limit
 from config import Settings
 from devlogs.entry import Devlog, Post
 from devlogs.post import PostError, PostKind
@@ -31,7 +31,7 @@ Choice = app_commands.Choice[str]
 class ChannelPoster:
     """Posts through the bot to the channel of each kind of post, pinging nobody."""
 
-    def __init__(self, bot: commands.Bot, channels: dict[PostKind, int | None]) -> None:
+    def __init__(self, bot: CellphoneBot, channels: dict[PostKind, int | None]) -> None:
         self.bot = bot
         self.channels = channels
 
@@ -44,13 +44,17 @@ class ChannelPoster:
         if post.embed is not None:
             embed = discord.Embed(title=post.embed["title"], description=post.embed["description"])
             extra["embed"] = embed.set_footer(text=post.embed["footer"])
+        content = post.content
         if post.attachment is not None:
             name, data = post.attachment
-            extra["file"] = discord.File(io.BytesIO(data), filename=name)
+            limit = channel_limit(self.bot.get_guild(self.bot.settings.discord.guild_id or 0))
+            file, problem = capped(name, data, limit)
+            if file is not None:
+                extra["file"] = file
+            else:
+                content = f"{content}\n⚠️ {problem}; the agent's devlog file has it whole"
         try:
-            await channel.send(
-                post.content, allowed_mentions=discord.AllowedMentions.none(), **extra
-            )
+            await channel.send(content, allowed_mentions=discord.AllowedMentions.none(), **extra)
         except discord.HTTPException as exc:
             raise PostError(
                 f"Discord refused the post to channel {channel_id}: {exc.status} {exc.text}"

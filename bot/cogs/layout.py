@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from typing import Any
 
 import discord
@@ -14,8 +13,10 @@ from bot.access import Level, requires
 from bot.client import CellphoneBot
 from bot.errors import BotInputError
 from bot.reply import InteractionReply
+from bot.uploads import capped, interaction_limit
 
 Interaction = discord.Interaction[Any]
+PICTURE_NAME = "layout.png"
 
 
 class Layout(commands.Cog):
@@ -31,9 +32,13 @@ class Layout(commands.Cog):
         if draw is None:
             raise BotInputError("this bot has no layout picture to show")
         png = await asyncio.to_thread(draw)
+        file, problem = capped(PICTURE_NAME, png, interaction_limit(interaction))
+        if file is None:
+            hint = "`cellphone coords show --png layout.png` draws it on the desk's machine"
+            await reply.show(f"⚠️ {problem}; {hint}")
+            return
         await interaction.edit_original_response(
-            content="monitors and agent points",
-            attachments=[discord.File(io.BytesIO(png), filename="layout.png")],
+            content="monitors and agent points", attachments=[file]
         )
         reply.shown = True
 

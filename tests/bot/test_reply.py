@@ -67,3 +67,13 @@ async def test_an_error_after_a_deferral_stays_private_when_thinking_cannot_go(
     told = [m for m in swarm.double.messages.values() if "unknown agent" in m["content"]]
     assert told and all(m["flags"] & EPHEMERAL for m in told)
     assert swarm.double.original(sent)["content"] == KEPT_PRIVATE  # the public line
+
+
+def test_text_too_long_even_for_a_file_says_so_instead() -> None:
+    text = "header\n" + "z" * (2000 * MAX_PIECES + 1)
+    parts, file = layout(text, upload_limit=4096)
+    assert file is None
+    assert parts == [
+        f"header\n(the whole reply is {len(text):,} characters: reply.md (7.8 KiB) is over "
+        "Discord's upload limit here (4.0 KiB): not attached)"
+    ]

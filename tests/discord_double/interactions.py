@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from tests.discord_double.payloads import Payload
+from tests.discord_double.payloads import ATTACHMENT_SIZE_LIMIT, Payload
 
 # "Responding to an Interaction": the initial response must come within 3 seconds of
 # receiving the event, else the token is invalidated; the token works for 15 minutes.
@@ -97,6 +97,7 @@ class Ticket:
     original_id: int | None = None  # the message @original stands for
     loading: bool = False  # a deferred "thinking…" message nothing has replaced yet
     ephemeral: bool = False
+    upload_limit: int = ATTACHMENT_SIZE_LIMIT  # the interaction's attachment_size_limit
 
     @property
     def deadline(self) -> float:
@@ -126,6 +127,7 @@ class Ledger:
             kind=int(payload["type"]),
             sent_at=self.clock.now(),
             message_id=int(message["id"]) if message else None,
+            upload_limit=int(payload.get("attachment_size_limit", ATTACHMENT_SIZE_LIMIT)),
         )
         self.tickets[ticket.token] = ticket
         return ticket

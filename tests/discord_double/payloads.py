@@ -11,7 +11,9 @@ from typing import Any
 Payload = dict[str, Any]
 
 ALL_PERMISSIONS = str((1 << 50) - 1)
-ATTACHMENT_SIZE_LIMIT = 8 * 1024 * 1024
+# "Uploading Files": a file may be up to 10 MiB in a guild without boosts (discord.py's
+# Guild.filesize_limit agrees); an interaction carries its own as attachment_size_limit
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 _snowflakes = itertools.count(1_300_000_000_000_000_000)
 
 
@@ -202,6 +204,7 @@ def interaction(
     user: Person,
     data: Payload,
     message_payload: Payload | None = None,
+    upload_limit: int = ATTACHMENT_SIZE_LIMIT,
 ) -> Payload:
     """An INTERACTION_CREATE payload; ``kind`` is 2 command, 3 component, 4 autocomplete,
     5 modal submit."""
@@ -222,7 +225,7 @@ def interaction(
         "entitlements": [],
         "authorizing_integration_owners": {"0": str(guild.id)},
         "context": 0,
-        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        "attachment_size_limit": upload_limit,
     }
     if message_payload is not None:
         payload["message"] = message_payload

@@ -82,6 +82,7 @@ class RestApi:
     commands: dict[str, Payload] = field(default_factory=dict)
     token: str | None = None  # when set, any other bot token is refused with 401
     commands_scope: bool = True  # False: invited without applications.commands (sync gets 403)
+    upload_limit: int = payloads.ATTACHMENT_SIZE_LIMIT  # sent with interactions from now on
 
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}
@@ -134,7 +135,7 @@ class RestApi:
             return _json({"message": "404: Not Found", "code": 0}, status=404)
         try:
             self._injected(call)
-            _check_limits(call)
+            _check_limits(call, self._upload_limit(parts))
             return route(self, call, parts)
         except DiscordError as error:
             self.refused.append((call, error))
@@ -145,6 +146,13 @@ class RestApi:
             if fault.times > 0 and fault.matches(call):
                 fault.times -= 1
                 raise fault.error
+
+    def _upload_limit(self, parts: list[str]) -> int:
+        """The largest file a request may carry: an interaction's answers and follow-ups
+        its ``attachment_size_limit``, a channel post the guild's limit."""
+        token = {"interactions": 2, "webhooks": 2}.get(parts[0])
+        ticket = self.ledger.tickets.get(parts[token]) if token and len(parts) > token else None
+        return ticket.upload_limit if ticket is not None else payloads.ATTACHMENT_SIZE_LIMIT
 
     def _me(self, call: RestCall, parts: list[str]) -> web.Response:
         return _json(self.bot_user.user())
@@ -357,12 +365,12 @@ async def _read_body(request: web.Request) -> tuple[Any, dict[str, tuple[str, by
 CONTENT_MAX = 2000  # "Message Object › Create Message": content up to 2,000 characters
 
 
-def _check_limits(call: RestCall) -> None:
+def _check_limits(call: RestCall, upload_limit: int) -> None:
     """Sizes Discord refuses: a file over the upload limit (413 / 40005 Request entity
     too large, "Uploading Files"; the limit is the interaction's attachment_size_limit,
-    8 MiB without boosts), content over 2,000 characters (400 / 50035)."""
+    or the guild's, 10 MiB without boosts), content over 2,000 characters (400 / 50035)."""
     for name, content in call.files.values():
-        if len(content) > payloads.ATTACHMENT_SIZE_LIMIT:
+        if len(content) > upload_limit:
             raise DiscordError(413, 40005, "Request entity too large", file=name)
     if call.method in ("POST", "PATCH") and len(call.content) > CONTENT_MAX:
         raise DiscordError(

@@ -175,7 +175,12 @@ class DiscordDouble(RestApi):
                 option["focused"] = True
             given.append(option)
         return payloads.interaction(
-            kind=kind, application_id=self.application_id, guild=self.guild, user=user, data=data
+            kind=kind,
+            application_id=self.application_id,
+            upload_limit=self.upload_limit,
+            guild=self.guild,
+            user=user,
+            data=data,
         )
 
     def _attach(self, data: Payload, upload: Upload) -> str:
@@ -209,6 +214,7 @@ class DiscordDouble(RestApi):
         payload = payloads.interaction(
             kind=3,
             application_id=self.application_id,
+            upload_limit=self.upload_limit,
             guild=self.guild,
             user=user,
             data=data,
@@ -222,7 +228,12 @@ class DiscordDouble(RestApi):
         components = [_filled(row, values) for row in modal["components"]]
         data = {"custom_id": modal["custom_id"], "components": components}
         payload = payloads.interaction(
-            kind=5, application_id=self.application_id, guild=self.guild, user=user, data=data
+            kind=5,
+            application_id=self.application_id,
+            upload_limit=self.upload_limit,
+            guild=self.guild,
+            user=user,
+            data=data,
         )
         return await self._send_interaction(payload)
 

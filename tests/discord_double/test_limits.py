@@ -29,3 +29,19 @@ async def test_a_file_over_the_upload_limit_is_refused(raw: Raw) -> None:
             assert response.status == status, size
             if status == 413:
                 assert (await response.json())["code"] == 40005
+
+
+async def test_an_answer_carries_files_up_to_the_interaction_s_own_limit(raw: Raw) -> None:
+    raw.double.upload_limit = 1000  # Discord sends each interaction's attachment_size_limit
+    sent = await raw.double.slash("ping", raw.user)
+    assert sent.payload["attachment_size_limit"] == 1000
+    assert (await raw.callback(sent, 5)).status == 200
+    url = raw.double.api_base + raw.hook(sent, "/messages/@original")
+    for size, status in ((1000, 200), (1001, 413)):
+        form = aiohttp.FormData()
+        form.add_field("payload_json", json.dumps({"content": "picture"}))
+        form.add_field("files[0]", b"x" * size, filename="layout.png")
+        async with raw.http.patch(url, data=form) as response:
+            assert response.status == status, size
+            if status == 413:
+                assert (await response.json())["code"] == 40005

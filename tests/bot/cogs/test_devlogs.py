@@ -4,7 +4,9 @@ agents write become posts in the channels and deliveries, nobody is pinged."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -14,8 +16,10 @@ from tests.bot.conftest import GatedScreen, People, Swarm, running_bot, until
 from tests.discord_double import DiscordDouble, RestCall
 
 
-@pytest.fixture
-async def swarm(home: Home, double: DiscordDouble, people: People) -> AsyncIterator[Swarm]:
+@contextlib.asynccontextmanager
+async def devlog_swarm(
+    home: Home, double: DiscordDouble, people: People, **watch: Any
+) -> AsyncIterator[Swarm]:
     operators = [r.id for r in double.guild.roles if r.name == "operators"]
     settings = load_settings(
         home,
@@ -27,7 +31,7 @@ async def swarm(home: Home, double: DiscordDouble, people: People) -> AsyncItera
             "gateway_url": double.gateway_url,
             "devlog_channel_id": double.guild.channel_id,
         },
-        watch={"settle_s": 0.05, "rescan_s": 0.5},
+        watch={"settle_s": 0.05, "rescan_s": 0.5, **watch},
     )
     screen = GatedScreen()
     screen.gate.set()
@@ -36,6 +40,12 @@ async def swarm(home: Home, double: DiscordDouble, people: People) -> AsyncItera
         running_bot(rt, settings, double) as bot,
     ):
         yield Swarm(double, rt, bot, screen, people)
+
+
+@pytest.fixture
+async def swarm(home: Home, double: DiscordDouble, people: People) -> AsyncIterator[Swarm]:
+    async with devlog_swarm(home, double, people) as running:
+        yield running
 
 
 def channel_posts(double: DiscordDouble) -> list[RestCall]:
@@ -96,3 +106,27 @@ async def test_a_very_long_devlog_is_attached_by_the_bot(swarm: Swarm) -> None:
     assert call.data["embeds"][0]["title"] == "Big"
     [(name, data)] = call.files.values()
     assert name == "devlog-1.md" and data.decode().endswith(body + "\n")
+
+
+@pytest.fixture
+async def roomy(home: Home, double: DiscordDouble, people: People) -> AsyncIterator[Swarm]:
+    """Agents may write devlog files up to 40 MB (watch.max_file_bytes goes to 50 MB)."""
+    async with devlog_swarm(home, double, people, max_file_bytes=40_000_000) as running:
+        yield running
+
+
+async def test_a_devlog_over_the_upload_limit_is_posted_without_its_file(roomy: Swarm) -> None:
+    swarm = roomy
+    limit = swarm.bot.guilds[0].filesize_limit  # 10 MiB: a guild without boosts
+    body = "\n\n".join(f"part {n} " + "x" * 1_000_000 for n in range(limit // 1_000_000 + 1))
+    folder = swarm.rt.home.workspaces_dir / "Agent-4" / "devlogs"
+    (folder / ".huge.md.tmp").write_text(f"# Huge\n\n{body}")
+    (folder / ".huge.md.tmp").rename(folder / "huge.md")
+    [call] = await until(lambda: channel_posts(swarm.double), timeout=20)
+    assert call.files == {}
+    assert call.content.startswith("**Agent-4** · devlog: **Huge**\n⚠️ devlog-1.md (10.")
+    assert "over Discord's upload limit here (10.0 MiB): not attached" in call.content
+    assert swarm.double.refused == []
+    recent = await swarm.run("devlog recent", agent="Agent-4")
+    listing = await swarm.final(recent, "Huge")
+    assert "· posted" in listing.content  # not waiting to try the upload again

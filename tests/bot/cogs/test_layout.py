@@ -63,3 +63,15 @@ async def test_without_a_display_layout_says_why(headless: Swarm) -> None:
     sent = await headless.run("layout")
     answer = await headless.double.reply(sent, lambda c: "no display" in c.content)
     assert "DISPLAY is not set" in answer.content
+
+
+async def test_a_picture_over_the_upload_limit_is_a_line_not_a_failed_upload(
+    pictured: Swarm,
+) -> None:
+    pictured.double.upload_limit = 1000  # a picture of two monitors is larger
+    sent = await pictured.run("layout")
+    answer = await pictured.double.reply(sent, lambda c: "upload limit" in c.content)
+    assert "layout.png (" in answer.content
+    assert "over Discord's upload limit here (1.0 KiB): not attached" in answer.content
+    assert "cellphone coords show" in answer.content
+    assert pictured.double.refused == []  # nothing was sent that Discord would refuse
