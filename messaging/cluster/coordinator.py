@@ -231,6 +231,7 @@ class Coordinator:
                     _with_recipients(message, mine),
                     tuple(i.delivery.agent_id for i in items),
                     now,
+                    {i.delivery.agent_id: i.delivery.attempts for i in items},
                 )
                 pipe.xadd(
                     desk_stream(desk),

@@ -6,7 +6,10 @@ The home's own store is the desk's journal: an entry is stored there (once: its 
 the coordinator's message) before it is acknowledged in Redis, and the local desk marks a
 delivery before its first key, as on one machine. An entry that comes again (Redis gave it
 twice, or the coordinator handed it over again) is not delivered again: its outcome is sent
-again if it has one. A desk killed mid-typing reports that delivery as a possible repeat.
+again if it has one. An entry whose coordinator attempt is above the one this desk served
+is a retry (``cellphone retry`` at the coordinator): what of it did not reach the agent is
+queued again here, as a local retry does. A desk killed mid-typing reports that delivery
+as a possible repeat.
 Cut off from Redis, the desk goes on with what it holds and sends the outcomes once back.
 """
 
@@ -46,6 +49,10 @@ from messaging.runtime import Runtime
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "cluster:"  # the local idempotency key: cluster:<coordinator seq>
+# the coordinator's attempt served last for each delivery, kept beside the journal
+SERVED_TABLE = """CREATE TABLE IF NOT EXISTS cluster_served (
+    message_key TEXT NOT NULL, agent TEXT NOT NULL, attempt INTEGER NOT NULL,
+    PRIMARY KEY (message_key, agent)) WITHOUT ROWID"""
 READ_BLOCK_MS = 500
 READ_COUNT = 256
 RETRY_MIN_S = 0.2
@@ -91,6 +98,8 @@ class Member:
 
     async def run(self, stopped: asyncio.Event) -> None:
         """Serve until ``stopped`` is set."""
+        async with self.rt.store.writing() as tx:
+            await tx.execute(SERVED_TABLE)
         unsubscribe = self.rt.desk.subscribe(self._on_outcome)
         if not await self.rt.desk.start():
             unsubscribe()
@@ -226,11 +235,39 @@ class Member:
         )
         _, created = await self.rt.store.insert(keyed, lanes)
         if created:
+            await self._served(keyed.key, handed)
             self.rt.desk.wake()
             return
+        if await self._retried(keyed.key, handed):
+            log.info("the coordinator retries %s: queued again here", message.id)
+            await self.rt.service.retry(message.id)  # first: see _served
+        await self._served(keyed.key, handed)
         for delivery in await self.rt.store.deliveries(message.id):  # handed over again
             if delivery.agent_id in handed.agents and delivery.state.is_final:
                 await self._unsent.put(Reported(handed.seq, outcome_of(delivery)))
+
+    async def _retried(self, key: str | None, handed: Handed) -> bool:
+        """Whether ``handed`` is a retry: an agent's attempt at the coordinator is above
+        the one served here (an entry handed over again keeps its attempt)."""
+        rows = await self.rt.store.rows(
+            "SELECT agent, attempt FROM cluster_served WHERE message_key = ?", (key,)
+        )
+        served = {str(row[0]): int(row[1]) for row in rows}
+        return any(
+            agent in served and handed.attempts.get(agent, 0) > served[agent]
+            for agent in handed.agents
+        )
+
+    async def _served(self, key: str | None, handed: Handed) -> None:
+        """Note the attempts ``handed`` serves. After the retry is queued: a desk killed
+        between the two queues the retry again (one more try of what did not reach the
+        agent), never loses it."""
+        async with self.rt.store.writing() as tx:
+            await tx.executemany(
+                "INSERT INTO cluster_served (message_key, agent, attempt) VALUES (?, ?, ?)"
+                " ON CONFLICT DO UPDATE SET attempt = max(attempt, excluded.attempt)",
+                [(key, agent, handed.attempts.get(agent, 0)) for agent in handed.agents],
+            )
 
     def _lane(self, registry: Registry, agent_id: str, type: MessageType) -> Lane:
         if agent_id not in registry:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,9 @@ class Handed:
     message: Message  # recipients: every agent of the message this desk owns
     agents: tuple[str, ...]  # the ones this entry hands over (the rest come in other entries)
     sent_at: float
+    # the coordinator's attempt of each agent's delivery: one higher than the desk served
+    # for a delivery it settled is a retry (handing over again keeps the number)
+    attempts: dict[str, int] = field(default_factory=dict)
 
     def fields(self) -> dict[str, str]:
         m = self.message
@@ -148,6 +151,7 @@ class Handed:
             "reply_to": m.reply_to or "",
             "ack": "1" if m.ack_required else "0",
             "sent_at": repr(self.sent_at),
+            "attempts": json.dumps(self.attempts),
         }
 
     @classmethod
@@ -169,6 +173,7 @@ class Handed:
             message,
             tuple(json.loads(fields["agents"])),
             float(fields["sent_at"]),
+            {str(a): int(n) for a, n in json.loads(fields.get("attempts", "{}")).items()},
         )
 
 
