@@ -37,7 +37,6 @@ from messaging.errors import StoreError, UnknownMessageError
 from messaging.inbox import InboxLetter, remove_stale_temp_files, write_letters
 from messaging.lockfile import ProcessLock, holder
 from messaging.model import (
-    HELD,
     Delivery,
     DeliveryMethod,
     DeliveryState,
@@ -45,6 +44,8 @@ from messaging.model import (
     MessageType,
     Outcome,
     Priority,
+    held_error,
+    hold_reason,
     verification,
 )
 from messaging.pause import PauseFlag, WaitNote
@@ -495,8 +496,6 @@ class Desk:
         else:
             limit, every = self.settings.gui.draft_hold_max_s, self.settings.gui.draft_retry_s
             name = "gui.draft_hold_max_s"
-        if reason.startswith(HELD):  # joined from an earlier delivery's hold
-            reason = reason.removeprefix(HELD).rsplit("; tried again every ", 1)[0]
         waited = time.time() - item.delivery.message.created_at.timestamp()
         if waited >= limit:
             return f"{reason}, for {limit:g} s ({name}); written to the inbox instead"
@@ -505,7 +504,7 @@ class Desk:
             item.seq,
             item.delivery.agent_id,
             DeliveryState.QUEUED,
-            error=f"{HELD}{reason}; tried again every {every:g} s",
+            error=held_error(reason, every),
             retry_at=retry_at,
         )
 
@@ -514,7 +513,8 @@ class Desk:
         typed before it), without a look at the screen or the pane: the hold's result."""
         rank = item.delivery.message.priority.rank
         earlier = await self.store.held_before(lane, agent.agent_id, item.seq, rank)
-        return None if earlier is None else self._held(item, earlier, lane)
+        reason = None if earlier is None else hold_reason(earlier)
+        return None if reason is None else self._held(item, reason, lane)
 
     async def _paste_all(self, claimed: list[Claimed]) -> None:
         """Deliver a batch of the tmux lane: each agent's deliveries in order, the agents'

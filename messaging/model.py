@@ -30,6 +30,20 @@ class Priority(StrEnum):
 _RANKS = {Priority.NORMAL: 0, Priority.URGENT: 1, Priority.CRITICAL: 2}
 
 HELD = "held: "  # how the error of a delivery held in the queue (a draft, a busy agent) starts
+_RETRIED = "; tried again every "
+
+
+def held_error(reason: str, every: float) -> str:
+    """The error a delivery held for ``reason`` is queued with: "held: <reason>; tried
+    again every <every> s" (:func:`hold_reason` reads the reason back)."""
+    return f"{HELD}{reason}{_RETRIED}{every:g} s"
+
+
+def hold_reason(error: str) -> str | None:
+    """Why a delivery is held, from its :func:`held_error`; None for any other error."""
+    if not error.startswith(HELD):
+        return None
+    return error.removeprefix(HELD).rsplit(_RETRIED, 1)[0]
 
 
 class DeliveryState(StrEnum):
