@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.access import Access
 from bot.audit import Auditor, arguments_of
+from bot.channels import check_channels
 from bot.delivery import Courier
 from bot.errors import ErrorHandler
 from bot.modals import Forms
@@ -62,6 +63,7 @@ class CellphoneBot(commands.Bot):
         self.forms = Forms(self.errors, self.access, self.auditor)
         self.courier = Courier(rt)
         self.layout_picture = layout_picture
+        self.channels_checked = False
         self.tree.error(self.errors.on_app_command_error)
 
     @property
@@ -111,6 +113,9 @@ class CellphoneBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s; desk here: %s", self.user, self.rt.desk_here)
+        if not self.channels_checked:  # on_ready comes again after each new session
+            self.channels_checked = True
+            await check_channels(self, self.settings)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """Answer what no live form or view of the bot answers (Discord would show "This

@@ -17,6 +17,7 @@ from backups.schedule import BackupSchedule
 from backups.service import Backups
 from bot import present
 from bot.access import Access, Level, requires
+from bot.channels import Target
 from bot.client import CellphoneBot
 from bot.reply import InteractionReply
 from bot.views import Question
@@ -105,17 +106,25 @@ class BackupsCog(commands.GroupCog, group_name="backup", group_description="Back
             self._task.cancel()
 
     async def report(self, text: str) -> None:
-        """Post a failed scheduled backup where the operator sees it."""
+        """Post a failed scheduled backup where the operator sees it; a channel Discord
+        refuses is one line in the log (the schedule goes on)."""
         log.error("%s", text)
-        channel_id = self.bot.settings.backups.alert_channel_id or (
-            self.bot.settings.discord.devlog_channel_id
+        settings = self.bot.settings
+        target = (
+            Target("backups.alert_channel_id", settings.backups.alert_channel_id)
+            if settings.backups.alert_channel_id
+            else Target("discord.devlog_channel_id", settings.discord.devlog_channel_id)
+            if settings.discord.devlog_channel_id
+            else None
         )
-        if channel_id is None:
+        if target is None:
             return
         await self.bot.wait_until_ready()
-        channel = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
-        if isinstance(channel, discord.abc.Messageable):
+        channel = self.bot.get_partial_messageable(target.channel_id)
+        try:
             await channel.send(text[:2000])
+        except discord.HTTPException as exc:
+            log.warning("backup alert not posted: %s", target.refused(exc))
 
     @app_commands.command(name="create", description="Back up the home now and verify it.")
     @app_commands.describe(kind="full (default), incremental or differential")

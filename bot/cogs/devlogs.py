@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot import present
 from bot.access import Level, requires
+from bot.channels import Target
 from bot.client import CellphoneBot
 from bot.inputs import agent_choices
 from bot.reply import InteractionReply
@@ -31,15 +32,15 @@ Choice = app_commands.Choice[str]
 class ChannelPoster:
     """Posts through the bot to the channel of each kind of post, pinging nobody."""
 
-    def __init__(self, bot: CellphoneBot, channels: dict[PostKind, int | None]) -> None:
+    def __init__(self, bot: CellphoneBot, channels: dict[PostKind, Target | None]) -> None:
         self.bot = bot
         self.channels = channels
 
     async def send(self, kind: PostKind, post: Post) -> None:
-        channel_id = self.channels.get(kind)
-        if channel_id is None:
+        target = self.channels.get(kind)
+        if target is None:
             raise PostError(f"no channel for {kind} posts: set discord.devlog_channel_id")
-        channel = self.bot.get_partial_messageable(channel_id)
+        channel = self.bot.get_partial_messageable(target.channel_id)
         extra: dict[str, Any] = {}
         if post.embed is not None:
             embed = discord.Embed(title=post.embed["title"], description=post.embed["description"])
@@ -56,18 +57,21 @@ class ChannelPoster:
         try:
             await channel.send(content, allowed_mentions=discord.AllowedMentions.none(), **extra)
         except discord.HTTPException as exc:
-            raise PostError(
-                f"Discord refused the post to channel {channel_id}: {exc.status} {exc.text}"
-            ) from exc
+            raise PostError(target.refused(exc)) from exc
 
 
-def channels_of(settings: Settings) -> dict[PostKind, int | None]:
-    devlog = settings.discord.devlog_channel_id
-    operator = settings.watch.operator_channel_id or devlog
+def channels_of(settings: Settings) -> dict[PostKind, Target | None]:
+    """The channel of each kind of post: operator notices fall back to the devlog
+    channel, status notices to the operator channel."""
+    devlog_id = settings.discord.devlog_channel_id
+    devlog = Target("discord.devlog_channel_id", devlog_id) if devlog_id else None
+    operator_id = settings.watch.operator_channel_id
+    operator = Target("watch.operator_channel_id", operator_id) if operator_id else devlog
+    status_id = settings.watch.status_channel_id
     return {
         PostKind.DEVLOG: devlog,
         PostKind.OPERATOR: operator,
-        PostKind.STATUS: settings.watch.status_channel_id or operator,
+        PostKind.STATUS: Target("watch.status_channel_id", status_id) if status_id else operator,
     }
 
 

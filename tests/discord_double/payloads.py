@@ -11,6 +11,10 @@ from typing import Any
 Payload = dict[str, Any]
 
 ALL_PERMISSIONS = str((1 << 50) - 1)
+ADMINISTRATOR = 1 << 3
+# the @everyone role's: all but Administrator, which would override every channel's
+# permission overwrites ("Permissions › Permission Overwrites")
+EVERYONE_PERMISSIONS = str(((1 << 50) - 1) & ~ADMINISTRATOR)
 # "Uploading Files": a file may be up to 10 MiB in a guild without boosts (discord.py's
 # Guild.filesize_limit agrees); an interaction carries its own as attachment_size_limit
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
@@ -79,9 +83,53 @@ class Role:
             "icon": None,
             "unicode_emoji": None,
             "position": self.position,
-            "permissions": "0" if self.position else ALL_PERMISSIONS,
+            "permissions": "0" if self.position else EVERYONE_PERMISSIONS,
             "managed": False,
             "mentionable": False,
+            "flags": 0,
+        }
+
+
+# "Permissions › Bitwise Permission Flags"
+VIEW_CHANNEL, SEND_MESSAGES, ATTACH_FILES = 1 << 10, 1 << 11, 1 << 15
+
+
+@dataclass
+class Channel:
+    """Another text channel of the guild, and what the bot may do in it (a permission
+    overwrite for the bot's member denies what it may not)."""
+
+    id: int
+    name: str
+    view: bool = True  # VIEW_CHANNEL: without it the channel is Missing Access (50001)
+    send: bool = True  # SEND_MESSAGES: without it a post is Missing Permissions (50013)
+    attach: bool = True  # ATTACH_FILES: without it a post with a file is 50013 too
+
+    def denied(self) -> int:
+        return (
+            (0 if self.view else VIEW_CHANNEL)
+            | (0 if self.send else SEND_MESSAGES)
+            | (0 if self.attach else ATTACH_FILES)
+        )
+
+    def payload(self, guild_id: int, bot_id: int) -> Payload:
+        overwrites = []
+        if self.denied():
+            overwrites.append(
+                {"id": str(bot_id), "type": 1, "allow": "0", "deny": str(self.denied())}
+            )
+        return {
+            "id": str(self.id),
+            "type": 0,
+            "guild_id": str(guild_id),
+            "name": self.name,
+            "position": 1,
+            "permission_overwrites": overwrites,
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
             "flags": 0,
         }
 
@@ -96,6 +144,7 @@ class Guild:
     channel_name: str = "ops"
     owner_id: int = field(default_factory=snowflake)
     roles: list[Role] = field(default_factory=list)
+    more_channels: list[Channel] = field(default_factory=list)
 
     def channel(self) -> Payload:
         return {
@@ -149,7 +198,10 @@ class Guild:
             "member_count": 2,
             "voice_states": [],
             "members": [bot.member()],
-            "channels": [self.channel()],
+            "channels": [
+                self.channel(),
+                *(c.payload(self.id, bot.id) for c in self.more_channels),
+            ],
             "threads": [],
             "presences": [],
             "stage_instances": [],

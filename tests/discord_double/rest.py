@@ -280,10 +280,43 @@ class RestApi:
         message["edited_timestamp"] = payloads.now_iso()
         return message
 
+    def add_channel(self, name: str, **access: bool) -> payloads.Channel:
+        """Another text channel of the guild (give it before the bot connects, so that
+        its GUILD_CREATE has it); ``view``, ``send``, ``attach`` False deny the bot that."""
+        channel = payloads.Channel(snowflake(), name, **access)
+        self.guild.more_channels.append(channel)
+        return channel
+
+    def _channel_of(self, channel_id: int) -> payloads.Channel:
+        """The channel a route names, if the bot can see it ("JSON Error Codes": 10003
+        Unknown Channel; 50001 Missing Access for a channel the bot cannot view)."""
+        if channel_id == self.guild.channel_id:
+            return payloads.Channel(channel_id, self.guild.channel_name)
+        channel = next((c for c in self.guild.more_channels if c.id == channel_id), None)
+        if channel is None:
+            raise DiscordError(404, 10003, "Unknown Channel")
+        if not channel.view:
+            raise DiscordError(403, 50001, "Missing Access")
+        return channel
+
+    def _get_channel(self, call: RestCall, parts: list[str]) -> web.Response:
+        """ "Channel Resource › Get Channel"."""
+        channel_id = int(parts[1])
+        channel = self._channel_of(channel_id)
+        if channel_id == self.guild.channel_id:
+            return _json(self.guild.channel())
+        return _json(channel.payload(self.guild.id, self.bot_user.id))
+
     def _channel_post(self, call: RestCall, parts: list[str]) -> web.Response:
-        return _json(self._store_message(call.data, flags=call.flags))
+        """ "Channel Resource › Create Message": needs SEND_MESSAGES, and ATTACH_FILES
+        for files (else 403 / 50013 Missing Permissions)."""
+        channel = self._channel_of(int(parts[1]))
+        if not channel.send or (call.files and not channel.attach):
+            raise DiscordError(403, 50013, "Missing Permissions")
+        return _json(self._store_message(call.data, flags=call.flags, channel_id=channel.id))
 
     def _channel_edit(self, call: RestCall, parts: list[str]) -> web.Response:
+        self._channel_of(int(parts[1]))
         message_id = int(parts[3])
         if message_id not in self.messages:
             return _json({"message": "Unknown Message", "code": 10008}, status=404)
@@ -292,9 +325,11 @@ class RestApi:
             return web.Response(status=204)
         return _json(self._edit(message_id, call.data))
 
-    def _store_message(self, data: Payload, *, flags: int) -> Payload:
+    def _store_message(
+        self, data: Payload, *, flags: int, channel_id: int | None = None
+    ) -> Payload:
         message = payloads.message(
-            channel_id=self.guild.channel_id,
+            channel_id=channel_id or self.guild.channel_id,
             guild_id=self.guild.id,
             author=self.bot_user,
             flags=flags,
@@ -444,6 +479,7 @@ _ROUTES: dict[tuple[str, tuple[str, ...]], Handler] = {
     ("DELETE", ("webhooks", "*", "*", "messages", "@original")): RestApi._original,
     ("PATCH", ("webhooks", "*", "*", "messages", "*")): RestApi._original,
     ("POST", ("webhooks", "*", "*")): RestApi._followup,
+    ("GET", ("channels", "*")): RestApi._get_channel,
     ("POST", ("channels", "*", "messages")): RestApi._channel_post,
     ("PATCH", ("channels", "*", "messages", "*")): RestApi._channel_edit,
     ("DELETE", ("channels", "*", "messages", "*")): RestApi._channel_edit,
