@@ -32,12 +32,22 @@ class NotAllowedError(app_commands.CheckFailure):
         self.reason = reason
 
 
+def role_ids_of(user: discord.abc.User) -> set[int]:
+    """The ids of the roles ``user`` has, as the interaction (or message) itself listed
+    them in its ``member.roles``. ``Member.roles`` keeps only roles of a guild discord.py
+    has cached, and none when the app is in the guild without its bot user or the guild
+    is unavailable; discord.py keeps the payload's ids as they came in ``_roles``."""
+    if isinstance(user, discord.Member):
+        return set(user._roles)
+    return set()
+
+
 @dataclass(frozen=True)
 class Access:
     settings: DiscordSettings
 
     def level_of(self, user: discord.abc.User) -> Level | None:
-        roles = {role.id for role in getattr(user, "roles", ())}
+        roles = role_ids_of(user)
         s = self.settings
         if user.id in s.admin_user_ids or roles & set(s.admin_role_ids):
             return Level.ADMIN

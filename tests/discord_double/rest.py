@@ -83,6 +83,9 @@ class RestApi:
     token: str | None = None  # when set, any other bot token is refused with 401
     commands_scope: bool = True  # False: invited without applications.commands (sync gets 403)
     upload_limit: int = payloads.ATTACHMENT_SIZE_LIMIT  # sent with interactions from now on
+    # False: the app was added with applications.commands only, no bot user in the guild:
+    # READY lists no guild and no GUILD_CREATE comes, yet its commands work there
+    bot_in_guild: bool = True
 
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}

@@ -76,15 +76,20 @@ class DiscordDouble(RestApi):
         return Person(snowflake(), name, tuple(r.id for r in roles))
 
     def _ready_events(self, session_id: str) -> list[tuple[str, Payload]]:
+        """ "Gateway Events › Ready": the guilds the bot is in, unavailable until their
+        GUILD_CREATE follows. An app in a guild without its bot user gets neither."""
+        guilds = [{"id": str(self.guild.id), "unavailable": True}] if self.bot_in_guild else []
         ready = {
             "v": 10,
             "user": self.bot_user.user(),
-            "guilds": [{"id": str(self.guild.id), "unavailable": True}],
+            "guilds": guilds,
             "session_id": session_id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": str(self.application_id), "flags": 0},
             "private_channels": [],
         }
+        if not self.bot_in_guild:
+            return [("READY", ready)]
         return [("READY", ready), ("GUILD_CREATE", self.guild.create_payload(self.bot_user))]
 
     # -- waiting on the bot --------------------------------------------------------------
