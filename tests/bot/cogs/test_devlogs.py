@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from config import Home, load_settings
+from devlogs.entry import Devlog
 from messaging.runtime import open_runtime
 from tests.bot.conftest import GatedScreen, People, Swarm, running_bot, until
 from tests.discord_double import DiscordDouble, RestCall
@@ -53,6 +54,18 @@ def channel_posts(double: DiscordDouble) -> list[RestCall]:
     return [c for c in double.calls if c.method == "POST" and c.path == path]
 
 
+async def marked_posted(swarm: Swarm, agent: str) -> Devlog:
+    """The newest devlog of ``agent`` once it is marked posted (just after Discord's
+    answer to the post), waiting up to 5 s."""
+    cog: Any = swarm.bot.get_cog("DevlogsCog")
+    for _ in range(250):
+        [devlog] = await cog.watchers.publisher.journal.recent(agent, 1)
+        if devlog.posted_at is not None:
+            return devlog
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the devlog of {agent} was not marked posted in 5 s")
+
+
 async def test_devlog_post_reaches_the_channel_and_pings_nobody(swarm: Swarm) -> None:
     sent = await swarm.run("devlog post", agent="Agent-2", title="Parser", text="@here done")
     answer = await swarm.final(sent, "kept")
@@ -60,6 +73,7 @@ async def test_devlog_post_reaches_the_channel_and_pings_nobody(swarm: Swarm) ->
     posted = await until(lambda: channel_posts(swarm.double))
     assert posted[0].content == "**Agent-2** · devlog: **Parser**\n\n@here done"
     assert posted[0].allowed_mentions == {"parse": []}
+    await marked_posted(swarm, "Agent-2")
     recent = await swarm.run("devlog recent", agent="Agent-2")
     listing = await swarm.final(recent, "Parser")
     assert "posted" in listing.content
@@ -127,10 +141,5 @@ async def test_a_devlog_over_the_upload_limit_is_posted_without_its_file(roomy: 
     assert call.content.startswith("**Agent-4** · devlog: **Huge**\n⚠️ devlog-1.md (10.")
     assert "over Discord's upload limit here (10.0 MiB): not attached" in call.content
     assert swarm.double.refused == []
-    cog: Any = swarm.bot.get_cog("DevlogsCog")
-    for _ in range(250):  # marked posted just after Discord's answer: up to 5 s
-        [devlog] = await cog.watchers.publisher.journal.recent("Agent-4", 1)
-        if devlog.posted_at is not None:
-            break
-        await asyncio.sleep(0.02)
-    assert devlog.posted_at is not None and devlog.post_error is None  # no upload to retry
+    devlog = await marked_posted(swarm, "Agent-4")
+    assert devlog.post_error is None  # no upload to try again
