@@ -53,11 +53,11 @@ async def test_a_remote_fallback_retried_is_tried_again_on_its_desk(
         assert await rt.service.retry(sent.message.id) == ["Agent-1"]
         again = (await rt.desk.wait_for(sent.message.id, 30))["Agent-1"]
         [row] = await rt.store.deliveries(sent.message.id)
-    assert first.state is DeliveryState.FALLBACK
-    assert tmux.socket in (first.reason or "") and "has exited" not in (first.reason or "")
-    assert again.state is DeliveryState.FALLBACK and again.method is DeliveryMethod.INBOX
-    assert "has exited" in (again.reason or ""), again.reason
-    assert row.attempts == 2
+    assert first.state is DeliveryState.FALLBACK, first
+    assert tmux.socket in (first.reason or "") and "has exited" not in (first.reason or ""), first
+    assert again.state is DeliveryState.FALLBACK and again.method is DeliveryMethod.INBOX, again
+    assert "has exited" in (again.reason or ""), again
+    assert row.attempts == 2, row
     assert copies(home_1, "Agent-1", sent.message.id) == 1  # the same letter, kept once
 
 

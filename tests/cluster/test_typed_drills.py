@@ -1,0 +1,160 @@
+"""The kill drills with typed lanes: 24 agents in tmux panes on three desk processes, each
+pane a terminal chat input (tests/cluster/pane_chat.py) that appends every message it is
+sent to a witness file. A desk killed with SIGKILL mid-broadcast and started again, and
+redis-server killed and started again from its append-only file: every delivery ends
+delivered or in the agent's inbox on its desk, none reaches a pane twice, and every one the
+coordinator reports "delivered via tmux" reached its pane once.
+
+A desk killed between a paste and its Enter leaves the text in the pane's input; the desk
+started again takes it for someone's draft, so that agent's later messages wait and go to
+its inbox after ``tmux.hold_max_s`` (2 s here): honest outcomes, which the checks allow.
+A desk killed between recording a message typed and writing its inbox copy (the desk
+writes the copy after the outcome, ``messaging.desk``) leaves that message without its
+copy: the checks allow it on the desk killed only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from config import Home
+from messaging.model import DeliveryMethod, DeliveryState
+from messaging.runtime import Runtime, open_runtime
+from tests.agent_clis.tmux import TmuxServer
+from tests.cluster.conftest import DeskProcess, RedisServer
+from tests.cluster.helpers import coordinator_home, copies, until
+from tests.cluster.test_drills import settled_all
+from tests.conftest import make_home
+
+CHAT = Path(__file__).with_name("pane_chat.py")
+DESK_SETTINGS = "[cluster]\nheartbeat_s = 0.2\n[tmux]\nhold_max_s = 2.0\nhold_retry_s = 0.2\n"
+FAST = {"resend_after_s": 1.0}
+
+
+@dataclass
+class TypedDesk:
+    home: Home
+    panes: TmuxServer
+    witness: Path
+
+    def received(self, agent_id: str) -> list[str]:
+        """What the pane of ``agent_id`` was sent, in order."""
+        path = self.witness / f"{agent_id}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture
+def typed(tmp_path: Path) -> Iterator[list[TypedDesk]]:
+    """Three desk homes of 8 agents each, every agent in a pane of its desk's tmux server."""
+    made: list[TypedDesk] = []
+    try:
+        for n in range(1, 4):
+            root = tmp_path / f"pc-{n}"
+            panes, witness = TmuxServer(tmp_path), root / "witness"
+            witness.mkdir(parents=True)
+            agents = {}
+            for number in range(8 * (n - 1) + 1, 8 * n + 1):
+                agent = f"Agent-{number}"
+                target = panes.window(agent, f"{sys.executable} {CHAT} {witness}/{agent}.jsonl")
+                agents[agent] = {"tmux": {"target": target, "socket": panes.socket}}
+            made.append(TypedDesk(make_home(root, {"agents": agents}), panes, witness))
+            made[-1].home.settings_file.write_text(DESK_SETTINGS, encoding="utf-8")
+            for agent in agents.values():
+                panes.wait_for(str(agent["tmux"]["target"]), "❯", 30)  # type: ignore[index]
+        yield made
+    finally:
+        for desk in made:
+            desk.panes.kill()
+
+
+def start(typed: list[TypedDesk], url: str, desks: list[DeskProcess]) -> None:
+    for n, desk in enumerate(typed, 1):
+        desks.append(DeskProcess(f"pc-{n}", desk.home, url))
+        desks[-1].start()
+
+
+async def assert_typed_once(
+    rt: Runtime, typed: list[TypedDesk], sent: dict[str, str], killed: int | None = None
+) -> None:
+    """``sent``: message id -> its body (unique, no body a part of another). ``killed``: the
+    index of the desk killed, which may lack the inbox copy of a message it typed (see
+    the note of this module)."""
+    for n, desk in enumerate(typed):
+        typed_here = 0
+        for agent in (f"Agent-{number}" for number in range(8 * n + 1, 8 * n + 9)):
+            received = desk.received(agent)
+            for message_id, body in sent.items():
+                [row] = [d for d in await rt.store.deliveries(message_id) if d.agent_id == agent]
+                times = sum(1 for text in received if f"\n{body}\n" in text)
+                letters = copies(desk.home, agent, message_id)
+                where = f"{agent}, {body}: {row.state} {row.method} {row.last_error}"
+                assert times <= 1, f"typed twice: {where}"
+                if row.state is DeliveryState.DELIVERED:
+                    assert row.method is DeliveryMethod.TMUX and row.verified, where
+                    assert times == 1, f"reported delivered, never reached the pane: {where}"
+                    assert letters == 1 or (n == killed and letters == 0), f"no copy: {where}"
+                    typed_here += 1
+                else:
+                    assert row.state is DeliveryState.FALLBACK, where
+                    assert times == 0 or row.possible_repeat, f"typed, not reported: {where}"
+                    assert letters == 1, f"lost: neither typed nor in the inbox: {where}"
+            assert len(received) <= len(sent)
+        assert typed_here > 0, f"nothing was typed into the panes of pc-{n + 1}"
+
+
+async def test_typed_desk_killed_mid_broadcast_types_nothing_twice_and_loses_nothing(
+    tmp_path: Path,
+    redis_server: RedisServer,
+    desks: list[DeskProcess],
+    typed: list[TypedDesk],
+) -> None:
+    start(typed, redis_server.url, desks)
+    home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url, **FAST)
+    async with open_runtime(home, settings) as rt:
+        await until(lambda: len(rt.registry.current()) == 24, 30, "24 agents announced")
+        sent: dict[str, str] = {}
+        for n in range(20):
+            body = f"typed drill {n:02d}"
+            sent[(await rt.service.broadcast(body)).message.id] = body
+            if n == 6:
+                desks[1].kill()  # pc-2, SIGKILL, whatever it was typing
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+        desks[1].start()
+        await settled_all(rt, list(sent), 90)
+        await assert_typed_once(rt, typed, sent, killed=1)
+    for desk in desks:
+        assert "Traceback" not in desk.log()
+
+
+async def test_typed_desks_through_redis_killed_and_started_from_its_aof(
+    tmp_path: Path,
+    redis_server: RedisServer,
+    desks: list[DeskProcess],
+    typed: list[TypedDesk],
+) -> None:
+    start(typed, redis_server.url, desks)
+    home, settings = coordinator_home(
+        tmp_path / "coordinator", redis_server.url, {"retry_backoff_max_s": 1.0}, **FAST
+    )
+    async with open_runtime(home, settings) as rt:
+        await until(lambda: len(rt.registry.current()) == 24, 30, "24 agents announced")
+        sent: dict[str, str] = {}
+        for n in range(16):
+            body = f"typed drill {n:02d}"
+            sent[(await rt.service.broadcast(body)).message.id] = body
+            if n == 6:
+                redis_server.kill()
+            if n == 10:
+                redis_server.start()
+            await asyncio.sleep(0.05)
+        await settled_all(rt, list(sent), 90)
+        await assert_typed_once(rt, typed, sent)
