@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 Choice = app_commands.Choice[str]
+TOO_MANY_REQUESTS = 429
 
 
 class ChannelPoster:
@@ -57,6 +58,11 @@ class ChannelPoster:
         try:
             await channel.send(content, allowed_mentions=discord.AllowedMentions.none(), **extra)
         except discord.HTTPException as exc:
+            if exc.status == TOO_MANY_REQUESTS:  # discord.py waited and retried already
+                raise PostError(
+                    f"Discord kept rate limiting the posts to channel {target.channel_id} "
+                    f"({target.setting}); they are tried again"
+                ) from exc
             raise PostError(target.refused(exc)) from exc
 
 

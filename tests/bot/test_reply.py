@@ -7,8 +7,8 @@ import asyncio
 
 from bot.present import pieces
 from bot.reply import KEPT_PRIVATE, MAX_PIECES, layout
-from tests.bot.conftest import Swarm
-from tests.discord_double import DiscordError
+from tests.bot.conftest import Swarm, until
+from tests.discord_double import DiscordError, RestCall
 
 EPHEMERAL = 64
 
@@ -77,3 +77,41 @@ def test_text_too_long_even_for_a_file_says_so_instead() -> None:
         f"header\n(the whole reply is {len(text):,} characters: reply.md (7.8 KiB) is over "
         "Discord's upload limit here (4.0 KiB): not attached)"
     ]
+
+
+async def test_replies_go_through_rate_limits_of_their_routes(swarm: Swarm) -> None:
+    hook = f"/webhooks/{swarm.double.application_id}/"
+    swarm.double.rate_limit(
+        lambda c: c.method == "PATCH" and c.path.startswith(hook), retry_after=0.3, times=2
+    )
+    sent = await swarm.run("send", agent="Agent-2", message="under a rate limit")
+    await swarm.final(sent, "delivered via gui")
+    assert [is_global for _, is_global in swarm.double.rate_limited] == [False, False]
+    assert "Agent-2: delivered via gui" in swarm.double.original(sent)["content"]
+
+
+async def test_a_reply_in_the_channel_goes_through_a_global_rate_limit(swarm: Swarm) -> None:
+    swarm.screen.gate.clear()
+    sent = await swarm.run("send", agent="Agent-2", message="a long job")
+    await swarm.final(sent, "queued")
+    await asyncio.wait_for(swarm.screen.typing.wait(), 5)
+    swarm.double.clock.advance(15 * 60 + 1)  # the outcome goes to the channel
+    swarm.double.global_rate_limit(retry_after=0.3, times=2)
+    swarm.screen.gate.set()
+
+    channel = f"/channels/{swarm.double.guild.channel_id}/messages"
+    posts = await until(
+        lambda: [
+            c
+            for c in swarm.double.calls
+            if c.method == "POST" and c.path == channel and c not in limited(swarm)
+        ]
+    )
+    assert len(limited(swarm)) == 2 and all(c.path == channel for c in limited(swarm))
+    assert "Agent-2: delivered via gui" in posts[0].content
+    stored = [m for m in swarm.double.messages.values() if "delivered via gui" in m["content"]]
+    assert len(stored) == 1  # posted once, not once per try
+
+
+def limited(swarm: Swarm) -> list[RestCall]:
+    return [call for call, _ in swarm.double.rate_limited]

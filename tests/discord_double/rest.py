@@ -95,8 +95,27 @@ class RestApi:
         self.ledger = Ledger(self.clock)
         self.refused: list[tuple[RestCall, DiscordError]] = []  # every error answer given
         self._faults: list[Fault] = []
+        self._limits: list[Limit] = []
+        self.rate_limited: list[tuple[RestCall, bool]] = []  # each 429 given: call, global
         self._changed = asyncio.Condition()
         self.port = 0
+
+    def rate_limit(
+        self, matches: Callable[[RestCall], bool], retry_after: float = 0.25, times: int = 1
+    ) -> None:
+        """Answer the next ``times`` calls that match with a 429 of their route's bucket
+        ("Topics › Rate Limits › Exceeding A Rate Limit")."""
+        self._limits.append(Limit(matches, retry_after, times, is_global=False))
+
+    def global_rate_limit(self, retry_after: float = 0.25, times: int = 1) -> None:
+        """Answer the next ``times`` calls with a global 429, as when the bot went over
+        50 requests a second ("Topics › Rate Limits › Global Rate Limit"); interaction
+        routes are not bound to the global limit, so those go through."""
+        self._limits.append(
+            Limit(
+                lambda call: not self._interaction_route(call), retry_after, times, is_global=True
+            )
+        )
 
     def refuse(
         self, matches: Callable[[RestCall], bool], error: DiscordError, times: int = 1
@@ -136,6 +155,9 @@ class RestApi:
         route = _ROUTES.get((call.method, _shape(parts)))
         if route is None:
             return _json({"message": "404: Not Found", "code": 0}, status=404)
+        limited = self._rate_limited(call)
+        if limited is not None:
+            return limited
         try:
             self._injected(call)
             _check_limits(call, self._upload_limit(parts))
@@ -143,6 +165,21 @@ class RestApi:
         except DiscordError as error:
             self.refused.append((call, error))
             return _json(error.body(), status=error.status)
+
+    def _rate_limited(self, call: RestCall) -> web.Response | None:
+        for limit in self._limits:
+            if limit.times > 0 and limit.matches(call):
+                limit.times -= 1
+                self.rate_limited.append((call, limit.is_global))
+                return _too_many(limit, bucket=str(_shape(call.path.strip("/").split("/"))))
+        return None
+
+    def _interaction_route(self, call: RestCall) -> bool:
+        """A route of an interaction's token: its callback, follow-ups and @original."""
+        parts = call.path.strip("/").split("/")
+        if parts[0] == "interactions":
+            return True
+        return parts[0] == "webhooks" and len(parts) > 2 and parts[2] in self.ledger.tickets
 
     def _injected(self, call: RestCall) -> None:
         for fault in self._faults:
@@ -368,6 +405,40 @@ class RestApi:
         original = self.ledger.tickets[token].original_id
         assert original is not None, "the interaction has no response message"
         return self.messages[original]
+
+
+@dataclass
+class Limit:
+    """A rate limit the double applies on purpose to the next calls that match."""
+
+    matches: Callable[[RestCall], bool]
+    retry_after: float
+    times: int
+    is_global: bool
+
+
+def _too_many(limit: Limit, bucket: str) -> web.Response:
+    """A 429 as Discord gives it: ``retry_after`` in the body and the rate limit headers,
+    ``Via`` among them as on every answer through Discord's edge (discord.py takes a 429
+    without it for a Cloudflare ban and does not retry)."""
+    body = {
+        "message": "You are being rate limited.",
+        "retry_after": limit.retry_after,
+        "global": limit.is_global,
+        "code": 0,
+    }
+    response = _json(body, status=429)
+    response.headers["Via"] = "1.1 google"
+    response.headers["Retry-After"] = str(max(1, round(limit.retry_after)))
+    response.headers["X-RateLimit-Scope"] = "global" if limit.is_global else "user"
+    if limit.is_global:
+        response.headers["X-RateLimit-Global"] = "true"
+    else:
+        response.headers["X-RateLimit-Limit"] = "5"
+        response.headers["X-RateLimit-Remaining"] = "0"
+        response.headers["X-RateLimit-Reset-After"] = str(limit.retry_after)
+        response.headers["X-RateLimit-Bucket"] = f"bucket-{abs(hash(bucket)):x}"
+    return response
 
 
 @dataclass

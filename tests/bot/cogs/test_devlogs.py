@@ -54,16 +54,17 @@ def channel_posts(double: DiscordDouble) -> list[RestCall]:
     return [c for c in double.calls if c.method == "POST" and c.path == path]
 
 
-async def marked_posted(swarm: Swarm, agent: str) -> Devlog:
+async def marked_posted(swarm: Swarm, agent: str, timeout: float = 5.0) -> Devlog:
     """The newest devlog of ``agent`` once it is marked posted (just after Discord's
-    answer to the post), waiting up to 5 s."""
+    answer to the post), waiting up to ``timeout``."""
     cog: Any = swarm.bot.get_cog("DevlogsCog")
-    for _ in range(250):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
         [devlog] = await cog.watchers.publisher.journal.recent(agent, 1)
         if devlog.posted_at is not None:
             return devlog
         await asyncio.sleep(0.02)
-    raise AssertionError(f"the devlog of {agent} was not marked posted in 5 s")
+    raise AssertionError(f"the devlog of {agent} was not marked posted in {timeout} s")
 
 
 async def test_devlog_post_reaches_the_channel_and_pings_nobody(swarm: Swarm) -> None:
@@ -143,3 +144,33 @@ async def test_a_devlog_over_the_upload_limit_is_posted_without_its_file(roomy: 
     assert swarm.double.refused == []
     devlog = await marked_posted(swarm, "Agent-4")
     assert devlog.post_error is None  # no upload to try again
+
+
+async def test_a_devlog_goes_through_a_global_rate_limit_once(swarm: Swarm) -> None:
+    swarm.double.global_rate_limit(retry_after=0.3, times=2)
+    sent = await swarm.run("devlog post", agent="Agent-2", title="Limits", text="slow down")
+    await swarm.final(sent, "kept")
+    await marked_posted(swarm, "Agent-2")
+    assert [is_global for _, is_global in swarm.double.rate_limited] == [True, True]
+    posted = [m for m in swarm.double.messages.values() if "**Limits**" in m["content"]]
+    assert len(posted) == 1
+
+
+async def test_a_devlog_rate_limited_past_discord_py_s_tries_waits_and_goes(
+    swarm: Swarm,
+) -> None:
+    path = f"/channels/{swarm.double.guild.channel_id}/messages"
+    swarm.double.rate_limit(lambda c: c.path == path, retry_after=0.05, times=5)
+    sent = await swarm.run("devlog post", agent="Agent-2", title="Busy", text="later")
+    await swarm.final(sent, "kept")
+    cog: Any = swarm.bot.get_cog("DevlogsCog")
+    for _ in range(250):  # discord.py tries 5 times, then the post waits with its reason
+        [devlog] = await cog.watchers.publisher.journal.recent("Agent-2", 1)
+        if devlog.post_error:
+            break
+        await asyncio.sleep(0.02)
+    assert devlog.post_error == (
+        f"Discord kept rate limiting the posts to channel {swarm.double.guild.channel_id} "
+        "(discord.devlog_channel_id); they are tried again"
+    )
+    await marked_posted(swarm, "Agent-2", timeout=10)  # on the publisher's next try, 5 s on
