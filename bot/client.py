@@ -68,8 +68,7 @@ class CellphoneBot(commands.Bot):
 
     @property
     def extension_names(self) -> tuple[str, ...]:
-        legacy = (LEGACY_EXTENSION,) if self.settings.discord.message_content_intent else ()
-        return EXTENSIONS + legacy
+        return (*EXTENSIONS, LEGACY_EXTENSION)  # without the intent, it says they are off
 
     async def setup_hook(self) -> None:
         self.access.warn_if_closed()

@@ -1,9 +1,12 @@
 """``!message Agent-N text`` and ``!broadcast text``: the chat commands operators know from
-the previous bot, on the same handlers as /send and /broadcast. Loaded only when the
-message-content intent is enabled in settings."""
+the previous bot, on the same handlers as /send and /broadcast. They work only with the
+Message Content intent (setting and Developer Portal): without it Discord sends the bot no
+message text, and the bot says so once at start and to whoever mentions it with one."""
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import discord
@@ -16,7 +19,15 @@ from bot.errors import judge, tell
 from bot.inputs import body_of
 from bot.reply import MessageReply
 
+log = logging.getLogger(__name__)
+
 Context = commands.Context[Any]
+CHAT_COMMANDS_OFF = (
+    "chat commands (!message, !broadcast) are off: Discord sends this bot no message text "
+    "without the Message Content intent; use /send and /broadcast, or turn on Message Content "
+    "Intent in the Developer Portal (Bot page, Privileged Gateway Intents) and set "
+    "discord.message_content_intent = true"
+)
 
 
 class Refused(commands.CheckFailure):
@@ -64,9 +75,35 @@ class Legacy(commands.Cog):
         await self.auditor.record(ctx.author, where, arguments, verdict.outcome)
 
 
+class ChatCommandsOff(commands.Cog):
+    """Without the intent, messages reach the bot without their text, save those that
+    mention it: one of those asking for a chat command is told why nothing happens."""
+
+    def __init__(self, bot: CellphoneBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        log.info("%s", CHAT_COMMANDS_OFF)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if me is None or message.author.bot or me not in message.mentions:
+            return
+        text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
+        if re.match(r"!?(message|broadcast)\b", text):
+            try:
+                await message.reply(CHAT_COMMANDS_OFF, mention_author=False)
+            except discord.HTTPException as exc:
+                log.warning("could not tell %s chat commands are off: %s", message.author, exc)
+
+
 def _attachment(message: discord.Message) -> discord.Attachment | None:
     return message.attachments[0] if message.attachments else None
 
 
 async def setup(bot: CellphoneBot) -> None:
-    await bot.add_cog(Legacy(bot))
+    if bot.settings.discord.message_content_intent:
+        await bot.add_cog(Legacy(bot))
+    else:
+        await bot.add_cog(ChatCommandsOff(bot))

@@ -15,6 +15,8 @@ from tests.discord_double.gateway import Gateway
 from tests.discord_double.payloads import Payload, Person, Role, snowflake
 from tests.discord_double.rest import API_PREFIX, RestApi, RestCall, Upload
 
+MESSAGE_CONTENT = 1 << 15  # "Gateway › Gateway Intents": MESSAGE_CONTENT, privileged
+
 
 @dataclass
 class Sent:
@@ -251,9 +253,20 @@ class DiscordDouble(RestApi):
             content=content,
             with_member=True,
         )
+        mentioned = f"<@{self.bot_user.id}>" in content or f"<@!{self.bot_user.id}>" in content
+        if mentioned:
+            message["mentions"] = [self.bot_user.user()]
         self.messages[int(message["id"])] = message
-        await self.gateway.dispatch("MESSAGE_CREATE", message)
+        await self.gateway.dispatch("MESSAGE_CREATE", self._as_received(message, mentioned))
         return message
+
+    def _as_received(self, message: Payload, mentioned: bool) -> Payload:
+        """ "Gateway › Privileged Intents › Message Content Intent": without the intent,
+        a message's content, embeds, attachments, components and poll come empty, save in
+        DMs, the app's own messages and messages that mention it."""
+        if (self.gateway.intents or 0) & MESSAGE_CONTENT or mentioned:
+            return message
+        return {**message, "content": "", "embeds": [], "attachments": [], "components": []}
 
 
 # -- helpers ---------------------------------------------------------------------------

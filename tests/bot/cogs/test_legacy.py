@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 from discord import Intents
 
+from bot.cogs.legacy import CHAT_COMMANDS_OFF
 from config import Home
 from messaging.runtime import open_runtime
 from tests.bot.conftest import GatedScreen, People, Swarm, bot_settings, running_bot, until
@@ -73,3 +75,37 @@ async def test_without_the_intent_chat_commands_are_not_loaded(swarm: Swarm) -> 
     assert "Legacy" not in swarm.bot.cogs
     assert swarm.double.gateway.intents is not None
     assert not swarm.double.gateway.intents & Intents(message_content=True).value
+
+
+@pytest.fixture
+async def slash_only(
+    home: Home, double: DiscordDouble, people: People, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[Swarm]:
+    caplog.set_level(logging.INFO, logger="bot.cogs.legacy")
+    settings = bot_settings(home, double, people)  # discord.message_content_intent off
+    screen = GatedScreen()
+    async with (
+        open_runtime(home, settings, screen) as rt,
+        running_bot(rt, settings, double) as bot,
+    ):
+        yield Swarm(double, rt, bot, screen, people)
+
+
+async def test_without_the_intent_chat_commands_are_said_to_be_off(
+    slash_only: Swarm, caplog: pytest.LogCaptureFixture
+) -> None:
+    swarm = slash_only
+    setup = caplog.get_records("setup")  # the bot started in the fixture
+    started = [r.getMessage() for r in setup if r.name == "bot.cogs.legacy"]
+    assert started == [CHAT_COMMANDS_OFF]
+    assert "Developer Portal" in CHAT_COMMANDS_OFF
+    assert "discord.message_content_intent" in CHAT_COMMANDS_OFF
+
+    await swarm.double.post_message("!message Agent-1 hi", swarm.people.operator)  # no text
+    bot = swarm.double.bot_user.id
+    asked = await swarm.double.post_message(f"<@{bot}> message Agent-1 hi", swarm.people.operator)
+    told = await swarm.double.wait_call(lambda c: c.content == CHAT_COMMANDS_OFF)
+    assert str(told.json["message_reference"]["message_id"]) == asked["id"]
+    replies = [c for c in swarm.double.calls if c.method == "POST" and "/messages" in c.path]
+    assert replies == [told]  # one answer, to the message whose text the bot could read
+    assert await swarm.rt.service.history() == []
