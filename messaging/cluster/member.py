@@ -53,6 +53,7 @@ KEY_PREFIX = "cluster:"  # the local idempotency key: cluster:<coordinator seq>
 SERVED_TABLE = """CREATE TABLE IF NOT EXISTS cluster_served (
     message_key TEXT NOT NULL, agent TEXT NOT NULL, attempt INTEGER NOT NULL,
     PRIMARY KEY (message_key, agent)) WITHOUT ROWID"""
+Served = dict[tuple[str, str], int]  # (message key, agent) -> the coordinator's attempt
 READ_BLOCK_MS = 500
 READ_COUNT = 256
 RETRY_MIN_S = 0.2
@@ -203,15 +204,18 @@ class Member:
                 await self.redis.xgroup_delconsumer(stream, DESKS_GROUP, consumer["name"])
 
     async def _store(self, stream: str, entries: list[tuple[str, dict[str, str]]]) -> None:
+        """Journal ``entries``, note the attempts they serve (one synced write for them
+        all), then acknowledge them."""
         if not entries:
             return
         registry = self.rt.registry.current()
+        served: Served = {}
         for _, fields in entries:
-            handed = Handed.parse(fields)
-            await self._journal(handed, registry)
+            await self._journal(Handed.parse(fields), registry, served)
+        await self._note(served)
         await self.redis.xack(stream, DESKS_GROUP, *[entry_id for entry_id, _ in entries])
 
-    async def _journal(self, handed: Handed, registry: Registry) -> None:
+    async def _journal(self, handed: Handed, registry: Registry, served: Served) -> None:
         message = handed.message
         self._seqs[message.id] = handed.seq
         away = time.time() - handed.sent_at > self.settings.away_after_s
@@ -234,39 +238,45 @@ class Member:
             ack_required=message.ack_required,
         )
         _, created = await self.rt.store.insert(keyed, lanes)
+        key = str(keyed.key)
+        if not created and await self._retried(key, handed, served):
+            log.info("the coordinator retries %s: queued again here", message.id)
+            await self.rt.service.retry(message.id)  # before the attempt is noted: see _note
+        for agent in handed.agents:
+            attempt = handed.attempts.get(agent, 0)
+            served[(key, agent)] = max(attempt, served.get((key, agent), attempt))
         if created:
-            await self._served(keyed.key, handed)
             self.rt.desk.wake()
             return
-        if await self._retried(keyed.key, handed):
-            log.info("the coordinator retries %s: queued again here", message.id)
-            await self.rt.service.retry(message.id)  # first: see _served
-        await self._served(keyed.key, handed)
         for delivery in await self.rt.store.deliveries(message.id):  # handed over again
             if delivery.agent_id in handed.agents and delivery.state.is_final:
                 await self._unsent.put(Reported(handed.seq, outcome_of(delivery)))
 
-    async def _retried(self, key: str | None, handed: Handed) -> bool:
+    async def _retried(self, key: str, handed: Handed, served: Served) -> bool:
         """Whether ``handed`` is a retry: an agent's attempt at the coordinator is above
-        the one served here (an entry handed over again keeps its attempt)."""
+        the one served here (an entry handed over again keeps its attempt). ``served``:
+        the attempts of the entries before it in this batch, not yet noted."""
         rows = await self.rt.store.rows(
             "SELECT agent, attempt FROM cluster_served WHERE message_key = ?", (key,)
         )
-        served = {str(row[0]): int(row[1]) for row in rows}
+        before = {str(row[0]): int(row[1]) for row in rows}
+        for (message_key, agent), attempt in served.items():
+            if message_key == key:
+                before[agent] = max(attempt, before.get(agent, attempt))
         return any(
-            agent in served and handed.attempts.get(agent, 0) > served[agent]
+            agent in before and handed.attempts.get(agent, 0) > before[agent]
             for agent in handed.agents
         )
 
-    async def _served(self, key: str | None, handed: Handed) -> None:
-        """Note the attempts ``handed`` serves. After the retry is queued: a desk killed
-        between the two queues the retry again (one more try of what did not reach the
-        agent), never loses it."""
+    async def _note(self, served: Served) -> None:
+        """Keep the attempts served, after the retries they asked for were queued: a desk
+        killed between the two queues such a retry again when the entry comes again (one
+        more try of what did not reach the agent), never loses it."""
         async with self.rt.store.writing() as tx:
             await tx.executemany(
                 "INSERT INTO cluster_served (message_key, agent, attempt) VALUES (?, ?, ?)"
                 " ON CONFLICT DO UPDATE SET attempt = max(attempt, excluded.attempt)",
-                [(key, agent, handed.attempts.get(agent, 0)) for agent in handed.agents],
+                [(key, agent, attempt) for (key, agent), attempt in served.items()],
             )
 
     def _lane(self, registry: Registry, agent_id: str, type: MessageType) -> Lane:

@@ -22,6 +22,7 @@ from tests.conftest import make_home
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
+PANE_CHAT = Path(__file__).with_name("pane_chat.py")  # an agent's chat input in a tmux pane
 
 
 def free_port() -> int:

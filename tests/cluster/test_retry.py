@@ -6,6 +6,8 @@ a retry is still never delivered twice (tests/cluster/test_drills.py)."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from messaging.cluster.presence import Presence
 from messaging.model import DeliveryMethod, DeliveryState
 from messaging.runtime import open_runtime
 from tests.agent_clis.tmux import TmuxServer
-from tests.cluster.conftest import DeskProcess, RedisServer, desk_home
+from tests.cluster.conftest import PANE_CHAT, DeskProcess, RedisServer, desk_home
 from tests.cluster.helpers import coordinator_home, copies, until
 from tests.conftest import inbox_files, make_home
 
@@ -32,8 +34,8 @@ async def test_a_remote_fallback_retried_is_tried_again_on_its_desk(
     tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess], tmux: TmuxServer
 ) -> None:
     """Agent-1's pane on pc-1 is on a tmux server that does not run at first (a fallback
-    naming its socket); before the retry the server runs and the pane's program has exited, so a
-    retry really tried again says that instead."""
+    naming its socket); before the retry the server runs with the agent's chat input in
+    the pane, so a retry really tried again types it there."""
     home_1 = make_home(
         tmp_path / "pc-1",
         {"agents": {"Agent-1": {"tmux": {"target": "swarm:Agent-1", "socket": tmux.socket}}}},
@@ -42,22 +44,24 @@ async def test_a_remote_fallback_retried_is_tried_again_on_its_desk(
     desks.append(DeskProcess("pc-1", home_1, redis_server.url))
     desks[0].start()
     home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url)
+    witness = tmp_path / "Agent-1.jsonl"
     async with open_runtime(home, settings) as rt:
         await until(lambda: "Agent-1" in rt.registry.current(), 30, "pc-1 announced")
         sent = await rt.service.send(["Agent-1"], "try me again")
         first = (await rt.desk.wait_for(sent.message.id, 30))["Agent-1"]
 
-        tmux.window("keep", "sleep 600")  # the server runs now
-        tmux.tmux("set-option", "-g", "remain-on-exit", "on")
-        tmux.wait_for(tmux.window("Agent-1", "true"), "Pane is dead", timeout=10)
+        pane = tmux.window("Agent-1", f"{sys.executable} {PANE_CHAT} {witness}")  # runs now
+        tmux.wait_for(pane, "❯", timeout=30)
         assert await rt.service.retry(sent.message.id) == ["Agent-1"]
         again = (await rt.desk.wait_for(sent.message.id, 30))["Agent-1"]
         [row] = await rt.store.deliveries(sent.message.id)
     assert first.state is DeliveryState.FALLBACK, first
-    assert tmux.socket in (first.reason or "") and "has exited" not in (first.reason or ""), first
-    assert again.state is DeliveryState.FALLBACK and again.method is DeliveryMethod.INBOX, again
-    assert "has exited" in (again.reason or ""), again
+    assert tmux.socket in (first.reason or ""), first
+    assert again.state is DeliveryState.DELIVERED, again
+    assert again.method is DeliveryMethod.TMUX and again.verified, again
     assert row.attempts == 2, row
+    [typed] = [json.loads(line) for line in witness.read_text(encoding="utf-8").splitlines()]
+    assert "\ntry me again\n" in typed
     assert copies(home_1, "Agent-1", sent.message.id) == 1  # the same letter, kept once
 
 

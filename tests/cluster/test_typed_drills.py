@@ -27,12 +27,11 @@ from config import Home
 from messaging.model import DeliveryMethod, DeliveryState
 from messaging.runtime import Runtime, open_runtime
 from tests.agent_clis.tmux import TmuxServer
-from tests.cluster.conftest import DeskProcess, RedisServer
+from tests.cluster.conftest import PANE_CHAT, DeskProcess, RedisServer
 from tests.cluster.helpers import coordinator_home, copies, until
 from tests.cluster.test_drills import settled_all
 from tests.conftest import make_home
 
-CHAT = Path(__file__).with_name("pane_chat.py")
 DESK_SETTINGS = "[cluster]\nheartbeat_s = 0.2\n[tmux]\nhold_max_s = 2.0\nhold_retry_s = 0.2\n"
 FAST = {"resend_after_s": 1.0}
 
@@ -63,7 +62,8 @@ def typed(tmp_path: Path) -> Iterator[list[TypedDesk]]:
             agents = {}
             for number in range(8 * (n - 1) + 1, 8 * n + 1):
                 agent = f"Agent-{number}"
-                target = panes.window(agent, f"{sys.executable} {CHAT} {witness}/{agent}.jsonl")
+                chat = f"{sys.executable} {PANE_CHAT} {witness}/{agent}.jsonl"
+                target = panes.window(agent, chat)
                 agents[agent] = {"tmux": {"target": target, "socket": panes.socket}}
             made.append(TypedDesk(make_home(root, {"agents": agents}), panes, witness))
             made[-1].home.settings_file.write_text(DESK_SETTINGS, encoding="utf-8")
