@@ -168,6 +168,14 @@ class InteractionReply:
         self.shown = True
 
 
+async def reply_to(message: discord.Message, text: str, **extra: Any) -> discord.Message:
+    """Answer ``message`` as a reply, pinging nobody; when it was deleted meanwhile, as a
+    plain message of its channel (Discord refuses a reply to a message that is gone,
+    unless told not to fail)."""
+    reference = message.to_reference(fail_if_not_exists=False)
+    return await message.channel.send(text, reference=reference, mention_author=False, **extra)
+
+
 class MessageReply:
     """The reply to a chat message (the ``!`` commands): one bot message, edited."""
 
@@ -179,7 +187,7 @@ class MessageReply:
         parts, file = layout(text, channel_limit(self.message.guild))
         if self.sent is None:
             extra: dict[str, Any] = {"file": file} if file else {}
-            self.sent = await self.message.reply(parts[0], mention_author=False, **extra)
+            self.sent = await reply_to(self.message, parts[0], **extra)
         else:
             extra = {"attachments": [file]} if file else {}
             self.sent = await self.sent.edit(content=parts[0], **extra)

@@ -17,7 +17,7 @@ from bot.audit import Auditor
 from bot.client import CellphoneBot
 from bot.errors import judge, tell
 from bot.inputs import body_of
-from bot.reply import MessageReply
+from bot.reply import MessageReply, reply_to
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class ChatCommandsOff(commands.Cog):
         text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
         if re.match(r"!?(message|broadcast)\b", text):
             try:
-                await message.reply(CHAT_COMMANDS_OFF, mention_author=False)
+                await reply_to(message, CHAT_COMMANDS_OFF)
             except discord.HTTPException as exc:
                 log.warning("could not tell %s chat commands are off: %s", message.author, exc)
 

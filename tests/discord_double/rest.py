@@ -353,7 +353,36 @@ class RestApi:
         channel = self._channel_of(int(parts[1]))
         if not channel.send or (call.files and not channel.attach):
             raise DiscordError(403, 50013, "Missing Permissions")
-        return _json(self._store_message(call.data, flags=call.flags, channel_id=channel.id))
+        data = self._referencing(call.data, channel.id)
+        return _json(self._store_message(data, flags=call.flags, channel_id=channel.id))
+
+    def _referencing(self, data: Payload, channel_id: int) -> Payload:
+        """A reply's ``message_reference`` ("Message Resource › Message Reference"): a
+        message that is not there (deleted) is refused with 400 / 50035, unless
+        ``fail_if_not_exists`` is false, when the message is posted without it."""
+        reference = data.get("message_reference")
+        if not reference or "message_id" not in reference:
+            return data
+        target = self.messages.get(int(reference["message_id"]))
+        if target is not None and int(target["channel_id"]) == channel_id:
+            return data
+        if reference.get("fail_if_not_exists", True):
+            raise DiscordError(
+                400,
+                50035,
+                "Invalid Form Body",
+                errors={
+                    "message_reference": {
+                        "_errors": [
+                            {
+                                "code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                                "message": "Unknown message",
+                            }
+                        ]
+                    }
+                },
+            )
+        return {k: v for k, v in data.items() if k != "message_reference"}
 
     def _channel_edit(self, call: RestCall, parts: list[str]) -> web.Response:
         self._channel_of(int(parts[1]))
@@ -506,7 +535,9 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def _message_fields(data: Payload) -> Payload:
     fields: Payload = {
-        k: data[k] for k in ("content", "embeds", "components", "flags") if k in data
+        k: data[k]
+        for k in ("content", "embeds", "components", "flags", "message_reference")
+        if k in data
     }
     if "attachments" in data:
         fields["attachments"] = [

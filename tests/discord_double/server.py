@@ -260,6 +260,12 @@ class DiscordDouble(RestApi):
         await self.gateway.dispatch("MESSAGE_CREATE", self._as_received(message, mentioned))
         return message
 
+    async def delete_message(self, message: Payload) -> None:
+        """Its author deletes ``message`` (one a user posted)."""
+        del self.messages[int(message["id"])]
+        deleted = {k: message[k] for k in ("id", "channel_id", "guild_id") if k in message}
+        await self.gateway.dispatch("MESSAGE_DELETE", deleted)
+
     def _as_received(self, message: Payload, mentioned: bool) -> Payload:
         """ "Gateway › Privileged Intents › Message Content Intent": without the intent,
         a message's content, embeds, attachments, components and poll come empty, save in

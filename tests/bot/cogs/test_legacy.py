@@ -109,3 +109,17 @@ async def test_without_the_intent_chat_commands_are_said_to_be_off(
     replies = [c for c in swarm.double.calls if c.method == "POST" and "/messages" in c.path]
     assert replies == [told]  # one answer, to the message whose text the bot could read
     assert await swarm.rt.service.history() == []
+
+
+async def test_a_command_deleted_before_its_reply_is_answered_without_the_reference(
+    chat_swarm: Swarm,
+) -> None:
+    swarm = chat_swarm
+    command = await swarm.double.post_message("!message Agent-3 hi", swarm.people.operator)
+    await swarm.double.delete_message(command)  # before the bot could answer it
+    await swarm.double.wait_call(lambda c: c.method == "PATCH" and "delivered via gui" in c.content)
+    [answer] = [m for m in swarm.double.messages.values() if "Agent-3" in m["content"]]
+    assert "delivered via gui" in answer["content"]
+    assert "message_reference" not in answer  # posted as a plain message of the channel
+    assert swarm.double.refused == []
+    assert swarm.screen.received("Agent-3") == ["hi"]
