@@ -7,7 +7,10 @@ the agent received, the tests' evidence that nothing was typed twice or lost.
 It shares with the real CLIs only what the tmux lane reads (a prompt mark, the cursor at
 the caret, the input emptied once sent); the real CLIs are in tests/agent_clis.
 
-Run: ``python pane_chat.py WITNESS``."""
+With a second argument, Enter sends nothing while that file exists: an agent too busy to
+take the message, so a test can catch the desk between its paste and the outcome.
+
+Run: ``python pane_chat.py WITNESS [HOLD_ENTER_WHILE]``."""
 
 from __future__ import annotations
 
@@ -22,8 +25,9 @@ PASTE_START, PASTE_END = b"\x1b[200~", b"\x1b[201~"
 
 
 class Chat:
-    def __init__(self, witness: str) -> None:
+    def __init__(self, witness: str, hold: str | None = None) -> None:
         self.witness = witness
+        self.hold = hold
         self.text = ""
         self.sent = 0
         self.pasting = False
@@ -35,7 +39,7 @@ class Chat:
         os.write(1, screen.encode("utf-8"))
 
     def send(self) -> None:
-        if not self.text:
+        if not self.text or (self.hold is not None and os.path.exists(self.hold)):
             return
         with open(self.witness, "a", encoding="utf-8") as file:
             file.write(json.dumps(self.text) + "\n")
@@ -78,7 +82,7 @@ class Chat:
 
 
 def main() -> None:
-    chat = Chat(sys.argv[1])
+    chat = Chat(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
     saved = termios.tcgetattr(0)
     tty.setraw(0)
     os.write(1, b"\x1b[?2004h")

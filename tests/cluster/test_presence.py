@@ -20,7 +20,7 @@ from messaging.cluster.presence import Presence
 from messaging.cluster.wire import desk_stream
 from messaging.model import DeliveryMethod, DeliveryState, Outcome
 from messaging.runtime import Runtime, open_runtime
-from tests.cluster.conftest import ROOT, DeskProcess, RedisServer, desk_home
+from tests.cluster.conftest import ROOT, DeskProcess, RedisServer, desk_home, free_port
 from tests.cluster.helpers import coordinator_home, copies, until
 from tests.conftest import make_home
 
@@ -143,3 +143,33 @@ async def test_agents_shows_each_agent_of_another_desk_with_its_desk_and_whether
     line = next(line for line in table.stdout.splitlines() if "Agent-3" in line)
     assert "pc-2: gone, no heartbeat for over 3 s" in line and "on desk pc-2" in line
     assert "pc-1: alive" in next(ln for ln in table.stdout.splitlines() if "Agent-1" in ln)
+
+
+async def test_a_coordinator_started_after_a_desk_died_names_its_agents_as_gone(
+    tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
+) -> None:
+    """The roster keeps the last beat of every desk seen: a coordinator started again after
+    pc-1's heartbeat expired knows Agent-1 as pc-1's, gone, instead of as no agent at all."""
+    home_1 = desk_home(tmp_path / "pc-1", 1, 2, SHORT_LIVED)
+    desks.append(DeskProcess("pc-1", home_1, redis_server.url))
+    desks[0].start()
+    home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url)
+    async with open_runtime(home, settings) as rt:
+        await until(lambda: "Agent-2" in rt.registry.current(), 30, "pc-1 announced")
+        desks[0].kill()
+        await until(lambda: cluster_of(rt).presence("pc-1") is Presence.GONE, 30, "pc-1 gone")
+    async with open_runtime(home, settings) as rt:  # a new coordinator process, in effect
+        assert "[desk pc-1, gone]" in rt.registry.current().get("Agent-2").description
+        message_id, outcome = await sent_and_settled(rt, ["Agent-2"], "to a gone desk's agent")
+    assert gone_reason(outcome, message_id), outcome
+
+
+def test_agents_says_in_one_line_when_the_coordinators_redis_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    home = make_home(tmp_path / "coordinator", {"agents": {"Agent-9": {}}})
+    url = f"redis://127.0.0.1:{free_port()}"  # nothing listens there
+    home.settings_file.write_text(f'[cluster]\nredis_url = "{url}"\n', encoding="utf-8")
+    done = agents_listed(home)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"cannot reach Redis at {url} (cluster.redis_url)" in done.stderr

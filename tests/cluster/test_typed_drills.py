@@ -30,7 +30,7 @@ from tests.agent_clis.tmux import TmuxServer
 from tests.cluster.conftest import PANE_CHAT, DeskProcess, RedisServer
 from tests.cluster.helpers import coordinator_home, copies, until
 from tests.cluster.test_drills import settled_all
-from tests.conftest import make_home
+from tests.conftest import inbox_files, make_home
 
 DESK_SETTINGS = "[cluster]\nheartbeat_s = 0.2\n[tmux]\nhold_max_s = 2.0\nhold_retry_s = 0.2\n"
 FAST = {"resend_after_s": 1.0}
@@ -158,3 +158,43 @@ async def test_typed_desks_through_redis_killed_and_started_from_its_aof(
             await asyncio.sleep(0.05)
         await settled_all(rt, list(sent), 90)
         await assert_typed_once(rt, typed, sent)
+
+
+async def test_a_desk_killed_between_paste_and_enter_reports_a_possible_repeat(
+    tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
+) -> None:
+    """The agent takes no Enter while ``hold`` exists, so the desk waits with the text pasted
+    in the pane (``tmux.submit_timeout_s`` 10 s here) and is killed there; started again, it
+    pastes nothing more and reports the delivery as a possible repeat, in the inbox."""
+    panes, hold, witness = TmuxServer(tmp_path), tmp_path / "hold", tmp_path / "Agent-1.jsonl"
+    hold.touch()
+    try:
+        target = panes.window("Agent-1", f"{sys.executable} {PANE_CHAT} {witness} {hold}")
+        panes.wait_for(target, "❯", 30)
+        home_1 = make_home(
+            tmp_path / "pc-1",
+            {"agents": {"Agent-1": {"tmux": {"target": target, "socket": panes.socket}}}},
+        )
+        home_1.settings_file.write_text(
+            DESK_SETTINGS + "submit_timeout_s = 10.0\n", encoding="utf-8"
+        )
+        desks.append(DeskProcess("pc-1", home_1, redis_server.url))
+        desks[0].start()
+        home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url, **FAST)
+        async with open_runtime(home, settings) as rt:
+            await until(lambda: "Agent-1" in rt.registry.current(), 30, "pc-1 announced")
+            sent = await rt.service.send(["Agent-1"], "caught mid-typing")
+            await asyncio.to_thread(panes.wait_for, target, "caught mid-typing", 30)
+            desks[0].kill()  # SIGKILL with the text in the pane's input, Enter not taken
+            desks[0].start()
+            outcome = (await rt.desk.wait_for(sent.message.id, 60))["Agent-1"]
+            [row] = await rt.store.deliveries(sent.message.id)
+        shown = panes.capture(target)
+    finally:
+        panes.kill()
+    assert outcome.state is DeliveryState.FALLBACK and outcome.possible_repeat, outcome
+    assert row.possible_repeat and row.method is DeliveryMethod.INBOX, row
+    assert shown.count("caught mid-typing") == 1, shown  # pasted once, never again
+    assert not witness.exists()  # and never sent
+    [letter] = [f for f in inbox_files(home_1, "Agent-1") if sent.message.id in f.name]
+    assert "possible_repeat: true" in letter.read_text(encoding="utf-8")
