@@ -44,7 +44,7 @@ from config import GuiSettings, Home, load_settings
 from coordinates import Point, Typing
 from coordinates.virtual_display import THREE_MONITORS, VirtualDisplay
 from messaging.deliver import Job, NotDeliverable
-from messaging.model import DeliveryState, Message, MessageType
+from messaging.model import HELD, DeliveryState, Message, MessageType
 from messaging.render import render
 from messaging.runtime import open_runtime
 from messaging.screen.apps import (
@@ -284,6 +284,54 @@ async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
     return row
 
 
+async def beside_holds(home: Home, pages: ChromiumPanes, display: str, runs: int) -> Row:
+    """A message to a free pane while 20 deliveries to another are held by the operator's
+    draft in its input: the time from the service taking it to its outcome, through the
+    desk that holds the others (they are tried again every ``gui.draft_retry_s``)."""
+    settings = load_settings(home).replaced(gui=GuiSettings())
+    row = Row("to a free pane, 20 held for another", "200 chars")
+    held_pane, free_pane = "Agent-8", "Agent-1"
+    x, y = pages.pane_points()[held_pane]
+    pages.clear()
+    screen_sharing.operator(display, "mousemove", str(x), str(y), "click", "1")
+    screen_sharing.operator(display, "type", "--delay", "5", "the operator's draft")
+    pages.wait_for_draft(held_pane, "the operator's draft")
+    await asyncio.sleep(settings.gui.operator_idle_s)  # their hands left the keyboard
+    screen = GuiDeliverer(settings.gui)
+    try:
+        async with open_runtime(home, settings, screen) as rt:
+            held = [(await rt.service.send([held_pane], f"held {n}")).message.id for n in range(20)]
+            for message_id in held:
+                outcome = (await rt.desk.wait_for(message_id, BROADCAST_TIMEOUT_S))[held_pane]
+                if not outcome.reason or not outcome.reason.startswith(HELD):
+                    raise RuntimeError(f"a delivery to the pane with a draft: {outcome.summary}")
+            for run in range(runs):
+                text = text_of(200, 2000 + run)
+                started = time.perf_counter()
+                submission = await rt.service.send([free_pane], text)
+                outcome = (await rt.desk.wait_for(submission.message.id, BROADCAST_TIMEOUT_S))[
+                    free_pane
+                ]
+                row.times.append(time.perf_counter() - started)
+                sent = Sent(
+                    free_pane,
+                    render(submission.message, free_pane, settings.messaging.footer),
+                    delivered=outcome.state is DeliveryState.DELIVERED,
+                    verified=bool(outcome.verified),
+                    reason=None if outcome.state is DeliveryState.DELIVERED else outcome.summary,
+                )
+                got = [r for r in arrivals(pages, run + 1) if r.agent_id == free_pane]
+                score(row, [sent], got[run:])
+            if pages.draft(held_pane) != "the operator's draft":
+                raise RuntimeError(f"the draft was changed: {pages.draft(held_pane)!r}")
+    finally:
+        screen.close()
+        # the operator deletes the draft (the held messages stay queued in this home)
+        screen_sharing.operator(display, "mousemove", str(x), str(y), "click", "1")
+        screen_sharing.operator(display, "key", "ctrl+a", "BackSpace")
+    return row
+
+
 def fresh_processes(home: Home, pages: ChromiumPanes, runs: int) -> list[Row]:
     """``cellphone send`` to one pane and ``cellphone broadcast`` to the eight, each a fresh
     process as the operator runs it (start-up, store, desk, typing and verification): the
@@ -482,6 +530,7 @@ def run(
                     home = broadcast_home(work, {p.agent_id: points[p.agent_id] for p in grid})
                     rows.append(asyncio.run(broadcast(home, pages, n.broadcasts)))
                     rows += fresh_processes(home, pages, n.broadcasts)
+                    rows.append(asyncio.run(beside_holds(home, pages, display.name, n.broadcasts)))
                 if not (skip_v2 or sharing_only):
                     v2 = V2Profile()
                     rows += v2.per_message(agents["Agent-1"], pages, n.v2)
