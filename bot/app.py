@@ -21,6 +21,8 @@ from messaging.runtime import Runtime, open_runtime
 
 log = logging.getLogger(__name__)
 
+AUTHENTICATION_FAILED = 4004  # "Gateway Close Event Codes": the token was refused
+
 
 def create_bot(
     rt: Runtime,
@@ -90,6 +92,13 @@ async def run_bot(
                 raise ConfigError(
                     "Discord refused the bot token (DISCORD_TOKEN); copy it again from the "
                     "Developer Portal, Bot page"
+                ) from None
+            except discord.ConnectionClosed as exc:
+                if exc.code != AUTHENTICATION_FAILED:
+                    raise
+                raise ConfigError(
+                    "Discord's gateway refused the bot token (DISCORD_TOKEN, close code 4004); "
+                    "it may have been reset: copy it again from the Developer Portal, Bot page"
                 ) from None
             except discord.PrivilegedIntentsRequired:
                 raise ConfigError(

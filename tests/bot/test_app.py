@@ -108,3 +108,32 @@ async def test_commands_refused_as_invalid_is_one_clear_line(
         f"Discord refused the slash commands of this bot in server {double.guild.id} "
         "(discord.guild_id) (400, code 50035): "
     )
+
+
+async def test_a_privileged_intent_not_enabled_is_one_clear_line(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    double.privileged_intents = 0  # Message Content not enabled in the Developer Portal
+    settings = bot_settings(home, double, people, message_content_intent=True).replaced(
+        discord_token="a-token"
+    )
+    with pytest.raises(ConfigError) as caught:
+        await asyncio.wait_for(run_bot(home, settings), 15)
+    assert double.gateway.refusals == [4014]
+    assert "\n" not in str(caught.value)
+    assert "Message Content intent" in str(caught.value)
+    assert "Developer Portal" in str(caught.value)
+
+
+async def test_a_token_refused_by_the_gateway_is_one_clear_line(
+    home: Home, double: DiscordDouble, people: People
+) -> None:
+    double.gateway.close_next_identify(4004)  # reset in the Developer Portal meanwhile
+    settings = bot_settings(home, double, people).replaced(discord_token="a-token")
+    with pytest.raises(ConfigError) as caught:
+        await asyncio.wait_for(run_bot(home, settings), 15)
+    assert double.gateway.refusals == [4004]
+    assert str(caught.value) == (
+        "Discord's gateway refused the bot token (DISCORD_TOKEN, close code 4004); it may "
+        "have been reset: copy it again from the Developer Portal, Bot page"
+    )

@@ -55,3 +55,22 @@ async def test_invalidated_session_identifies_again_and_keeps_the_queue(swarm: S
         await swarm.final(one, "delivered via gui")
     assert len(swarm.screen.jobs) == 3
     assert await swarm.rt.store.pending() == 0
+
+
+async def test_reconnect_op_resumes_and_answers_what_came_meanwhile(swarm: Swarm) -> None:
+    double = swarm.double
+    await double.gateway.reconnect()
+    missed = await swarm.run("send", agent="Agent-5", message="during the reconnect")
+    await double.gateway.wait(lambda: double.gateway.resumes >= 1, timeout=10)
+    assert double.gateway.identifies == 1  # resumed, not a new session
+    await swarm.final(missed, "delivered via gui")
+    assert swarm.screen.received("Agent-5") == ["during the reconnect"]
+
+
+async def test_resumable_invalid_session_resumes(swarm: Swarm) -> None:
+    double = swarm.double
+    await double.gateway.invalidate(resumable=True)
+    await double.gateway.wait(lambda: double.gateway.resumes >= 1, timeout=10)
+    assert double.gateway.identifies == 1
+    sent = await swarm.run("send", agent="Agent-6", message="after the resume")
+    await swarm.final(sent, "delivered via gui")

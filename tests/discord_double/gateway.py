@@ -1,5 +1,9 @@
 """The gateway websocket of the double: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats,
-RESUME with replay of what was missed, and ways to break the connection on purpose."""
+RESUME with replay of what was missed, and ways to break the connection on purpose.
+
+Rules from docs.discord.com/developers: "Events › Gateway" (Identifying, Resuming,
+Reconnect, Invalid Session) and "Topics › Opcodes and Status Codes" (Gateway Close Event
+Codes: 4004 Authentication failed, 4014 Disallowed intent(s))."""
 
 from __future__ import annotations
 
@@ -20,8 +24,18 @@ log = logging.getLogger(__name__)
 DISPATCH, HEARTBEAT, IDENTIFY, RESUME, RECONNECT = 0, 1, 2, 6, 7
 INVALID_SESSION, HELLO, HEARTBEAT_ACK = 9, 10, 11
 HEARTBEAT_INTERVAL_MS = 41_250
+AUTHENTICATION_FAILED, DISALLOWED_INTENTS = 4004, 4014
+# "Gateway › Privileged Intents": GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 
 ReadyEvents = Callable[[str], list[tuple[str, Payload]]]
+Admit = Callable[[Payload], int | None]  # an IDENTIFY → the close code refusing it, if any
+
+
+CLOSE_REASONS = {
+    AUTHENTICATION_FAILED: "Authentication failed.",
+    DISALLOWED_INTENTS: "Disallowed intent(s).",
+}
 
 
 @dataclass
@@ -39,8 +53,11 @@ class Session:
 class Gateway:
     """One bot connection at a time, as a single shard."""
 
-    def __init__(self, ready_events: ReadyEvents) -> None:
+    def __init__(self, ready_events: ReadyEvents, admit: Admit = lambda identify: None) -> None:
         self._ready_events = ready_events
+        self._admit = admit
+        self._close_next_identify: int | None = None
+        self.refusals: list[int] = []  # close codes sent to refuse an IDENTIFY
         self._ws: web.WebSocketResponse | None = None
         self._lock = asyncio.Lock()
         self._changed = asyncio.Condition()
@@ -76,6 +93,13 @@ class Gateway:
             await self._resume(ws, data)
 
     async def _identify(self, ws: web.WebSocketResponse, data: Payload) -> None:
+        code = self._close_next_identify or self._admit(data)
+        if code is not None:
+            self._close_next_identify = None
+            self.refusals.append(code)
+            await ws.close(code=code, message=CLOSE_REASONS.get(code, "").encode())
+            await self._notify()
+            return
         async with self._lock:
             await self._attach(ws)
             self.intents = data.get("intents")
@@ -142,13 +166,27 @@ class Gateway:
                 await self._ws.close(code=code)
                 self._ws = None
 
-    async def invalidate(self) -> None:
-        """Tell the client its session is gone (INVALID_SESSION, not resumable): it
-        identifies again, as after a long outage."""
+    async def invalidate(self, resumable: bool = False) -> None:
+        """Send INVALID_SESSION ("Invalid Session": ``d`` says whether the session may be
+        resumed). Not resumable: the session is gone and the client identifies again, as
+        after a long outage; resumable: it reconnects and resumes."""
         async with self._lock:
-            self.session = None
+            if not resumable:
+                self.session = None
             if self._ws is not None:
-                await self._ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
+                await self._ws.send_str(json.dumps({"op": INVALID_SESSION, "d": resumable}))
+
+    async def reconnect(self) -> None:
+        """Send RECONNECT (op 7, "Reconnect"): the client should reconnect and resume;
+        what is dispatched meanwhile waits for its RESUME."""
+        async with self._lock:
+            if self._ws is not None:
+                await self._ws.send_str(json.dumps({"op": RECONNECT, "d": None}))
+
+    def close_next_identify(self, code: int) -> None:
+        """Refuse the next IDENTIFY with close ``code``, whatever it holds (a token reset
+        in the Developer Portal between the bot's login and its connecting)."""
+        self._close_next_identify = code
 
     async def close(self) -> None:
         if self._ws is not None:

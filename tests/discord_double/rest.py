@@ -14,6 +14,7 @@ from aiohttp import web
 
 from tests.discord_double import commands as registration
 from tests.discord_double import payloads
+from tests.discord_double.gateway import PRIVILEGED_INTENTS
 from tests.discord_double.interactions import Callback, Clock, DiscordError, Ledger, Ticket
 from tests.discord_double.payloads import Guild, Payload, Person, snowflake
 
@@ -86,6 +87,8 @@ class RestApi:
     # False: the app was added with applications.commands only, no bot user in the guild:
     # READY lists no guild and no GUILD_CREATE comes, yet its commands work there
     bot_in_guild: bool = True
+    # the privileged intents enabled for the app in the Developer Portal (Bot page)
+    privileged_intents: int = PRIVILEGED_INTENTS
 
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}

@@ -11,7 +11,12 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_double import payloads
-from tests.discord_double.gateway import Gateway
+from tests.discord_double.gateway import (
+    AUTHENTICATION_FAILED,
+    DISALLOWED_INTENTS,
+    PRIVILEGED_INTENTS,
+    Gateway,
+)
 from tests.discord_double.payloads import Payload, Person, Role, snowflake
 from tests.discord_double.rest import API_PREFIX, RestApi, RestCall, Upload
 
@@ -39,7 +44,7 @@ class DiscordDouble(RestApi):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.gateway = Gateway(self._ready_events)
+        self.gateway = Gateway(self._ready_events, self._admit)
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -76,6 +81,15 @@ class DiscordDouble(RestApi):
 
     def person(self, name: str, *roles: Role) -> Person:
         return Person(snowflake(), name, tuple(r.id for r in roles))
+
+    def _admit(self, identify: Payload) -> int | None:
+        """The close code refusing an IDENTIFY, if it is refused: a token other than the
+        bot's (4004), or a privileged intent the Developer Portal has not enabled (4014)."""
+        if self.token is not None and identify.get("token") != self.token:
+            return AUTHENTICATION_FAILED
+        if int(identify.get("intents") or 0) & PRIVILEGED_INTENTS & ~self.privileged_intents:
+            return DISALLOWED_INTENTS
+        return None
 
     def _ready_events(self, session_id: str) -> list[tuple[str, Payload]]:
         """ "Gateway Events › Ready": the guilds the bot is in, unavailable until their
