@@ -14,26 +14,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from agents.registry import Agent, Registry
 from agents.source import RegistrySource
 from config.settings import ClusterSettings
+from messaging.cluster.desks import Desks
 from messaging.cluster.fallback import fall_back_here
 from messaging.cluster.files import files_stream, place, write_in_place
-from messaging.cluster.presence import Presence, owners, remember, sightings
+from messaging.cluster.presence import Presence
 from messaging.cluster.wire import (
     COORDINATOR_GROUP,
     DESKS_GROUP,
     PREFIX,
     ClusterError,
     Handed,
-    Heartbeat,
     RedisError,
     Reported,
     ResponseError,
@@ -53,27 +52,6 @@ Taker = Callable[[str, list[tuple[str, dict[str, str]]]], Awaitable[None]]
 READ_BLOCK_MS = 500
 READ_COUNT = 500
 UNOWNED = "no desk announces this agent any more; add it to a desk's coordinates file"
-
-
-@dataclass
-class SeenDesk:
-    heartbeat: Heartbeat
-    changed_at: float  # this process's clock when the beat last changed
-    gone: bool = False  # its heartbeat expired in Redis
-    told: bool = False  # its being away was logged
-
-    def away(self, after_s: float) -> bool:
-        """Silent past ``after_s``, or gone."""
-        return self.gone or time.monotonic() - self.changed_at > after_s
-
-    def presence(self, after_s: float) -> Presence:
-        if self.gone:
-            return Presence.GONE
-        return Presence.AWAY if self.away(after_s) else Presence.ALIVE
-
-    @property
-    def gone_after_s(self) -> float:
-        return self.heartbeat.ttl_ms / 1000
 
 
 class UnionSource(RegistrySource):
@@ -107,9 +85,7 @@ class Coordinator:
         self.settings = settings
         self.url = url
         self.redis: aioredis.Redis = connect(url, settings)
-        self._desks: dict[str, SeenDesk] = {}
-        self._owner: dict[str, str] = {}  # agent -> desk
-        self._local: set[str] = set()
+        self.followed = Desks(settings.away_after_s)
         self._desk: Desk | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._resent: dict[tuple[int, str], float] = {}
@@ -126,32 +102,23 @@ class Coordinator:
 
     def owns(self, agent_id: str) -> bool:
         """Whether ``agent_id`` is reached through another machine's desk."""
-        return agent_id in self._owner
+        return agent_id in self.followed.owner
 
     def desk_of(self, agent_id: str) -> str | None:
-        return self._owner.get(agent_id)
+        return self.followed.owner.get(agent_id)
 
     def remote_agents(self) -> dict[str, tuple[str, bool]]:
-        agents: dict[str, tuple[str, bool]] = {}
-        for agent_id, desk in self._owner.items():
-            for agent in self._desks[desk].heartbeat.agents:
-                if agent.agent_id == agent_id:
-                    agents[agent_id] = (agent.description, agent.active)
-        return agents
+        return self.followed.remote_agents()
 
     def described(self, agent_id: str, description: str) -> str:
-        desk = self._owner[agent_id]
-        presence = self._desks[desk].presence(self.settings.away_after_s)
-        where = f"[desk {desk}{'' if presence is Presence.ALIVE else ', ' + presence}]"
-        return f"{where} {description}".strip()
+        return self.followed.described(agent_id, description)
 
     def desks(self) -> dict[str, bool]:
         """Each desk seen, with whether it is away (silent past ``away_after_s``, or gone)."""
-        return {name: seen.away(self.settings.away_after_s) for name, seen in self._desks.items()}
+        return self.followed.away()
 
     def presence(self, desk: str) -> Presence | None:
-        seen = self._desks.get(desk)
-        return seen.presence(self.settings.away_after_s) if seen is not None else None
+        return self.followed.presence(desk)
 
     # -- life --------------------------------------------------------------------------
 
@@ -191,10 +158,10 @@ class Coordinator:
         unowned: list[Claimed] = []
         gone: dict[str, list[Claimed]] = {}
         for item in claimed:
-            desk = self._owner.get(item.delivery.agent_id)
+            desk = self.desk_of(item.delivery.agent_id)
             if desk is None:
                 unowned.append(item)
-            elif self._desks[desk].gone:
+            elif self.followed.seen[desk].gone:
                 gone.setdefault(desk, []).append(item)
             else:
                 entries.setdefault((desk, item.seq), []).append(item)
@@ -218,14 +185,14 @@ class Coordinator:
                 len(items),
                 desk,
             )
-            await fall_back_here(self._desk, items, desk, self._desks[desk].gone_after_s)
+            await fall_back_here(self._desk, items, desk, self.followed.seen[desk].gone_after_s)
 
     async def _add(self, entries: dict[tuple[str, int], list[Claimed]]) -> None:
         now = time.time()
         async with self.redis.pipeline(transaction=False) as pipe:
             for (desk, seq), items in entries.items():
                 message = items[0].delivery.message
-                mine = tuple(a for a in message.recipients if self._owner.get(a) == desk)
+                mine = tuple(a for a in message.recipients if self.desk_of(a) == desk)
                 handed = Handed(
                     seq,
                     _with_recipients(message, mine),
@@ -282,40 +249,9 @@ class Coordinator:
         self._reachable = reachable
 
     async def _look(self) -> None:
-        now = time.monotonic()
-        new: dict[str, Heartbeat] = {}
-        for name, sighting in (await sightings(self.redis)).items():
-            beat, seen = sighting.heartbeat, self._desks.get(name)
-            if sighting.silent_s is None:  # its heartbeat expired: gone
-                if seen is None:  # known from the roster only
-                    self._desks[name] = SeenDesk(beat, -math.inf, gone=True)
-                elif not seen.gone:
-                    log.warning(
-                        "desk %s stopped answering (no heartbeat for over %g s): what is meant "
-                        "for its agents goes to their inboxes here until it is back",
-                        name,
-                        seen.gone_after_s,
-                    )
-                    seen.gone = True
-            elif (
-                seen is None
-                or seen.gone
-                or seen.heartbeat.beat != beat.beat
-                or seen.heartbeat.since != beat.since
-            ):
-                if seen is not None and seen.away(self.settings.away_after_s):
-                    log.warning("desk %s is back", name)
-                self._desks[name] = SeenDesk(beat, now - sighting.silent_s)
-                if seen is None or seen.gone or seen.heartbeat.agents != beat.agents:
-                    new[name] = beat
-            elif seen.away(self.settings.away_after_s) and not seen.told:
-                log.warning(
-                    "desk %s is away (no heartbeat for %g s)", name, self.settings.away_after_s
-                )
-                seen.told = True
-        await remember(self.redis, new)
-        await self._groups_for([name for name, seen in self._desks.items() if not seen.gone])
-        self._assign()
+        local = set(self._local_source.current().ids) if self._local_source else set()
+        await self.followed.look(self.redis, local)
+        await self._groups_for(self.followed.live())
 
     async def _groups_for(self, desks: list[str]) -> None:
         for name in desks:
@@ -330,20 +266,6 @@ class Coordinator:
                     await self.redis.xgroup_create(stream, group, id="0", mkstream=True)
             self._groups.add(name)
 
-    def _assign(self) -> None:
-        """Each agent to the first desk that announced it, a desk that is not gone first;
-        none of the coordinator's own."""
-        local = set(self._local_source.current().ids) if self._local_source else set()
-        owner = owners({n: (s.heartbeat, s.gone) for n, s in self._desks.items()}, local)
-        for name, seen in self._desks.items():
-            for agent in seen.heartbeat.agents:
-                mine = owner.get(agent.agent_id)
-                if mine not in (None, name) and self._owner.get(agent.agent_id) != mine:
-                    log.warning(
-                        "desk %s names %s, which desk %s owns; ignored", name, agent.agent_id, mine
-                    )
-        self._owner = owner
-
     async def _resend(self) -> None:
         """Hand over again what a live desk has not answered within ``resend_after_s``; what
         waits for a gone desk goes to the inbox here."""
@@ -356,14 +278,14 @@ class Coordinator:
         gone: dict[str, list[Claimed]] = {}
         for item in waiting:
             key = (item.seq, item.delivery.agent_id)
-            desk = self._owner.get(item.delivery.agent_id)
-            if desk is not None and self._desks[desk].gone:
+            desk = self.desk_of(item.delivery.agent_id)
+            if desk is not None and self.followed.seen[desk].gone:
                 gone.setdefault(desk, []).append(item)
                 continue
             updated = item.delivery.updated_at
             if (
                 desk is None
-                or self._desks[desk].away(self.settings.away_after_s)
+                or self.followed.seen[desk].away(self.settings.away_after_s)
                 or (updated is not None and updated >= before)
             ):
                 continue
@@ -384,11 +306,11 @@ class Coordinator:
         backlog = True  # first what was read before and not acknowledged
         while not self._stopping:
             try:
-                streams = {stream_of(name): "0" if backlog else ">" for name in self._desks}
+                streams = {stream_of(name): "0" if backlog else ">" for name in self.followed.seen}
                 if not streams:
                     await asyncio.sleep(self.settings.heartbeat_s)
                     continue
-                await self._groups_for(list(self._desks))
+                await self._groups_for(list(self.followed.seen))
                 read: Any = await self.redis.xreadgroup(
                     COORDINATOR_GROUP,
                     "coordinator",
@@ -422,7 +344,7 @@ class Coordinator:
         for _, fields in entries:
             agent_id = fields["agent"]
             target = place(self._desk.workspaces_dir, agent_id, fields["folder"], fields["name"])
-            if self._owner.get(agent_id) != desk or target is None:
+            if self.desk_of(agent_id) != desk or target is None:
                 log.warning("desk %s forwarded a file that is not its agents'; ignored", desk)
                 continue
             await asyncio.to_thread(write_in_place, target, fields["text"])
@@ -439,7 +361,7 @@ class Coordinator:
         for _, fields in entries:
             reported = Reported.parse(fields)
             o = reported.outcome
-            if self._owner.get(o.agent_id) != desk:  # a desk answers for its own agents only
+            if self.desk_of(o.agent_id) != desk:  # a desk answers for its own agents only
                 log.warning(
                     "desk %s reported on %s, which it does not own; ignored", desk, o.agent_id
                 )
