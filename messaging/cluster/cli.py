@@ -34,13 +34,20 @@ def register(app: typer.Typer, screen_for: ScreenFor) -> None:
                 "and print its user name and a new password, once."
             ),
         ] = False,
+        forget: Annotated[
+            bool,
+            typer.Option(
+                help="At the coordinator: forget desk --name for good (a machine taken out of "
+                "service): its agents are no longer listed as on a gone desk."
+            ),
+        ] = False,
         home: HomeOption = None,
     ) -> None:
         """Run this machine's desk for a coordinator on another machine: type what the
         coordinator sends for the agents of this home, and send back what happened."""
         import asyncio
 
-        from messaging.cluster.run import grant_desk, serve
+        from messaging.cluster.run import forget_desk, grant_desk, serve
 
         where, settings = open_home(home)
         if not name:
@@ -49,6 +56,9 @@ def register(app: typer.Typer, screen_for: ScreenFor) -> None:
             user, password = asyncio.run(grant_desk(settings, name))
             print(f"CELLPHONE_CLUSTER__USERNAME={user}")
             print(f"CELLPHONE_CLUSTER__PASSWORD={password}")
+            return
+        if forget:
+            print(asyncio.run(forget_desk(settings, name)))
             return
         if join is None:
             raise typer.BadParameter(

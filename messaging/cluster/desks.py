@@ -9,7 +9,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from messaging.cluster.presence import Presence, owners, remember, sightings
+from messaging.cluster.presence import Presence, Sighting, owners, remember, sightings
 from messaging.cluster.wire import Heartbeat, aioredis
 
 log = logging.getLogger(__name__)
@@ -43,39 +43,55 @@ class Desks:
         self.owner: dict[str, str] = {}  # agent -> desk
 
     async def look(self, redis: aioredis.Redis, local: set[str]) -> None:
-        """Read the desks' beats and the roster, log what changed (away, gone, back), keep
-        new beats in the roster, and give each agent not in ``local`` its desk."""
+        """Read the desks' beats and the roster, log what changed (away, gone, back,
+        forgotten), keep new beats in the roster, and give each agent not in ``local`` its
+        desk."""
         now = time.monotonic()
         new: dict[str, Heartbeat] = {}
-        for name, sighting in (await sightings(redis)).items():
-            beat, seen = sighting.heartbeat, self.seen.get(name)
-            if sighting.silent_s is None:  # its heartbeat expired: gone
-                if seen is None:  # known from the roster only
-                    self.seen[name] = SeenDesk(beat, -math.inf, gone=True)
-                elif not seen.gone:
-                    log.warning(
-                        "desk %s stopped answering (no heartbeat for over %g s): what is meant "
-                        "for its agents goes to their inboxes here until it is back",
-                        name,
-                        seen.gone_after_s,
-                    )
-                    seen.gone = True
-            elif (
-                seen is None
-                or seen.gone
-                or seen.heartbeat.beat != beat.beat
-                or seen.heartbeat.since != beat.since
-            ):
-                if seen is not None and seen.away(self.away_after_s):
-                    log.warning("desk %s is back", name)
-                self.seen[name] = SeenDesk(beat, now - sighting.silent_s)
-                if seen is None or seen.gone or seen.heartbeat.agents != beat.agents:
-                    new[name] = beat
-            elif seen.away(self.away_after_s) and not seen.told:
-                log.warning("desk %s is away (no heartbeat for %g s)", name, self.away_after_s)
-                seen.told = True
+        sighted = await sightings(redis)
+        for name in set(self.seen) - set(sighted):
+            if self.seen[name].gone:  # `cellphone desk --forget`
+                log.warning("desk %s was forgotten", name)
+                del self.seen[name]
+            else:  # no beat and not in the roster: gone once silent long enough here too
+                sighted[name] = Sighting(self.seen[name].heartbeat, None)
+                new[name] = self.seen[name].heartbeat
+        for name, sighting in sighted.items():
+            if self._follow(name, sighting, now):
+                new[name] = sighting.heartbeat
         await remember(redis, new)
         self._assign(local)
+
+    def _follow(self, name: str, sighting: Sighting, now: float) -> bool:
+        """Take in one desk as Redis shows it; whether its beat is new to the roster."""
+        beat, seen = sighting.heartbeat, self.seen.get(name)
+        if sighting.silent_s is None:  # no beat in Redis: gone
+            if seen is None:  # known from the roster only
+                self.seen[name] = SeenDesk(beat, -math.inf, gone=True)
+            elif not seen.gone and now - seen.changed_at >= seen.gone_after_s:
+                # (by this clock too: a Redis that lost its data lost the beats as well)
+                log.warning(
+                    "desk %s stopped answering (no heartbeat for over %g s): what is meant "
+                    "for its agents goes to their inboxes here until it is back",
+                    name,
+                    seen.gone_after_s,
+                )
+                seen.gone = True
+            return False
+        if (
+            seen is None
+            or seen.gone
+            or seen.heartbeat.beat != beat.beat
+            or seen.heartbeat.since != beat.since
+        ):
+            if seen is not None and seen.away(self.away_after_s):
+                log.warning("desk %s is back", name)
+            self.seen[name] = SeenDesk(beat, now - sighting.silent_s)
+            return seen is None or seen.gone or seen.heartbeat.agents != beat.agents
+        if seen.away(self.away_after_s) and not seen.told:
+            log.warning("desk %s is away (no heartbeat for %g s)", name, self.away_after_s)
+            seen.told = True
+        return False
 
     def _assign(self, local: set[str]) -> None:
         """Each agent to the first desk that announced it, a desk that is not gone first;

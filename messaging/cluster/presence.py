@@ -21,6 +21,7 @@ from messaging.cluster.wire import (
     aioredis,
     connect,
     desk_of_heartbeat,
+    heartbeat_key,
     shown_url,
 )
 
@@ -81,6 +82,15 @@ async def remember(redis: aioredis.Redis, beats: dict[str, Heartbeat]) -> None:
     """Keep these beats in the roster."""
     if beats:
         await redis.hset(ROSTER, mapping={name: beat.dumps() for name, beat in beats.items()})
+
+
+async def forget(redis: aioredis.Redis, name: str) -> bool:
+    """Drop desk ``name`` from the roster, with its heartbeat; whether it was known."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hdel(ROSTER, name)
+        pipe.delete(heartbeat_key(name))
+        dropped: list[int] = await pipe.execute()
+    return any(dropped)
 
 
 def owners(desks: dict[str, tuple[Heartbeat, bool]], local: set[str]) -> dict[str, str]:

@@ -7,6 +7,7 @@ import asyncio
 from config.settings import Home, Settings
 from messaging.cluster.acl import grant
 from messaging.cluster.member import Member
+from messaging.cluster.presence import forget
 from messaging.cluster.wire import (
     ClusterError,
     RedisError,
@@ -48,14 +49,38 @@ async def serve(
         await redis.aclose()
 
 
-async def grant_desk(settings: Settings, name: str) -> tuple[str, str]:
-    """Make desk ``name``'s Redis user through the coordinator's ``cluster.redis_url``."""
+async def forget_desk(settings: Settings, name: str) -> str:
+    """Drop desk ``name`` from the roster of the coordinator's ``cluster.redis_url``, with
+    its heartbeat: the line to print."""
     checked_desk_name(name)
+    url = coordinator_url(settings, "--forget")
+    redis = connect(url, settings.cluster)
+    try:
+        if not await forget(redis, name):
+            raise ClusterError(f"no desk {name!r} is known at {shown_url(url)}; nothing to forget")
+    except (RedisError, OSError) as exc:
+        raise ClusterError(f"cannot forget desk {name} at {shown_url(url)}: {exc}") from None
+    finally:
+        await redis.aclose()
+    return (
+        f"desk {name} forgotten: its agents are no longer listed (a desk {name} that still "
+        "runs is seen again at its next heartbeat)"
+    )
+
+
+def coordinator_url(settings: Settings, option: str) -> str:
     url = settings.cluster.redis_url
     if url is None:
         raise ClusterError(
-            "cluster.redis_url is not set in this home: --grant runs at the coordinator"
+            f"cluster.redis_url is not set in this home: {option} runs at the coordinator"
         )
+    return url
+
+
+async def grant_desk(settings: Settings, name: str) -> tuple[str, str]:
+    """Make desk ``name``'s Redis user through the coordinator's ``cluster.redis_url``."""
+    checked_desk_name(name)
+    url = coordinator_url(settings, "--grant")
     redis = connect(url, settings.cluster)
     try:
         return await grant(redis, name)

@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from agents import UnknownAgentError
 from config import Home, load_settings
 from messaging.cluster.coordinator import Coordinator
 from messaging.cluster.presence import Presence
@@ -86,8 +89,12 @@ async def test_a_desk_killed_without_a_word_is_gone_and_nothing_more_is_handed_t
 
 
 def agents_listed(home: Home, *options: str) -> subprocess.CompletedProcess[str]:
+    return cellphone(home, "agents", *options)
+
+
+def cellphone(home: Home, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "cellphone", "agents", "--home", str(home.root), *options],
+        [sys.executable, "-m", "cellphone", *arguments, "--home", str(home.root)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -149,11 +156,13 @@ async def test_a_coordinator_started_after_a_desk_died_names_its_agents_as_gone(
     tmp_path: Path, redis_server: RedisServer, desks: list[DeskProcess]
 ) -> None:
     """The roster keeps the last beat of every desk seen: a coordinator started again after
-    pc-1's heartbeat expired knows Agent-1 as pc-1's, gone, instead of as no agent at all."""
+    pc-1's heartbeat expired knows Agent-1 as pc-1's, gone, instead of as no agent at all,
+    until `cellphone desk --forget` drops pc-1."""
     home_1 = desk_home(tmp_path / "pc-1", 1, 2, SHORT_LIVED)
     desks.append(DeskProcess("pc-1", home_1, redis_server.url))
     desks[0].start()
     home, settings = coordinator_home(tmp_path / "coordinator", redis_server.url)
+    home.settings_file.write_text(f'[cluster]\nredis_url = "{redis_server.url}"\n')
     async with open_runtime(home, settings) as rt:
         await until(lambda: "Agent-2" in rt.registry.current(), 30, "pc-1 announced")
         desks[0].kill()
@@ -161,7 +170,15 @@ async def test_a_coordinator_started_after_a_desk_died_names_its_agents_as_gone(
     async with open_runtime(home, settings) as rt:  # a new coordinator process, in effect
         assert "[desk pc-1, gone]" in rt.registry.current().get("Agent-2").description
         message_id, outcome = await sent_and_settled(rt, ["Agent-2"], "to a gone desk's agent")
+        forgot = await asyncio.to_thread(cellphone, home, "desk", "--forget", "--name", "pc-1")
+        await until(lambda: "Agent-2" not in rt.registry.current(), 30, "pc-1 forgotten")
+        with pytest.raises(UnknownAgentError):
+            await rt.service.send(["Agent-2"], "to no one")
+    again = await asyncio.to_thread(cellphone, home, "desk", "--forget", "--name", "pc-1")
     assert gone_reason(outcome, message_id), outcome
+    assert forgot.returncode == 0 and "desk pc-1 forgotten" in forgot.stdout, forgot.stderr
+    assert again.returncode == 2 and "no desk 'pc-1' is known" in again.stderr, again.stderr
+    assert await listed(home) == {}  # no agent left on any desk
 
 
 def test_agents_says_in_one_line_when_the_coordinators_redis_does_not_answer(
