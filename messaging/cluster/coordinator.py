@@ -272,7 +272,8 @@ class Coordinator:
         assert self._desk is not None
         every = self.settings.resend_after_s
         before = utc_now() - timedelta(seconds=every)
-        waiting = await self._desk.store.handed_over(Lane.REMOTE, utc_now())
+        any_gone = any(seen.gone for seen in self.followed.seen.values())
+        waiting = await self._desk.store.handed_over(Lane.REMOTE, utc_now() if any_gone else before)
         now = time.monotonic()
         entries: dict[tuple[str, int], list[Claimed]] = {}
         gone: dict[str, list[Claimed]] = {}
