@@ -126,32 +126,12 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
 
 
 def _remote_rows(settings: Settings, local: set[str]) -> list[dict[str, Any]]:
-    """The agents other machines' desks serve (``cluster.redis_url`` set: a coordinator),
-    each with its desk and whether that desk is alive, away or gone."""
+    """The agents other machines' desks serve, read from the coordinator's Redis."""
     import asyncio
 
-    from messaging.cluster.presence import listing
+    from messaging.cluster.presence import agent_rows
 
-    assert settings.cluster.redis_url is not None
-    listed = asyncio.run(listing(settings.cluster, settings.cluster.redis_url, local))
-    return [
-        {
-            "id": entry.agent.agent_id,
-            "role": entry.agent.description,
-            "active": entry.agent.active,
-            "chat_point": None,
-            "onboarding_point": None,
-            "tmux": None,
-            "inbox": None,
-            "desk": {
-                "name": entry.desk,
-                "presence": entry.presence.value,
-                "silent_s": None if entry.silent_s is None else round(entry.silent_s, 1),
-                "gone_after_s": entry.gone_after_s,
-            },
-        }
-        for entry in listed
-    ]
+    return asyncio.run(agent_rows(settings.cluster, local))
 
 
 def _desk(desk: dict[str, Any] | None) -> str:

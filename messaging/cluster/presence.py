@@ -143,3 +143,27 @@ async def listing(settings: ClusterSettings, url: str, local: set[str]) -> list[
         for agent in s.heartbeat.agents
         if owner.get(agent.agent_id) == name
     ]
+
+
+async def agent_rows(settings: ClusterSettings, local: set[str]) -> list[dict[str, Any]]:
+    """:func:`listing` at ``settings.redis_url`` as ``cellphone agents`` shows it: the
+    rows of local agents, with ``desk`` naming the desk and whether it is there."""
+    assert settings.redis_url is not None
+    return [
+        {
+            "id": entry.agent.agent_id,
+            "role": entry.agent.description,
+            "active": entry.agent.active,
+            "chat_point": None,
+            "onboarding_point": None,
+            "tmux": None,
+            "inbox": None,
+            "desk": {
+                "name": entry.desk,
+                "presence": entry.presence.value,
+                "silent_s": None if entry.silent_s is None else round(entry.silent_s, 1),
+                "gone_after_s": entry.gone_after_s,
+            },
+        }
+        for entry in await listing(settings, settings.redis_url, local)
+    ]
