@@ -2,8 +2,9 @@
 
 One stream per desk (``cellphone:desk:<name>``) carries the deliveries meant for its agents,
 one entry per message and desk; each desk answers on its own outcome stream
-(``cellphone:outcomes:<name>``) and keeps its heartbeat in ``cellphone:heartbeat:<name>``,
-so a Redis ACL user per desk can be held to its own three keys.
+(``cellphone:outcomes:<name>``) and keeps its heartbeat in ``cellphone:heartbeat:<name>``
+(which expires: :mod:`messaging.cluster.presence`), so a Redis ACL user per desk can be held
+to its own keys.
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ class RemoteAgent:
 class Heartbeat:
     desk: str
     since: float  # when the desk process started (the first to claim an agent keeps it)
-    beat: int  # counts up; the coordinator judges liveness by its own clock
+    beat: int  # counts up; the coordinator sees a desk away when it stops changing
     agents: tuple[RemoteAgent, ...]
     ttl_ms: int = 0  # how long Redis keeps this beat (0: for ever, as desks before did)
 
