@@ -158,3 +158,40 @@ def test_each_command_is_built_from_the_package_said_to_offer_it() -> None:
     assert offered == cellphone.COMMANDS
     full = cellphone.build()
     assert len(full.registered_commands) + len(full.registered_groups) == len(offered)
+
+
+def test_the_installed_command_ends_with_its_code_and_all_it_wrote(tmp_path: Path) -> None:
+    """`cellphone` ends its process without tearing the interpreter down: what it wrote to a
+    pipe (a few lines still in its buffer, or more than the pipe holds) and its exit code
+    get out first."""
+    home = tmp_path / "swarm"
+    # buffered as the command runs for a user (whose output goes through a pipe to jq, say)
+    env = {k: v for k, v in headless(os.environ).items() if k != "PYTHONUNBUFFERED"}
+
+    def command(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "import cellphone; cellphone.run()", *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+
+    assert command("init", "--home", str(home)).returncode == 0
+    body = "".join(f"line {n:05d} of a long message\n" for n in range(600))  # 17,400 chars
+    for _ in range(5):
+        sent = command("send", "-", "--to", "Agent-1", "--json", "--home", str(home), stdin=body)
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout)["outcomes"][0]["state"] == "delivered"  # a few lines
+    history = command("history", "--json", "--home", str(home), "--limit", "5")
+    assert history.returncode == 0, history.stderr
+    messages = json.loads(history.stdout)  # all of it, past the 64 KiB a pipe holds
+    assert len(history.stdout) > 5 * len(body) > 65536 and len(messages) == 5
+    assert all(m["body"] == body for m in messages)
+    unknown = command("send", "hi", "--to", "Agent-99", "--home", str(home))
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().endswith(
+        "known agents: " + ", ".join(f"Agent-{n}" for n in range(1, 9))
+    )
