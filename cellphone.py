@@ -100,7 +100,17 @@ async def post_devlog(home: Home, settings: Settings, agent: str, title: str, te
 def _agents(app: typer.Typer) -> None:
     from agents import cli
 
-    cli.register(app)
+    cli.register(app, remote_agents)
+
+
+def remote_agents(settings: Settings, local: set[str]) -> list[dict[str, object]]:
+    """At a coordinator, the agents other machines' desks serve (read from its Redis), for
+    ``cellphone agents``: agents/ knows nothing of the cluster, which lives in messaging."""
+    import asyncio
+
+    from messaging.cluster.presence import agent_rows
+
+    return asyncio.run(agent_rows(settings.cluster, local))
 
 
 def _messaging(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,9 +16,18 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 
-def register(app: typer.Typer) -> None:
+RemoteRows = Callable[["Settings", set[str]], list[dict[str, Any]]]
+"""The agents other machines' desks serve, as rows of ``cellphone agents``, given the
+settings and the ids of this machine's agents (the cluster offers it: see ``cellphone``)."""
+
+
+def register(app: typer.Typer, remote_rows: RemoteRows | None = None) -> None:
     app.command()(init)
-    app.command()(agents)
+
+    def agents_command(home: HomeOption = None, as_json: JsonOption = False) -> None:
+        agents(home, as_json, remote_rows)
+
+    app.command("agents", help=agents.__doc__)(agents_command)
 
 
 def init(
@@ -80,7 +90,9 @@ def init(
     )
 
 
-def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
+def agents(
+    home: HomeOption = None, as_json: JsonOption = False, remote_rows: RemoteRows | None = None
+) -> None:
     """List the agents of the coordinates file and, at a coordinator, those the desks of
     other machines serve, each with its desk and whether that desk is alive."""
     from rich.table import Table
@@ -104,8 +116,8 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
         }
         for agent in registry
     ]
-    if settings.cluster.redis_url is not None:
-        rows += _remote_rows(settings, set(registry.ids))
+    if settings.cluster.redis_url is not None and remote_rows is not None:
+        rows += remote_rows(settings, set(registry.ids))
     if as_json:
         print_json(rows)
         return
@@ -123,15 +135,6 @@ def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
             _desk(row["desk"]),
         )
     console().print(table)
-
-
-def _remote_rows(settings: Settings, local: set[str]) -> list[dict[str, Any]]:
-    """The agents other machines' desks serve, read from the coordinator's Redis."""
-    import asyncio
-
-    from messaging.cluster.presence import agent_rows
-
-    return asyncio.run(agent_rows(settings.cluster, local))
 
 
 def _desk(desk: dict[str, Any] | None) -> str:
