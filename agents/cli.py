@@ -25,7 +25,7 @@ def register(app: typer.Typer, remote_rows: RemoteRows | None = None) -> None:
     app.command()(init)
 
     def agents_command(home: HomeOption = None, as_json: JsonOption = False) -> None:
-        agents(home, as_json, remote_rows)
+        list_agents(home, as_json, remote_rows)
 
     app.command("agents", help=agents.__doc__)(agents_command)
 
@@ -90,11 +90,15 @@ def init(
     )
 
 
-def agents(
-    home: HomeOption = None, as_json: JsonOption = False, remote_rows: RemoteRows | None = None
-) -> None:
+def agents(home: HomeOption = None, as_json: JsonOption = False) -> None:
     """List the agents of the coordinates file and, at a coordinator, those the desks of
     other machines serve, each with its desk and whether that desk is alive."""
+    list_agents(home, as_json, None)
+
+
+def list_agents(home: Path | None, as_json: bool, remote_rows: RemoteRows | None) -> None:
+    """:func:`agents`, with the agents of other machines from ``remote_rows`` (none
+    without it)."""
     from rich.table import Table
 
     from agents.registry import Registry
