@@ -57,10 +57,17 @@ class Access:
 
     def require(self, user: discord.abc.User, guild_id: int | None, level: Level) -> None:
         """Raise :class:`NotAllowedError` unless ``user`` has ``level`` here."""
-        home = self.settings.guild_id
+        s = self.settings
+        home = s.guild_id
         if home is not None and guild_id != home:
             raise NotAllowedError(f"this bot takes commands only in its server (id {home})")
         held = self.level_of(user)
+        if held is None and guild_id is None and (s.allowed_role_ids or s.admin_role_ids):
+            raise NotAllowedError(
+                "in a direct message you have no server roles, so your role does not count "
+                "here: run the command in the server, or an admin can add your user id "
+                f"({user.id}) to discord.allowed_user_ids"
+            )
         if held is None:
             raise NotAllowedError(
                 "you are not allowed to command the swarm; an admin can add your user id "

@@ -282,3 +282,20 @@ def interaction(
     if message_payload is not None:
         payload["message"] = message_payload
     return payload
+
+
+def in_dm(payload: Payload, user: Person, channel_id: int) -> Payload:
+    """``payload`` as it comes from the user's DM with the bot: no guild, no member but
+    ``user``, a DM channel, context BOT_DM (1), and the guild install used in the bot's DM
+    ("Interaction Object": authorizing_integration_owners is "0" there)."""
+    dm = {k: v for k, v in payload.items() if k not in ("guild_id", "member", "guild_locale")}
+    data = {k: v for k, v in dm["data"].items() if k != "guild_id"}
+    return {
+        **dm,
+        "data": data,
+        "user": user.user(),
+        "channel_id": str(channel_id),
+        "channel": {"id": str(channel_id), "type": 1, "recipients": [user.user()], "flags": 0},
+        "context": 1,
+        "authorizing_integration_owners": {"0": "0"},
+    }

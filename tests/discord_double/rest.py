@@ -92,6 +92,7 @@ class RestApi:
 
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}
+        self.dm_channels: set[int] = set()  # DM channels of users with the bot
         # synced commands by scope: None is global, else a guild id ("Bulk Overwrite")
         self.scopes: dict[int | None, dict[str, Payload]] = {}
         self.clock = Clock()
@@ -335,6 +336,8 @@ class RestApi:
         Unknown Channel; 50001 Missing Access for a channel the bot cannot view)."""
         if channel_id == self.guild.channel_id:
             return payloads.Channel(channel_id, self.guild.channel_name)
+        if channel_id in self.dm_channels:
+            return payloads.Channel(channel_id, "dm")
         channel = next((c for c in self.guild.more_channels if c.id == channel_id), None)
         if channel is None:
             raise DiscordError(404, 10003, "Unknown Channel")

@@ -21,6 +21,7 @@ from tests.discord_double.payloads import Payload, Person, Role, snowflake
 from tests.discord_double.rest import API_PREFIX, RestApi, RestCall, Upload
 
 MESSAGE_CONTENT = 1 << 15  # "Gateway › Gateway Intents": MESSAGE_CONTENT, privileged
+DM_CHANNEL_BASE = 7 * 10**17  # the id of a user's DM channel with the bot: this + user id
 
 
 @dataclass
@@ -165,6 +166,23 @@ class DiscordDouble(RestApi):
     ) -> Sent:
         """A user runs ``/name option:value ...``."""
         return await self._send_interaction(self._command(2, name, user, options, focused=None))
+
+    async def slash_in_dm(
+        self, name: str, user: Person, **options: str | int | bool | float | Upload
+    ) -> Sent:
+        """A user runs ``/name`` in their direct messages with the bot ("Interaction Object
+        › Interaction Context Types": BOT_DM, 1): only a global command allowed there can
+        be, and the interaction has no guild, no member, the user alone."""
+        payload = self._command(2, name, user, options, focused=None)
+        command = self.scopes.get(None, {}).get(name.partition(" ")[0])
+        if command is None:
+            raise NotClickable(f"/{name} is not a global command: Discord offers it in DMs not")
+        contexts = command.get("contexts")
+        if command.get("dm_permission") is False or (contexts is not None and 1 not in contexts):
+            raise NotClickable(f"/{name} is not allowed in DMs (contexts {contexts})")
+        dm = DM_CHANNEL_BASE + user.id
+        self.dm_channels.add(dm)
+        return await self._send_interaction(payloads.in_dm(payload, user, dm))
 
     async def autocomplete(
         self, name: str, user: Person, focused: str, **options: str | int | bool | float
