@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Any
 
 from bot import present
 from bot.reply import Reply
@@ -16,6 +16,7 @@ from messaging.service import Submission
 
 REPLY_WINDOW_S = 14 * 60  # Discord takes edits of a reply for 15 minutes after the command
 STOP_GRACE_S = 10.0  # how long stop() lets the replies be edited before it cuts them short
+WAIT_STEP_S = 0.5  # a wait on outcomes notices stop() this often
 
 
 class Courier:
@@ -71,18 +72,24 @@ class Courier:
         the messages stay queued, and the replies say /history will show the rest."""
         timeout = min(self.rt.settings.messaging.wait_timeout_s, REPLY_WINDOW_S)
         async with self._tracked():
-            waits = asyncio.gather(*(self.rt.desk.wait_for(i, timeout) for i in message_ids))
-            stopping = asyncio.ensure_future(self._stopping.wait())
-            either: set[asyncio.Future[Any]] = {waits, stopping}
-            try:
-                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopping.cancel()
-            if waits.done():
-                return list(waits.result())
-            waits.cancel()
-            await asyncio.gather(waits, return_exceptions=True)
-            return [await self.rt.desk.wait_for(i, 0) for i in message_ids]
+            waits = (self._outcome(message_id, timeout) for message_id in message_ids)
+            return list(await asyncio.gather(*waits))
+
+    async def _outcome(self, message_id: str, timeout: float) -> dict[str, Outcome]:
+        """Wait on the desk in steps of :data:`WAIT_STEP_S` until the message settled,
+        ``timeout`` ran out or the bot stops. Stopping is noticed between steps, never
+        by cancelling a wait on the desk: its wait holds the desk's condition, and one
+        cancelled twice (Python 3.11's ``asyncio.wait_for`` leaves its inner wait behind
+        on a second cancel) leaves that condition locked, and the desk's stop waits on
+        it for ever (bench/bot.py hung so at times)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            step = 0.0 if self._stopping.is_set() else max(0.0, min(WAIT_STEP_S, left))
+            started = time.monotonic()
+            outcomes = await self.rt.desk.wait_for(message_id, step)
+            if step == 0.0 or time.monotonic() - started < step:  # settled within the step
+                return outcomes
 
     @contextlib.asynccontextmanager
     async def _tracked(self) -> AsyncIterator[None]:
