@@ -96,24 +96,26 @@ class TmuxLane:
                 f"there ({_shorten(reading.input)!r})"
             )
         await before_keys()
+        # noted before the paste: a desk killed before it knows the outcome leaves the text
+        # in the input, and the next process clears it instead of taking it for a draft
+        self.notes.remember_leftover(agent_id, job.text)
         await self.tmux.paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
         shown = await self._until(pane, lambda r: shows(r, job.text), self.settings.show_timeout_s)
-        if shown is None:
-            self.notes.remember_leftover(agent_id, job.text)  # it may show later: not a draft
+        if shown is None:  # it may show later: not a draft (noted above)
             raise NotDeliverable(
                 f"the pasted text did not show in the input of {agent_id} in tmux pane {pane} "
                 f"within {self.settings.show_timeout_s:g} s (tmux.show_timeout_s); nothing "
                 "was submitted"
             )
         left = await self._submit(pane, job, submit)
-        if left is None:
-            self.notes.remember_leftover(agent_id, job.text)
+        if left is None:  # noted before the paste, and cleared before the next one
             raise NotDeliverable(
                 f"typed but not submitted: the text stayed in the input of {agent_id} in tmux "
                 f"pane {pane} after {job.agent.typing.submit} "
                 f"(tmux.submit_timeout_s {self.settings.submit_timeout_s:g} s); it is cleared "
                 "before the next message"
             )
+        self.notes.forget_leftover(agent_id)
         return Typed(verified=True)
 
     async def _submit(self, pane: TmuxTarget, job: Job, submit: list[str]) -> Reading | None:
