@@ -63,6 +63,7 @@ async def test_reconnect_op_resumes_and_answers_what_came_meanwhile(swarm: Swarm
     missed = await swarm.run("send", agent="Agent-5", message="during the reconnect")
     await double.gateway.wait(lambda: double.gateway.resumes >= 1, timeout=10)
     assert double.gateway.identifies == 1  # resumed, not a new session
+    assert double.gateway.compressed == 2  # both connections read as a zlib stream
     await swarm.final(missed, "delivered via gui")
     assert swarm.screen.received("Agent-5") == ["during the reconnect"]
 

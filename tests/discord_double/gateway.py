@@ -3,7 +3,8 @@ RESUME with replay of what was missed, and ways to break the connection on purpo
 
 Rules from docs.discord.com/developers: "Events › Gateway" (Identifying, Resuming,
 Reconnect, Invalid Session) and "Topics › Opcodes and Status Codes" (Gateway Close Event
-Codes: 4004 Authentication failed, 4014 Disallowed intent(s))."""
+Codes: 4004 Authentication failed, 4014 Disallowed intent(s)), "Gateway › Transport
+Compression" (zlib-stream, which discord.py asks for)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import json
 import logging
 import secrets
 import time
+import weakref
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -57,7 +61,11 @@ class Gateway:
         self._ready_events = ready_events
         self._admit = admit
         self._close_next_identify: int | None = None
+        self._compressors: weakref.WeakKeyDictionary[web.WebSocketResponse, Any] = (
+            weakref.WeakKeyDictionary()
+        )
         self.refusals: list[int] = []  # close codes sent to refuse an IDENTIFY
+        self.compressed = 0  # connections that asked for zlib-stream
         self._ws: web.WebSocketResponse | None = None
         self._lock = asyncio.Lock()
         self._changed = asyncio.Condition()
@@ -74,8 +82,11 @@ class Gateway:
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
+        if request.query.get("compress") == "zlib-stream":
+            self._compressors[ws] = zlib.compressobj()
+            self.compressed += 1
         hello = {"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}
-        await ws.send_str(json.dumps(hello))
+        await self._send(ws, json.dumps(hello))
         async for frame in ws:
             if frame.type is not WSMsgType.TEXT:
                 continue
@@ -83,10 +94,21 @@ class Gateway:
         await self._notify()
         return ws
 
+    async def _send(self, ws: web.WebSocketResponse, text: str) -> None:
+        """One frame: text, or with ``compress=zlib-stream`` ("Gateway › Transport
+        Compression") a binary piece of one zlib stream per connection, each ending in a
+        sync flush (``00 00 ff ff``)."""
+        compressor = self._compressors.get(ws)
+        if compressor is None:
+            await ws.send_str(text)
+            return
+        data = compressor.compress(text.encode()) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        await ws.send_bytes(data)
+
     async def _receive(self, ws: web.WebSocketResponse, frame: Payload) -> None:
         op, data = frame.get("op"), frame.get("d") or {}
         if op == HEARTBEAT:
-            await ws.send_str(json.dumps({"op": HEARTBEAT_ACK}))
+            await self._send(ws, json.dumps({"op": HEARTBEAT_ACK}))
         elif op == IDENTIFY:
             await self._identify(ws, data)
         elif op == RESUME:
@@ -113,7 +135,7 @@ class Gateway:
         async with self._lock:
             session = self.session
             if session is None or data.get("session_id") != session.id:
-                await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
+                await self._send(ws, json.dumps({"op": INVALID_SESSION, "d": False}))
                 return
             await self._attach(ws)
             since = data.get("seq") or 0
@@ -151,7 +173,7 @@ class Gateway:
         at = time.perf_counter()
         if self._ws is not None and not self._ws.closed:
             try:
-                await self._ws.send_str(frame)
+                await self._send(self._ws, frame)
             except ConnectionError:
                 log.info("gateway: %s #%d kept for replay, connection lost", event, seq)
         return at
@@ -174,14 +196,14 @@ class Gateway:
             if not resumable:
                 self.session = None
             if self._ws is not None:
-                await self._ws.send_str(json.dumps({"op": INVALID_SESSION, "d": resumable}))
+                await self._send(self._ws, json.dumps({"op": INVALID_SESSION, "d": resumable}))
 
     async def reconnect(self) -> None:
         """Send RECONNECT (op 7, "Reconnect"): the client should reconnect and resume;
         what is dispatched meanwhile waits for its RESUME."""
         async with self._lock:
             if self._ws is not None:
-                await self._ws.send_str(json.dumps({"op": RECONNECT, "d": None}))
+                await self._send(self._ws, json.dumps({"op": RECONNECT, "d": None}))
 
     def close_next_identify(self, code: int) -> None:
         """Refuse the next IDENTIFY with close ``code``, whatever it holds (a token reset

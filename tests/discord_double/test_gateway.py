@@ -5,6 +5,8 @@ Developer Portal has not enabled). Driven with aiohttp."""
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -119,3 +121,23 @@ async def test_a_privileged_intent_not_enabled_is_closed_4014(served: Any) -> No
     plain = await identify(double, http, intents=GUILD_MESSAGES)
     await ready(plain)
     await plain.close()
+
+
+async def test_zlib_stream_frames_are_one_stream_each_ending_in_a_sync_flush(
+    served: Any,
+) -> None:
+    double, http = served
+    ws = await http.ws_connect(double.gateway_url + "?v=10&encoding=json&compress=zlib-stream")
+    stream = zlib.decompressobj()
+    frames = []
+    hello = await ws.receive(timeout=5)
+    assert hello.type is aiohttp.WSMsgType.BINARY and hello.data.endswith(b"\x00\x00\xff\xff")
+    frames.append(json.loads(stream.decompress(hello.data)))
+    await ws.send_json({"op": 2, "d": {"token": "t", "intents": 1, "properties": {}}})
+    for _ in range(2):
+        frame = await ws.receive(timeout=5)
+        assert frame.data.endswith(b"\x00\x00\xff\xff")
+        frames.append(json.loads(stream.decompress(frame.data)))
+    assert [f.get("t") or f["op"] for f in frames] == [10, "READY", "GUILD_CREATE"]
+    assert double.gateway.compressed == 1
+    await ws.close()
