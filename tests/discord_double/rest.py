@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.discord_double import commands as registration
-from tests.discord_double import payloads
+from tests.discord_double import limits, payloads
 from tests.discord_double.gateway import PRIVILEGED_INTENTS
 from tests.discord_double.interactions import Callback, Clock, DiscordError, Ledger, Ticket
 from tests.discord_double.payloads import Guild, Payload, Person, snowflake
@@ -164,7 +164,9 @@ class RestApi:
             return limited
         try:
             self._injected(call)
-            _check_limits(call, self._upload_limit(parts))
+            limits.check_upload(call.files, self._upload_limit(parts))
+            if call.method in ("POST", "PATCH") and "/callback" not in call.path:
+                limits.check_message(call.data)
             return route(self, call, parts)
         except DiscordError as error:
             self.refused.append((call, error))
@@ -244,6 +246,10 @@ class RestApi:
     def _callback(self, call: RestCall, parts: list[str]) -> web.Response:
         kind = call.json["type"]
         interaction_id, token = parts[1], parts[2]
+        if kind == Callback.MODAL:
+            limits.check_modal(call.data)
+        elif kind in (Callback.CHANNEL_MESSAGE_WITH_SOURCE, Callback.UPDATE_MESSAGE):
+            limits.check_message(call.data)
         ticket = self.ledger.answerable(interaction_id, token)
         message = None
         if kind in (Callback.DEFERRED_UPDATE_MESSAGE, Callback.UPDATE_MESSAGE):
@@ -504,34 +510,6 @@ async def _read_body(request: web.Request) -> tuple[Any, dict[str, tuple[str, by
         return body, files
     text = await request.text()
     return (json.loads(text) if text else None), {}
-
-
-CONTENT_MAX = 2000  # "Message Object › Create Message": content up to 2,000 characters
-
-
-def _check_limits(call: RestCall, upload_limit: int) -> None:
-    """Sizes Discord refuses: a file over the upload limit (413 / 40005 Request entity
-    too large, "Uploading Files"; the limit is the interaction's attachment_size_limit,
-    or the guild's, 10 MiB without boosts), content over 2,000 characters (400 / 50035)."""
-    for name, content in call.files.values():
-        if len(content) > upload_limit:
-            raise DiscordError(413, 40005, "Request entity too large", file=name)
-    if call.method in ("POST", "PATCH") and len(call.content) > CONTENT_MAX:
-        raise DiscordError(
-            400,
-            50035,
-            "Invalid Form Body",
-            errors={
-                "content": {
-                    "_errors": [
-                        {
-                            "code": "BASE_TYPE_MAX_LENGTH",
-                            "message": "Must be 2000 or fewer in length.",
-                        }
-                    ]
-                }
-            },
-        )
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
