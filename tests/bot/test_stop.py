@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from messaging.model import DeliveryState
+from messaging.model import DeliveryState, Outcome
 from tests.bot.conftest import Swarm
 
 
@@ -37,3 +37,33 @@ async def test_stopping_leaves_each_waiting_reply_pointing_to_history(
     rows = [d for e in await swarm.rt.service.history() for d in e.deliveries]
     assert len(rows) == 1 + 1 + 8 and all(d.state is not DeliveryState.FAILED for d in rows)
     swarm.screen.gate.set()
+
+
+async def test_stopping_cancels_no_wait_on_the_desk(
+    swarm: Swarm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wait on the desk holds its condition; Python 3.11's wait_for, cancelled twice
+    (on stop, then when stop() cuts a late command short), left its inner wait behind to
+    take that condition after everyone was gone, and the desk's stop waited for ever. So
+    stopping ends the waits between their steps, and cancels none."""
+    desk = swarm.rt.desk
+    wait_for = desk.wait_for
+    cancelled: list[str] = []
+
+    async def watched(message_id: str, timeout: float) -> dict[str, Outcome]:
+        try:
+            return await wait_for(message_id, timeout)
+        except asyncio.CancelledError:
+            cancelled.append(message_id)
+            raise
+
+    monkeypatch.setattr(desk, "wait_for", watched)
+    desk.pause("the test holds deliveries back")
+    sent = [await swarm.run("send", agent=f"Agent-{n}", message="x") for n in range(1, 9)]
+    for one in sent:
+        await swarm.final(one, "queued; waiting for the desk")
+    await asyncio.wait_for(swarm.bot.close(), 15)
+    for one in sent:
+        last = [c for c in swarm.double.calls_for(one) if c.method == "PATCH"][-1]
+        assert "`/history` shows the outcome" in last.content
+    assert cancelled == []
