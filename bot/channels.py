@@ -59,6 +59,15 @@ def targets_of(settings: Settings) -> list[Target]:
     return found
 
 
+def alert_target(settings: Settings) -> Target | None:
+    """Where failed scheduled backups are posted: the alert channel, else the devlog one."""
+    if settings.backups.alert_channel_id:
+        return Target("backups.alert_channel_id", settings.backups.alert_channel_id)
+    if settings.discord.devlog_channel_id:
+        return Target("discord.devlog_channel_id", settings.discord.devlog_channel_id)
+    return None
+
+
 async def problem_of(client: discord.Client, target: Target) -> str | None:
     """Why the bot cannot post to ``target``, or None when it can."""
     try:

@@ -17,7 +17,7 @@ from backups.schedule import BackupSchedule
 from backups.service import Backups
 from bot import present
 from bot.access import Access, Level, requires
-from bot.channels import Target
+from bot.channels import alert_target
 from bot.client import CellphoneBot
 from bot.reply import InteractionReply
 from bot.views import Question
@@ -109,14 +109,7 @@ class BackupsCog(commands.GroupCog, group_name="backup", group_description="Back
         """Post a failed scheduled backup where the operator sees it; a channel Discord
         refuses is one line in the log (the schedule goes on)."""
         log.error("%s", text)
-        settings = self.bot.settings
-        target = (
-            Target("backups.alert_channel_id", settings.backups.alert_channel_id)
-            if settings.backups.alert_channel_id
-            else Target("discord.devlog_channel_id", settings.discord.devlog_channel_id)
-            if settings.discord.devlog_channel_id
-            else None
-        )
+        target = alert_target(self.bot.settings)
         if target is None:
             return
         await self.bot.wait_until_ready()
