@@ -54,7 +54,7 @@ class ChannelPoster:
             if file is not None:
                 extra["file"] = file
             else:
-                content = f"{content}\n⚠️ {problem}; the agent's devlog file has it whole"
+                content = f"{content}\n⚠️ {problem}; the home keeps it whole in var/devlogs/"
         try:
             await channel.send(content, allowed_mentions=discord.AllowedMentions.none(), **extra)
         except discord.HTTPException as exc:

@@ -140,7 +140,11 @@ async def test_a_devlog_over_the_upload_limit_is_posted_without_its_file(roomy: 
     [call] = await until(lambda: channel_posts(swarm.double), timeout=20)
     assert call.files == {}
     assert call.content.startswith("**Agent-4** · devlog: **Huge**\n⚠️ devlog-1.md (10.")
-    assert "over Discord's upload limit here (10.0 MiB): not attached" in call.content
+    assert call.content.endswith(
+        "over Discord's upload limit here (10.0 MiB): not attached; the home keeps it whole "
+        "in var/devlogs/"
+    )
+    assert list((swarm.rt.home.var_dir / "devlogs").glob("*_Agent-4_1.md"))
     assert swarm.double.refused == []
     devlog = await marked_posted(swarm, "Agent-4")
     assert devlog.post_error is None  # no upload to try again
