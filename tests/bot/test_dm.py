@@ -61,3 +61,14 @@ async def test_status_answers_in_a_dm(global_swarm: Swarm) -> None:
 async def test_with_a_home_server_commands_are_not_offered_in_dms(swarm: Swarm) -> None:
     with pytest.raises(NotClickable, match="not a global command"):
         await swarm.double.slash_in_dm("send", swarm.people.admin, agent="Agent-1", message="x")
+
+
+async def test_the_bot_s_commands_are_not_offered_in_other_people_s_dms(
+    global_swarm: Swarm,
+) -> None:
+    """The bot is installed to a server, not to users: Discord offers its commands in a
+    DM with the bot, never in a DM between people."""
+    with pytest.raises(NotClickable, match="not user-installable"):
+        await global_swarm.double.slash_in_dm(
+            "status", global_swarm.people.admin, private_channel=True
+        )

@@ -284,10 +284,11 @@ def interaction(
     return payload
 
 
-def in_dm(payload: Payload, user: Person, channel_id: int) -> Payload:
-    """``payload`` as it comes from the user's DM with the bot: no guild, no member but
-    ``user``, a DM channel, context BOT_DM (1), and the guild install used in the bot's DM
-    ("Interaction Object": authorizing_integration_owners is "0" there)."""
+def in_dm(payload: Payload, user: Person, channel_id: int, context: int = 1) -> Payload:
+    """``payload`` as it comes from a DM: no guild, no member but ``user``, a DM channel,
+    and context BOT_DM (1) with the guild install used in the bot's DM
+    ("Interaction Object": authorizing_integration_owners is "0" there), or
+    PRIVATE_CHANNEL (2) with the user's own install (the user's id under "1")."""
     dm = {k: v for k, v in payload.items() if k not in ("guild_id", "member", "guild_locale")}
     data = {k: v for k, v in dm["data"].items() if k != "guild_id"}
     return {
@@ -296,6 +297,6 @@ def in_dm(payload: Payload, user: Person, channel_id: int) -> Payload:
         "user": user.user(),
         "channel_id": str(channel_id),
         "channel": {"id": str(channel_id), "type": 1, "recipients": [user.user()], "flags": 0},
-        "context": 1,
-        "authorizing_integration_owners": {"0": "0"},
+        "context": context,
+        "authorizing_integration_owners": {"0": "0"} if context == 1 else {"1": str(user.id)},
     }

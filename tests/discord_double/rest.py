@@ -93,6 +93,7 @@ class RestApi:
     def __post_init__(self) -> None:
         self.uploads: dict[int, Upload] = {}
         self.dm_channels: set[int] = set()  # DM channels of users with the bot
+        self.foreign_dms: set[int] = set()  # DMs between people, seen in interactions
         # synced commands by scope: None is global, else a guild id ("Bulk Overwrite")
         self.scopes: dict[int | None, dict[str, Payload]] = {}
         self.clock = Clock()
@@ -344,6 +345,8 @@ class RestApi:
             return payloads.Channel(channel_id, self.guild.channel_name)
         if channel_id in self.dm_channels:
             return payloads.Channel(channel_id, "dm")
+        if channel_id in self.foreign_dms:  # a DM the bot is not in
+            raise DiscordError(403, 50001, "Missing Access")
         channel = next((c for c in self.guild.more_channels if c.id == channel_id), None)
         if channel is None:
             raise DiscordError(404, 10003, "Unknown Channel")

@@ -168,21 +168,33 @@ class DiscordDouble(RestApi):
         return await self._send_interaction(self._command(2, name, user, options, focused=None))
 
     async def slash_in_dm(
-        self, name: str, user: Person, **options: str | int | bool | float | Upload
+        self,
+        name: str,
+        user: Person,
+        private_channel: bool = False,
+        **options: str | int | bool | float | Upload,
     ) -> Sent:
-        """A user runs ``/name`` in their direct messages with the bot ("Interaction Object
-        › Interaction Context Types": BOT_DM, 1): only a global command allowed there can
-        be, and the interaction has no guild, no member, the user alone."""
+        """A user runs ``/name`` in their direct messages with the bot, or with
+        ``private_channel`` in a DM with someone else ("Interaction Object › Interaction
+        Context Types": BOT_DM 1, PRIVATE_CHANNEL 2). Only a global command allowed there
+        can be; in a private channel only one the user installed ("Installation Context":
+        integration_types with USER_INSTALL, 1). The interaction has no guild, no member,
+        the user alone; the bot may write in its own DM with the user, not in another's."""
         payload = self._command(2, name, user, options, focused=None)
         command = self.scopes.get(None, {}).get(name.partition(" ")[0])
         if command is None:
             raise NotClickable(f"/{name} is not a global command: Discord offers it in DMs not")
+        context = 2 if private_channel else 1
         contexts = command.get("contexts")
-        if command.get("dm_permission") is False or (contexts is not None and 1 not in contexts):
+        if (context == 1 and command.get("dm_permission") is False) or (
+            contexts is not None and context not in contexts
+        ):
             raise NotClickable(f"/{name} is not allowed in DMs (contexts {contexts})")
-        dm = DM_CHANNEL_BASE + user.id
-        self.dm_channels.add(dm)
-        return await self._send_interaction(payloads.in_dm(payload, user, dm))
+        if private_channel and 1 not in (command.get("integration_types") or [0]):
+            raise NotClickable(f"/{name} is not user-installable: not offered in other DMs")
+        channel = DM_CHANNEL_BASE + user.id + (snowflake() if private_channel else 0)
+        (self.foreign_dms if private_channel else self.dm_channels).add(channel)
+        return await self._send_interaction(payloads.in_dm(payload, user, channel, context))
 
     async def autocomplete(
         self, name: str, user: Person, focused: str, **options: str | int | bool | float

@@ -37,3 +37,18 @@ async def test_guild_commands_and_commands_kept_out_of_dms_cannot_be_used_there(
     assert (await raw.call("PUT", f"/applications/{app}/commands", [guild_only])).status == 200
     with pytest.raises(NotClickable, match="not allowed in DMs"):
         await raw.double.slash_in_dm("echo", raw.user)
+
+
+async def test_only_user_installed_commands_are_offered_in_other_dms(raw: Raw) -> None:
+    with pytest.raises(NotClickable, match="not user-installable"):
+        await raw.double.slash_in_dm("ping", raw.user, private_channel=True)
+    app = raw.double.application_id
+    installed = {**ECHO, "integration_types": [0, 1], "contexts": [0, 1, 2]}
+    assert (await raw.call("PUT", f"/applications/{app}/commands", [installed])).status == 200
+    sent = await raw.double.slash_in_dm("echo", raw.user, private_channel=True)
+    assert sent.payload["context"] == 2
+    assert sent.payload["authorizing_integration_owners"] == {"1": str(raw.user.id)}
+    assert (await raw.callback(sent, 4, content="echo")).status == 200
+    channel = f"/channels/{sent.payload['channel_id']}/messages"
+    refused = await raw.call("POST", channel, {"content": "hi"})  # not the bot's own DM
+    assert (refused.status, refused.code) == (403, 50001)
