@@ -556,8 +556,12 @@ class Desk:
         self, item: Claimed, agent: Agent, result: str | Typed, method: DeliveryMethod
     ) -> Attempt:
         """Record what typing did (delivered ``method``, with the inbox copy) or why it did
-        not (to the inbox, with the reason)."""
+        not (to the inbox, with the reason). The copy is written before the delivery is
+        recorded: a process killed in between leaves the copy and a delivery marked typing
+        (reported a possible repeat when taken up again), never a recorded delivery whose
+        copy is missing."""
         if isinstance(result, Typed):
+            await self._keep_copy(item, agent, result, method)
             attempt = Attempt(
                 item.seq,
                 agent.agent_id,
@@ -568,8 +572,6 @@ class Desk:
         else:
             attempt = await self._fall_back(item, agent, result)
         await self._finish([attempt], [item])
-        if isinstance(result, Typed):
-            await self._keep_copy(item, agent, result, method)
         return attempt
 
     async def _paste_result(
@@ -609,8 +611,8 @@ class Desk:
         self, item: Claimed, agent: Agent, typed: Typed, method: DeliveryMethod
     ) -> None:
         """Write the inbox copy of a message typed into the chat, so the agent can read it
-        again after its context was reset. The delivery is already recorded: a copy that
-        cannot be written is logged, never a failed delivery."""
+        again after its context was reset. A copy that cannot be written is logged, never a
+        failed delivery."""
         letter = self._letter_or_result(item, agent, None)
         if isinstance(letter, Attempt):
             log.warning("no inbox copy of %s for %s", item.delivery.message.id, agent.agent_id)
