@@ -293,12 +293,15 @@ class Desk:
             remaining = deadline - time.monotonic()
             if all(settled(d) for d in deliveries) or remaining <= 0:
                 return {d.agent_id: outcome_of(d) for d in deliveries}
-            async with self._changed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._changed.wait(),
-                        min(remaining, self.settings.messaging.poll_interval_s),
-                    )
+            # asyncio.timeout, not wait_for: a wait_for cancelled twice (its caller's own
+            # shutdown) can leave its inner Condition.wait behind on Python 3.11, which then
+            # takes the condition's lock after everyone has gone
+            with contextlib.suppress(TimeoutError):
+                async with (
+                    asyncio.timeout(min(remaining, self.settings.messaging.poll_interval_s)),
+                    self._changed,
+                ):
+                    await self._changed.wait()
 
     # -- workers -----------------------------------------------------------------------
 
