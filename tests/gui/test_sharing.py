@@ -90,11 +90,24 @@ def focused(display: VirtualDisplay) -> str:
 
 
 def type_draft(display: VirtualDisplay, browsers: ChromiumPanes, pane: ChromiumPane, text: str):
-    """The operator clicks into a chat input and types ``text`` without sending it."""
+    """The operator clicks into a chat input and types ``text`` without sending it. The
+    click is made again until the pane's window has the keyboard focus (as a person looks
+    before typing): panes just started are at times still being placed."""
     x, y = browsers.pane_points()[pane.agent_id]
-    operator(display, "mousemove", str(x), str(y), "click", "1")
+    deadline = time.monotonic() + 10
+    while True:
+        operator(display, "mousemove", str(x), str(y), "click", "1")
+        has = focused(display)
+        if has == pane.window_title:
+            break
+        assert time.monotonic() < deadline, f"a click at {(x, y)} gave the focus to {has!r}"
+        time.sleep(0.2)
     operator(display, "type", "--delay", "15", text)
-    browsers.wait_for_draft(pane.agent_id, text)
+    try:
+        browsers.wait_for_draft(pane.agent_id, text)
+    except TimeoutError as exc:
+        where = f"focus on {focused(display)!r}, pointer at {pointer(display)}"
+        raise AssertionError(f"{exc}; {where}") from None
     drawn(display, x, y)
 
 
