@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from agents.home import prepare_home  # noqa: E402
 from config import Home, Settings, load_settings  # noqa: E402
 from messaging.runtime import Runtime, open_runtime  # noqa: E402
+from tests.cluster.helpers import join_command, redis_command  # noqa: E402
 
 AGENTS = 24
 
@@ -63,21 +64,7 @@ class Redis:
             sys.exit("redis-server is missing: apt-get install redis-server")
         folder.mkdir(parents=True)
         self.process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(folder),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-            ],
+            redis_command(binary, self.port, folder),
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
@@ -115,18 +102,7 @@ def start_desks(
         env.pop("DISPLAY", None)
         processes.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "cellphone",
-                    "desk",
-                    "--join",
-                    url,
-                    "--name",
-                    f"pc-{n + 1}",
-                    "--home",
-                    str(home.root),
-                ],
+                join_command(url, f"pc-{n + 1}", home),
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

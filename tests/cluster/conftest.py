@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from config import Home
+from tests.cluster.helpers import join_command, redis_command
 from tests.conftest import make_home
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,21 +58,8 @@ class RedisServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [
-                binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                str(self.folder),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-                "--logfile",
-                str(self.folder / "redis.log"),
+                *redis_command(binary, self.port, self.folder),
+                *("--logfile", str(self.folder / "redis.log")),
                 *self.extra,
             ],
             stdout=subprocess.DEVNULL,
@@ -159,18 +146,7 @@ class DeskProcess:
         log = open(self.home.root / f"desk-{self.name}.log", "ab")  # noqa: SIM115
         with log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "cellphone",
-                    "desk",
-                    "--join",
-                    self.url,
-                    "--name",
-                    self.name,
-                    "--home",
-                    str(self.home.root),
-                ],
+                join_command(self.url, self.name, self.home),
                 cwd=ROOT,
                 env=env,
                 stdout=log,

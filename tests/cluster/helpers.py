@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,24 @@ from pathlib import Path
 from config import Home, Settings, load_settings
 from messaging.runtime import Runtime
 from tests.conftest import inbox_files, make_home
+
+
+def join_command(url: str, name: str, home: Home) -> list[str]:
+    """The command line of a desk process: ``cellphone desk --join URL --name NAME --home
+    HOME``."""
+    return [
+        *(sys.executable, "-m", "cellphone", "desk", "--join", url, "--name", name),
+        *("--home", str(home.root)),
+    ]
+
+
+def redis_command(binary: str, port: int, folder: Path) -> list[str]:
+    """redis-server on loopback, its data in ``folder``: an append-only file synced every
+    second and no snapshots, as the README advises."""
+    return [
+        *(binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)),
+        *("--appendonly", "yes", "--appendfsync", "everysec", "--save", ""),
+    ]
 
 
 async def until(condition: Callable[[], object], timeout: float, what: str) -> None:

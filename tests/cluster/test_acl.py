@@ -26,7 +26,7 @@ from messaging.cluster.wire import (
 from messaging.model import DeliveryState
 from messaging.runtime import open_runtime
 from tests.cluster.conftest import ROOT, DeskProcess, RedisServer, desk_home
-from tests.cluster.helpers import coordinator_home, copies, until
+from tests.cluster.helpers import coordinator_home, copies, join_command, until
 
 
 def as_user(user: str, password: str) -> ClusterSettings:
@@ -97,18 +97,7 @@ def test_a_wrong_password_is_named_without_showing_it(
     home = desk_home(tmp_path / "pc-1", 1, 1)
     url = f"redis://desk-pc-1:hunter2-wrong@127.0.0.1:{redis_server.port}"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cellphone",
-            "desk",
-            "--join",
-            url,
-            "--name",
-            "pc-1",
-            "--home",
-            str(home.root),
-        ],
+        join_command(url, "pc-1", home),
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import subprocess
-import sys
 from pathlib import Path
 
 from cryptography import x509
@@ -17,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from messaging.model import DeliveryState
 from messaging.runtime import open_runtime
 from tests.cluster.conftest import ROOT, DeskProcess, RedisServer, desk_home, free_port
-from tests.cluster.helpers import coordinator_home, copies, until
+from tests.cluster.helpers import coordinator_home, copies, join_command, until
 
 
 def certificates(folder: Path) -> tuple[Path, Path, Path]:
@@ -98,18 +97,7 @@ async def test_coordinator_and_desk_over_tls(tmp_path: Path, desks: list[DeskPro
         assert copies(home_1, "Agent-2", sent.message.id) == 1
 
         refused = subprocess.run(  # no CA given: the server's certificate is not trusted
-            [
-                sys.executable,
-                "-m",
-                "cellphone",
-                "desk",
-                "--join",
-                url,
-                "--name",
-                "pc-2",
-                "--home",
-                str(desk_home(tmp_path / "pc-2", 3, 1).root),
-            ],
+            join_command(url, "pc-2", desk_home(tmp_path / "pc-2", 3, 1)),
             cwd=ROOT,
             capture_output=True,
             text=True,
