@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from config import Home, load_settings
+from config import Home
 from coordinates.virtual_display import VirtualDisplay
 from messaging.model import DeliveryState
-from messaging.runtime import Runtime, open_runtime
-from messaging.screen.gui import GuiDeliverer
+from messaging.runtime import Runtime
 from tests.conftest import inbox_files, make_home
-from tests.editors.pages import EDITORS, EditorPanes, editors_folder
+from tests.editors.pages import EDITORS, EditorPanes
 from tests.editors.panes import BUSY, CHAT, coordinates_of
 from tests.gui.test_editors import (
     EDITOR_OF,
@@ -24,6 +23,8 @@ from tests.gui.test_editors import (
     assert_delivered,
     deliver_each,
     expected,
+    fresh_desk,
+    opened_editors,
     pane_of,
     send,
 )
@@ -38,9 +39,7 @@ SETTLE_S = 30.0
 def editors(
     x_display: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EditorPanes]:
-    bundles = editors_folder()
-    panes = [*CHAT, *BUSY]
-    with EditorPanes(panes, x_display.name, tmp_path_factory.mktemp("drafts"), bundles) as apps:
+    with opened_editors(x_display, tmp_path_factory.mktemp("drafts")) as apps:
         yield apps
 
 
@@ -52,14 +51,8 @@ def home(tmp_path: Path, editors: EditorPanes) -> Home:
 @pytest.fixture
 async def desk(home: Home, editors: EditorPanes) -> AsyncIterator[Runtime]:
     """A desk that never saw these inputs, as in ``test_editors.py``."""
-    editors.clear()
-    settings = load_settings(home)
-    gui = settings.gui.replaced(draft_retry_s=1.0, operator_idle_s=0.5)
-    settings = settings.replaced(gui=gui)
-    screen = GuiDeliverer(settings.gui)
-    async with open_runtime(home, settings, screen) as rt:
+    async with fresh_desk(home, editors) as rt:
         yield rt
-    screen.close()
 
 
 async def test_editor_panes_taking_turns_each_hold_every_message(

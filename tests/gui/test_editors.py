@@ -47,13 +47,32 @@ PARAGRAPHS = (
 )
 
 
+@contextlib.contextmanager
+def opened_editors(display: VirtualDisplay, folder: Path) -> Iterator[EditorPanes]:
+    """A chat pane and a busy pane of every editor on ``display``."""
+    with EditorPanes([*CHAT, *BUSY], display.name, folder, editors_folder()) as apps:
+        yield apps
+
+
+@contextlib.asynccontextmanager
+async def fresh_desk(home: Home, editors: EditorPanes) -> AsyncIterator[Runtime]:
+    """A desk that never saw these inputs; it tries a delivery held by a draft again every
+    second, and waits half a second for the hands of the operator (xdotool, below)."""
+    editors.clear()
+    settings = load_settings(home)
+    gui = settings.gui.replaced(draft_retry_s=1.0, operator_idle_s=0.5)
+    settings = settings.replaced(gui=gui)
+    screen = GuiDeliverer(settings.gui)
+    async with open_runtime(home, settings, screen) as rt:
+        yield rt
+    screen.close()
+
+
 @pytest.fixture(scope="module")
 def editors(
     x_display: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[EditorPanes]:
-    bundles = editors_folder()
-    panes = [*CHAT, *BUSY]
-    with EditorPanes(panes, x_display.name, tmp_path_factory.mktemp("editors"), bundles) as apps:
+    with opened_editors(x_display, tmp_path_factory.mktemp("editors")) as apps:
         yield apps
 
 
@@ -65,16 +84,8 @@ def home(tmp_path: Path, editors: EditorPanes) -> Home:
 
 @pytest.fixture
 async def desk(home: Home, editors: EditorPanes) -> AsyncIterator[Runtime]:
-    """A desk that never saw these inputs; it tries a delivery held by a draft again every
-    second, and waits half a second for the hands of the operator (xdotool, below)."""
-    editors.clear()
-    settings = load_settings(home)
-    gui = settings.gui.replaced(draft_retry_s=1.0, operator_idle_s=0.5)
-    settings = settings.replaced(gui=gui)
-    screen = GuiDeliverer(settings.gui)
-    async with open_runtime(home, settings, screen) as rt:
+    async with fresh_desk(home, editors) as rt:
         yield rt
-    screen.close()
 
 
 async def send(desk: Runtime, agent_id: str, body: str) -> tuple[Message, Outcome]:
