@@ -341,7 +341,8 @@ def fresh_processes(home: Home, pages: ChromiumPanes, runs: int) -> list[Row]:
         "send": Row("fresh `cellphone send` process", "1 pane, 200 chars, wall time"),
         "broadcast": Row("fresh `cellphone broadcast` process", "8 panes, 200 chars, wall time"),
     }
-    messaging = load_settings(home).messaging
+    settings = load_settings(home)
+    messaging = settings.messaging
     kinds = {"send": MessageType.OPERATOR, "broadcast": MessageType.BROADCAST}
     for run in range(runs):
         for verb, row in rows.items():
@@ -350,7 +351,7 @@ def fresh_processes(home: Home, pages: ChromiumPanes, runs: int) -> list[Row]:
             to = ["--to", "Agent-1"] if verb == "send" else []
             # the keys the run before typed are not this process's own: let them age past
             # the wait for the operator's hands, as a person's next command would
-            time.sleep(load_settings(home).gui.operator_idle_s)
+            time.sleep(settings.gui.operator_idle_s)
             started = time.perf_counter()
             done = subprocess.run(
                 [*command, verb, "--home", str(home.root), "--json", *to, text],
