@@ -19,7 +19,8 @@ a line reader. Each row counts what the model received exactly, what was reporte
 delivered, and false claims: reported delivered without an exact copy at the model.
 
     export CELLPHONE_TEST_CLIS=$(bash tests/agent_clis/install.sh)
-    python bench/terminals_screen.py [--messages 12] [--sends 6]
+    python bench/terminals_screen.py [--messages 12] [--sends 6] [--clis codex,gemini]
+        [--terminals xterm]
 
 Prints a table; it is not a pass/fail test.
 """
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -49,12 +51,12 @@ from messaging.render import render
 from messaging.runtime import open_runtime
 from messaging.screen.apps import TerminalPane, TerminalPanes, WindowManager
 from messaging.screen.gui import GuiDeliverer
-from messaging.screen.terminals import TerminalKind
 from tests.agent_clis.model_api.base import ModelApiDouble
 from tests.conftest import make_home
 from tests.gui.test_terminal_clis import (
     BODIES,
     CLIS,
+    PASTE_KEYS,
     VERIFY_TIMEOUT_S,
     Agents,
     Cli,
@@ -62,6 +64,7 @@ from tests.gui.test_terminal_clis import (
     start_agents,
 )
 
+log = logging.getLogger("bench")
 CELLPHONE = Path(sys.executable).with_name("cellphone")
 ARRIVAL_S = 20.0
 DIALOG_SETTING = "MiscShowUnsafePasteDialog=FALSE"
@@ -147,6 +150,7 @@ async def through_desk(
             text = render(submission.message, agent_id, settings.messaging.footer)
             delivered = outcome.state is DeliveryState.DELIVERED
             sent.append((text, delivered, outcome.reason))
+            log.info("%s #%d: %s %s", agent_id, index, outcome.state.value, outcome.reason or "")
             if delivered:  # the next goes once the CLI is idle again
                 double.wait_for_prompts(already + sum(1 for s in sent if s[1]), ARRIVAL_S)
     screen.close()
@@ -236,26 +240,31 @@ async def run(args: argparse.Namespace) -> list[Row]:
         work = Path(tmp)
         with VirtualDisplay(THREE_MONITORS) as display, WindowManager(display.name):
             os.environ["DISPLAY"] = display.name
-            terminals: list[TerminalKind] = ["xfce4-terminal", "xterm"]
-            for terminal in terminals:
+            for terminal in args.terminals:
                 # a short folder: a CLI's status line showing a long one wraps, moving its input
                 root = Path(tempfile.mkdtemp(prefix="cli-", dir="/tmp"))
                 panes, doubles = start_agents(terminal, display.name, root)
                 agents = Agents(terminal, panes, doubles)
                 try:
                     for cli in CLIS:
+                        if cli.name not in args.clis:
+                            continue
                         add(rows, await through_desk(agents, cli, work, args.messages))
                         add(rows, with_cellphone_send(agents, cli, work, args.sends, display.name))
-                    gemini = next(cli for cli in CLIS if cli.name == "gemini")
-                    add(
-                        rows,
-                        await through_desk(agents, gemini, work, args.sends, submit_after_s=0.0),
-                    )
+                    if "gemini" in args.clis:
+                        gemini = next(cli for cli in CLIS if cli.name == "gemini")
+                        add(
+                            rows,
+                            await through_desk(
+                                agents, gemini, work, args.sends, submit_after_s=0.0
+                            ),
+                        )
                 finally:
                     panes.stop()
                     doubles_stop(doubles)
                     shutil.rmtree(root, ignore_errors=True)
-            add(rows, await asking_terminal(display.name, work, args.sends))
+            if "xfce4-terminal" in args.terminals:
+                add(rows, await asking_terminal(display.name, work, args.sends))
     return rows
 
 
@@ -269,7 +278,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=12, help="per CLI, through the desk")
     parser.add_argument("--sends", type=int, default=6, help="per CLI, cellphone send runs")
+    parser.add_argument(
+        "--clis", default=",".join(cli.name for cli in CLIS), help="which CLIs, comma separated"
+    )
+    parser.add_argument(
+        "--terminals", default="xfce4-terminal,xterm", help="which terminals, comma separated"
+    )
+    parser.add_argument("--log", type=Path, help="the desk's log (debug level) to this file")
     args = parser.parse_args()
+    if args.log:
+        logging.basicConfig(
+            filename=args.log, level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s"
+        )
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    args.clis = args.clis.split(",")
+    args.terminals = args.terminals.split(",")
+    known = {cli.name for cli in CLIS}
+    for name in args.clis:
+        if name not in known:
+            parser.error(f"--clis: {name!r} is none of {', '.join(sorted(known))}")
+    for name in args.terminals:
+        if name not in PASTE_KEYS:
+            parser.error(f"--terminals: {name!r} is none of {', '.join(PASTE_KEYS)}")
     os.environ["CELLPHONE_GUI__DRAFT_RETRY_S"] = str(DRAFT_RETRY_S)
     os.environ["CELLPHONE_GUI__VERIFY_TIMEOUT_S"] = str(VERIFY_TIMEOUT_S)
     rows = asyncio.run(run(args))

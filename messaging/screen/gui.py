@@ -324,14 +324,16 @@ class GuiDeliverer:
                 self._click(gui, point, x11)
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
-            if cleared:
-                for combo in typing.clear_keys:
-                    gui.hotkey(*combo)
             # the input as it looks empty, not on its way there: the text being deleted,
             # the focus ring being drawn (it would pass for the pasted text showing)
             first = toplevel not in self._known
             self._known.add(toplevel)
             still = FIRST_STILL_S if first else STILL_S
+            if cleared and self._leftover_gone(key, x11, toplevel, region, point, unclicked):
+                cleared, at_prompt = False, pacing.check_drafts
+            if cleared:
+                for combo in typing.clear_keys:
+                    gui.hotkey(*combo)
             if unclicked is None:
                 before = self._look(x11, region)
             else:
@@ -622,6 +624,41 @@ class GuiDeliverer:
             return None
         time.sleep(CARET_BLINK_S)
         return self._looks.draft(key, self._look(x11, region), point)
+
+    def _leftover_gone(
+        self,
+        key: tuple[str, bool],
+        x11: Desktop,
+        toplevel: int,
+        region: Rect,
+        point: Point,
+        unclicked: Picture | None,
+    ) -> bool:
+        """A terminal's input an earlier attempt left text in looks empty now, as its learnt
+        empty look (the CLI took the text after all, or someone emptied it): its clear keys
+        are not pressed, and it counts as holding nothing of the desk's. Ctrl+C, the clear
+        key of the agent CLIs, quits Codex CLI on an empty input and stops an agent at
+        work. Not told without a learnt empty look: the keys are pressed then."""
+        known = self._looks.get(key)
+        if (
+            self.settings.clear_input
+            or known is None
+            or known.picture.region != region
+            or not self._is_terminal(x11, toplevel)
+        ):
+            return False
+        if unclicked is None:
+            now = self._look(x11, region)
+        else:
+            now = self._settled(x11, region, STILL_S, unlike=unclicked)
+        if self._draft_in(key, x11, region, point, now) is not None:
+            return False
+        log.info(
+            "the input of %s no longer shows what an earlier attempt left in it: not cleared",
+            key[0],
+        )
+        self._dirty.discard(key)
+        return True
 
     def _still_full(
         self, key: tuple[str, bool], now: Picture, unclicked: Picture | None, point: Point

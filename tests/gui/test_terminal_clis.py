@@ -31,6 +31,7 @@ from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import TerminalPane, TerminalPanes
 from messaging.screen.gui import GuiDeliverer
 from messaging.screen.look import Picture, Rect
+from messaging.screen.sharing import LEFT_TEXT_FILE, LeftText
 from messaging.screen.terminals import TerminalKind
 from messaging.screen.x11 import X11
 from tests.agent_clis import aider, claude, codex, gemini
@@ -230,6 +231,36 @@ async def test_every_message_reported_delivered_reached_the_model_exactly_once(
     # honestly, and the next one with it (its leftover is cleared first, and a terminal's
     # clear keys are never pressed twice in a row)
     assert len(missed) <= 2, f"{agent_id} in {agents.terminal}: {missed}"
+
+
+async def test_a_leftover_gone_from_the_input_is_not_cleared_with_ctrl_c(
+    desk: Runtime, agents: Agents
+) -> None:
+    """An input noted as holding the text of an attempt that failed after its paste (noted
+    in the home, for every process of the desk) that shows its empty look when the next
+    message comes (the CLI sent the text late, or the operator emptied it) gets no clear
+    keys: Ctrl+C on an empty input arms Codex CLI to quit, and a second one within a
+    second or so quits it, and the next message with it."""
+    codex_cli = next(cli for cli in CLIS if cli.name == "codex")
+    agent_id = agent_of(codex_cli, agents.terminal)
+    double = agents.doubles[agent_id]
+    already = len(double.texts())
+    expected: list[str] = []
+    for body in ("the first: the desk learns the empty input", "the second", "the third"):
+        if expected:  # as a process of the desk whose paste was not submitted notes
+            left = LeftText()
+            left.keep_in(desk.home.var_dir / "looks" / LEFT_TEXT_FILE)
+            left.add((agent_id, False))
+        submission = await desk.service.send([agent_id], body)
+        outcome = (await desk.desk.wait_for(submission.message.id, 60))[agent_id]
+        assert (outcome.state, outcome.method, outcome.verified) == (
+            DeliveryState.DELIVERED,
+            DeliveryMethod.GUI,
+            True,
+        ), f"{agent_id} in {agents.terminal}, {body!r}: {outcome.reason}"
+        expected.append(typed(submission.message, agent_id, desk))
+        got = double.wait_for_prompts(already + len(expected), ARRIVAL_S)[already:]
+        assert got == expected, f"{agent_id} in {agents.terminal}"
 
 
 async def test_an_enter_taken_as_a_new_line_is_reported_never_delivered(
