@@ -52,6 +52,10 @@ class Desktop(Protocol):
         """Top-level windows that appeared since the last :meth:`offer`."""
         ...
 
+    def shown(self, window: int) -> bool:
+        """Whether ``window`` still exists and is shown."""
+        ...
+
     def title_of(self, window: int) -> str | None:
         """The title of a top-level window (or of the client a window manager framed)."""
         ...

@@ -79,6 +79,10 @@ CLICK_SHIFT_PX = 20  # past that, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
 FOCUS_POLL_S = 0.005
 PROBE_POLL_S = 0.002  # how often the draft probe asks who owns the primary selection
+# a terminal's clear keys are never pressed twice within this long: a second Ctrl+C quits
+# Gemini CLI 0.61.0 within 3 s of the last one (WARNING_PROMPT_DURATION_MS), Aider within
+# 2 s, Claude Code within about 1 s; Codex CLI quits on the first one in an empty input
+CLEAR_GAP_S = 3.5
 CARET_BLINK_S = 0.55  # over a caret's half blink (Chromium, GTK: 0.5 s on, 0.5 s off)
 PRIMARY_KEYS = "insert"  # paste keys with it paste the primary selection (xterm, urxvt, VTE)
 WINDOWS_FILE = "screen-windows.json"  # windows clicked before, for the next process
@@ -277,21 +281,18 @@ class GuiDeliverer:
         key = (job.agent.agent_id, job.onboarding)
         region = Rect.around(point, typing.verify_region, layout)
         offered = False
+        cleared = pacing.clear_input or key in self._dirty
+        terminal = self._is_terminal(x11, toplevel)
         # the input already had the focus (and drew its focus ring) when the keys went to
         # this window at the last click, still do, and nobody used mouse or keyboard since;
         # else the click changes its look
         kept_focus = (
             untouched and self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
         )
-        cleared = pacing.clear_input or key in self._dirty
         looked = self._look(x11, region)
         # a terminal CLI draws its input otherwise without the focus (a hollow cursor, a
         # dimmed prompt): it is judged after the click, which changes nothing in it
-        at_prompt = (
-            pacing.check_drafts
-            and not cleared
-            and (typing.wait_for_prompt or self._is_terminal(x11, toplevel))
-        )
+        at_prompt = pacing.check_drafts and not cleared and (typing.wait_for_prompt or terminal)
         suspect = False  # its look says it holds text: asked after the click to be sure
         if pacing.check_drafts and not cleared and not at_prompt:
             draft = self._draft_in(key, x11, region, point, looked)
@@ -309,7 +310,7 @@ class GuiDeliverer:
             and (suspect or not (known and known.probed))
         )
         # a leftover cleared in an input that is no terminal's: asked whether it is gone
-        empties = cleared and not primary and not self._is_terminal(x11, toplevel)
+        empties = cleared and not primary and not terminal
         if probed or empties:
             previous_primary = self._read_clipboard(x11, primary=True)
         # how the input looks before the click, when the click or the clearing changes it
@@ -332,6 +333,9 @@ class GuiDeliverer:
             if cleared and self._leftover_gone(key, x11, toplevel, region, point, unclicked):
                 cleared, at_prompt = False, pacing.check_drafts
             if cleared:
+                if terminal:
+                    self._clear_gap(key, job)
+                    self._dirty.note_cleared(key)
                 for combo in typing.clear_keys:
                     gui.hotkey(*combo)
             if unclicked is None:
@@ -339,7 +343,14 @@ class GuiDeliverer:
             else:
                 before = self._settled(x11, region, still, unlike=unclicked)
             if cleared and self._still_full(key, before, unclicked, point):
-                if self._is_terminal(x11, toplevel):
+                if terminal and self._looks.get(key) is None:
+                    # the clear keys of every agent CLI empty its input, which then looks
+                    # otherwise: one that looks just as before held nothing of the desk's
+                    log.info(
+                        "the input of %s looked the same after its clear keys: taken for empty",
+                        job.agent.agent_id,
+                    )
+                elif terminal:
                     # a second Ctrl+C quits most agent CLIs: never pressed twice in a row
                     raise NotDeliverable(
                         f"the chat input of {job.agent.agent_id} at {point} looked the same "
@@ -348,7 +359,8 @@ class GuiDeliverer:
                         "most agent CLIs); nothing was typed (the next delivery presses them "
                         "first again)"
                     )
-                before = self._clear_again(gui, x11, region, before, job, point)
+                else:
+                    before = self._clear_again(gui, x11, region, before, job, point)
             if probed:  # once the input shows the focus: the keys go to it, not the page
                 self._probe(gui, x11, job, point, region, looked, suspect=suspect)
             if empties:
@@ -625,6 +637,20 @@ class GuiDeliverer:
         time.sleep(CARET_BLINK_S)
         return self._looks.draft(key, self._look(x11, region), point)
 
+    def _clear_gap(self, key: tuple[str, bool], job: Job) -> None:
+        """Wait until :data:`CLEAR_GAP_S` passed since the clear keys were last pressed into
+        this terminal's input (by any process of the desk): the Ctrl+C that empties an agent
+        CLI's input quits it when it comes soon after another one."""
+        left = CLEAR_GAP_S - self._dirty.cleared_ago(key)
+        if left > 0:
+            log.info(
+                "the clear keys of %s were pressed %.1f s ago: pressed again in %.1f s",
+                job.agent.agent_id,
+                CLEAR_GAP_S - left,
+                left,
+            )
+            time.sleep(left)
+
     def _leftover_gone(
         self,
         key: tuple[str, bool],
@@ -787,6 +813,7 @@ class GuiDeliverer:
             gui.hotkey(*typing.submit_keys)
             moved.clear()
             seen = self._watch(x11, region, new_line)
+            self._check_still_shown(paste, "whether it was sent is not known")
             if seen is not None and not moved:
                 return seen
             if seen is None and not moved:
@@ -821,10 +848,21 @@ class GuiDeliverer:
         mapped = [w for w in x11.windows_mapped() if w != paste.toplevel]
         return mapped[-1] if mapped else None
 
+    def _check_still_shown(self, paste: _Paste, outcome: str) -> None:
+        """Raise when the window clicked into is gone: whatever changed at the point since
+        is no sign of the agent taking the text."""
+        if not paste.x11.shown(paste.toplevel):
+            raise NotDeliverable(
+                f"the window of {paste.job.agent.agent_id}'s chat app at {paste.point} closed "
+                "while the desk typed into it (a terminal closes when its CLI exits); "
+                f"{outcome}; start the agent again"
+            )
+
     def _check_no_dialog(self, paste: _Paste) -> None:
         """Raise when a window came up after the paste keys: nothing is submitted into it
         (an Enter would answer its question). The target's own dialog, holding the keyboard
         focus, is cancelled with Escape, which pastes nothing."""
+        self._check_still_shown(paste, "nothing was submitted")
         window = self._dialog(paste)
         if window is None:
             return

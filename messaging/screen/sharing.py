@@ -34,6 +34,7 @@ OWN_SLACK_S = 0.05  # input the X server saw this soon after the desk's own is t
 OWN_KEPT = 16  # how many spans of the desk's own input are remembered
 OWN_INPUT_FILE = "own-input.json"  # the last spans, for the next process that types
 LEFT_TEXT_FILE = "left-text.json"  # the inputs the desk left text in
+CLEARED_KEPT_S = 600.0  # how long the time of an input's last clear keys is kept
 FOCUS_TIMEOUT_S = 0.5  # how long the window manager may take to give the focus back
 
 InputKey = tuple[str, bool]  # agent id, and whether the onboarding input
@@ -179,11 +180,14 @@ class EmptyLooks:
 
 class LeftText:
     """The inputs that may hold text of an attempt that failed after its paste: the next
-    delivery clears them first (a desk-typed leftover is no operator's draft). Kept in a
-    file as soon as it changes, and read again when another process changed it."""
+    delivery clears them first (a desk-typed leftover is no operator's draft); and when
+    each input's clear keys were last pressed (a second Ctrl+C soon after one quits most
+    agent CLIs, whichever process pressed the first). Kept in a file as soon as it changes,
+    and read again when another process changed it."""
 
     def __init__(self) -> None:
         self._keys: set[InputKey] = set()
+        self._cleared: dict[InputKey, float] = {}  # time.time() of the last clear keys
         self._path: Path | None = None
         self._stamp: int | None = None
 
@@ -208,6 +212,18 @@ class LeftText:
             self._keys.discard(key)
             self._write()
 
+    def note_cleared(self, key: InputKey) -> None:
+        """The input's clear keys are being pressed now."""
+        self._read()
+        self._cleared[key] = time.time()
+        self._write()
+
+    def cleared_ago(self, key: InputKey) -> float:
+        """Seconds since the input's clear keys were last pressed (inf: never, as known)."""
+        self._read()
+        at = self._cleared.get(key)
+        return float("inf") if at is None else max(0.0, time.time() - at)
+
     def _read(self) -> None:
         if self._path is None:
             return
@@ -216,19 +232,32 @@ class LeftText:
             if stamp == self._stamp:
                 return
             entries = json.loads(self._path.read_text(encoding="utf-8"))
-            self._keys = {(str(agent), bool(onboarding)) for agent, onboarding in entries}
+            if isinstance(entries, list):  # as written before the clear keys' times were
+                entries = {"left": entries}
+            self._keys = {(str(agent), bool(onboarding)) for agent, onboarding in entries["left"]}
+            self._cleared = {
+                (str(agent), bool(onboarding)): float(at)
+                for agent, onboarding, at in entries.get("cleared", [])
+            }
             self._stamp = stamp
         except FileNotFoundError:
             self._stamp = None
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, KeyError) as exc:
             log.warning("cannot read the inputs the desk left text in (%s): %s", self._path, exc)
 
     def _write(self) -> None:
         if self._path is None:
             return
+        # a clear this long ago tells nothing any more
+        old = time.time() - CLEARED_KEPT_S
+        self._cleared = {key: at for key, at in self._cleared.items() if at > old}
+        entries = {
+            "left": sorted([a, o] for a, o in self._keys),
+            "cleared": sorted([a, o, at] for (a, o), at in self._cleared.items()),
+        }
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self._path, json.dumps(sorted([a, o] for a, o in self._keys)))
+            write_atomic(self._path, json.dumps(entries))
             self._stamp = self._path.stat().st_mtime_ns
         except OSError as exc:
             log.warning("cannot keep the inputs the desk left text in (%s): %s", self._path, exc)

@@ -305,6 +305,10 @@ class X11:
         self.serve_for(0)
         return [window for window in self._mapped if self._viewable(window)]
 
+    def shown(self, window: int) -> bool:
+        """Whether ``window`` still exists and is shown."""
+        return self._viewable(window)
+
     def _viewable(self, window: int) -> bool:
         try:
             found = self.display.create_resource_object("window", window)

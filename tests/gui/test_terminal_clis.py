@@ -29,7 +29,7 @@ from messaging.model import DeliveryMethod, DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import TerminalPane, TerminalPanes
-from messaging.screen.gui import GuiDeliverer
+from messaging.screen.gui import CLEAR_GAP_S, GuiDeliverer
 from messaging.screen.look import Picture, Rect
 from messaging.screen.sharing import LEFT_TEXT_FILE, LeftText
 from messaging.screen.terminals import TerminalKind
@@ -42,6 +42,7 @@ from tests.agent_clis.model_api.gemini import GeminiDouble
 from tests.agent_clis.model_api.responses import ResponsesDouble
 from tests.agent_clis.recipe import Recipe
 from tests.conftest import make_home
+from tests.gui.test_sharing import operator
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
 
@@ -263,6 +264,48 @@ async def test_a_leftover_gone_from_the_input_is_not_cleared_with_ctrl_c(
         assert got == expected, f"{agent_id} in {agents.terminal}"
 
 
+async def test_clear_keys_wait_out_a_ctrl_c_pressed_moments_before(
+    tmp_path: Path, agents: Agents, x_display: VirtualDisplay
+) -> None:
+    """Gemini CLI quits on a Ctrl+C within 3 s of one into its empty input. An input noted
+    as holding a leftover whose clear keys another process of the desk pressed a moment ago
+    (noted in the home) gets them again only once :data:`CLEAR_GAP_S` passed: Gemini CLI
+    keeps running, and the messages reach it. (The home is fresh: the input's empty look is
+    not known, so its clear keys are pressed.)"""
+    gemini_cli = next(cli for cli in CLIS if cli.name == "gemini")
+    agent_id = agent_of(gemini_cli, agents.terminal)
+    double = agents.doubles[agent_id]
+    already = len(double.texts())
+    home = make_home(tmp_path / "home", {"agents": agents.coordinates()})
+    x, y = agents.panes.pane_points()[agent_id]
+    operator(x_display, "mousemove", str(x), str(y), "click", "1")
+    operator(x_display, "key", "ctrl+c")  # into the empty input: armed to quit for 3 s
+    left = LeftText()
+    left.keep_in(home.var_dir / "looks" / LEFT_TEXT_FILE)
+    left.add((agent_id, False))
+    left.note_cleared((agent_id, False))
+    ours = time.time()
+    settings = load_settings(home)
+    screen = GuiDeliverer(settings.gui)
+    expected = []
+    try:
+        async with open_runtime(home, settings, screen) as runtime:
+            for body in ("after the other process's Ctrl+C", "and one more"):
+                submission = await runtime.service.send([agent_id], body)
+                outcome = (await runtime.desk.wait_for(submission.message.id, 60))[agent_id]
+                assert (outcome.state, outcome.verified) == (DeliveryState.DELIVERED, True), (
+                    f"{agent_id} in {agents.terminal}: {outcome.reason}"
+                )
+                expected.append(typed(submission.message, agent_id, runtime))
+                got = double.wait_for_prompts(already + len(expected), ARRIVAL_S)[already:]
+                assert got == expected, f"{agent_id} in {agents.terminal}"
+    finally:
+        screen.close()
+    # the desk pressed them (noted in the home), and not before the gap was over
+    pressed = time.time() - left.cleared_ago((agent_id, False))
+    assert pressed - ours >= CLEAR_GAP_S - 0.05, f"pressed {pressed - ours:.2f} s after ours"
+
+
 async def test_an_enter_taken_as_a_new_line_is_reported_never_delivered(
     tmp_path: Path, agents: Agents, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -323,3 +366,46 @@ def test_xfce4_terminal_asking_to_confirm_the_paste_is_a_fallback_naming_the_set
             screen.close()
         assert asking.received() == []
         assert asking.draft("Asks") is None  # nothing was pasted either
+
+
+QUITS_ON_ENTER = """
+import os, sys, tty
+sys.stdout.write("ready\\r\\n> ")
+sys.stdout.flush()
+tty.setraw(0)
+os.write(1, b"\\x1b[?2004h")
+pasted = False
+while True:
+    data = os.read(0, 65536)
+    pasted = pasted or b"\\x1b[201~" in data
+    if pasted and data.endswith(b"\\r") and b"\\x1b[201~" not in data:
+        sys.exit(0)
+    os.write(1, data.replace(b"\\x1b[200~", b"").replace(b"\\x1b[201~", b""))
+"""
+
+
+def test_a_terminal_that_closes_at_enter_is_not_taken_for_a_submission(
+    x_display: VirtualDisplay, tmp_path: Path
+) -> None:
+    """A CLI that exits at the submit keys takes its terminal window with it: the point then
+    shows whatever is behind, which changes as a submission does. The desk sees the window
+    gone and says it cannot tell (the message goes to the inbox), never "verified"."""
+    program = tmp_path / "quits.py"
+    program.write_text(QUITS_ON_ENTER)
+    pane = TerminalPane(
+        "Quits", 640, 700, columns=72, rows=14, command=f"python3 {program}", ready="ready"
+    )
+    with TerminalPanes([pane], x_display.name, tmp_path / "quits") as panes:
+        x, y = panes.pane_points()["Quits"]
+        keys = Typing(paste_keys=("ctrl", "shift", "v"), verify_region=(600, 40))
+        agent = Agent("Quits", "", True, Point(x, y), None, typing=keys)
+        screen = GuiDeliverer(GuiSettings())
+        try:
+            body = "the last words"
+            with pytest.raises(NotDeliverable) as refused:
+                screen.deliver_now(Job(Message("Captain", ("Quits",), body), agent, body))
+        finally:
+            screen.close()
+    reason = refused.value.reason
+    assert "closed while the desk typed into it" in reason, reason
+    assert "whether it was sent is not known" in reason, reason
