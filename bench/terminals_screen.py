@@ -65,6 +65,23 @@ from tests.gui.test_terminal_clis import (
 )
 
 log = logging.getLogger("bench")
+STEPS = ("look", "click", "settle", "paste", "shown", "submit", "restore")
+
+
+class StepRecords(logging.Handler):
+    """The step times the screen deliverer logs of each verified delivery."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.taken: list[dict[str, float]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        steps = getattr(record, "steps", None)
+        if steps is not None:
+            self.taken.append(steps)
+
+
+STEP_RECORDS = StepRecords()
 CELLPHONE = Path(sys.executable).with_name("cellphone")
 ARRIVAL_S = 20.0
 DIALOG_SETTING = "MiscShowUnsafePasteDialog=FALSE"
@@ -81,6 +98,7 @@ class Row:
     delivered: int = 0
     false_claims: int = 0
     refused: Counter[str] = field(default_factory=Counter)
+    steps: list[dict[str, float]] = field(default_factory=list)  # of each verified delivery
 
     def cells(self) -> list[str]:
         ordered = sorted(self.times)
@@ -143,10 +161,14 @@ async def through_desk(
     screen = GuiDeliverer(settings.gui)
     async with open_runtime(home, settings, screen) as runtime:
         for index in range(count):
+            STEP_RECORDS.taken.clear()
             started = time.perf_counter()
             submission = await runtime.service.send([agent_id], body_of(index))
             outcome = (await runtime.desk.wait_for(submission.message.id, 60))[agent_id]
             row.times.append(time.perf_counter() - started)
+            if STEP_RECORDS.taken:
+                steps = STEP_RECORDS.taken[-1]
+                row.steps.append(steps | {"desk": row.times[-1] - sum(steps.values())})
             text = render(submission.message, agent_id, settings.messaging.footer)
             delivered = outcome.state is DeliveryState.DELIVERED
             sent.append((text, delivered, outcome.reason))
@@ -291,6 +313,9 @@ def main() -> None:
             filename=args.log, level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s"
         )
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    gui_log = logging.getLogger("messaging.screen.gui")
+    gui_log.setLevel(logging.DEBUG)
+    gui_log.addHandler(STEP_RECORDS)
     args.clis = args.clis.split(",")
     args.terminals = args.terminals.split(",")
     known = {cli.name for cli in CLIS}
@@ -309,6 +334,21 @@ def main() -> None:
     print("|" + "|".join("---" for _ in header) + "|")
     for row in rows:
         print("| " + " | ".join(row.cells()) + " |")
+    print()
+    print("Median ms per step of the verified deliveries through the desk ('desk': the store,")
+    print("the queue and the outcome, around the screen's steps):")
+    print()
+    names = [*STEPS, "desk"]
+    print("| terminal | CLI | path | verified | " + " | ".join(names) + " |")
+    print("|" + "|".join("---" for _ in range(4 + len(names))) + "|")
+    for row in rows:
+        if row.steps:
+            cells = [
+                f"{statistics.median(s.get(name, 0.0) for s in row.steps) * 1000:,.1f}"
+                for name in names
+            ]
+            print(f"| {row.terminal} | {row.cli} | {row.path} | {len(row.steps)} | "
+                  + " | ".join(cells) + " |")  # fmt: skip
 
 
 if __name__ == "__main__":

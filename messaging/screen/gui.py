@@ -103,6 +103,30 @@ FAILSAFE_REASON = (
 )
 
 
+class Steps:
+    """How long each step of one verified delivery took, logged at debug level with the
+    figures in the record's ``steps`` (``bench/terminals_screen.py`` reads them): ``look``
+    (clipboard saved, window checked, input looked at), ``click`` (the click and the focus
+    it gave), ``settle`` (the input still, drafts and leftovers judged), ``paste`` (the
+    keys and the app taking the text), ``shown`` (until the text showed), ``submit`` (the
+    submit keys until the input let go of it), ``restore`` (the clipboard given back)."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self.done = False
+        self._last = time.perf_counter()
+
+    def mark(self, step: str) -> None:
+        now = time.perf_counter()
+        self.spent[step] = self.spent.get(step, 0.0) + now - self._last
+        self._last = now
+
+    def log(self, agent_id: str) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            shown = ", ".join(f"{step} {spent * 1000:.1f} ms" for step, spent in self.spent.items())
+            log.debug("steps of %s: %s", agent_id, shown, extra={"steps": dict(self.spent)})
+
+
 class GuiDeliverer:
     """Implements :class:`messaging.deliver.ScreenDeliverer` on X11."""
 
@@ -270,6 +294,7 @@ class GuiDeliverer:
 
     def _type(self, gui: Any, point: Point, job: Job, layout: Layout) -> Typed:
         pacing, typing = self.settings, job.agent.typing
+        steps = Steps()
         x11 = self._xlib()
         # the operator's last input, before the desk's hides it
         untouched = self._own.untouched_since_last(x11)
@@ -318,13 +343,17 @@ class GuiDeliverer:
         try:
             if pacing.give_back:
                 self._loan.borrow(x11, self._own)
+            steps.mark("look")
             self._click(gui, point, x11, focused=kept_focus)
             if job.onboarding and pacing.new_chat_hotkey:
+                # the keys go where the click went: a busy window takes the focus late
+                self._check_focus(x11, toplevel, point)
                 gui.hotkey(*_keys(pacing.new_chat_hotkey))
                 _pause(pacing.pause_after_new_chat_s)
                 self._click(gui, point, x11)
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
+            steps.mark("click")
             # the input as it looks empty, not on its way there: the text being deleted,
             # the focus ring being drawn (it would pass for the pasted text showing)
             first = toplevel not in self._known
@@ -371,6 +400,7 @@ class GuiDeliverer:
                 draft = self._draft_in(key, x11, region, point, before)
                 if draft is not None:
                     raise draft
+            steps.mark("settle")
             x11.offer(job.text, for_window=target, primary=primary)
             offered = True
             self._dirty.add(key)
@@ -383,6 +413,7 @@ class GuiDeliverer:
                     f"{_PRIMARY_HINT if primary else ''}); nothing was submitted"
                 )
             taken_at = time.monotonic()
+            steps.mark("paste")
             _pause(pacing.pause_after_paste_s)
             paste = _Paste(
                 x11, gui, job, point, region, target, toplevel, before, probed or empties, empties
@@ -397,7 +428,9 @@ class GuiDeliverer:
             pasted: Picture | None = None
             try:
                 pasted = self._until_shown(paste)
+                steps.mark("shown")
                 emptied = self._submit(paste, pasted, shown_at=time.monotonic())
+                steps.mark("submit")
             except NotDeliverable:
                 self._keep_pictures(job, "not-sent", before, pasted, self._look(x11, region))
                 raise
@@ -407,6 +440,7 @@ class GuiDeliverer:
             self._agent_windows[key] = toplevel
             if pacing.check_drafts:
                 self._looks.learn(key, emptied, point, before, line=typing.wait_for_prompt)
+            steps.done = True
             return Typed(verified=True)
         finally:
             if offered:
@@ -414,6 +448,9 @@ class GuiDeliverer:
                 self._restore_clipboard(x11, previous)
             if (offered and primary) or probed or empties:
                 self._restore_clipboard(x11, previous_primary, primary=True)
+            if steps.done:
+                steps.mark("restore")
+                steps.log(job.agent.agent_id)
 
     def _probe(
         self,
