@@ -43,7 +43,7 @@ from coordinates.file import write_atomic
 from coordinates.layout import Layout
 from messaging.deliver import DraftPresent, Job, NotDeliverable, Typed
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import Picture, Rect, SentCheck, differs, moved_up
+from messaging.screen.look import Picture, Rect, SentCheck, beyond_cursor, differs, moved_up
 from messaging.screen.sharing import (
     LEFT_TEXT_FILE,
     OWN_INPUT_FILE,
@@ -69,6 +69,9 @@ LOOK_EVERY_S = 0.002  # how often the input is looked at while waiting on it
 STILL_S = 0.02  # an input looks settled once unchanged this long (over a frame at 60 Hz)
 FIRST_STILL_S = 0.15  # the same for a window not clicked before (its first frames are slow)
 LOOK_CHANGE_S = 0.2  # how long a click (or clearing) may take to change the input's look
+# the same for a terminal, where the click changes the cursor at most (Claude Code draws its
+# own: nothing), within a frame or two; one drawn later is not taken for the pasted text
+TERMINAL_LOOK_CHANGE_S = 0.05
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
 SENT_STILL_S = 0.03  # the input must look sent this long (two frames at 60 Hz) to count
 NEW_LINE_STILL_S = 0.4  # text moved up a row and still this long: Enter made a new line
@@ -370,7 +373,10 @@ class GuiDeliverer:
             if unclicked is None:
                 before = self._look(x11, region)
             else:
-                before = self._settled(x11, region, still, unlike=unclicked)
+                # a terminal's click changes its cursor at most (nothing, when the CLI
+                # draws its own), which is no sign of the paste showing (_until_shown)
+                change_s = TERMINAL_LOOK_CHANGE_S if terminal else LOOK_CHANGE_S
+                before = self._settled(x11, region, still, unlike=unclicked, change_s=change_s)
             if cleared and self._still_full(key, before, unclicked, point):
                 if terminal and self._looks.get(key) is None:
                     # the clear keys of every agent CLI empty its input, which then looks
@@ -416,7 +422,17 @@ class GuiDeliverer:
             steps.mark("paste")
             _pause(pacing.pause_after_paste_s)
             paste = _Paste(
-                x11, gui, job, point, region, target, toplevel, before, probed or empties, empties
+                x11,
+                gui,
+                job,
+                point,
+                region,
+                target,
+                toplevel,
+                before,
+                probed or empties,
+                empties,
+                terminal,
             )
             if not typing.verify:
                 self._check_no_dialog(paste)
@@ -713,7 +729,9 @@ class GuiDeliverer:
         if unclicked is None:
             now = self._look(x11, region)
         else:
-            now = self._settled(x11, region, STILL_S, unlike=unclicked)
+            now = self._settled(
+                x11, region, STILL_S, unlike=unclicked, change_s=TERMINAL_LOOK_CHANGE_S
+            )
         if self._draft_in(key, x11, region, point, now) is not None:
             return False
         log.info(
@@ -756,12 +774,19 @@ class GuiDeliverer:
     def _look(self, x11: Desktop, region: Rect) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
 
-    def _settled(self, x11: Desktop, region: Rect, still: float, unlike: Picture) -> Picture:
+    def _settled(
+        self,
+        x11: Desktop,
+        region: Rect,
+        still: float,
+        unlike: Picture,
+        change_s: float = LOOK_CHANGE_S,
+    ) -> Picture:
         """The picture of ``region`` once it no longer looks as ``unlike`` (before the click:
         a busy browser may draw the focus ring well after it) and then stopped changing for
         ``still`` seconds. An input whose look the click did not change is taken once
-        :data:`LOOK_CHANGE_S` passed."""
-        self._watch(x11, region, lambda now: differs(now, unlike), LOOK_CHANGE_S)
+        ``change_s`` passed."""
+        self._watch(x11, region, lambda now: differs(now, unlike), change_s)
         return self._still(x11, region, still)
 
     def _still(self, x11: Desktop, region: Rect, still: float) -> Picture:
@@ -782,10 +807,12 @@ class GuiDeliverer:
         """The picture of the input once the pasted text shows in it. A window that took the
         focus after the paste keys (a terminal's question whether to paste) is reported."""
         job, point = paste.job, paste.point
+        # a terminal may redraw its cursor for the click's focus only now: no text
+        changed = beyond_cursor if paste.terminal else differs
         seen = self._watch(
             paste.x11,
             paste.region,
-            lambda now: differs(now, paste.before) or self._dialog(paste) is not None,
+            lambda now: changed(now, paste.before) or self._dialog(paste) is not None,
         )
         self._check_no_dialog(paste)
         if seen is None:
@@ -1071,6 +1098,7 @@ class _Paste:
     before: Picture  # the input just before the paste
     probed: bool = False  # the input was asked whether it holds text (see GuiDeliverer._probe)
     leftover: bool = False  # ... after the clear keys emptied what an attempt left in it
+    terminal: bool = False  # a terminal emulator's window
 
 
 @dataclass(frozen=True)

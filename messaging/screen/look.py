@@ -84,6 +84,18 @@ def differs(a: Picture, b: Picture) -> bool:
     return _count(_changes(a, b)) > CARET_PIXELS
 
 
+def beyond_cursor(a: Picture, b: Picture) -> bool:
+    """Changed as :func:`differs` says, and over more than one terminal cell: a terminal
+    redrawing its cursor (for the focus it got, or a blink) changes one cell, text more."""
+    mask = _changes(a, b)
+    if _count(mask) <= CARET_PIXELS:
+        return False
+    box = mask.getbbox()
+    return box is not None and (
+        box[2] - box[0] > CURSOR_CELL[0] or box[3] - box[1] > CURSOR_CELL[1]
+    )
+
+
 class SentCheck:
     """Tells, picture by picture after the submit keys, whether the text left the input:
     of the pixels the paste changed and Enter changed again, nearly all (all but

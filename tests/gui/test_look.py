@@ -9,7 +9,15 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from coordinates import Point
-from messaging.screen.look import LINE_PX, EmptyLook, Picture, Rect, inside_of
+from messaging.screen.look import (
+    LINE_PX,
+    EmptyLook,
+    Picture,
+    Rect,
+    beyond_cursor,
+    differs,
+    inside_of,
+)
 from messaging.screen.sharing import EmptyLooks, look_file
 
 REGION = Rect(100, 200, 600, 160)
@@ -123,3 +131,29 @@ def test_a_look_another_process_recorded_since_is_taken_up(tmp_path: Path) -> No
     assert looks.draft(key, pane("my draft"), POINT) is None
     assert looks.forget_unconfirmed(key) and not path.exists()
     assert looks.get(key) is None
+
+
+def terminal_line(text: str = "", *, cursor: str = "hollow") -> Picture:
+    """A terminal's prompt line: a sign, the text, and the cursor cell after it (9 x 18 px),
+    drawn hollow (the window without the focus) or solid."""
+    image = Image.new("RGB", (REGION.width, REGION.height), (0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 15)
+    draw.text((10, 70), "> " + text, fill=(0xE0, 0xE0, 0xE0), font=font)
+    left = 10 + int(font.getlength("> " + text))
+    cell = (left, 70, left + 9, 88)
+    if cursor == "solid":
+        draw.rectangle(cell, fill=(0xE0, 0xE0, 0xE0))
+    else:
+        draw.rectangle(cell, outline=(0xE0, 0xE0, 0xE0))
+    return Picture(REGION, image.convert("RGBX").tobytes("raw", "BGRX"))
+
+
+def test_a_terminal_cursor_drawn_for_the_focus_is_no_pasted_text() -> None:
+    """The click's focus may make a terminal draw its cursor solid only after the desk took
+    the input's look: that change is not taken for the pasted text showing."""
+    unfocused, focused = terminal_line(), terminal_line(cursor="solid")
+    assert differs(unfocused, focused)  # as much as a caret could change, and more
+    assert not beyond_cursor(unfocused, focused)
+    assert beyond_cursor(unfocused, terminal_line("[C2A] Captain", cursor="solid"))
+    assert beyond_cursor(focused, terminal_line("ok"))  # two letters: two cells and a cursor
