@@ -86,6 +86,7 @@ PROBE_POLL_S = 0.002  # how often the draft probe asks who owns the primary sele
 # Gemini CLI 0.61.0 within 3 s of the last one (WARNING_PROMPT_DURATION_MS), Aider within
 # 2 s, Claude Code within about 1 s; Codex CLI quits on the first one in an empty input
 CLEAR_GAP_S = 3.5
+PROMPT_WAIT_S = 1.0  # how long a CLI just answering may take to show its prompt again
 CARET_BLINK_S = 0.55  # over a caret's half blink (Chromium, GTK: 0.5 s on, 0.5 s off)
 PRIMARY_KEYS = "insert"  # paste keys with it paste the primary selection (xterm, urxvt, VTE)
 WINDOWS_FILE = "screen-windows.json"  # windows clicked before, for the next process
@@ -403,6 +404,8 @@ class GuiDeliverer:
             if at_prompt:
                 # as it looks with the focus; with wait_for_prompt, a CLI still answering
                 # shows no prompt there
+                if typing.wait_for_prompt:
+                    before = self._until_prompt(key, x11, region, point, before)
                 draft = self._draft_in(key, x11, region, point, before)
                 if draft is not None:
                     raise draft
@@ -689,6 +692,20 @@ class GuiDeliverer:
             return None
         time.sleep(CARET_BLINK_S)
         return self._looks.draft(key, self._look(x11, region), point)
+
+    def _until_prompt(
+        self, key: tuple[str, bool], x11: Desktop, region: Rect, point: Point, now: Picture
+    ) -> Picture:
+        """The input of a CLI that reads input only at its prompt (Aider), once it shows its
+        learnt empty look, within :data:`PROMPT_WAIT_S`: one that just answered the message
+        before draws its prompt again moments later, and the delivery goes on then instead
+        of being held for ``gui.draft_retry_s``. The last look when it does not."""
+        if self._looks.draft(key, now, point) is None:
+            return now
+        back = self._watch(
+            x11, region, lambda seen: self._looks.draft(key, seen, point) is None, PROMPT_WAIT_S
+        )
+        return self._look(x11, region) if back is None else self._still(x11, region, STILL_S)
 
     def _clear_gap(self, key: tuple[str, bool], job: Job) -> None:
         """Wait until :data:`CLEAR_GAP_S` passed since the clear keys were last pressed into
