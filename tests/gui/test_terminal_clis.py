@@ -341,6 +341,13 @@ async def test_an_enter_taken_as_a_new_line_is_reported_never_delivered(
     assert "took enter as a new line" in reasons[0], reasons
 
 
+def xfce4_agent(panes: TerminalPanes, agent_id: str) -> Agent:
+    """The agent of a pane of xfce4-terminal, with the keys of the README's table."""
+    x, y = panes.pane_points()[agent_id]
+    keys = Typing(paste_keys=("ctrl", "shift", "v"), verify_region=(600, 40))
+    return Agent(agent_id, "", True, Point(x, y), None, typing=keys)
+
+
 def test_xfce4_terminal_asking_to_confirm_the_paste_is_a_fallback_naming_the_setting(
     x_display: VirtualDisplay, tmp_path: Path
 ) -> None:
@@ -349,9 +356,7 @@ def test_xfce4_terminal_asking_to_confirm_the_paste_is_a_fallback_naming_the_set
     the desk sees the dialog come up, cancels it, and says which setting turns it off."""
     pane = TerminalPane("Asks", 640, 700, columns=72, rows=14, paste_dialog=True)
     with TerminalPanes([pane], x_display.name, tmp_path / "asks") as asking:
-        x, y = asking.pane_points()["Asks"]
-        keys = Typing(paste_keys=("ctrl", "shift", "v"), verify_region=(600, 40))
-        agent = Agent("Asks", "", True, Point(x, y), None, typing=keys)
+        agent = xfce4_agent(asking, "Asks")
         screen = GuiDeliverer(GuiSettings())
         try:
             for attempt in range(2):
@@ -396,9 +401,7 @@ def test_a_terminal_that_closes_at_enter_is_not_taken_for_a_submission(
         "Quits", 640, 700, columns=72, rows=14, command=f"python3 {program}", ready="ready"
     )
     with TerminalPanes([pane], x_display.name, tmp_path / "quits") as panes:
-        x, y = panes.pane_points()["Quits"]
-        keys = Typing(paste_keys=("ctrl", "shift", "v"), verify_region=(600, 40))
-        agent = Agent("Quits", "", True, Point(x, y), None, typing=keys)
+        agent = xfce4_agent(panes, "Quits")
         screen = GuiDeliverer(GuiSettings())
         try:
             body = "the last words"
