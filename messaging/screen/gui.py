@@ -74,7 +74,7 @@ LOOK_CHANGE_S = 0.2  # how long a click (or clearing) may take to change the inp
 TERMINAL_LOOK_CHANGE_S = 0.05
 SUBMIT_TRIES = 2  # Enter, and once more when the input did not change back
 SENT_STILL_S = 0.03  # the input must look sent this long (two frames at 60 Hz) to count
-NEW_LINE_STILL_S = 0.4  # text moved up a row and still this long: Enter made a new line
+NEW_LINE_STILL_S = 0.4  # text moved up a row, still this long, never then sent: a new line
 # (a CLI redrawing after a submission passes through such frames, in xterm for 0.2 s)
 MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 16  # clicks closer count together (Chromium here: 8 px aside still did)
@@ -844,10 +844,11 @@ class GuiDeliverer:
         """Press the submit keys (once the agent's ``submit_after_s`` passed since the paste
         showed: the app has taken it in by then, however busy it was) until the input
         changes back (twice at most); the input as it looks then, empty. Text that only
-        moved up a row over an empty line is still in the input: Enter was taken as a new
-        line, and that is reported, never a second Enter pressed on top of it (that would
-        send the text with the new line; taking it back with BackSpace does not help Gemini
-        CLI, whose input then moves up out of the region watched)."""
+        moved up a row over an empty line, and never then looks sent, is still in the
+        input: Enter was taken as a new line, and that is reported, never a second Enter
+        pressed on top of it (that would send the text with the new line; taking it back
+        with BackSpace does not help Gemini CLI, whose input then moves up out of the
+        region watched)."""
         gui, x11, region, job = paste.gui, paste.x11, paste.region, paste.job
         typing = job.agent.typing
         check = SentCheck(paste.before, pasted)
@@ -882,10 +883,18 @@ class GuiDeliverer:
             steady[:] = steady or [time.monotonic()]
             return time.monotonic() - steady[0] >= SENT_STILL_S
 
-        def new_line(now: Picture) -> bool:
-            return sent_steadily(now) or bool(
-                moved and time.monotonic() - moved[0] >= NEW_LINE_STILL_S
-            )
+        stayed: list[bool] = []  # the text showed moved up, unchanged, NEW_LINE_STILL_S long
+
+        def done(now: Picture) -> bool:
+            """Sent. A text that shows moved up for a while is watched on: Gemini CLI,
+            busy, draws the text it sent a row up over a blank input row for over
+            :data:`NEW_LINE_STILL_S` before it draws its input anew, as a new line would
+            look; a new line never lets the input look sent."""
+            if sent_steadily(now):
+                return True
+            if moved and time.monotonic() - moved[0] >= NEW_LINE_STILL_S:
+                stayed[:] = [True]
+            return False
 
         self._wait_submit_after(paste, shown_at)
         self._check_no_late_draft(paste)
@@ -893,12 +902,14 @@ class GuiDeliverer:
             self._check_no_dialog(paste)
             gui.hotkey(*typing.submit_keys)
             moved.clear()
-            seen = self._watch(x11, region, new_line)
+            stayed.clear()
+            seen = self._watch(x11, region, done)
             self._check_still_shown(paste, "whether it was sent is not known")
-            if seen is not None and not moved:
+            if seen is not None:
                 return seen
-            if seen is None and not moved:
+            if not (moved or stayed):
                 continue  # nothing seen: the app may be busy, Enter once more
+            # never Enter again over a text that moved up: it would send it with the line
             raise NotDeliverable(
                 f"typed but not submitted: {job.agent.agent_id} took {typing.submit} as a "
                 "new line (its text moved up a row and stayed in the input); set a longer "
