@@ -528,31 +528,48 @@ class GuiDeliverer:
     def _selected(self, gui: Any, x11: Desktop, keys: tuple[str, ...], region: Rect) -> _Selection:
         """What ``keys`` (select-all) selected: read from the primary selection the app
         took over from the desk, or, when it took nothing within ``gui.draft_probe_s``,
-        seen on screen (the input looks otherwise than before the keys: text shown
-        selected; CodeMirror now and then selects without taking the primary selection).
-        The desk owns the primary selection again when the app took nothing or white space
-        alone. (A selection already there would tell nothing: select-all over it changes
-        nothing. The desk's clicks never make a double or triple click, see
-        :meth:`_click`.)"""
-        x11.hold_primary()
-        shown = self._look(x11, region)
-        gui.hotkey(*keys)
-        started = time.monotonic()
-        deadline = started + self.settings.draft_probe_s
-        while x11.owns_clipboard(primary=True):
-            if time.monotonic() >= deadline:
-                if differs(self._look(x11, region), shown):
-                    log.debug("select-all selected text shown on screen, not offered")
-                    return _Selection(found=True, text="")
+        seen on screen (CodeMirror now and then selects without taking the primary
+        selection): the input looks otherwise than before the keys, and otherwise again at
+        Right, which takes a selection away. A change Right leaves (a focus ring a busy
+        page draws late) is no selection: the keys are pressed once more over it, and a
+        second such change counts as text selected. The desk owns the primary selection
+        again when the app took nothing or white space alone. (A selection already there
+        would tell nothing: select-all over it changes nothing. The desk's clicks never
+        make a double or triple click, see :meth:`_click`.)"""
+        for pressed in (1, 2):
+            x11.hold_primary()
+            shown = self._look(x11, region)
+            gui.hotkey(*keys)
+            started = time.monotonic()
+            deadline = started + self.settings.draft_probe_s
+            while x11.owns_clipboard(primary=True) and time.monotonic() < deadline:
+                x11.serve_for(PROBE_POLL_S)
+            if not x11.owns_clipboard(primary=True):
+                text = self._read_clipboard(x11, primary=True) or ""
+                elapsed = time.monotonic() - started
+                log.debug("select-all selected %d characters in %.3f s", len(text), elapsed)
+                if not text.strip():
+                    x11.hold_primary()
+                return _Selection(found=True, text=text)
+            selected = self._look(x11, region)
+            if not differs(selected, shown):
                 log.debug("select-all selected nothing in %g s", self.settings.draft_probe_s)
                 return _Selection(found=False, text="")
-            x11.serve_for(PROBE_POLL_S)
-        text = self._read_clipboard(x11, primary=True) or ""
-        elapsed = time.monotonic() - started
-        log.debug("select-all selected %d characters in %.3f s", len(text), elapsed)
-        if not text.strip():
-            x11.hold_primary()
-        return _Selection(found=True, text=text)
+            gui.hotkey("right")
+            if self._changed_within(x11, region, selected, self.settings.draft_probe_s):
+                log.debug("select-all selected text shown on screen, not offered")
+                return _Selection(found=True, text="")
+            log.debug("the input changed at select-all (try %d) and not at Right", pressed)
+        return _Selection(found=True, text="")
+
+    def _changed_within(self, x11: Desktop, region: Rect, picture: Picture, limit: float) -> bool:
+        """Whether the input comes to look otherwise than ``picture`` within ``limit``."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if differs(self._look(x11, region), picture):
+                return True
+            time.sleep(LOOK_EVERY_S)
+        return False
 
     def _emptied(self, gui: Any, x11: Desktop, region: Rect, job: Job, point: Point) -> Picture:
         """After the clear keys in an input that is no terminal's: asked with select-all

@@ -50,6 +50,14 @@ export function startChatPage(build) {
     enter: () => { if (config.sends) submit(); },
   });
   window.chatEditor = editor;
+  if (host.dataset.variant === "late-ring") {
+    // the focus ring drawn 100 ms after the first key the focused input gets, and taken away
+    // with the focus: a change of the input's look at select-all that selects nothing
+    host.addEventListener("keydown", () => {
+      setTimeout(() => host.classList.add("ringed"), 100);
+    }, true);
+    host.addEventListener("focusout", () => host.classList.remove("ringed"));
+  }
   window.addEventListener("resize", reportLayout);
   requestAnimationFrame(() => requestAnimationFrame(reportLayout));
 }

@@ -23,7 +23,10 @@ from messaging.screen.pageserver import BUSY_HINT, SEND_HINT, SHOWN_CHARS, ChatS
 
 EDITORS_VARIABLE = "CELLPHONE_TEST_EDITORS"
 EDITORS = ("monaco", "prosemirror", "tiptap", "lexical", "codemirror")
-VARIANTS = {"lexical-plain": ("lexical", "plain")}  # a page of another editor's script
+VARIANTS = {  # a page of another editor's script
+    "lexical-plain": ("lexical", "plain"),
+    "codemirror-late-ring": ("codemirror", "late-ring"),
+}
 NAMES = {
     "monaco": "Monaco 0.57",
     "prosemirror": "ProseMirror 1.44",
@@ -31,6 +34,7 @@ NAMES = {
     "lexical": "Lexical 0.52 rich text",
     "lexical-plain": "Lexical 0.52 plain text",
     "codemirror": "CodeMirror 6",
+    "codemirror-late-ring": "CodeMirror 6, focus ring drawn late",
 }
 TEMPLATE = Path(__file__).with_name("page.html")
 
