@@ -51,6 +51,7 @@ from messaging.render import render
 from messaging.runtime import open_runtime
 from messaging.screen.apps import TerminalPane, TerminalPanes, WindowManager
 from messaging.screen.gui import GuiDeliverer
+from messaging.steps import StepRecords
 from tests.agent_clis.model_api.base import ModelApiDouble
 from tests.conftest import make_home
 from tests.gui.test_terminal_clis import (
@@ -66,19 +67,6 @@ from tests.gui.test_terminal_clis import (
 
 log = logging.getLogger("bench")
 STEPS = ("look", "click", "settle", "paste", "shown", "submit", "restore")
-
-
-class StepRecords(logging.Handler):
-    """The step times the screen deliverer logs of each verified delivery."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.taken: list[dict[str, float]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        steps = getattr(record, "steps", None)
-        if steps is not None:
-            self.taken.append(steps)
 
 
 STEP_RECORDS = StepRecords()

@@ -60,6 +60,7 @@ from messaging.screen.x11 import (
     XlibConnectionClosed,
     keep_clipboard,
 )
+from messaging.steps import Steps
 
 log = logging.getLogger(__name__)
 
@@ -105,30 +106,6 @@ FAILSAFE_REASON = (
     "fail-safe: the mouse was moved into a screen corner; the desk is paused "
     "(resume it when the screen is free)"
 )
-
-
-class Steps:
-    """How long each step of one verified delivery took, logged at debug level with the
-    figures in the record's ``steps`` (``bench/terminals_screen.py`` reads them): ``look``
-    (clipboard saved, window checked, input looked at), ``click`` (the click and the focus
-    it gave), ``settle`` (the input still, drafts and leftovers judged), ``paste`` (the
-    keys and the app taking the text), ``shown`` (until the text showed), ``submit`` (the
-    submit keys until the input let go of it), ``restore`` (the clipboard given back)."""
-
-    def __init__(self) -> None:
-        self.spent: dict[str, float] = {}
-        self.done = False
-        self._last = time.perf_counter()
-
-    def mark(self, step: str) -> None:
-        now = time.perf_counter()
-        self.spent[step] = self.spent.get(step, 0.0) + now - self._last
-        self._last = now
-
-    def log(self, agent_id: str) -> None:
-        if log.isEnabledFor(logging.DEBUG):
-            shown = ", ".join(f"{step} {spent * 1000:.1f} ms" for step, spent in self.spent.items())
-            log.debug("steps of %s: %s", agent_id, shown, extra={"steps": dict(self.spent)})
 
 
 class GuiDeliverer:
@@ -298,7 +275,7 @@ class GuiDeliverer:
 
     def _type(self, gui: Any, point: Point, job: Job, layout: Layout) -> Typed:
         pacing, typing = self.settings, job.agent.typing
-        steps = Steps()
+        steps, verified = Steps(log), False  # the steps are logged once verified
         x11 = self._xlib()
         # the operator's last input, before the desk's hides it
         untouched = self._own.untouched_since_last(x11)
@@ -399,6 +376,9 @@ class GuiDeliverer:
                     before = self._clear_again(gui, x11, region, before, job, point)
             if probed:  # once the input shows the focus: the keys go to it, not the page
                 self._probe(gui, x11, job, point, region, looked, suspect=suspect)
+                # as its keys left it: a focus ring a busy page drew only at them is no
+                # pasted text showing
+                before = self._still(x11, region, STILL_S)
             if empties:
                 before = self._emptied(gui, x11, region, job, point)
             if at_prompt:
@@ -459,7 +439,7 @@ class GuiDeliverer:
             self._agent_windows[key] = toplevel
             if pacing.check_drafts:
                 self._looks.learn(key, emptied, point, before, line=typing.wait_for_prompt)
-            steps.done = True
+            verified = True
             return Typed(verified=True)
         finally:
             if offered:
@@ -467,7 +447,7 @@ class GuiDeliverer:
                 self._restore_clipboard(x11, previous)
             if (offered and primary) or probed or empties:
                 self._restore_clipboard(x11, previous_primary, primary=True)
-            if steps.done:
+            if verified:
                 steps.mark("restore")
                 steps.log(job.agent.agent_id)
 

@@ -107,9 +107,11 @@ class SentCheck:
     to nothing; one that turns Enter into a new line moves the text, which then matches
     neither the empty look nor the pasted one.
 
-    The input is judged against the fullest look it had since the paste: a browser busy
-    with its first frames may draw the pasted text only after the first change (its focus
-    ring) was seen."""
+    The input is judged against the fullest look it had since the paste, one that still
+    shows what the paste changed and more: a browser busy with its first frames may draw
+    the pasted text only after the first change (its focus ring) was seen. A look that
+    changed more but no longer shows the pasted text (a focus ring a busy page draws only
+    after Enter sent it) is no fuller look."""
 
     def __init__(self, before: Picture, pasted: Picture) -> None:
         self.before = before
@@ -121,7 +123,9 @@ class SentCheck:
     def sent(self, now: Picture) -> bool:
         from_before = _changes(self.before, now)
         if _count(from_before) > self._most:
-            self._take(now, from_before)
+            still = _count(ImageChops.multiply(self._by_paste, from_before))
+            if still >= self._most * (1 - LEFT_SHARE):
+                self._take(now, from_before)
         changed_again = ImageChops.multiply(self._by_paste, _changes(self._fullest, now))
         not_back = ImageChops.multiply(changed_again, from_before)
         back = _count(changed_again) - _count(not_back)

@@ -14,6 +14,7 @@ from messaging.screen.look import (
     EmptyLook,
     Picture,
     Rect,
+    SentCheck,
     beyond_cursor,
     differs,
     inside_of,
@@ -157,3 +158,25 @@ def test_a_terminal_cursor_drawn_for_the_focus_is_no_pasted_text() -> None:
     assert not beyond_cursor(unfocused, focused)
     assert beyond_cursor(unfocused, terminal_line("[C2A] Captain", cursor="solid"))
     assert beyond_cursor(focused, terminal_line("ok"))  # two letters: two cells and a cursor
+
+
+def ringed(picture: Picture) -> Picture:
+    """The same picture with the input's focus ring drawn: a blue frame around it."""
+    image = Image.frombytes("RGB", (REGION.width, REGION.height), picture.data, "raw", "BGRX")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((19, 39, 581, 141), outline=(0x00, 0x7A, 0xCC), width=2)
+    return Picture(REGION, image.convert("RGBX").tobytes("raw", "BGRX"))
+
+
+def test_a_focus_ring_drawn_only_after_enter_is_no_text_left_in_the_input() -> None:
+    """A busy page drew the input's focus ring after Enter sent the text: more pixels
+    changed than the paste changed, but none of the pasted text is left."""
+    before, pasted = pane(), pane("the message from the desk, pasted ✓")
+    check = SentCheck(before, pasted)
+    assert not check.sent(pasted)
+    assert check.sent(ringed(before))
+    # and text the page drew only after its ring: the fuller look is judged against
+    check = SentCheck(before, ringed(before))
+    assert not check.sent(ringed(pasted))
+    assert check.sent(ringed(before))
+    assert not check.sent(ringed(pasted))

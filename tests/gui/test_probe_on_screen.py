@@ -2,7 +2,9 @@
 screen shows at select-all counts as text selected only if Right takes it away. A real
 CodeMirror 6 pane in Chromium whose focus ring comes 100 ms after the first key (as a busy
 page draws it late: the failure a CI run saw, an empty CodeMirror input held as holding a
-draft) is typed into, while a draft in the same pane is still found and left as it was."""
+draft) is typed into, while a draft in the same pane is still found and left as it was. On a
+loaded machine the ring comes later, after the paste or after Enter: a ring drawn after Enter
+sent the text is no text left in the input either."""
 
 from __future__ import annotations
 
