@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import statistics
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from config import load_settings
 from messaging.model import DeliveryMethod, DeliveryState
 from messaging.render import render
 from messaging.runtime import open_runtime
+from messaging.steps import StepRecords
 from tests.agent_clis import aider, claude, codex, gemini
 from tests.agent_clis.model_api.anthropic import AnthropicDouble
 from tests.agent_clis.model_api.base import ModelApiDouble
@@ -64,6 +66,8 @@ CASES = (
     "--help",
 )
 ANSWER_TIMEOUT_S = 30.0
+STEPS = ("read", "paste", "shown", "wait", "submit")
+STEP_RECORDS = StepRecords()
 
 
 @dataclass
@@ -83,6 +87,8 @@ class Row:
     claimed: int = 0
     false_claims: int = 0
     deliveries: int = 0  # recipients counted in exact and claimed (messages when 0)
+    steps: list[dict[str, float]] = field(default_factory=list)  # of each verified one
+    ends: dict[str, list[float]] = field(default_factory=dict)  # by CLI, from the start
 
     def cells(self) -> list[str]:
         ms = sorted(t * 1000 for t in self.times)
@@ -124,10 +130,14 @@ async def through_the_desk(pane: Pane, server: TmuxServer, count: int, work: Pat
     async with open_runtime(home, load_settings(home)) as rt:
         for n in range(count):
             before = len(pane.double.texts())
+            STEP_RECORDS.clear()
             start = time.perf_counter()
             sent = await rt.service.send(["Agent-1"], CASES[n % len(CASES)])
             outcome = (await rt.desk.wait_for(sent.message.id, ANSWER_TIMEOUT_S))["Agent-1"]
             row.times.append(time.perf_counter() - start)
+            if STEP_RECORDS.taken:
+                steps = STEP_RECORDS.taken[-1]
+                row.steps.append(steps | {"desk": row.times[-1] - sum(steps.values())})
             text = received(pane.cli, render(sent.message, "Agent-1", rt.settings.messaging.footer))
             claimed = outcome.state is DeliveryState.DELIVERED and (
                 outcome.method is DeliveryMethod.TMUX
@@ -172,10 +182,15 @@ async def broadcast(panes: list[Pane], server: TmuxServer, rounds: int, work: Pa
     async with open_runtime(home, load_settings(home)) as rt:
         for n in range(rounds):
             counts = [len(pane.double.texts()) for pane in panes]
+            STEP_RECORDS.clear()
+            started = time.time()
             start = time.perf_counter()
             sent = await rt.service.broadcast(f"Broadcast {n}: report your status.")
             outcomes = await rt.desk.wait_for(sent.message.id, ANSWER_TIMEOUT_S)
             row.times.append(time.perf_counter() - start)
+            cli_of = {agent_id: pane.cli for agent_id, pane in zip(agents, panes, strict=True)}
+            for agent_id, ended in STEP_RECORDS.ends:
+                row.ends.setdefault(cli_of[agent_id], []).append(ended - started)
             for agent_id, pane, count in zip(agents, panes, counts, strict=True):
                 text = render(sent.message, agent_id, rt.settings.messaging.footer)
                 got = pane.double.wait_for_prompts(count + 1, ANSWER_TIMEOUT_S)[count:]
@@ -197,6 +212,31 @@ def print_table(rows: list[Row]) -> None:
     print("|" + "|".join("---" if i < 2 else "---:" for i in range(len(header))) + "|")
     for row in rows:
         print("| " + " | ".join(row.cells()) + " |")
+    print()
+    print("Median ms per step of the verified deliveries through the desk ('desk': the store,")
+    print("the queue and the outcome, around the lane's steps):")
+    print()
+    names = [*STEPS, "desk"]
+    print("| CLI | verified | " + " | ".join(names) + " |")
+    print("|" + "|".join("---" if i < 1 else "---:" for i in range(2 + len(names))) + "|")
+    for row in rows:
+        if row.steps:
+            cells = [
+                f"{statistics.median(s.get(name, 0.0) for s in row.steps) * 1000:,.1f}"
+                for name in names
+            ]
+            print(f"| {row.label} | {len(row.steps)} | " + " | ".join(cells) + " |")
+    for row in rows:
+        if row.ends:
+            print()
+            print(f"{row.label}: when each CLI's deliveries ended, ms after the broadcast (median,")
+            print("latest):")
+            print()
+            print("| CLI | deliveries | median ms | latest ms |")
+            print("|---|---:|---:|---:|")
+            for cli, ends in row.ends.items():
+                print(f"| {CLIS[cli][0]} | {len(ends)} | {statistics.median(ends) * 1000:,.1f} | "
+                      f"{max(ends) * 1000:,.1f} |")  # fmt: skip
 
 
 async def main() -> None:
@@ -206,6 +246,9 @@ async def main() -> None:
     parser.add_argument("--broadcasts", type=int, default=5)
     parser.add_argument("--clis", default=",".join(CLIS))
     args = parser.parse_args()
+    lane_log = logging.getLogger("messaging.tmux.lane")
+    lane_log.setLevel(logging.DEBUG)
+    lane_log.addHandler(STEP_RECORDS)
     names = [name for name in args.clis.split(",") if name]
     with tempfile.TemporaryDirectory(prefix="bench-terminals-") as folder:
         work = Path(folder)

@@ -6,7 +6,8 @@ it (or the CLI's placeholder for a long paste), press the submit keys, and wait 
 input no longer holds it. Only then is it "delivered via tmux, verified". Text the desk
 left in an input (typed, not submitted) is remembered in the home, so the next delivery,
 from any process, clears it with the agent's ``clear_keys`` instead of taking it for a
-draft.
+draft. Each verified delivery logs the time of its steps (``read``, ``paste``,
+``shown``, ``wait``, ``submit``; :class:`~messaging.steps.Steps`) at debug level.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from config import TmuxSettings
 from coordinates.tmux import TmuxTarget, clear_keys_in_tmux
 from messaging.deliver import AgentBusy, DraftPresent, Job, NotDeliverable, Typed
 from messaging.model import Priority
+from messaging.steps import Steps
 from messaging.tmux.client import Snapshot, TmuxClient, TmuxError
 from messaging.tmux.keys import KeyNotForTmux, tmux_key
 from messaging.tmux.notes import PaneNotes
@@ -77,6 +79,7 @@ class TmuxLane:
         before_keys: Callable[[], Awaitable[None]],
     ) -> Typed:
         agent_id = job.agent.agent_id
+        steps = Steps(log)  # logged once verified
         before = await self._usable(pane, agent_id)
         reading = read_pane(before)
         if not reading.busy and self._worked_lately(agent_id):
@@ -96,10 +99,12 @@ class TmuxLane:
                 f"there ({_shorten(reading.input)!r})"
             )
         await before_keys()
+        steps.mark("read")
         # noted before the paste: a desk killed before it knows the outcome leaves the text
         # in the input, and the next process clears it instead of taking it for a draft
         self.notes.remember_leftover(agent_id, job.text)
         await self.tmux.paste(pane, f"cellphone-{job.message.id}-{agent_id}", job.text)
+        steps.mark("paste")
         shown = await self._until(pane, lambda r: shows(r, job.text), self.settings.show_timeout_s)
         if shown is None:  # it may show later: not a draft (noted above)
             raise NotDeliverable(
@@ -107,7 +112,8 @@ class TmuxLane:
                 f"within {self.settings.show_timeout_s:g} s (tmux.show_timeout_s); nothing "
                 "was submitted"
             )
-        left = await self._submit(pane, job, submit)
+        steps.mark("shown")
+        left = await self._submit(pane, job, submit, steps)
         if left is None:  # noted before the paste, and cleared before the next one
             raise NotDeliverable(
                 f"typed but not submitted: the text stayed in the input of {agent_id} in tmux "
@@ -116,9 +122,13 @@ class TmuxLane:
                 "before the next message"
             )
         self.notes.forget_leftover(agent_id)
+        steps.mark("submit")
+        steps.log(agent_id)
         return Typed(verified=True)
 
-    async def _submit(self, pane: TmuxTarget, job: Job, submit: list[str]) -> Reading | None:
+    async def _submit(
+        self, pane: TmuxTarget, job: Job, submit: list[str], steps: Steps
+    ) -> Reading | None:
         """Press the submit keys until the input lets go of ``text``: the reading after, or
         None when it still holds it. An Enter the CLI took for a new line (the input grew by
         an empty row under the cursor: Gemini CLI does so with an Enter it reads within 30 ms
@@ -133,6 +143,7 @@ class TmuxLane:
                 wait = max(wait, SLOW_ENTER_WAIT_S)
             if wait:
                 await asyncio.sleep(wait)
+                steps.mark("wait")
             before = read_pane(await self.tmux.snapshot(pane))
             await self.tmux.press(pane, *submit)
             after = await self._until(
