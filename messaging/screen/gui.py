@@ -340,7 +340,9 @@ class GuiDeliverer:
             first = toplevel not in self._known
             self._known.add(toplevel)
             still = FIRST_STILL_S if first else STILL_S
-            if cleared and self._leftover_gone(key, x11, toplevel, region, point, unclicked):
+            if cleared and self._leftover_gone(
+                key, x11, region, point, unclicked, terminal=terminal
+            ):
                 cleared, at_prompt = False, pacing.check_drafts
             if cleared:
                 if terminal:
@@ -722,10 +724,11 @@ class GuiDeliverer:
         self,
         key: tuple[str, bool],
         x11: Desktop,
-        toplevel: int,
         region: Rect,
         point: Point,
         unclicked: Picture | None,
+        *,
+        terminal: bool,
     ) -> bool:
         """A terminal's input an earlier attempt left text in looks empty now, as its learnt
         empty look (the CLI took the text after all, or someone emptied it): its clear keys
@@ -737,7 +740,7 @@ class GuiDeliverer:
             self.settings.clear_input
             or known is None
             or known.picture.region != region
-            or not self._is_terminal(x11, toplevel)
+            or not terminal
         ):
             return False
         if unclicked is None:
