@@ -87,6 +87,7 @@ class Row:
     claimed: int = 0
     false_claims: int = 0
     deliveries: int = 0  # recipients counted in exact and claimed (messages when 0)
+    reports: bool = True  # whether anything reports an outcome (the reference does not)
     steps: list[dict[str, float]] = field(default_factory=list)  # of each verified one
     ends: dict[str, list[float]] = field(default_factory=dict)  # by CLI, from the start
 
@@ -102,8 +103,8 @@ class Row:
             f"{median:,.1f}",
             f"{p95:,.1f}",
             f"{self.exact}/{counted}",
-            f"{self.claimed}/{counted}",
-            str(self.false_claims),
+            f"{self.claimed}/{counted}" if self.reports else "-",
+            str(self.false_claims) if self.reports else "-",
         ]
 
 
@@ -155,7 +156,7 @@ async def through_the_desk(pane: Pane, server: TmuxServer, count: int, work: Pat
 
 
 def bare_tmux(pane: Pane, server: TmuxServer, count: int) -> Row:
-    row = Row(CLIS[pane.cli][0], "reference: tmux paste + Enter alone")
+    row = Row(CLIS[pane.cli][0], "reference: tmux paste + Enter alone", reports=False)
     for n in range(count):
         text = f"reference {n}: " + CASES[n % len(CASES)]
         before = len(pane.double.texts())
