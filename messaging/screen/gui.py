@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -538,20 +539,14 @@ class GuiDeliverer:
                 log.debug("select-all selected nothing in %g s", self.settings.draft_probe_s)
                 return _Selection(found=False, text="")
             gui.hotkey("right")
-            if self._changed_within(x11, region, selected, self.settings.draft_probe_s):
+            collapsed = self._watch(
+                x11, region, partial(differs, selected), self.settings.draft_probe_s
+            )
+            if collapsed is not None:
                 log.debug("select-all selected text shown on screen, not offered")
                 return _Selection(found=True, text="")
             log.debug("the input changed at select-all (try %d) and not at Right", pressed)
         return _Selection(found=True, text="")
-
-    def _changed_within(self, x11: Desktop, region: Rect, picture: Picture, limit: float) -> bool:
-        """Whether the input comes to look otherwise than ``picture`` within ``limit``."""
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            if differs(self._look(x11, region), picture):
-                return True
-            time.sleep(LOOK_EVERY_S)
-        return False
 
     def _emptied(self, gui: Any, x11: Desktop, region: Rect, job: Job, point: Point) -> Picture:
         """After the clear keys in an input that is no terminal's: asked with select-all
