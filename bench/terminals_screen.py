@@ -9,7 +9,10 @@ settings the tests use (``gui.draft_retry_s`` 0.5: a message held while Aider an
 tried again this often; ``gui.verify_timeout_s`` 4). For each CLI and terminal:
 
 - ``desk``: messages sent one after another through one store and desk (as the bot or
-  ``cellphone deliver --watch`` does), timed from the send to the outcome;
+  ``cellphone deliver --watch`` does), timed from the send to the outcome; each goes once
+  the one before reached the model and the CLI's window has been still for 0.3 s (it
+  answered and waits again, as between an operator's messages; ``bench/terminals.py``
+  waits so in tmux);
 - ``cellphone send``: each message a ``cellphone send`` process of its own, wall time;
 - ``no submit_after_s`` (Gemini CLI only): the same without the wait between paste and
   Enter: what the screen tells when Enter is taken as a new line.
@@ -72,6 +75,10 @@ STEPS = ("look", "click", "settle", "paste", "shown", "submit", "restore")
 STEP_RECORDS = StepRecords()
 CELLPHONE = Path(sys.executable).with_name("cellphone")
 ARRIVAL_S = 20.0
+# between messages, the CLI answers and draws its prompt again (its window still this long),
+# as it does between an operator's messages and as bench/terminals.py waits in tmux
+IDLE_STILL_S = 0.3
+IDLE_TIMEOUT_S = 10.0
 DIALOG_SETTING = "MiscShowUnsafePasteDialog=FALSE"
 DRAFT_RETRY_S = 0.5
 
@@ -161,8 +168,9 @@ async def through_desk(
             delivered = outcome.state is DeliveryState.DELIVERED
             sent.append((text, delivered, outcome.reason))
             log.info("%s #%d: %s %s", agent_id, index, outcome.state.value, outcome.reason or "")
-            if delivered:  # the next goes once the CLI is idle again
+            if delivered:  # the next goes once the CLI answered and waits again
                 double.wait_for_prompts(already + sum(1 for s in sent if s[1]), ARRIVAL_S)
+                agents.panes.wait_still(agent_id, IDLE_STILL_S, IDLE_TIMEOUT_S)
     screen.close()
     time.sleep(1.0)  # a late arrival of something held in an input
     score(row, cli, sent, double.texts()[already:])
@@ -194,6 +202,7 @@ def with_cellphone_send(agents: Agents, cli: Cli, work: Path, count: int, displa
         sent.append((typed(footer, agent_id, body), delivered, outcome.get("reason")))
         if delivered:
             double.wait_for_prompts(already + sum(1 for s in sent if s[1]), ARRIVAL_S)
+            agents.panes.wait_still(agent_id, IDLE_STILL_S, IDLE_TIMEOUT_S)
     time.sleep(1.0)
     score(row, cli, sent, double.texts()[already:])
     return row
@@ -260,8 +269,12 @@ async def run(args: argparse.Namespace) -> list[Row]:
                         if cli.name not in args.clis:
                             continue
                         add(rows, await through_desk(agents, cli, work, args.messages))
-                        add(rows, with_cellphone_send(agents, cli, work, args.sends, display.name))
-                    if "gemini" in args.clis:
+                        if args.sends:
+                            add(
+                                rows,
+                                with_cellphone_send(agents, cli, work, args.sends, display.name),
+                            )
+                    if "gemini" in args.clis and args.sends:
                         gemini = next(cli for cli in CLIS if cli.name == "gemini")
                         add(
                             rows,
@@ -273,7 +286,7 @@ async def run(args: argparse.Namespace) -> list[Row]:
                     panes.stop()
                     doubles_stop(doubles)
                     shutil.rmtree(root, ignore_errors=True)
-            if "xfce4-terminal" in args.terminals:
+            if "xfce4-terminal" in args.terminals and args.sends:
                 add(rows, await asking_terminal(display.name, work, args.sends))
     return rows
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
+from Xlib import X
+
 from messaging.screen.look import Rect
 from messaging.screen.placement import Screen, wait_for_window
 
@@ -30,6 +32,7 @@ MOVE_TIMEOUT_S = 2.0
 MOVE_TRIES = 3
 STOP_TIMEOUT_S = 5.0
 POLL_S = 0.02
+STILL_LOOK_S = 0.02  # how often a window is looked at while waiting for it to be still
 LOG_NOISE = ("dbus", "D-Bus", "session manager", "Gtk-WARNING", "Fontconfig")
 
 T = TypeVar("T")
@@ -108,6 +111,31 @@ class AppWindows:
         """The pane's chat input on screen, measured now."""
         window = self._window(agent_id)
         return window.input_area(self._x().client_rect(window.window))
+
+    def wait_still(self, agent_id: str, still_s: float, timeout: float) -> bool:
+        """Until the pane's window has looked the same for ``still_s`` (its app done
+        drawing, as between an operator's messages); False when it still changed after
+        ``timeout``."""
+        screen = self._x()
+        window = self._window(agent_id)
+        rect = screen.client_rect(window.window)
+        deadline = time.monotonic() + timeout
+
+        def look() -> bytes:
+            image = screen.root.get_image(
+                rect.x, rect.y, rect.width, rect.height, X.ZPixmap, 0xFFFFFFFF
+            )
+            return bytes(image.data)
+
+        last, since = look(), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(STILL_LOOK_S)
+            now = look()
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= still_s:
+                return True
+        return False
 
     def contains(self, agent_id: str, x: int, y: int) -> bool:
         """Whether (``x``, ``y``) is inside the pane's chat input."""

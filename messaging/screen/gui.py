@@ -124,6 +124,8 @@ class GuiDeliverer:
         self._agent_windows: dict[tuple[str, bool], int] = {}  # where each input's texts went
         self._last_click: tuple[int, int, float] | None = None  # x, y, monotonic time
         self._last_target: int | None = None  # the top-level window clicked last
+        # the window a terminal's click gave the keyboard focus to, by top-level window
+        self._terminal_focus: dict[int, int] = {}
         self._known: set[int] = set()  # top-level windows clicked before
         self._terminals: dict[int, bool] = {}  # top-level window: a terminal emulator's?
         self._last_layout: Layout | None = None
@@ -305,6 +307,7 @@ class GuiDeliverer:
             draft = self._draft_in(key, x11, region, point, looked)
             if draft is not None:
                 if self._draft_known(key, looked, toplevel):
+                    self._keep_held(job, key, looked)
                     raise draft
                 suspect = True
         # an input never seen empty: asked whether it holds text once it has the focus
@@ -326,7 +329,13 @@ class GuiDeliverer:
             if pacing.give_back:
                 self._loan.borrow(x11, self._own)
             steps.mark("look")
-            self._click(gui, point, x11, focused=kept_focus)
+            self._click(
+                gui,
+                point,
+                x11,
+                focused=kept_focus,
+                focus_of=self._terminal_focus.get(toplevel) if terminal else None,
+            )
             if job.onboarding and pacing.new_chat_hotkey:
                 # the keys go where the click went: a busy window takes the focus late
                 self._check_focus(x11, toplevel, point)
@@ -335,6 +344,8 @@ class GuiDeliverer:
                 self._click(gui, point, x11)
             self._check_focus(x11, toplevel, point)
             self._last_target = toplevel
+            if terminal:
+                self._terminal_focus[toplevel] = x11.focus_window()
             steps.mark("click")
             # the input as it looks empty, not on its way there: the text being deleted,
             # the focus ring being drawn (it would pass for the pasted text showing)
@@ -357,7 +368,10 @@ class GuiDeliverer:
                 # a terminal's click changes its cursor at most (nothing, when the CLI
                 # draws its own), which is no sign of the paste showing (_until_shown)
                 change_s = TERMINAL_LOOK_CHANGE_S if terminal else LOOK_CHANGE_S
-                before = self._settled(x11, region, still, unlike=unclicked, change_s=change_s)
+                if terminal and self._as_focused_empty(key, unclicked):
+                    before = self._still(x11, region, still)  # the focus has nothing to redraw
+                else:
+                    before = self._settled(x11, region, still, unlike=unclicked, change_s=change_s)
             if cleared and self._still_full(key, before, unclicked, point):
                 if terminal and self._looks.get(key) is None:
                     # the clear keys of every agent CLI empty its input, which then looks
@@ -385,12 +399,13 @@ class GuiDeliverer:
             if empties:
                 before = self._emptied(gui, x11, region, job, point)
             if at_prompt:
-                # as it looks with the focus; with wait_for_prompt, a CLI still answering
-                # shows no prompt there
-                if typing.wait_for_prompt:
-                    before = self._until_prompt(key, x11, region, point, before)
+                # as it looks with the focus, and the CLI at its prompt: one still answering
+                # (Aider), or redrawing its screen (Gemini CLI after a long message) shows
+                # none there for a moment, and such a look would pass for the paste showing
+                before = self._until_prompt(key, x11, region, point, before)
                 draft = self._draft_in(key, x11, region, point, before)
                 if draft is not None:
+                    self._keep_held(job, key, self._look(x11, region))
                     raise draft
             steps.mark("settle")
             x11.offer(job.text, for_window=target, primary=primary)
@@ -638,6 +653,13 @@ class GuiDeliverer:
         except OSError as exc:
             log.warning("cannot keep the pictures of a delivery in %s: %s", folder, exc)
 
+    def _keep_held(self, job: Job, key: tuple[str, bool], now: Picture) -> None:
+        """With ``gui.pictures_dir`` set, the pictures of a delivery held for a draft: the
+        input's learnt empty look ("1-before") and its look that held it ("3-after")."""
+        known = self._looks.get(key)
+        if known is not None:
+            self._keep_pictures(job, "held", known.picture, None, now)
+
     def _is_terminal(self, x11: Desktop, toplevel: int) -> bool:
         """Whether ``toplevel`` is a terminal emulator's window (by its WM_CLASS)."""
         if toplevel not in self._terminals:
@@ -645,13 +667,24 @@ class GuiDeliverer:
             self._terminals[toplevel] = any(name in names for name in TERMINAL_CLASSES)
         return self._terminals[toplevel]
 
-    def _click(self, gui: Any, point: Point, x11: Desktop, *, focused: bool = False) -> None:
+    def _click(
+        self,
+        gui: Any,
+        point: Point,
+        x11: Desktop,
+        *,
+        focused: bool = False,
+        focus_of: int | None = None,
+    ) -> None:
         """Click at ``point``, a few pixels aside when the last click was at the same place
         moments ago: two clicks there would count as a double click (a triple click next),
-        after which a browser's rich input drops the paste, and a terminal selects a word
-        or a line (xterm counts clicks by time alone). When the input still has the focus
-        that click gave it, there is no click at all; when the point aside is in another
-        window, the click waits out the double-click interval instead."""
+        after which a browser's rich input drops the paste. When the input still has the
+        focus that click gave it, there is no click at all; when the point aside is in
+        another window, the click waits out the double-click interval instead. A terminal
+        counts clicks by time alone (xterm selects a word, then a line, wherever the second
+        and third click land): ``focus_of``, the window an earlier click into it gave the
+        keyboard focus to, gets the focus straight away instead, which is all a click gives
+        a terminal."""
         x, y = point
         last = self._last_click
         idle = _idle_s(x11)
@@ -668,6 +701,11 @@ class GuiDeliverer:
         ):
             if focused and last is self._last_click:
                 return  # the focus is where this click (of its own, moments ago) put it
+            if focus_of is not None and x11.give_focus(focus_of, FOCUS_TIMEOUT_S):
+                log.debug(
+                    "the terminal at %s clicked %.2f s ago: focused without a click", point, since
+                )
+                return
             shifted = x + (-CLICK_SHIFT_PX if last[0] > point.x else CLICK_SHIFT_PX)
             if x11.window_at(shifted, y) == x11.window_at(x, y):
                 x = shifted
@@ -690,10 +728,10 @@ class GuiDeliverer:
     def _until_prompt(
         self, key: tuple[str, bool], x11: Desktop, region: Rect, point: Point, now: Picture
     ) -> Picture:
-        """The input of a CLI that reads input only at its prompt (Aider), once it shows its
-        learnt empty look, within :data:`PROMPT_WAIT_S`: one that just answered the message
-        before draws its prompt again moments later, and the delivery goes on then instead
-        of being held for ``gui.draft_retry_s``. The last look when it does not."""
+        """The input of a terminal CLI once it shows its learnt empty look, within
+        :data:`PROMPT_WAIT_S`: one that just answered the message before (Aider) or redraws
+        its screen draws its prompt again moments later, and the delivery goes on then
+        instead of being held for ``gui.draft_retry_s``. The last look when it does not."""
         if self._looks.draft(key, now, point) is None:
             return now
         back = self._watch(
@@ -785,6 +823,18 @@ class GuiDeliverer:
 
     def _look(self, x11: Desktop, region: Rect) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
+
+    def _as_focused_empty(self, key: tuple[str, bool], unclicked: Picture) -> bool:
+        """Whether a terminal's input looks before the click just as it looked empty with
+        the keyboard focus, when the desk learnt it (a CLI drawing its own cursor, as Claude
+        Code and Gemini CLI do, looks the same with and without the focus; the terminal's
+        own cursor turns from hollow to solid)."""
+        known = self._looks.get(key)
+        return (
+            known is not None
+            and known.picture.region == unclicked.region
+            and not differs(unclicked, known.picture)
+        )
 
     def _settled(
         self,
@@ -909,7 +959,7 @@ class GuiDeliverer:
                 f"typed but not submitted: {job.agent.agent_id} took {typing.submit} as a "
                 "new line (its text moved up a row and stayed in the input); set a longer "
                 "submit_after_s for this agent in the coordinates file (Gemini CLI takes an "
-                "Enter soon after a paste as a new line: 0.2 s); it is cleared before the "
+                "Enter soon after a paste as a new line: 0.1 s); it is cleared before the "
                 "next paste"
             )
         raise NotDeliverable(

@@ -24,6 +24,7 @@ from messaging.screen.apps import ChromiumPane, ChromiumPanes, TerminalPane, Ter
 from messaging.screen.gui import GuiDeliverer
 from tests.conftest import inbox_files, make_home
 from tests.gui.display import typed_copies
+from tests.gui.test_sharing import operator
 
 pytestmark = [pytest.mark.display, pytest.mark.slow]
 
@@ -193,6 +194,37 @@ def test_a_terminal_input_left_holding_text_is_emptied_with_its_clear_keys(
     screen.close()
     terminal.wait_for(1)
     assert terminal.texts(TERMINAL.agent_id) == [text]
+
+
+def test_messages_moments_apart_to_xterm_make_no_multiple_click(
+    x_display: VirtualDisplay, terminal: TerminalPanes, tmp_path: Path
+) -> None:
+    """xterm counts clicks by time alone: clicks into it within its double-click interval,
+    wherever they land, select a word, then the whole input line (which then looks like a
+    draft, and every later message was held). Messages moments apart, the focus given back
+    to another window after each as the desk does for the operator: each arrives."""
+    pane = TerminalPane("Agent-6", 640, 250, columns=72, rows=8, terminal="xterm")
+    with TerminalPanes([pane], x_display.name, tmp_path / "xterm") as xterm:
+        x, y = xterm.pane_points()[pane.agent_id]
+        keys = Typing(
+            paste_keys=("shift", "insert"), clear_keys=(("ctrl", "c"),), verify_region=(600, 40)
+        )
+        agent = Agent(pane.agent_id, "", True, Point(x, y), None, typing=keys)
+        screen = GuiDeliverer(GuiSettings())
+        # the operator works in the other terminal: the desk gives the focus back there
+        operator(x_display, "search", "--name", TERMINAL.window_title, "windowfocus", "--sync")
+        texts = [f"message {n}, moments after the one before" for n in range(8)]
+        try:
+            for text in texts:
+                typed = screen.deliver_now(
+                    Job(Message("Captain", (pane.agent_id,), text), agent, text)
+                )
+                assert typed.verified, text
+                screen.give_back()
+        finally:
+            screen.close()
+        xterm.wait_for(len(texts))
+        assert xterm.texts(pane.agent_id) == texts
 
 
 async def test_a_text_too_large_for_one_clipboard_answer_arrives_whole(

@@ -67,9 +67,10 @@ CLIS = (
     Cli("claude", claude, AnthropicDouble, "shift+tab to cycle", 2),
     Cli("codex", codex, ResponsesDouble, "? for shortcuts", 3),
     # Gemini CLI takes an Enter within 40 ms of a paste as a new line, counted by a timer
-    # of its own that runs late on a busy machine: 0.1 s lost one in 24 with the display
-    # tests running, 0.2 s none
-    Cli("gemini", gemini, GeminiDouble, "Type your message", 4, submit_after_s=0.2),
+    # of its own that runs late on a busy machine: 0.1 s after the text shows lost none in
+    # 200 (100 of them with two CPU hogs running) once the desk waited for its prompt
+    # before the paste (a prompt redrawn after the paste keys passed for the text showing)
+    Cli("gemini", gemini, GeminiDouble, "Type your message", 4, submit_after_s=0.1),
     # Aider keeps 3 rows free below its prompt, and reads input only at its prompt
     Cli("aider", aider, ChatCompletionsDouble, "Repo-map", 3, wait_for_prompt=True),
 )
