@@ -368,8 +368,17 @@ class GuiDeliverer:
                 # a terminal's click changes its cursor at most (nothing, when the CLI
                 # draws its own), which is no sign of the paste showing (_until_shown)
                 change_s = TERMINAL_LOOK_CHANGE_S if terminal else LOOK_CHANGE_S
-                if terminal and self._as_focused_empty(key, unclicked):
+                empty = self._looks.get(key) if terminal else None
+                if empty is not None and empty.picture.region != region:
+                    empty = None
+                if empty is not None and not differs(unclicked, empty.picture):
                     before = self._still(x11, region, still)  # the focus has nothing to redraw
+                elif empty is not None:
+                    # drawn for the focus, it looks as it did empty with it: settled then
+                    focused = self._watch(
+                        x11, region, lambda now: not differs(now, empty.picture), change_s
+                    )
+                    before = focused or self._still(x11, region, still)
                 else:
                     before = self._settled(x11, region, still, unlike=unclicked, change_s=change_s)
             if cleared and self._still_full(key, before, unclicked, point):
@@ -823,18 +832,6 @@ class GuiDeliverer:
 
     def _look(self, x11: Desktop, region: Rect) -> Picture:
         return Picture(region, x11.grab(region.x, region.y, region.width, region.height))
-
-    def _as_focused_empty(self, key: tuple[str, bool], unclicked: Picture) -> bool:
-        """Whether a terminal's input looks before the click just as it looked empty with
-        the keyboard focus, when the desk learnt it (a CLI drawing its own cursor, as Claude
-        Code and Gemini CLI do, looks the same with and without the focus; the terminal's
-        own cursor turns from hollow to solid)."""
-        known = self._looks.get(key)
-        return (
-            known is not None
-            and known.picture.region == unclicked.region
-            and not differs(unclicked, known.picture)
-        )
 
     def _settled(
         self,
