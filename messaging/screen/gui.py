@@ -368,19 +368,23 @@ class GuiDeliverer:
                 # a terminal's click changes its cursor at most (nothing, when the CLI
                 # draws its own), which is no sign of the paste showing (_until_shown)
                 change_s = TERMINAL_LOOK_CHANGE_S if terminal else LOOK_CHANGE_S
-                empty = self._looks.get(key) if terminal else None
-                if empty is not None and empty.picture.region != region:
+                empty = None if cleared else self._looks.get(key)
+                if empty is not None and (
+                    empty.picture.region != region or not (terminal or empty.confirmed)
+                ):
                     empty = None
-                if empty is not None and not differs(unclicked, empty.picture):
-                    before = self._still(x11, region, still)  # the focus has nothing to redraw
-                elif empty is not None:
-                    # drawn for the focus, it looks as it did empty with it: settled then
-                    focused = self._watch(
-                        x11, region, lambda now: not differs(now, empty.picture), change_s
-                    )
-                    before = focused or self._still(x11, region, still)
+                if empty is not None and terminal and not differs(unclicked, empty.picture):
+                    # the focus has nothing to redraw
+                    before = self._still(x11, region, still, like=empty.picture)
                 else:
-                    before = self._settled(x11, region, still, unlike=unclicked, change_s=change_s)
+                    before = self._settled(
+                        x11,
+                        region,
+                        still,
+                        unlike=unclicked,
+                        change_s=change_s,
+                        like=None if empty is None else empty.picture,
+                    )
             if cleared and self._still_full(key, before, unclicked, point):
                 if terminal and self._looks.get(key) is None:
                     # the clear keys of every agent CLI empty its input, which then looks
@@ -840,20 +844,28 @@ class GuiDeliverer:
         still: float,
         unlike: Picture,
         change_s: float = LOOK_CHANGE_S,
+        like: Picture | None = None,
     ) -> Picture:
         """The picture of ``region`` once it no longer looks as ``unlike`` (before the click:
         a busy browser may draw the focus ring well after it) and then stopped changing for
-        ``still`` seconds. An input whose look the click did not change is taken once
-        ``change_s`` passed."""
+        ``still`` seconds, or looks as ``like`` (as it looked empty with the focus after a
+        submission: all the focus draws, a caret, a focus ring, a terminal's solid cursor,
+        is there). An input whose look the click did not change is taken once ``change_s``
+        passed."""
         self._watch(x11, region, lambda now: differs(now, unlike), change_s)
-        return self._still(x11, region, still)
+        return self._still(x11, region, still, like=like)
 
-    def _still(self, x11: Desktop, region: Rect, still: float) -> Picture:
-        """The picture of ``region`` once it stopped changing for ``still`` seconds."""
+    def _still(
+        self, x11: Desktop, region: Rect, still: float, *, like: Picture | None = None
+    ) -> Picture:
+        """The picture of ``region`` once it stopped changing for ``still`` seconds, or once
+        it looks as ``like``."""
         last = self._look(x11, region)
         still_since = time.monotonic()
         deadline = still_since + self.settings.verify_timeout_s
         while time.monotonic() < deadline:
+            if like is not None and not differs(last, like):
+                break
             x11.serve_for(LOOK_EVERY_S)
             now = self._look(x11, region)
             if differs(now, last):
