@@ -44,6 +44,9 @@ class Publisher:
         self.poll_s = poll_s  # what other processes of the home stored is found this often
         self.archive = archive  # a markdown copy of every devlog is kept here
         self._wake = asyncio.Event()
+        # held while a devlog is kept and copied to the archive: a post of it (which may
+        # say the home keeps it whole) waits for the copy
+        self._keeping = asyncio.Lock()
         self._stopping = False
 
     async def submit(
@@ -58,14 +61,15 @@ class Publisher:
         """Keep a devlog and wake the posting; :class:`InvalidDevlogError` when it is not
         one."""
         title, body = checked(title, body)
-        devlog = await self.journal.add(
-            agent_id, title, body, summarize=summarize or self.summarize_all, key=key
-        )
-        if self.archive is not None:
-            try:
-                await asyncio.to_thread(archive_copy, self.archive, devlog)
-            except OSError as exc:  # the store keeps it anyway
-                log.warning("no archive copy of devlog %d: %s", devlog.seq, exc)
+        async with self._keeping:
+            devlog = await self.journal.add(
+                agent_id, title, body, summarize=summarize or self.summarize_all, key=key
+            )
+            if self.archive is not None:
+                try:
+                    await asyncio.to_thread(archive_copy, self.archive, devlog)
+                except OSError as exc:  # the store keeps it anyway
+                    log.warning("no archive copy of devlog %d: %s", devlog.seq, exc)
         self.wake()
         return devlog
 
@@ -96,7 +100,9 @@ class Publisher:
         if self.poster is None:
             return False
         try:
-            for devlog in await self.journal.unposted():
+            async with self._keeping:  # none posted before its archive copy is written
+                waiting = await self.journal.unposted()
+            for devlog in waiting:
                 if self._stopping:
                     return False
                 await self.publish(devlog)
