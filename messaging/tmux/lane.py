@@ -31,8 +31,14 @@ from messaging.tmux.reading import Reading, read_pane, shows
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.005  # how often the pane is read at first while waiting for it to change
-POLL_MAX_S = 0.025  # and at least how often later
+# While waiting for a pane to change, the lane reads it every POLL_S, and less often while
+# it waits on several panes at once: the reads of all of them together stay near
+# READS_PER_S (at most POLL_MAX_S apart), so eight CLIs typed into side by side on two cores
+# keep the CPU for their own redrawing. Read every 1 ms, Claude Code let go of its input
+# 45 ms after Enter (median of 12); read every 5 ms, then less often, the lane saw it at 54.
+POLL_S = 0.002
+READS_PER_S = 400
+POLL_MAX_S = 0.025
 SUBMIT_TRIES = 3  # submit keys pressed at most this often when taken for a new line
 # the wait before the submit keys of an agent whose CLI took an Enter for a new line: 0.1 s
 # after the paste showed gave Gemini CLI 69 of 69 and 12 of 12 (0.04 to 0.06 s: 2 in 6 lost)
@@ -50,6 +56,7 @@ class TmuxLane:
         self.notes = PaneNotes(state_dir)
         self.tmux = TmuxClient()
         self._working: dict[str, float] = {}  # when each agent was last seen working
+        self._waiting = 0  # panes being waited on (read over and over) right now
 
     async def close(self) -> None:
         """Close the connections to the tmux servers."""
@@ -217,19 +224,27 @@ class TmuxLane:
         self, pane: TmuxTarget, condition: Callable[[Reading], bool], timeout: float
     ) -> Reading | None:
         """The first reading of the pane that meets ``condition`` within ``timeout``. The
-        pane is read every :data:`POLL_S` at first, then less often up to every
-        :data:`POLL_MAX_S`: a CLI slow to redraw (several typed into at once on a busy
-        machine) is not slowed further by the reading."""
+        pane is read every :data:`POLL_S`, or less often while other panes are waited on
+        too (:data:`READS_PER_S` in all, at most :data:`POLL_MAX_S` apart): CLIs slow to
+        redraw (several typed into at once on a busy machine) are not slowed further by the
+        reading."""
         deadline = time.monotonic() + timeout
-        interval = POLL_S
-        while True:
-            reading = read_pane(await self.tmux.snapshot(pane))
-            if condition(reading):
-                return reading
-            if time.monotonic() >= deadline:
-                return None
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, POLL_MAX_S)
+        self._waiting += 1
+        try:
+            while True:
+                reading = read_pane(await self.tmux.snapshot(pane))
+                if condition(reading):
+                    return reading
+                if time.monotonic() >= deadline:
+                    return None
+                await asyncio.sleep(_interval(self._waiting))
+        finally:
+            self._waiting -= 1
+
+
+def _interval(waiting: int) -> float:
+    """Seconds between two reads of a pane while ``waiting`` panes are waited on."""
+    return min(POLL_MAX_S, max(POLL_S, waiting / READS_PER_S))
 
 
 def _released(text: str, before: Reading, reading: Reading) -> bool:

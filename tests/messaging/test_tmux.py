@@ -5,8 +5,10 @@ tests/agent_clis/test_tmux_lane.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,8 @@ from coordinates.file import load_coordinates
 from coordinates.tmux import TmuxTarget, parse_tmux
 from messaging.model import DeliveryMethod, DeliveryState, Lane
 from messaging.runtime import open_runtime
+from messaging.tmux.client import Snapshot
+from messaging.tmux.lane import POLL_MAX_S, POLL_S, READS_PER_S, TmuxLane
 from tests.agent_clis.tmux import TmuxServer
 from tests.conftest import inbox_files, make_home
 
@@ -69,6 +73,36 @@ async def test_a_tmux_agent_is_routed_to_its_pane_without_a_display(
     assert "tmux has no pane swarm:gone" in (outcome.reason or "")
     [letter] = inbox_files(home, "Agent-1")
     assert "hello pane" in letter.read_text()
+
+
+async def test_panes_waited_on_side_by_side_are_read_less_often_each(
+    tmp_path: Path, server: TmuxServer
+) -> None:
+    """One pane waited on is read every few ms (a CLI's redraw is seen soon after it
+    comes); eight at once share about the same reads a second, so the CLIs redrawing side
+    by side keep the CPU."""
+    targets = [TmuxTarget(server.window(f"w{n}", "cat"), server.socket) for n in range(8)]
+    lane = TmuxLane(load_settings(tmux_home(tmp_path, {})).tmux, tmp_path / "notes")
+    reads: Counter[str] = Counter()
+    snapshot = lane.tmux.snapshot
+
+    async def counted(pane: TmuxTarget) -> Snapshot:
+        reads[pane.target] += 1
+        return await snapshot(pane)
+
+    lane.tmux.snapshot = counted  # type: ignore[method-assign]
+    waited_s = 0.5
+    try:
+        assert await lane._until(targets[0], lambda reading: False, waited_s) is None
+        alone = reads[targets[0].target]
+        reads.clear()
+        await asyncio.gather(*(lane._until(t, lambda reading: False, waited_s) for t in targets))
+    finally:
+        await lane.close()
+    side_by_side = sum(reads.values())
+    assert alone >= 0.2 * waited_s / POLL_S  # the old 5-25 ms backoff read it about 25 times
+    assert side_by_side <= 1.5 * waited_s * READS_PER_S + len(targets)
+    assert min(reads.values()) >= 0.3 * waited_s / POLL_MAX_S  # none left unread
 
 
 async def test_no_tmux_server_is_a_fallback_saying_so(tmp_path: Path) -> None:
