@@ -852,7 +852,12 @@ class GuiDeliverer:
         submission: all the focus draws, a caret, a focus ring, a terminal's solid cursor,
         is there). An input whose look the click did not change is taken once ``change_s``
         passed."""
-        self._watch(x11, region, lambda now: differs(now, unlike), change_s)
+        self._watch(
+            x11,
+            region,
+            lambda now: differs(now, unlike) or (like is not None and not differs(now, like)),
+            change_s,
+        )
         return self._still(x11, region, still, like=like)
 
     def _still(
