@@ -2,7 +2,10 @@
 their ``status.json``, and their inbox files being opened or moved (read).
 
 Filesystem events (watchdog, inotify here) say where to look; a periodic scan finds what
-events missed (a restart, a symlinked workspace). A file is handed on once its size and
+events missed (a restart, a symlinked workspace). A watcher with a reader of the inboxes
+watches the whole tree; one without (a desk joined to a coordinator, which writes letters
+into the inboxes all day) watches each agent's folder and the folders it hands on, and
+asks the kernel for no opens. A file is handed on once its size and
 modification time stayed the same for ``settle_s``, or at once when it was renamed into
 place (written completely under another name first); temporary names (hidden, ``~``,
 ``.tmp``, ``.part``, ``.swp``) are never handed on. The handler moves the file away; one
@@ -15,20 +18,24 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from watchdog.events import (
+    FileClosedEvent,
+    FileCreatedEvent,
     FileDeletedEvent,
+    FileModifiedEvent,
     FileMovedEvent,
     FileOpenedEvent,
     FileSystemEvent,
     FileSystemEventHandler,
 )
 from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
+from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from agents.registry import Agent
 from agents.source import RegistrySource
@@ -83,6 +90,9 @@ class WorkspaceWatcher:
         self._pending: dict[Path, tuple[tuple[int, int], float]] = {}
         self._handled: dict[Path, tuple[int, int]] = {}  # files that stay (status.json)
         self._observer: BaseObserver | None = None
+        self._relay: _Relay | None = None
+        # without a reader of the inbox: each folder watched on its own, with its identity
+        self._watches: dict[Path, tuple[tuple[int, int], ObservedWatch]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -91,11 +101,15 @@ class WorkspaceWatcher:
         self.workspaces_dir.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         observer = Observer()
-        relay = _Relay(loop, self._events, self.quiet_opens)
-        observer.schedule(relay, str(self.workspaces_dir), recursive=True)
+        reads = self.on_read is not None
+        self._relay = _Relay(loop, self._events, self.quiet_opens, reads=reads)
+        if reads:
+            observer.schedule(self._relay, str(self.workspaces_dir), recursive=True)
         observer.daemon = True
         await asyncio.to_thread(observer.start)
         self._observer = observer
+        if not reads:
+            self._watch_folders()
         self._task = asyncio.create_task(self._run(), name="workspace-watcher")
 
     async def stop(self, grace_s: float = 10.0) -> None:
@@ -144,7 +158,42 @@ class WorkspaceWatcher:
         elif kind in ("changed", "renamed"):
             self._note(path, settled=kind == "renamed")
 
+    def _watch_folders(self) -> None:
+        """Without a reader of the inbox, each agent's folder and the folders handed on are
+        watched one by one instead of the whole tree: a desk writing letters into the
+        inboxes all day is not woken for each (a fifth of its CPU at 500 letters a second).
+        A folder made (or made again) later is watched from the next scan on, which then
+        finds the files it already holds."""
+        if self._observer is None or self._relay is None:
+            return
+        wanted: dict[Path, tuple[int, int]] = {}
+        for agent in self.registry.current():
+            root = self.workspaces_dir / agent.agent_id
+            for folder in (root, *(root / f for f in self.handlers if f != STATUS_FILE)):
+                with contextlib.suppress(OSError):
+                    info = folder.stat()
+                    if stat.S_ISDIR(info.st_mode):
+                        wanted[folder] = (info.st_dev, info.st_ino)
+        # a folder removed ends its watch, and one made again may have the same inode
+        alive = {emitter.watch for emitter in list(self._observer.emitters) if emitter.is_alive()}
+        for folder, (identity, watch) in list(self._watches.items()):
+            if wanted.get(folder) != identity or watch not in alive:
+                with contextlib.suppress(KeyError, OSError):
+                    self._observer.unschedule(watch)
+                del self._watches[folder]
+        for folder, identity in wanted.items():
+            if folder in self._watches:
+                continue
+            try:
+                watch = self._observer.schedule(self._relay, str(folder), event_filter=_CHANGES)
+            except OSError as exc:  # gone meanwhile, or out of inotify watches
+                log.warning("cannot watch %s (the scans still look): %s", folder, exc)
+                continue
+            self._watches[folder] = (identity, watch)
+
     def _scan(self) -> None:
+        if self.on_read is None:
+            self._watch_folders()  # first, so nothing made after the listing is missed
         for agent in self.registry.current():
             root = self.workspaces_dir / agent.agent_id
             for folder in self.handlers:
@@ -209,6 +258,16 @@ class WorkspaceWatcher:
         return parts[0], parts[1]
 
 
+# what changes a file in a watched folder (no opens, no closes of files only read)
+_CHANGES: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+]
+
+
 class _Relay(FileSystemEventHandler):
     """Passes events from the observer's thread to the watcher's loop. An inbox file opened
     while ``quiet`` is locked (a backup reads every file), or just after, is no read."""
@@ -218,16 +277,21 @@ class _Relay(FileSystemEventHandler):
         loop: asyncio.AbstractEventLoop,
         queue: asyncio.Queue[tuple[str, Path]],
         quiet: Path | None = None,
+        *,
+        reads: bool = True,
     ) -> None:
         self.loop = loop
         self.queue = queue
         self.quiet = quiet
+        self.reads = reads  # whether the inbox's events are wanted
         self._quiet_until = 0.0  # a lock seen held is taken as held this much longer
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
             return
         src = Path(_text(event.src_path))
+        if not self.reads and src.parent.name == "inbox" and not isinstance(event, FileMovedEvent):
+            return  # a letter written or taken: nothing to hand on
         if isinstance(event, FileOpenedEvent):
             if src.parent.name == "inbox" and self._quiet():
                 return
