@@ -3,12 +3,13 @@ redis-server (AOF on, fsync every second) and desk processes (`cellphone desk --
 inbox-only agents, against one machine's desk in the same run.
 
 - fan-out: inbox deliveries a second of broadcasts to 24 agents, from the first send until
-  every outcome is recorded at the coordinator; one machine, then the 24 agents spread over
-  1, 2, 3, 4 and 8 desks;
+  every outcome is recorded at the coordinator; the 24 agents spread over 1, 2, 3, 4 and 8
+  desks, each in rounds taken in turn with one machine's (its own home, the same process),
+  so that both see the machine as it is then: the median of each, and their ratio;
 - latency: a message to one agent, from send to its inbox file in place (where a typing
   lane would start typing), p50 and p95, one machine and through each number of desks.
 
-    python bench/cluster.py [--broadcasts 20] [--latency-runs 40] [--desks 1,2,3,4,8]
+    python bench/cluster.py [--broadcasts 20] [--rounds 5] [--latency-runs 40] [--desks 1,2,3,4,8]
 
 Prints tables; it is not a pass/fail test.
 """
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,34 +156,53 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def one_machine(root: Path, broadcasts: int, runs: int) -> tuple[float, list[float]]:
+async def one_machine(root: Path, runs: int) -> list[float]:
     home = make_home(root, 1, AGENTS, '[messaging]\ndelivery_mode = "inbox"\n')
     async with open_runtime(home, load_settings(home)) as rt:
         await fan_out(rt, 2)  # warm-up
-        rate = await fan_out(rt, broadcasts)
-        lat = await latency(rt, {f"Agent-{n}": home for n in range(1, AGENTS + 1)}, runs)
-    return rate, lat
+        return await latency(rt, {f"Agent-{n}": home for n in range(1, AGENTS + 1)}, runs)
+
+
+@dataclass
+class Rates:
+    """Fan-out rates of rounds taken in turn: one machine's, and through the desks."""
+
+    here: list[float] = field(default_factory=list)
+    desks: list[float] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.desks) / statistics.median(self.here)
 
 
 async def through_desks(
-    root: Path, url: str, desks: int, broadcasts: int, runs: int
-) -> tuple[float, list[float]]:
+    root: Path, url: str, desks: int, broadcasts: int, rounds: int, runs: int
+) -> tuple[Rates, list[float]]:
     processes, homes = start_desks(root, url, desks)
+    rates = Rates()
     try:
         home = make_home(root / "coordinator", 1, 0, '[messaging]\ndelivery_mode = "inbox"\n')
         settings: Settings = load_settings(home, cluster={"redis_url": url, "heartbeat_s": 0.2})
-        async with open_runtime(home, settings) as rt:
+        alone = make_home(root / "one-machine", 1, AGENTS, '[messaging]\ndelivery_mode = "inbox"\n')
+        async with (
+            open_runtime(home, settings) as rt,
+            open_runtime(alone, load_settings(alone)) as here,
+        ):
             deadline = time.monotonic() + 60
             while len(rt.registry.current()) < AGENTS:
                 if time.monotonic() > deadline:
                     sys.exit(f"the {desks} desks did not announce {AGENTS} agents")
                 await asyncio.sleep(0.05)
             await fan_out(rt, 2)  # warm-up
-            rate = await fan_out(rt, broadcasts)
+            await fan_out(here, 2)
+            for round_ in range(rounds):  # the one starting alternates
+                for first in (here, rt) if round_ % 2 else (rt, here):
+                    rate = await fan_out(first, broadcasts)
+                    (rates.here if first is here else rates.desks).append(rate)
             per = AGENTS // desks
             owner = {f"Agent-{n}": homes[(n - 1) // per] for n in range(1, AGENTS + 1)}
             lat = await latency(rt, owner, runs)
-        return rate, lat
+        return rates, lat
     finally:
         for process in processes:
             process.terminate()
@@ -191,7 +212,8 @@ async def through_desks(
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--broadcasts", type=int, default=20)
+    parser.add_argument("--broadcasts", type=int, default=20, help="per round")
+    parser.add_argument("--rounds", type=int, default=5, help="of each setup, in turn")
     parser.add_argument("--latency-runs", type=int, default=40)
     parser.add_argument("--desks", default="1,2,3,4,8")
     args = parser.parse_args()
@@ -201,34 +223,44 @@ async def main() -> None:
             sys.exit(f"--desks {count}: use numbers of desks that divide {AGENTS} (1,2,3,4,6,8)")
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp:
         root = Path(tmp)
-        base_rate, base_lat = await one_machine(root / "one", args.broadcasts, args.latency_runs)
-        rows = [("one machine (SQLite only)", base_rate, base_lat)]
+        base_lat = await one_machine(root / "one", args.latency_runs)
+        rows: list[tuple[str, Rates | None, list[float]]] = [
+            ("one machine (SQLite only)", None, base_lat)
+        ]
         for count in counts:
             redis = Redis(root / f"redis-{count}")  # a fresh one: no desks of the run before
             try:
-                rate, lat = await through_desks(
-                    root / f"desks-{count}", redis.url, count, args.broadcasts, args.latency_runs
+                rates, lat = await through_desks(
+                    root / f"desks-{count}",
+                    redis.url,
+                    count,
+                    args.broadcasts,
+                    args.rounds,
+                    args.latency_runs,
                 )
             finally:
                 redis.stop()
-            rows.append((f"{count} desk{'s' if count > 1 else ''} over Redis", rate, lat))
+            rows.append((f"{count} desk{'s' if count > 1 else ''} over Redis", rates, lat))
     print(
         f"load average {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores; {AGENTS} agents; "
-        f"{args.broadcasts} broadcasts, {args.latency_runs} single messages"
+        f"{args.rounds} rounds of {args.broadcasts} broadcasts per setup, one machine's in turn; "
+        f"{args.latency_runs} single messages"
     )
     print()
     print(
-        "| setup | inbox deliveries/s | vs one machine | send→inbox p50 ms | p95 ms"
-        " | p95 over one machine ms |"
+        "| setup | inbox deliveries/s (median) | one machine's rounds beside it | vs one machine"
+        " | send→inbox p50 ms | p95 ms | p95 over one machine ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     base_p95 = pct(base_lat, 0.95)
-    for name, rate, lat in rows:
+    for name, rates, lat in rows:
         p50, p95 = statistics.median(lat) * 1000, pct(lat, 0.95) * 1000
-        print(
-            f"| {name} | {rate:.0f} | {rate / base_rate:.2f} | {p50:.1f} | {p95:.1f} |"
-            f" {p95 - base_p95 * 1000:+.1f} |"
-        )
+        if rates is None:
+            cells = "- | - | 1.00"
+        else:
+            here, desks = statistics.median(rates.here), statistics.median(rates.desks)
+            cells = f"{desks:.0f} | {here:.0f} | {rates.ratio:.2f}"
+        print(f"| {name} | {cells} | {p50:.1f} | {p95:.1f} | {p95 - base_p95 * 1000:+.1f} |")
 
 
 if __name__ == "__main__":
