@@ -15,9 +15,11 @@ order; a false claim is a message reported delivered that did not arrive so.
 
 The reference, in the same run and the same panes (after the lane's messages), is tmux
 alone: load-buffer, paste-buffer and Enter with no reading of the pane and no store, the
-least any delivery through tmux costs, and what it gets right without looking. Last, a
-broadcast to 8 agents (two panes of each CLI) through the store and the desk, wall time
-from the service taking it to the last outcome.
+least any delivery through tmux costs, and what it gets right without looking. Then each
+CLI's own times, the pane read every 1 ms with no store and no desk: paste to the text
+showing in its input, and Enter to the input letting go (Gemini CLI with 40 ms, 60 ms and
+the lane's wait before Enter). Last, a broadcast to 8 agents (two panes of each CLI)
+through the store and the desk, wall time from the service taking it to the last outcome.
 """
 
 from __future__ import annotations
@@ -36,10 +38,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import load_settings
+from coordinates.tmux import TmuxTarget
 from messaging.model import DeliveryMethod, DeliveryState
 from messaging.render import render
 from messaging.runtime import open_runtime
 from messaging.steps import StepRecords
+from messaging.tmux.client import TmuxClient
+from messaging.tmux.lane import SLOW_ENTER_WAIT_S
+from messaging.tmux.reading import read_pane, shows
 from tests.agent_clis import aider, claude, codex, gemini
 from tests.agent_clis.model_api.anthropic import AnthropicDouble
 from tests.agent_clis.model_api.base import ModelApiDouble
@@ -173,6 +179,69 @@ def bare_tmux(pane: Pane, server: TmuxServer, count: int) -> Row:
     return row
 
 
+@dataclass
+class Own:
+    """What a CLI takes itself, read every :data:`OWN_READ_S`: paste to its input showing
+    the text, and Enter to its input letting go of it, with the wait between them."""
+
+    label: str
+    wait_s: float
+    shown: list[float] = field(default_factory=list)
+    let_go: list[float] = field(default_factory=list)
+    exact: int = 0
+
+
+OWN_READ_S = 0.001
+
+
+async def own_times(pane: Pane, server: TmuxServer, count: int, wait_s: float) -> Own:
+    """``count`` short messages pasted straight through tmux, no store and no desk, the
+    pane read every :data:`OWN_READ_S` (the lane's own reading, at its fastest)."""
+    target = TmuxTarget(pane.target, server.socket)
+    tmux = TmuxClient()
+    own = Own(CLIS[pane.cli][0], wait_s)
+
+    async def until(text: str, shown: bool) -> float:
+        start = time.perf_counter()
+        while shows(read_pane(await tmux.snapshot(target)), text) != shown:
+            if time.perf_counter() - start > ANSWER_TIMEOUT_S:
+                raise RuntimeError(f"{pane.cli}: the pane never changed as expected")
+            await asyncio.sleep(OWN_READ_S)
+        return time.perf_counter() - start
+
+    try:
+        for n in range(count):
+            text = f"Report your status, please ({n})."
+            before = len(pane.double.texts())
+            await tmux.paste(target, f"own-{n}", text)
+            own.shown.append(await until(text, shown=True))
+            await asyncio.sleep(wait_s)
+            await tmux.press(target, "Enter")
+            own.let_go.append(await until(text, shown=False))
+            arrived = pane.double.wait_for_prompts(before + 1, 5.0)[before:]
+            own.exact += arrived == [text]
+            if not arrived:  # Enter taken for a new line: the text is still in the input
+                await tmux.press(target, "C-c")
+            server.settle(pane.target, timeout=ANSWER_TIMEOUT_S)
+    finally:
+        await tmux.close()
+    return own
+
+
+def print_own(owns: list[Own]) -> None:
+    print()
+    print("Each CLI's own times, read every 1 ms, no store and no desk (median ms):")
+    print()
+    print("| CLI | wait before Enter | msgs | paste to shown | Enter to let go | exact |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for own in owns:
+        print(
+            f"| {own.label} | {own.wait_s * 1000:.0f} ms | {len(own.shown)} | "
+            f"{statistics.median(own.shown) * 1000:.1f} | "
+            f"{statistics.median(own.let_go) * 1000:.1f} | {own.exact}/{len(own.shown)} |"
+        )
+
+
 async def broadcast(panes: list[Pane], server: TmuxServer, rounds: int, work: Path) -> Row:
     agents = {
         f"Agent-{n}": {"tmux": {"target": pane.target, "socket": server.socket}}
@@ -245,6 +314,9 @@ async def main() -> None:
     parser.add_argument("--messages", type=int, default=50)
     parser.add_argument("--reference", type=int, default=14)
     parser.add_argument("--broadcasts", type=int, default=5)
+    parser.add_argument(
+        "--own", type=int, default=12, help="messages per CLI timing the CLI alone (0: none)"
+    )
     parser.add_argument("--clis", default=",".join(CLIS))
     args = parser.parse_args()
     lane_log = logging.getLogger("messaging.tmux.lane")
@@ -257,11 +329,16 @@ async def main() -> None:
         panes: list[Pane] = []
         try:
             rows: list[Row] = []
+            owns: list[Own] = []
             for name in names:
                 pane = start_pane(server, name, name, work / name)
                 panes.append(pane)
                 rows.append(await through_the_desk(pane, server, args.messages, work))
                 rows.append(bare_tmux(pane, server, args.reference))
+                # Gemini CLI takes an Enter within 40 ms of a paste for a new line
+                for wait_s in (0.04, 0.06, SLOW_ENTER_WAIT_S) if name == "gemini" else (0.0,):
+                    if args.own:
+                        owns.append(await own_times(pane, server, args.own, wait_s))
             if args.broadcasts:
                 crowd = [
                     start_pane(server, name, f"{name}-{n}", work / f"{name}-{n}")
@@ -271,6 +348,8 @@ async def main() -> None:
                 panes += crowd
                 rows.append(await broadcast(crowd, server, args.broadcasts, work))
             print_table(rows)
+            if owns:
+                print_own(owns)
         finally:
             server.kill()
             for pane in panes:
