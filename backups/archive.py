@@ -68,15 +68,23 @@ class ArchiveWriter:
 
     Several threads write at once: each reserves the place of what it has ready
     (:meth:`reserve`, whole members only), then puts the bytes there (:meth:`put`). A plain
-    archive is written in place, and the disk is told to start writing every few MiB put,
-    so the sync at the end waits for little. An encrypted archive is a stream: a piece
-    waits until everything before it is in."""
+    archive is written in place, straight to the disk (``O_DIRECT``) where the filesystem
+    takes such writes in blocks of :data:`BLOCK` (every member is whole blocks): a backup
+    fills no page cache with what nobody reads right after, and taking pages of the cache
+    not used before cost a virtual machine more than the disk's writes (500 MB: 0.46 CPU
+    seconds against 0.03). Elsewhere the writes are ordinary ones, and the disk is told to
+    start writing every few MiB put, so the sync at the end waits for little. An encrypted
+    archive is a stream: a piece waits until everything before it is in."""
 
     def __init__(self, path: Path, key: Key | None) -> None:
         self.path = path
         self.temp = path.with_name(f".{path.name}.partial")
         self._raw = open(self.temp, "wb", buffering=0)  # noqa: SIM115 - closed in commit/abort
         self._fd = self._raw.fileno()
+        # every write of a plain archive goes one way: mixed with ordinary writes to the
+        # same pages, a direct one may be overwritten by a stale page of the cache
+        self._direct = _direct_fd(self.temp) if key is None else None
+        self._bounce = threading.local()  # an aligned copy of what is put from elsewhere
         self._sealed = EncryptingWriter(self._raw, key) if key else None
         self._reserving = threading.Lock()
         self._end = 0  # bytes reserved so far
@@ -85,7 +93,7 @@ class ArchiveWriter:
         self._cancelled = False
         self._written_since = 0
         self._allocated = 0  # bytes of disk given to the archive so far
-        self._writeback = _Writeback(self._fd) if key is None else None
+        self._writeback = _Writeback(self._fd) if key is None and self._direct is None else None
 
     def reserve(self, length: int) -> int:
         """The offset where ``length`` bytes of whole members go."""
@@ -118,6 +126,9 @@ class ArchiveWriter:
         if not len(data):
             return
         if self._sealed is None:
+            if self._direct is not None:
+                self._put_direct(offset, memoryview(data))
+                return
             view = memoryview(data)
             at = offset
             while view:
@@ -136,6 +147,26 @@ class ArchiveWriter:
             self._sealed.write(data)
             self._sealed_end += len(data)
             self._turn.notify_all()
+
+    def _put_direct(self, offset: int, view: memoryview) -> None:
+        """Write whole blocks at a block's offset, from memory aligned for the disk (a
+        page-aligned copy of what is not)."""
+        assert self._direct is not None
+        if offset % BLOCK or len(view) % BLOCK:
+            raise ValueError(f"not whole blocks: {len(view)} bytes at {offset}")
+        if not _aligned(view):
+            bounce = getattr(self._bounce, "view", None)
+            if bounce is None:
+                bounce = self._bounce.view = memoryview(mmap.mmap(-1, COPY_BUFFER))
+            for start in range(0, len(view), COPY_BUFFER):
+                piece = view[start : start + COPY_BUFFER]
+                bounce[: len(piece)] = piece
+                self._put_direct(offset + start, bounce[: len(piece)])
+            return
+        at = offset
+        while view:
+            written = os.pwrite(self._direct, view, at)
+            view, at = view[written:], at + written
 
     def add_bytes(self, member: str, data: bytes, mtime: float = 0) -> None:
         piece = b"".join((header(member, len(data), int(mtime)), data, _padding(len(data))))
@@ -159,6 +190,7 @@ class ArchiveWriter:
         if self._sealed is None and self._allocated > self._end:
             os.ftruncate(self._fd, self._end)  # the blocks allocated ahead and not used
         os.fsync(self._fd)
+        self._close_direct()
         self._raw.close()
         os.replace(self.temp, self.path)
         sync_dir(self.path.parent)
@@ -167,8 +199,48 @@ class ArchiveWriter:
         self.cancel()
         if self._writeback is not None:
             self._writeback.stop()
+        self._close_direct()
         self._raw.close()
         self.temp.unlink(missing_ok=True)
+
+    def _close_direct(self) -> None:
+        if self._direct is not None:
+            os.close(self._direct)
+            self._direct = None
+
+
+_O_DIRECT = getattr(os, "O_DIRECT", 0)  # Linux's
+
+
+def _direct_fd(path: Path) -> int | None:
+    """A second descriptor of the archive being written, for writes straight to the disk,
+    when the filesystem takes them in whole blocks of :data:`BLOCK` (tried with one at the
+    start, where the first member goes later); None when not."""
+    if not _O_DIRECT:
+        return None
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC | _O_DIRECT)
+    except OSError as exc:
+        if exc.errno in (errno.EINVAL, errno.EOPNOTSUPP):
+            return None
+        raise
+    try:
+        with mmap.mmap(-1, mmap.PAGESIZE) as probe, memoryview(probe) as view:
+            os.pwrite(fd, view[:BLOCK], 0)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EINVAL, errno.EOPNOTSUPP):
+            return None
+        raise
+    return fd
+
+
+def _aligned(view: memoryview) -> bool:
+    """Whether ``view`` starts on a page boundary in memory (a writable one; a read-only
+    buffer's address is not asked)."""
+    if view.readonly or not view.c_contiguous:
+        return False
+    return ctypes.addressof(ctypes.c_char.from_buffer(view)) % mmap.PAGESIZE == 0
 
 
 def _sync_file_range() -> Callable[[int, int, int, int], int] | None:

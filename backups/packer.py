@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import mmap
 import os
 import queue
 import threading
@@ -43,7 +44,8 @@ class _Reader:
         self.listed = listed
         self.entries: list[FileEntry] = []  # handed to ``listed`` a block at a time
         self.error: BaseException | None = None
-        self.buffer = bytearray(BUFFER)
+        # page-aligned, so the archive writes it straight to the disk
+        self.buffer = mmap.mmap(-1, BUFFER)
         self.view = memoryview(self.buffer)
         self.pos = 0
 
@@ -183,10 +185,12 @@ class _Reader:
             digest.update(space[:got])
             self.pos += got
             done += got
-        if BUFFER - self.pos < BLOCK:
-            self.writer.put(offset, self.view[: self.pos])
-            offset += self.pos
-            self.pos = 0
+        if BUFFER - self.pos < BLOCK:  # no room for the padding: the whole blocks first
+            whole = self.pos - self.pos % BLOCK
+            self.writer.put(offset, self.view[:whole])
+            offset += whole
+            self.view[: self.pos - whole] = bytes(self.view[whole : self.pos])
+            self.pos -= whole
         self._pad(self.pos, size)
         self.writer.put(offset, self.view[: self.pos])
         self.pos = 0

@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 import os
 import sqlite3
+import tarfile
 from pathlib import Path
 
 import pytest
 
-from backups import create
+from backups import archive, create
+from backups.archive import BLOCK
 from backups.errors import BackupError
-from backups.packer import _Reader
+from backups.packer import BUFFER, SMALL, _Reader
 from backups.service import Backups
 from backups.sources import Source
 from config import BackupKind, Home, Settings
@@ -125,3 +127,34 @@ def test_a_store_that_cannot_be_archived_fails_the_backup_and_leaves_nothing(
     with pytest.raises(BackupError, match="the store's pieces could not be read"):
         backups.create(BackupKind.FULL)
     assert list(busy_home.backups_dir.iterdir()) == [busy_home.backups_dir / ".create.lock"]
+
+
+def test_files_of_every_awkward_size_go_straight_to_the_disk_and_restore_byte_for_byte(
+    home: Home, settings: Settings, tmp_path: Path
+) -> None:
+    """Sizes around the packer's buffer and blocks (one ending within a block of the end of
+    its buffer must still be written in whole blocks), through the direct writes of this
+    filesystem; tar reads the archive back the same."""
+    (tmp_path / "probe").touch()
+    probe = archive._direct_fd(tmp_path / "probe")  # ext4 on a disk here: the direct way
+    assert probe is not None
+    os.close(probe)
+    sizes = [0, 1, 511, 512, 513, SMALL - 1, SMALL + 1, BUFFER - 3 * BLOCK, BUFFER - BLOCK - 100]
+    sizes += [BUFFER - 100, BUFFER, BUFFER + 7, 2 * BUFFER - BLOCK - 1, 3 * BUFFER + 4097]
+    folder = home.workspaces_dir / "Agent-1" / "outbox"
+    written = {}
+    for size in sizes:
+        data = os.urandom(size)
+        (folder / f"artifact-{size}.bin").write_bytes(data)
+        written[f"agent_workspaces/Agent-1/outbox/artifact-{size}.bin"] = data
+    backups = Backups(home, settings.backups)
+    made = backups.create(BackupKind.FULL)
+    backups.verify(made.id)
+    with tarfile.open(backups.catalog.archive(made)) as tar:
+        for name, data in written.items():
+            member = tar.extractfile(name)
+            assert member is not None and member.read() == data, name
+    target = tmp_path / "restored"
+    backups.restore(made.id, to=target)
+    for name, data in written.items():
+        assert (target / name).read_bytes() == data, name
