@@ -3,6 +3,7 @@ into a staging folder beside the target, swapped in only once every file checked
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -47,17 +48,23 @@ def verify(catalog: Catalog, backup_id: str, now: datetime) -> Manifest:
     :class:`VerifyError` naming each file."""
     manifest = catalog.get(backup_id)
     wanted: Wanted = {}
-    for entry, part in manifest.stored_here():
-        wanted.setdefault(part.member, []).append((entry, part))
+    held_by: dict[str, list[str]] = {}  # the files other backups hold (part of), by backup
+    for entry in manifest.files:  # one pass: a manifest lists tens of thousands of files
+        for part in entry.parts:
+            if part.source == manifest.id:
+                wanted.setdefault(part.member, []).append((entry, part))
+                continue
+            paths = held_by.setdefault(part.source, [])
+            if not paths or paths[-1] != entry.path:
+                paths.append(entry.path)
     try:
         problems = _read(catalog, manifest, wanted, None, own=manifest)
     except VerifyError as exc:
         problems = exc.problems
     known = catalog.ids()
-    for entry in manifest.files:
-        for source in {p.source for p in entry.parts} - {manifest.id}:
-            if source not in known or not catalog.archive(catalog.get(source)).is_file():
-                problems.append(f"{entry.path}: held by backup {source}, which is missing")
+    for source, paths in held_by.items():
+        if source not in known or not catalog.archive(catalog.get(source)).is_file():
+            problems += [f"{path}: held by backup {source}, which is missing" for path in paths]
     catalog.mark_verified(manifest.id, now, problems)
     if problems:
         raise VerifyError(manifest.id, problems)
@@ -191,7 +198,7 @@ def _read(
     ):
         for name, content in found:
             if name == MANIFEST_MEMBER:
-                if own is not None and _embedded(content, path) != own:
+                if own is not None and not _same_manifest(content, path, catalog, own):
                     problems.append(f"{path.name}: its manifest differs from {own.id}.json")
                 continue
             targets = wanted.get(name)
@@ -213,8 +220,17 @@ def _read(
     return problems
 
 
-def _embedded(content: Content, path: Path) -> Manifest | None:
+def _same_manifest(content: Content, path: Path, catalog: Catalog, own: Manifest) -> bool:
+    """Whether the archive's copy of its manifest is ``own``: the same bytes as the
+    catalog's file (both are written from one text), or else read and compared."""
     data = bytes(content) if isinstance(content, memoryview) else content.read()
+    with contextlib.suppress(OSError):
+        if data == (catalog.folder / f"{own.id}.json").read_bytes():
+            return True
+    return _embedded(data, path) == own
+
+
+def _embedded(data: bytes, path: Path) -> Manifest | None:
     try:
         return Manifest.from_json(data.decode("utf-8"), f"{path.name}:{MANIFEST_MEMBER}")
     except (BackupError, UnicodeDecodeError):

@@ -4,6 +4,7 @@ and what the wrong key does."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 from pathlib import Path
@@ -49,6 +50,15 @@ def test_a_changed_manifest_hash_is_caught(backups: Backups) -> None:
         backups.verify(made.id)
     assert any(p.startswith(f"{DEVLOG}: content changed") for p in caught.value.problems)
     assert any("its manifest differs" in p for p in caught.value.problems)
+
+
+def test_a_manifest_written_again_with_the_same_content_still_matches_its_archive(
+    backups: Backups,
+) -> None:
+    made = backups.create(BackupKind.FULL)
+    sidecar = backups.catalog.folder / f"{made.id}.json"
+    sidecar.write_text(json.dumps(json.loads(sidecar.read_text()), indent=2))  # other bytes
+    assert backups.verify(made.id) == made
 
 
 def test_a_cut_off_archive_is_damaged(backups: Backups) -> None:
