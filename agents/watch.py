@@ -102,7 +102,7 @@ class WorkspaceWatcher:
         loop = asyncio.get_running_loop()
         observer = Observer()
         reads = self.on_read is not None
-        self._relay = _Relay(loop, self._events, self.quiet_opens, reads=reads)
+        self._relay = _Relay(loop, self._events, self.quiet_opens)
         if reads:
             observer.schedule(self._relay, str(self.workspaces_dir), recursive=True)
         observer.daemon = True
@@ -161,7 +161,8 @@ class WorkspaceWatcher:
     def _watch_folders(self) -> None:
         """Without a reader of the inbox, each agent's folder and the folders handed on are
         watched one by one instead of the whole tree: a desk writing letters into the
-        inboxes all day is not woken for each (a fifth of its CPU at 500 letters a second).
+        inboxes all day is not woken for each (a third of a desk's CPU in
+        ``bench/cluster.py``). No inbox is watched, so none of its events comes at all.
         A folder made (or made again) later is watched from the next scan on, which then
         finds the files it already holds."""
         if self._observer is None or self._relay is None:
@@ -277,21 +278,16 @@ class _Relay(FileSystemEventHandler):
         loop: asyncio.AbstractEventLoop,
         queue: asyncio.Queue[tuple[str, Path]],
         quiet: Path | None = None,
-        *,
-        reads: bool = True,
     ) -> None:
         self.loop = loop
         self.queue = queue
         self.quiet = quiet
-        self.reads = reads  # whether the inbox's events are wanted
         self._quiet_until = 0.0  # a lock seen held is taken as held this much longer
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.is_directory:
             return
         src = Path(_text(event.src_path))
-        if not self.reads and src.parent.name == "inbox" and not isinstance(event, FileMovedEvent):
-            return  # a letter written or taken: nothing to hand on
         if isinstance(event, FileOpenedEvent):
             if src.parent.name == "inbox" and self._quiet():
                 return
