@@ -373,18 +373,16 @@ class GuiDeliverer:
                     empty.picture.region != region or not (terminal or empty.confirmed)
                 ):
                     empty = None
-                if empty is not None and terminal and not differs(unclicked, empty.picture):
-                    # the focus has nothing to redraw
-                    before = self._still(x11, region, still, like=empty.picture)
-                else:
-                    before = self._settled(
-                        x11,
-                        region,
-                        still,
-                        unlike=unclicked,
-                        change_s=change_s,
-                        like=None if empty is None else empty.picture,
-                    )
+                # a look as the learnt one ends the wait at once, even when the click
+                # changed nothing (a CLI drawing its own cursor has nothing to redraw)
+                before = self._settled(
+                    x11,
+                    region,
+                    still,
+                    unlike=unclicked,
+                    change_s=change_s,
+                    like=None if empty is None else empty.picture,
+                )
             if cleared and self._still_full(key, before, unclicked, point):
                 if terminal and self._looks.get(key) is None:
                     # the clear keys of every agent CLI empty its input, which then looks
