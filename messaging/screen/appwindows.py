@@ -22,10 +22,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, TypeVar
 
-from Xlib import X
-
 from messaging.screen.look import Rect
 from messaging.screen.placement import Screen, wait_for_window
+from messaging.screen.x11 import grab_root
 
 START_TIMEOUT_S = 30.0  # per window
 MOVE_TIMEOUT_S = 2.0
@@ -122,10 +121,7 @@ class AppWindows:
         deadline = time.monotonic() + timeout
 
         def look() -> bytes:
-            image = screen.root.get_image(
-                rect.x, rect.y, rect.width, rect.height, X.ZPixmap, 0xFFFFFFFF
-            )
-            return bytes(image.data)
+            return grab_root(screen.root, rect.x, rect.y, rect.width, rect.height)
 
         last, since = look(), time.monotonic()
         while time.monotonic() < deadline:

@@ -510,10 +510,8 @@ class X11:
     # -- the screen --------------------------------------------------------------------
 
     def grab(self, x: int, y: int, width: int, height: int) -> bytes:
-        """The pixels of a rectangle of the root window (32 bits each, as the server has
-        them); about 1 ms for 600x160."""
-        image = self.root.get_image(x, y, width, height, X.ZPixmap, 0xFFFFFFFF)
-        return bytes(image.data)
+        """The pixels of a rectangle of the root window: :func:`grab_root`."""
+        return grab_root(self.root, x, y, width, height)
 
     # -- events -------------------------------------------------------------------------
 
@@ -536,6 +534,13 @@ class X11:
                 if remaining <= 0:
                     return None
                 selector.select(remaining)
+
+
+def grab_root(root: Any, x: int, y: int, width: int, height: int) -> bytes:
+    """The pixels of a rectangle of the root window ``root`` (32 bits each, as the server
+    has them); about 1 ms for 600x160."""
+    image = root.get_image(x, y, width, height, X.ZPixmap, 0xFFFFFFFF)
+    return bytes(image.data)
 
 
 def window_title(display: Display, window: Any) -> str | None:
