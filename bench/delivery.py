@@ -602,6 +602,7 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         rows, where, sharing = run(counts(args), args.skip_v2, Path(folder), args.sharing_only)
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    rows = [row for row in rows if row.times]  # a kind asked for none (--runs 0): no row
     if rows:
         report(rows, where)
     else:

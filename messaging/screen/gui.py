@@ -82,7 +82,7 @@ MULTI_CLICK_S = 0.7  # longer than the usual double-click interval (0.4-0.5 s)
 MULTI_CLICK_PX = 16  # clicks closer count together (Chromium here: 8 px aside still did)
 CLICK_SHIFT_PX = 20  # past that, and small enough to stay in the input
 FOCUS_TIMEOUT_S = 0.5  # how long the clicked window may take to get the keyboard focus
-FOCUS_POLL_S = 0.005
+FOCUS_POLL_S = 0.001
 PROBE_POLL_S = 0.002  # how often the draft probe asks who owns the primary selection
 # a terminal's clear keys are never pressed twice within this long: a second Ctrl+C quits
 # Gemini CLI 0.61.0 within 3 s of the last one (WARNING_PROMPT_DURATION_MS), Aider within
@@ -374,14 +374,15 @@ class GuiDeliverer:
                 ):
                     empty = None
                 # a look as the learnt one ends the wait at once, even when the click
-                # changed nothing (a CLI drawing its own cursor has nothing to redraw)
+                # changed nothing (a CLI drawing its own cursor has nothing to redraw); in
+                # and around an input of a page (its chat log above shows each message
+                # sent), in the whole region for a terminal (whose CLI may still be
+                # drawing anywhere)
+                like: Callable[[Picture], bool] | None = None
+                if empty is not None:
+                    like = partial(_same, empty.picture) if terminal else empty.matches_near
                 before = self._settled(
-                    x11,
-                    region,
-                    still,
-                    unlike=unclicked,
-                    change_s=change_s,
-                    like=None if empty is None else empty.picture,
+                    x11, region, still, unlike=unclicked, change_s=change_s, like=like
                 )
             if cleared and self._still_full(key, before, unclicked, point):
                 if terminal and self._looks.get(key) is None:
@@ -842,32 +843,37 @@ class GuiDeliverer:
         still: float,
         unlike: Picture,
         change_s: float = LOOK_CHANGE_S,
-        like: Picture | None = None,
+        like: Callable[[Picture], bool] | None = None,
     ) -> Picture:
         """The picture of ``region`` once it no longer looks as ``unlike`` (before the click:
         a busy browser may draw the focus ring well after it) and then stopped changing for
-        ``still`` seconds, or looks as ``like`` (as it looked empty with the focus after a
-        submission: all the focus draws, a caret, a focus ring, a terminal's solid cursor,
+        ``still`` seconds, or ``like`` says it looks as it did empty with the focus after a
+        submission (all the focus draws, a caret, a focus ring, a terminal's solid cursor,
         is there). An input whose look the click did not change is taken once ``change_s``
         passed."""
         self._watch(
             x11,
             region,
-            lambda now: differs(now, unlike) or (like is not None and not differs(now, like)),
+            lambda now: differs(now, unlike) or (like is not None and like(now)),
             change_s,
         )
         return self._still(x11, region, still, like=like)
 
     def _still(
-        self, x11: Desktop, region: Rect, still: float, *, like: Picture | None = None
+        self,
+        x11: Desktop,
+        region: Rect,
+        still: float,
+        *,
+        like: Callable[[Picture], bool] | None = None,
     ) -> Picture:
         """The picture of ``region`` once it stopped changing for ``still`` seconds, or once
-        it looks as ``like``."""
+        ``like`` says it looks as expected."""
         last = self._look(x11, region)
         still_since = time.monotonic()
         deadline = still_since + self.settings.verify_timeout_s
         while time.monotonic() < deadline:
-            if like is not None and not differs(last, like):
+            if like is not None and like(last):
                 break
             x11.serve_for(LOOK_EVERY_S)
             now = self._look(x11, region)
@@ -1197,6 +1203,10 @@ class _Selection:
 
 _PRIMARY_HINT = "; the desk offered the text as the primary selection and the clipboard"
 X_NONE = 0
+
+
+def _same(a: Picture, b: Picture) -> bool:
+    return not differs(a, b)
 
 
 def _is_xfce4_terminal(x11: Desktop, toplevel: int) -> bool:

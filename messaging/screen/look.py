@@ -27,6 +27,7 @@ DRAFT_PIXELS = 30  # in the input's inside: more than a caret 1 px wide, less th
 CURSOR_CELL = (14, 28)  # a terminal's cursor fits in a box this size
 FILL_TOLERANCE = 24  # sum of the channels' differences still counted as the input's colour
 SEED_PX = 10  # the input's colour is the commonest within this many px of the point
+NEAR_PX = 8  # around an input's inside: its border and focus ring (Chromium: 1 + 2 px)
 EDGE_PX = 2  # kept off the inside's edge (rounded corners, a focus ring's anti-aliasing)
 LINE_PX = 8  # a terminal's row around the point: glyphs 12 to 16 px tall fill most of it
 ROW_PX = (8, 64)  # the height of a terminal's row, in pixels: how far a new line moves text
@@ -213,6 +214,24 @@ class EmptyLook:
         if known is not None and known.picture.region == picture.region:
             return cls(picture, known.inside, confirmed, others=known.others)
         return cls(picture, inside_of(picture, point), confirmed)
+
+    def matches_near(self, now: Picture) -> bool:
+        """Whether ``now`` looks as this look's picture in the input and within
+        :data:`NEAR_PX` of its inside (the border, a focus ring, a caret), but for a caret's
+        worth. What lies farther off in the region is no part of the input (a chat log above
+        it, which shows each sent message). Without a known inside, the whole region counts."""
+        if now.region != self.picture.region:
+            return False
+        if self.inside is None:
+            return not differs(now, self.picture)
+        left, top, right, bottom = _local(self.inside, self.picture.region)
+        box = (
+            max(0, left - NEAR_PX),
+            max(0, top - NEAR_PX),
+            min(now.region.width, right + NEAR_PX),
+            min(now.region.height, bottom + NEAR_PX),
+        )
+        return _count(_changes(self.picture, now).crop(box)) <= CARET_PIXELS
 
     def holds_text(self, now: Picture) -> bool:
         """Whether the input inside looks other than empty (every empty look known of it)

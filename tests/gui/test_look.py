@@ -180,3 +180,21 @@ def test_a_focus_ring_drawn_only_after_enter_is_no_text_left_in_the_input() -> N
     assert not check.sent(ringed(pasted))
     assert check.sent(ringed(before))
     assert not check.sent(ringed(pasted))
+
+
+def test_an_input_looks_as_learnt_whatever_its_chat_log_above_shows() -> None:
+    """The settle after the click ends once the input looks as it did empty with the focus:
+    judged in and around the input (its frame and focus ring), not in the chat log above it,
+    which shows each message sent since the look was learnt."""
+    learnt = EmptyLook.learn(ringed(pane(caret=True)), POINT)
+    answered = ringed(pane(caret=True, above="Agent-1: done, the tests pass"))
+    assert differs(answered, learnt.picture)  # over the whole region: not the same
+    assert learnt.matches_near(answered)
+    assert not learnt.matches_near(pane(caret=True))  # the focus ring not drawn yet
+    assert not learnt.matches_near(ringed(pane("a draft", caret=True)))
+    assert not learnt.matches_near(pane(caret=True, above="Agent-1: done", framed=False))
+    # an input without a frame of its own: the whole region counts
+    frameless = EmptyLook.learn(pane(framed=False), POINT)
+    assert frameless.inside is None
+    assert frameless.matches_near(pane(framed=False))
+    assert not frameless.matches_near(pane(framed=False, above="Agent-1: done"))
