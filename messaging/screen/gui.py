@@ -374,15 +374,17 @@ class GuiDeliverer:
                 ):
                     empty = None
                 # a look as the learnt one ends the wait at once, even when the click
-                # changed nothing (a CLI drawing its own cursor has nothing to redraw); in
-                # and around an input of a page (its chat log above shows each message
-                # sent), in the whole region for a terminal (whose CLI may still be
-                # drawing anywhere)
-                like: Callable[[Picture], bool] | None = None
-                if empty is not None:
-                    like = partial(_same, empty.picture) if terminal else empty.matches_near
+                # changed nothing (a CLI drawing its own cursor has nothing to redraw); once
+                # the click changed the look of a page, so does its input looking as learnt
+                # in and around it (its chat log above shows each message sent since)
                 before = self._settled(
-                    x11, region, still, unlike=unclicked, change_s=change_s, like=like
+                    x11,
+                    region,
+                    still,
+                    unlike=unclicked,
+                    change_s=change_s,
+                    like=None if empty is None else empty.picture,
+                    near=None if empty is None or terminal else empty.matches_near,
                 )
             if cleared and self._still_full(key, before, unclicked, point):
                 if terminal and self._looks.get(key) is None:
@@ -843,21 +845,24 @@ class GuiDeliverer:
         still: float,
         unlike: Picture,
         change_s: float = LOOK_CHANGE_S,
-        like: Callable[[Picture], bool] | None = None,
+        like: Picture | None = None,
+        near: Callable[[Picture], bool] | None = None,
     ) -> Picture:
         """The picture of ``region`` once it no longer looks as ``unlike`` (before the click:
         a busy browser may draw the focus ring well after it) and then stopped changing for
-        ``still`` seconds, or ``like`` says it looks as it did empty with the focus after a
-        submission (all the focus draws, a caret, a focus ring, a terminal's solid cursor,
-        is there). An input whose look the click did not change is taken once ``change_s``
-        passed."""
+        ``still`` seconds, or looks as ``like`` (as it looked empty with the focus after a
+        submission: all the focus draws, a caret, a focus ring, a terminal's solid cursor,
+        is there). Once it no longer looks as ``unlike``, ``near`` may tell that instead
+        (from the input alone, what lies around it aside). An input whose look the click
+        did not change is taken once ``change_s`` passed."""
+        same = None if like is None else partial(_same, like)
         self._watch(
             x11,
             region,
-            lambda now: differs(now, unlike) or (like is not None and like(now)),
+            lambda now: differs(now, unlike) or (same is not None and same(now)),
             change_s,
         )
-        return self._still(x11, region, still, like=like)
+        return self._still(x11, region, still, like=near or same)
 
     def _still(
         self,
