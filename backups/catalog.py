@@ -38,8 +38,12 @@ class Catalog:
             return set()
         return {p.stem for p in self.folder.glob("*.json") if not p.name.startswith(".")}
 
+    def manifest_file(self, backup_id: str) -> Path:
+        """Where the manifest of ``backup_id`` is kept (the archive holds a copy too)."""
+        return self.folder / f"{backup_id}.json"
+
     def get(self, backup_id: str) -> Manifest:
-        path = self.folder / f"{backup_id}.json"
+        path = self.manifest_file(backup_id)
         try:
             if "/" in backup_id or backup_id.startswith("."):
                 raise FileNotFoundError(backup_id)
@@ -60,7 +64,7 @@ class Catalog:
     def remember(self, manifest: Manifest) -> None:
         """Keep a manifest just written, so the next backup builds on it without reading
         it again (a scheduled backup runs in the same process as the one before)."""
-        stamp = (self.folder / f"{manifest.id}.json").stat().st_mtime_ns
+        stamp = self.manifest_file(manifest.id).stat().st_mtime_ns
         self._read[manifest.id] = (stamp, manifest)
 
     def newest(self, kind: BackupKind | None = None) -> Manifest | None:
@@ -100,7 +104,7 @@ class Catalog:
     def remove(self, manifest: Manifest) -> None:
         """Forget a backup: its manifest first, so a half-removed one is no backup."""
         for path in (
-            self.folder / f"{manifest.id}.json",
+            self.manifest_file(manifest.id),
             self.archive(manifest),
             self.folder / f"{manifest.id}.verified",
         ):

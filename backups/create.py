@@ -108,7 +108,7 @@ def create_backup(
             listed.stop()
             writer.abort()
             raise
-        write_atomic(catalog.folder / f"{backup_id}.json", text)
+        write_atomic(catalog.manifest_file(backup_id), text)
         catalog.remember(manifest)
         log.info("backup %s (%s) made: %d files", backup_id, kind, len(manifest.files))
         return manifest

@@ -225,7 +225,7 @@ def _same_manifest(content: Content, path: Path, catalog: Catalog, own: Manifest
     catalog's file (both are written from one text), or else read and compared."""
     data = bytes(content) if isinstance(content, memoryview) else content.read()
     with contextlib.suppress(OSError):
-        if data == (catalog.folder / f"{own.id}.json").read_bytes():
+        if data == catalog.manifest_file(own.id).read_bytes():
             return True
     return _embedded(data, path) == own
 
