@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from agents import Agent
 from messaging.model import Message
@@ -39,6 +39,12 @@ class Typed:
     into without looking (``verify: false`` in the coordinates file)."""
 
     verified: bool
+
+
+class Pressed:
+    """The text was pasted and the submit keys pressed; whether the input let go of it is
+    seen later (:meth:`ScreenDeliverer.confirm`), while the desk types into the next window.
+    Each deliverer keeps in it what it needs to tell."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,15 @@ class ScreenDeliverer(Protocol):
         :class:`NotDeliverable` when it must not type or the text was not submitted."""
         ...
 
+    async def deliver_going_on(self, job: Job) -> Typed | Pressed:
+        """As :meth:`deliver`, but the submission may be left to watch while the next job is
+        typed into another window: then :class:`Pressed`, for :meth:`confirm`."""
+        ...
+
+    async def confirm(self, pressed: Sequence[Pressed]) -> list[Typed | NotDeliverable]:
+        """Whether each submission left its input, in order (watched together)."""
+        ...
+
     def draft(self, job: Job) -> DraftPresent | None:
         """The draft in the job's chat input (text the deliverer did not type), if any."""
         ...
@@ -107,6 +122,12 @@ class ScreenDeliverer(Protocol):
 class AloneAtTheScreen:
     """The screen-sharing part of :class:`ScreenDeliverer` for a deliverer that shares its
     screen with nobody (one that types into a window of its own, or none)."""
+
+    async def deliver_going_on(self, job: Job) -> Typed | Pressed:
+        return await cast("ScreenDeliverer", self).deliver(job)
+
+    async def confirm(self, pressed: Sequence[Pressed]) -> list[Typed | NotDeliverable]:
+        raise TypeError(f"{type(self).__name__} leaves no submission to watch: {pressed!r}")
 
     def draft(self, job: Job) -> DraftPresent | None:
         return None

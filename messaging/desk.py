@@ -30,6 +30,7 @@ from messaging.deliver import (
     Job,
     NotDeliverable,
     PaneDeliverer,
+    Pressed,
     ScreenDeliverer,
     Typed,
 )
@@ -67,6 +68,9 @@ class RemoteLane(Protocol):
 
 INBOX_BATCH = 500
 TMUX_BATCH = 64  # deliveries the tmux worker takes at once: panes are typed into side by side
+# deliveries the screen worker takes at once: each window's submission is watched while the
+# next window is typed into (a broadcast to eight panes is one batch)
+SCREEN_BATCH = 8
 INBOX_WRITERS = 4  # files flushed side by side within one batch
 NOT_YET = "not delivered yet"  # the reason of an outcome the desk has not tried yet
 REPEAT_REASON = "typing was interrupted by a restart; the text may already be in the chat"
@@ -348,7 +352,7 @@ class Desk:
                 assert self.remote is not None
                 await self.remote.hand_over(claimed)
             else:
-                await self._type(claimed[0])
+                await self._type_all(claimed)
         except Exception as exc:
             log.exception("desk %s worker failed on %d deliveries", lane, len(claimed))
             await self._put_back(lane, f"the desk failed while delivering: {_name(exc)}")
@@ -451,33 +455,76 @@ class Desk:
             log.exception("cannot prepare the letter of %s", item.delivery.message.id)
             return _failed(item, f"{prefix}cannot prepare the inbox letter: {_name(exc)}")
 
-    async def _type(self, item: Claimed) -> None:
+    async def _type_all(self, claimed: list[Claimed]) -> None:
+        """Type a batch of the screen lane in order. In a batch of several, each submission
+        may be left to watch while the next window is typed into; all are watched to the end
+        together, and recorded, before the batch ends (or the rest of it goes back to the
+        queue). A batch of one is watched as it is typed."""
+        pressed: list[tuple[Claimed, Agent, Pressed]] = []
+        going_on = len(claimed) > 1 and not self.settings.gui.pause_between_recipients_s
+        try:
+            for item in claimed:
+                stop: tuple[str | None, float | None] | None = (
+                    (None, time.time())  # paused meanwhile: the rest waits for the resume
+                    if self.paused
+                    else await self._type(item, pressed if going_on else None)
+                )
+                if stop is not None:
+                    await self._confirm(pressed)
+                    await self._put_back(Lane.SCREEN, *stop)
+                    return
+        finally:
+            await self._confirm(pressed)
+
+    async def _confirm(self, pressed: list[tuple[Claimed, Agent, Pressed]]) -> None:
+        """Watch the submissions left to watch, and record each."""
+        if not pressed:
+            return
+        watched, pressed[:] = list(pressed), []
+        assert self.screen is not None
+        results = await self.screen.confirm([p for _, _, p in watched])
+        await self._conclude_all(
+            [
+                (item, agent, result if isinstance(result, Typed) else result.reason)
+                for (item, agent, _), result in zip(watched, results, strict=True)
+            ],
+            DeliveryMethod.GUI,
+        )
+
+    async def _type(
+        self, item: Claimed, pressed: list[tuple[Claimed, Agent, Pressed]] | None = None
+    ) -> tuple[str, float | None] | None:
+        """Type one delivery and record it; with ``pressed``, its submission may be left
+        there to watch. The error and due time for the deliveries in hand when the worker
+        must stop here (the desk stops, or a critical message goes first)."""
         delivery = item.delivery
         try:
             agent = self.registry.current().get(delivery.agent_id)
         except UnknownAgentError as exc:
             await self._finish([_failed(item, str(exc))], [item])
-            return
+            return None
         onboarding = delivery.message.type is MessageType.ONBOARDING
         joined = await self._joins_hold(item, agent, Lane.SCREEN)
         if isinstance(joined, Attempt):
             await self._finish([joined], [item])
-            return
-        reason: str | Typed | DraftPresent | StepAside | None
+            return None
+        reason: str | Typed | Pressed | DraftPresent | StepAside | None
         reason = joined if joined is not None else self._screen_unusable(agent, onboarding)
         if reason is None:
-            reason = await self._screen_turn(item, agent, onboarding)
+            reason = await self._screen_turn(item, agent, onboarding, pressed is not None)
             if reason is None:  # the desk stops: nothing was typed
-                await self._put_back(Lane.SCREEN, "the desk stopped before typing this")
-                return
+                return ("the desk stopped before typing this", None)
             if isinstance(reason, StepAside):  # due again at once, after the critical one
-                await self._put_back(Lane.SCREEN, STEPPED_ASIDE, retry_at=time.time())
-                return
+                return (STEPPED_ASIDE, time.time())
+        if isinstance(reason, Pressed):
+            assert pressed is not None
+            pressed.append((item, agent, reason))
+            return None
         if isinstance(reason, DraftPresent):
             held = self._held(item, reason.reason, Lane.SCREEN)
             if isinstance(held, Attempt):
                 await self._finish([held], [item])
-                return
+                return None
             if self.screen is not None:
                 await asyncio.to_thread(self.screen.draft_outlasted, agent.agent_id, onboarding)
             reason = held
@@ -486,6 +533,7 @@ class Desk:
         if pause and attempt.method is DeliveryMethod.GUI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), pause)
+        return None
 
     def _held(self, item: Claimed, reason: str, lane: Lane) -> Attempt | str:
         """A delivery held by a draft or a busy agent stays queued until the hold limit of
@@ -563,19 +611,28 @@ class Desk:
         recorded: a process killed in between leaves the copy and a delivery marked typing
         (reported a possible repeat when taken up again), never a recorded delivery whose
         copy is missing."""
-        if isinstance(result, Typed):
-            await self._keep_copy(item, agent, result, method)
-            attempt = Attempt(
-                item.seq,
-                agent.agent_id,
-                DeliveryState.DELIVERED,
-                method,
-                verified=result.verified,
-            )
-        else:
-            attempt = await self._fall_back(item, agent, result)
-        await self._finish([attempt], [item])
+        [attempt] = await self._conclude_all([(item, agent, result)], method)
         return attempt
+
+    async def _conclude_all(
+        self, results: list[tuple[Claimed, Agent, str | Typed]], method: DeliveryMethod
+    ) -> list[Attempt]:
+        """:meth:`_conclude` for several deliveries: their inbox copies written side by
+        side, then all recorded at once."""
+        await self._keep_copies(
+            [(item, agent, result) for item, agent, result in results if isinstance(result, Typed)],
+            method,
+        )
+        attempts = [
+            Attempt(
+                item.seq, agent.agent_id, DeliveryState.DELIVERED, method, verified=result.verified
+            )
+            if isinstance(result, Typed)
+            else await self._fall_back(item, agent, result)
+            for item, agent, result in results
+        ]
+        await self._finish(attempts, [item for item, _, _ in results])
+        return attempts
 
     async def _paste_result(
         self, item: Claimed, agent: Agent
@@ -610,20 +667,26 @@ class Desk:
         [result] = await asyncio.to_thread(write_letters, [letter])
         return self._written(item, letter, result, fallback=True)
 
-    async def _keep_copy(
-        self, item: Claimed, agent: Agent, typed: Typed, method: DeliveryMethod
+    async def _keep_copies(
+        self, typed: list[tuple[Claimed, Agent, Typed]], method: DeliveryMethod
     ) -> None:
-        """Write the inbox copy of a message typed into the chat, so the agent can read it
-        again after its context was reset. A copy that cannot be written is logged, never a
-        failed delivery."""
-        letter = self._letter_or_result(item, agent, None)
-        if isinstance(letter, Attempt):
-            log.warning("no inbox copy of %s for %s", item.delivery.message.id, agent.agent_id)
+        """Write the inbox copy of each message typed into the chat, so the agent can read
+        it again after its context was reset. A copy that cannot be written is logged, never
+        a failed delivery."""
+        copies = []
+        for item, agent, done in typed:
+            letter = self._letter_or_result(item, agent, None)
+            if isinstance(letter, Attempt):
+                log.warning("no inbox copy of %s for %s", item.delivery.message.id, agent.agent_id)
+                continue
+            copies.append(replace(letter, via=method.value + verification(done.verified, method)))
+        if not copies:
             return
-        copy = replace(letter, via=method.value + verification(typed.verified, method))
-        [result] = await asyncio.to_thread(write_letters, [copy])
-        if isinstance(result, OSError):
-            log.warning("cannot write the inbox copy of %s: %s", copy.message.id, result)
+        pool = self._writers if len(copies) > 1 else None
+        written = await asyncio.to_thread(write_letters, copies, pool)
+        for copy, result in zip(copies, written, strict=True):
+            if isinstance(result, OSError):
+                log.warning("cannot write the inbox copy of %s: %s", copy.message.id, result)
 
     def _screen_unusable(self, agent: Agent, onboarding: bool) -> str | None:
         if self.screen is None:
@@ -643,8 +706,8 @@ class Desk:
         return self.screen.unavailable_reason()
 
     async def _screen_turn(
-        self, item: Claimed, agent: Agent, onboarding: bool
-    ) -> str | Typed | DraftPresent | StepAside | None:
+        self, item: Claimed, agent: Agent, onboarding: bool, going_on: bool = False
+    ) -> str | Typed | Pressed | DraftPresent | StepAside | None:
         """Wait for the operator's hands to rest, then type: what typing did, or why it did
         not deliver; the draft that holds the delivery; None when the desk stops first."""
         assert self.screen is not None
@@ -662,14 +725,19 @@ class Desk:
         draft = await asyncio.to_thread(self.screen.draft, job)
         if draft is not None:
             return draft
-        return await self._try_screen(item, job)
+        return await self._try_screen(item, job, going_on)
 
-    async def _try_screen(self, item: Claimed, job: Job) -> str | Typed | DraftPresent:
-        """What typing did, or why it did not deliver."""
+    async def _try_screen(
+        self, item: Claimed, job: Job, going_on: bool
+    ) -> str | Typed | Pressed | DraftPresent:
+        """What typing did (the submission left to watch, when ``going_on`` allows it), or
+        why it did not deliver."""
         assert self.screen is not None
         await self.store.mark_typing(item.seq, job.agent.agent_id)
         self._lent = True
         try:
+            if going_on:
+                return await self.screen.deliver_going_on(job)
             return await self.screen.deliver(job)
         except DraftPresent as exc:
             return exc
@@ -743,6 +811,10 @@ class Desk:
 
     async def _finish(self, attempts: list[Attempt], claimed: list[Claimed]) -> None:
         await self.store.record(attempts)
+        recorded = {id(item) for item in claimed}
+        for lane, held in self._in_hand.items():  # what goes back on an error is the rest
+            if held:
+                self._in_hand[lane] = [item for item in held if id(item) not in recorded]
         by_key = {(c.seq, c.delivery.agent_id): c.delivery for c in claimed}
         await self._announce([_outcome(by_key[(a.seq, a.agent_id)], a) for a in attempts])
 
@@ -764,7 +836,12 @@ class Desk:
 
 
 TYPING_LANES = (Lane.SCREEN, Lane.TMUX)  # the lanes a pause holds
-_BATCH = {Lane.SCREEN: 1, Lane.TMUX: TMUX_BATCH, Lane.INBOX: INBOX_BATCH, Lane.REMOTE: INBOX_BATCH}
+_BATCH = {
+    Lane.SCREEN: SCREEN_BATCH,
+    Lane.TMUX: TMUX_BATCH,
+    Lane.INBOX: INBOX_BATCH,
+    Lane.REMOTE: INBOX_BATCH,
+}
 
 
 def desk_holder(lock_path: Path) -> int | None:

@@ -30,7 +30,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -42,9 +42,17 @@ from coordinates import Point
 from coordinates.errors import NoDisplayError
 from coordinates.file import write_atomic
 from coordinates.layout import Layout
-from messaging.deliver import DraftPresent, Job, NotDeliverable, Typed
+from messaging.deliver import DraftPresent, Job, NotDeliverable, Pressed, Typed
 from messaging.screen.desktop import Desktop
-from messaging.screen.look import Picture, Rect, SentCheck, beyond_cursor, differs, moved_up
+from messaging.screen.look import (
+    EmptyLook,
+    Picture,
+    Rect,
+    SentCheck,
+    beyond_cursor,
+    differs,
+    moved_up,
+)
 from messaging.screen.sharing import (
     LEFT_TEXT_FILE,
     OWN_INPUT_FILE,
@@ -132,6 +140,7 @@ class GuiDeliverer:
         self._looks = EmptyLooks()
         self._own = OwnInput()
         self._loan = Loan()
+        self._pending: list[_Pressed] = []  # submissions left to watch, oldest first
 
     # -- ScreenDeliverer ----------------------------------------------------------------
 
@@ -146,6 +155,12 @@ class GuiDeliverer:
 
     async def deliver(self, job: Job) -> Typed:
         return await asyncio.to_thread(self.deliver_now, job)
+
+    async def deliver_going_on(self, job: Job) -> Typed | Pressed:
+        return await asyncio.to_thread(self.deliver_going_on_now, job)
+
+    async def confirm(self, pressed: Sequence[Pressed]) -> list[Typed | NotDeliverable]:
+        return await asyncio.to_thread(self.confirm_now, pressed)
 
     def draft(self, job: Job) -> DraftPresent | None:
         if not self.settings.check_drafts or job.agent.typing.wait_for_prompt:
@@ -162,6 +177,7 @@ class GuiDeliverer:
                 region = Rect.around(point, job.agent.typing.verify_region, layout)
                 x11 = self._xlib()
                 toplevel = x11.toplevel_at(*point)
+                self._confirm_at(key, toplevel, point)
                 if self._is_terminal(x11, toplevel):
                     return None  # judged after the click: see _type
                 looked = self._look(x11, region)
@@ -213,6 +229,7 @@ class GuiDeliverer:
         self._load_windows(folder / WINDOWS_FILE)
 
     def close(self) -> None:
+        self._fail_pending("the desk closed its X display connection before it was seen")
         self._save()
         x11, self._x11 = self._x11, None
         if x11 is not None:
@@ -223,13 +240,24 @@ class GuiDeliverer:
 
     def deliver_now(self, job: Job) -> Typed:
         """Blocking delivery of one job (the desk calls it in a worker thread)."""
+        typed = self._deliver(job, going_on=False)
+        assert isinstance(typed, Typed)
+        return typed
+
+    def deliver_going_on_now(self, job: Job) -> Typed | Pressed:
+        """Blocking :meth:`deliver_going_on`: the caller types into other windows next, so
+        the submission may be left to watch (:meth:`confirm_now`) while it does."""
+        return self._deliver(job, going_on=True)
+
+    def _deliver(self, job: Job, *, going_on: bool) -> Typed | Pressed:
         with self._lock:
             gui = self._load()
             point = self._point(job.agent, job.onboarding)
             try:
                 with self._own.typing():
                     layout = self._check_point(gui, point)
-                    return self._type(gui, point, job, layout)
+                    self._confirm_at((job.agent.agent_id, job.onboarding), None, point)
+                    return self._type(gui, point, job, layout, going_on=going_on)
             except FailSafe:
                 self._loan.forget()  # the operator took the pointer: it stays theirs
                 raise NotDeliverable(FAILSAFE_REASON, pause_desk=True) from None
@@ -276,9 +304,12 @@ class GuiDeliverer:
                 f"window_title {pattern!r} of {agent.agent_id}"
             )
 
-    def _type(self, gui: Any, point: Point, job: Job, layout: Layout) -> Typed:
+    def _type(
+        self, gui: Any, point: Point, job: Job, layout: Layout, *, going_on: bool = False
+    ) -> Typed | Pressed:
         pacing, typing = self.settings, job.agent.typing
         steps, verified = Steps(log), False  # the steps are logged once verified
+        pressed: _Pressed | None = None
         x11 = self._xlib()
         # the operator's last input, before the desk's hides it
         untouched = self._own.untouched_since_last(x11)
@@ -299,6 +330,8 @@ class GuiDeliverer:
             untouched and self._last_target == toplevel and x11.focus_toplevel() in (None, toplevel)
         )
         looked = self._look(x11, region)
+        # the window shows no focus: how its input looks empty once the focus leaves again
+        unfocused = going_on and x11.focus_toplevel() not in (None, toplevel)
         # a terminal CLI draws its input otherwise without the focus (a hollow cursor, a
         # dimmed prompt): it is judged after the click, which changes nothing in it
         at_prompt = pacing.check_drafts and not cleared and (typing.wait_for_prompt or terminal)
@@ -325,6 +358,7 @@ class GuiDeliverer:
             previous_primary = self._read_clipboard(x11, primary=True)
         # how the input looks before the click, when the click or the clearing changes it
         unclicked = None if kept_focus and not cleared else looked
+        leave: EmptyLook | None = None  # the submission is watched while others are typed
         try:
             if pacing.give_back:
                 self._loan.borrow(x11, self._own)
@@ -386,6 +420,8 @@ class GuiDeliverer:
                     like=None if empty is None else empty.picture,
                     near=None if empty is None or terminal else empty.matches_near,
                 )
+                if unfocused and empty is not None and empty.inside is not None:
+                    leave = EmptyLook(looked, empty.inside)
             if cleared and self._still_full(key, before, unclicked, point):
                 if terminal and self._looks.get(key) is None:
                     # the clear keys of every agent CLI empty its input, which then looks
@@ -412,6 +448,17 @@ class GuiDeliverer:
                 before = self._still(x11, region, STILL_S)
             if empties:
                 before = self._emptied(gui, x11, region, job, point)
+            if (
+                cleared
+                or probed
+                or empties
+                or at_prompt
+                or suspect
+                or terminal
+                or not pacing.check_drafts  # the input may have held text before the click
+                or (job.onboarding and pacing.new_chat_hotkey)  # the window changed since
+            ):
+                leave = None  # watched to the end here, with the focus its checks need
             if at_prompt:
                 # as it looks with the focus, and the CLI at its prompt: one still answering
                 # (Aider), or redrawing its screen (Gemini CLI after a long message) shows
@@ -460,11 +507,16 @@ class GuiDeliverer:
             try:
                 pasted = self._until_shown(paste)
                 steps.mark("shown")
-                emptied = self._submit(paste, pasted, shown_at=time.monotonic())
+                emptied = self._submit(paste, pasted, shown_at=time.monotonic(), leave=leave)
                 steps.mark("submit")
             except NotDeliverable:
                 self._keep_pictures(job, "not-sent", before, pasted, self._look(x11, region))
                 raise
+            if isinstance(emptied, _Pressed):
+                pressed = emptied
+                pressed.steps = steps
+                self._pending.append(pressed)
+                return pressed
             self._keep_pictures(job, "sent", before, pasted, emptied)
             self._dirty.discard(key)
             self._last_sent[key] = job.text
@@ -479,8 +531,9 @@ class GuiDeliverer:
                 self._restore_clipboard(x11, previous)
             if (offered and primary) or probed or empties:
                 self._restore_clipboard(x11, previous_primary, primary=True)
-            if verified:
+            if verified or pressed is not None:
                 steps.mark("restore")
+            if verified:
                 steps.log(job.agent.agent_id)
 
     def _probe(
@@ -908,10 +961,14 @@ class GuiDeliverer:
             )
         return seen
 
-    def _submit(self, paste: _Paste, pasted: Picture, shown_at: float) -> Picture:
+    def _submit(
+        self, paste: _Paste, pasted: Picture, shown_at: float, leave: EmptyLook | None = None
+    ) -> Picture | _Pressed:
         """Press the submit keys (once the agent's ``submit_after_s`` passed since the paste
         showed: the app has taken it in by then, however busy it was) until the input
-        changes back (twice at most); the input as it looks then, empty. Text that only
+        changes back (twice at most); the input as it looks then, empty. With ``leave`` (how
+        the input looks empty without the focus), the submission is left to watch once the
+        keys are pressed (:meth:`confirm_now`). Text that only
         moved up a row over an empty line, and never then looks sent, is still in the
         input: Enter was taken as a new line, and that is reported, never a second Enter
         pressed on top of it (that would send the text with the new line; taking it back
@@ -969,6 +1026,8 @@ class GuiDeliverer:
         for _ in range(SUBMIT_TRIES):
             self._check_no_dialog(paste)
             gui.hotkey(*typing.submit_keys)
+            if leave is not None:
+                return _Pressed(paste, check, leave, time.monotonic(), pasted)
             moved.clear()
             stayed.clear()
             seen = self._watch(x11, region, done)
@@ -991,6 +1050,110 @@ class GuiDeliverer:
             "(the agent may be busy, or its app sends with other keys: set submit_keys); "
             "it is cleared before the next paste"
         )
+
+    # -- submissions left to watch -------------------------------------------------------
+
+    def confirm_now(self, pressed: Sequence[Pressed]) -> list[Typed | NotDeliverable]:
+        """Blocking :meth:`confirm`."""
+        with self._lock:
+            self._confirm_pending([p for p in self._pending if p in pressed])
+        results: list[Typed | NotDeliverable] = []
+        for item in pressed:
+            assert isinstance(item, _Pressed) and item.result is not None, item
+            results.append(item.result)
+        return results
+
+    def _confirm_at(self, key: tuple[str, bool], toplevel: int | None, point: Point) -> None:
+        """Watch to the end the submissions left in the input ``key`` or in the window
+        ``toplevel`` (by default the one at ``point``): no look there is judged, and no click
+        goes there, while one of them may still change it."""
+        if not self._pending:
+            return
+        if toplevel is None:
+            toplevel = self._xlib().toplevel_at(*point)
+        self._confirm_pending(
+            [p for p in self._pending if p.key == key or p.paste.toplevel == toplevel]
+        )
+
+    def _confirm_pending(self, items: list[_Pressed]) -> None:
+        """Watch the inputs of ``items`` together until each looks sent for
+        :data:`SENT_STILL_S` on end, or still holds its text ``verify_timeout_s`` after its
+        submit keys. Sent means: looking as before the click in and around the input (empty,
+        without the focus the next click took), or, while the window still has the focus,
+        as :class:`SentCheck` says. A window without the focus shows no focus ring either
+        way, so only the input's whole inside looking empty counts then: its text staying
+        would not."""
+        if not items:
+            return
+        for item in items:
+            self._pending.remove(item)
+        left = list(items)
+        try:
+            x11 = self._xlib()
+            while left:
+                focus = x11.focus_toplevel()
+                for item in list(left):
+                    paste = item.paste
+                    if not x11.shown(paste.toplevel):
+                        item.result = NotDeliverable(
+                            f"the window of {paste.job.agent.agent_id}'s chat app at "
+                            f"{paste.point} closed after {paste.job.agent.typing.submit} was "
+                            "pressed; whether it was sent is not known; start the agent again"
+                        )
+                        left.remove(item)
+                        continue
+                    now = self._look(x11, paste.region)
+                    at = time.monotonic()
+                    if item.sent(now, focused=focus == paste.toplevel):
+                        item.steady_since = item.steady_since or at
+                        if at - item.steady_since >= SENT_STILL_S:
+                            self._confirmed(item, now)
+                            left.remove(item)
+                    else:
+                        item.steady_since = None
+                        if at - item.pressed_at >= self.settings.verify_timeout_s:
+                            self._not_confirmed(item, now)
+                            left.remove(item)
+                if left:
+                    x11.serve_for(LOOK_EVERY_S)
+        except (X11Error, XlibConnectionClosed) as exc:
+            for item in left:
+                item.result = NotDeliverable(
+                    f"lost the X display connection while watching the chat input of "
+                    f"{item.paste.job.agent.agent_id} after the submit keys: {exc}; whether "
+                    "it was sent is not known"
+                )
+            self.close()
+
+    def _confirmed(self, item: _Pressed, now: Picture) -> None:
+        paste, key = item.paste, item.key
+        self._keep_pictures(paste.job, "sent", paste.before, item.pasted, now)
+        self._dirty.discard(key)
+        self._last_sent[key] = paste.job.text
+        self._agent_windows[key] = paste.toplevel
+        item.result = Typed(verified=True)
+        if item.steps is not None:
+            item.steps.mark("watched")
+            item.steps.log(paste.job.agent.agent_id)
+
+    def _not_confirmed(self, item: _Pressed, now: Picture) -> None:
+        paste = item.paste
+        self._keep_pictures(paste.job, "not-sent", paste.before, item.pasted, now)
+        typing = paste.job.agent.typing
+        item.result = NotDeliverable(
+            f"typed but not submitted: the text stays in the chat input of "
+            f"{paste.job.agent.agent_id} {self.settings.verify_timeout_s:g}s after "
+            f"{typing.submit} was pressed (the agent may be busy, or its app sends with other "
+            "keys: set submit_keys); it is cleared before the next paste"
+        )
+
+    def _fail_pending(self, reason: str) -> None:
+        for item in self._pending:
+            item.result = NotDeliverable(
+                f"{reason}: whether the text to {item.paste.job.agent.agent_id} was sent is "
+                "not known"
+            )
+        self._pending.clear()
 
     def _wait_submit_after(self, paste: _Paste, since: float) -> None:
         """Until the agent's ``submit_after_s`` passed since ``since``."""
@@ -1195,6 +1358,28 @@ class _Paste:
     probed: bool = False  # the input was asked whether it holds text (see GuiDeliverer._probe)
     leftover: bool = False  # ... after the clear keys emptied what an attempt left in it
     terminal: bool = False  # a terminal emulator's window
+
+
+@dataclass(eq=False)
+class _Pressed(Pressed):
+    """A submission left to watch: the paste, how the input looked once it showed, and
+    how it looks empty without the focus (before the click)."""
+
+    paste: _Paste
+    check: SentCheck
+    leave: EmptyLook
+    pressed_at: float  # time.monotonic() of the submit keys
+    pasted: Picture
+    steps: Steps | None = None
+    steady_since: float | None = None  # looked sent since then, look after look
+    result: Typed | NotDeliverable | None = None
+
+    @property
+    def key(self) -> tuple[str, bool]:
+        return (self.paste.job.agent.agent_id, self.paste.job.onboarding)
+
+    def sent(self, now: Picture, *, focused: bool) -> bool:
+        return self.leave.matches_near(now) or (focused and self.check.sent(now))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from agents import Agent
 from config import GuiSettings, Home, Settings, load_settings
 from coordinates import Point, Typing
 from coordinates.virtual_display import VirtualDisplay
-from messaging.deliver import Job, NotDeliverable
+from messaging.deliver import Job, NotDeliverable, Pressed, Typed
 from messaging.model import DeliveryMethod, DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
@@ -194,6 +194,56 @@ def test_a_terminal_input_left_holding_text_is_emptied_with_its_clear_keys(
     screen.close()
     terminal.wait_for(1)
     assert terminal.texts(TERMINAL.agent_id) == [text]
+
+
+def test_submissions_left_to_watch_while_the_next_pane_is_typed_into_are_told_truly(
+    browsers: ChromiumPanes,
+) -> None:
+    """In a batch, each pane's submission is watched while the desk types into the next
+    pane, whose click takes the focus away from it. Seen so, without the focus: the pane
+    whose app took no submit key (Shift here, as a busy agent's page takes no Enter) still
+    holds its text and is reported not submitted; the other is verified. The text left is
+    cleared before the next paste into that input."""
+    browsers.clear()
+    points = browsers.pane_points()
+
+    def agent_of(pane: ChromiumPane, **typing: object) -> Agent:
+        x, y = points[pane.agent_id]
+        return Agent(pane.agent_id, "", True, Point(x, y), None, typing=replace(Typing(), **typing))
+
+    def job(agent: Agent, text: str) -> Job:
+        return Job(Message("Captain", (agent.agent_id,), text), agent, text)
+
+    plain, rich = agent_of(PLAIN), agent_of(RICH)
+    stuck = agent_of(PLAIN, submit_keys=("shift",))  # (F12 would open Chromium's DevTools)
+    sent: dict[str, list[str]] = {PLAIN.agent_id: [], RICH.agent_id: []}
+    screen = GuiDeliverer(GuiSettings())
+    try:
+        for turn in range(2):  # each input seen empty and sent: the desk knows its look
+            for agent in (plain, rich):
+                text = f"turn {turn} to {agent.agent_id}"
+                assert screen.deliver_now(job(agent, text)).verified
+                sent[agent.agent_id].append(text)
+        left = "a text that stays in the input ✓"
+        first = screen.deliver_going_on_now(job(stuck, left))
+        assert isinstance(first, Pressed)
+        text = "sent while the first was watched ✓"
+        second = screen.deliver_going_on_now(job(rich, text))
+        assert isinstance(second, Pressed)
+        sent[RICH.agent_id].append(text)
+        stayed, went = screen.confirm_now([first, second])
+        assert isinstance(stayed, NotDeliverable), stayed
+        assert stayed.reason.startswith("typed but not submitted: the text stays"), stayed.reason
+        assert went == Typed(verified=True)
+        browsers.wait_for_draft(PLAIN.agent_id, left)
+        last = "after the text left was cleared ✓"
+        assert screen.deliver_now(job(plain, last)).verified
+        sent[PLAIN.agent_id].append(last)
+    finally:
+        screen.close()
+    browsers.wait_for(sum(len(texts) for texts in sent.values()))
+    for agent_id, texts in sent.items():
+        assert browsers.texts(agent_id) == texts, agent_id
 
 
 def test_messages_moments_apart_to_xterm_make_no_multiple_click(

@@ -11,6 +11,7 @@ import json
 import shutil
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,14 @@ import messaging.store
 from agents.home import example_coordinates, prepare_home
 from config import Home, Settings, load_settings
 from coordinates import Point, load_coordinates, save_coordinates
-from messaging.deliver import AloneAtTheScreen, DraftPresent, Job, NotDeliverable, Typed
+from messaging.deliver import (
+    AloneAtTheScreen,
+    DraftPresent,
+    Job,
+    NotDeliverable,
+    Pressed,
+    Typed,
+)
 from messaging.desk import retry_delay
 from messaging.model import DeliveryMethod, DeliveryState, Lane, Message
 from messaging.pause import PauseFlag
@@ -44,6 +52,45 @@ class RecordingScreen(AloneAtTheScreen):
             raise self.refuse[job.agent.agent_id]
         self.jobs.append(job)
         return Typed(verified=job.agent.typing.verify)
+
+
+class WatchedPress(Pressed):
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+
+class WatchingScreen(RecordingScreen):
+    """Stands in for a deliverer that leaves each submission of a batch to watch while it
+    types into the next window: records what was typed and what was watched, in order;
+    the submissions to agents in ``stays`` are seen not to leave their input."""
+
+    def __init__(self, stays: set[str] | None = None) -> None:
+        super().__init__()
+        self.stays = stays or set()
+        self.events: list[str] = []
+        self.on_press: dict[str, object] = {}  # agent id: called once it is pressed
+
+    async def deliver(self, job: Job) -> Typed:
+        self.events.append(f"typed {job.agent.agent_id}")
+        return await super().deliver(job)
+
+    async def deliver_going_on(self, job: Job) -> Typed | Pressed:
+        self.jobs.append(job)
+        self.events.append(f"pressed {job.agent.agent_id}")
+        then = self.on_press.pop(job.agent.agent_id, None)
+        if callable(then):
+            then()
+        return WatchedPress(job)
+
+    async def confirm(self, pressed: Sequence[Pressed]) -> list[Typed | NotDeliverable]:
+        jobs = [p.job for p in pressed if isinstance(p, WatchedPress)]
+        self.events.append("watched " + " ".join(job.agent.agent_id for job in jobs))
+        return [
+            NotDeliverable("typed but not submitted: the text stays in the chat input")
+            if job.agent.agent_id in self.stays
+            else Typed(verified=True)
+            for job in jobs
+        ]
 
 
 async def until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -634,3 +681,63 @@ async def test_a_hold_counts_from_the_message_whichever_process_tries_it(home: H
     assert "for 1.5 s (gui.draft_hold_max_s); written to the inbox instead" in (
         delivery.last_error or ""
     )
+
+
+async def test_a_batch_types_each_window_while_the_last_submissions_are_watched(
+    home: Home, settings: Settings
+) -> None:
+    screen = WatchingScreen(stays={"Agent-2"})
+    async with open_runtime(home, settings, screen) as rt:
+        rt.desk.pause("building a backlog")
+        sub = await rt.service.send(["Agent-1", "Agent-2", "Agent-3"], "to three")
+        rt.desk.resume()
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        single = await rt.service.send(["Agent-4"], "to one")
+        await rt.desk.wait_for(single.message.id, 10)
+    assert screen.events == [
+        "pressed Agent-1",
+        "pressed Agent-2",
+        "pressed Agent-3",
+        "watched Agent-1 Agent-2 Agent-3",
+        "typed Agent-4",  # a batch of one is watched as it is typed
+    ]
+    for agent_id in ("Agent-1", "Agent-3"):
+        assert (outcomes[agent_id].state, outcomes[agent_id].verified) == (
+            DeliveryState.DELIVERED,
+            True,
+        )
+        [copy] = inbox_files(home, agent_id)
+        assert "delivered_via: gui, verified on screen\n" in copy.read_text()
+    assert outcomes["Agent-2"].state is DeliveryState.FALLBACK
+    assert outcomes["Agent-2"].reason == "typed but not submitted: the text stays in the chat input"
+    [letter] = inbox_files(home, "Agent-2")
+    assert "delivered_via: inbox\n" in letter.read_text()
+
+
+async def test_a_pause_during_a_batch_records_what_was_typed_and_keeps_the_rest(
+    home: Home, settings: Settings
+) -> None:
+    screen = WatchingScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        rt.desk.pause("building a backlog")
+        sub = await rt.service.send(["Agent-1", "Agent-2", "Agent-3"], "to three")
+        screen.on_press["Agent-1"] = lambda: rt.desk.pause("the operator paused")
+        rt.desk.resume()
+
+        async def first_recorded() -> bool:
+            states = {d.agent_id: d.state for d in await rt.store.deliveries(sub.message.id)}
+            return states["Agent-1"] is DeliveryState.DELIVERED
+
+        await until(first_recorded)
+        await asyncio.sleep(0.3)
+        states = {d.agent_id: d.state for d in await rt.store.deliveries(sub.message.id)}
+        assert states == {
+            "Agent-1": DeliveryState.DELIVERED,
+            "Agent-2": DeliveryState.QUEUED,
+            "Agent-3": DeliveryState.QUEUED,
+        }
+        assert screen.events == ["pressed Agent-1", "watched Agent-1"]
+        rt.desk.resume()
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+    assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
+    assert screen.events[2:] == ["pressed Agent-2", "pressed Agent-3", "watched Agent-2 Agent-3"]
