@@ -16,6 +16,13 @@ root, the test command's Debian packages and the bundles of ``tests/editors/inst
    claim), the outcomes, and what the pages received (nothing, when all is well). With
    ``--busy-processes N``, N more to each, every one from a ``cellphone send`` process of its
    own, as an operator sends them one command at a time.
+4. With ``--now-and-then N``: N messages, each to the panes of the five editors at once,
+   whose pages take every third Enter for nothing (an agent at work now and then), in the
+   busy panes' places. The desk types such a run window after window and watches the
+   submissions at the end: how many were reported delivered that the page never sent
+   (false claims), how many the page sent that were reported otherwise, and how many
+   submissions were watched after the next window was clicked. With
+   ``--now-and-then-processes N``, N more, each from a ``cellphone send`` process of its own.
 
     export CELLPHONE_TEST_EDITORS=$(bash tests/editors/install.sh)
     python bench/editors.py [--messages 100] [--display 60]
@@ -31,6 +38,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import re
 import statistics
@@ -54,7 +62,7 @@ from messaging.model import DeliveryState, Message
 from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import ChromiumPane, ChromiumPanes, WindowManager
-from messaging.screen.gui import GuiDeliverer
+from messaging.screen.gui import WATCHED_LOG, GuiDeliverer
 from tests.conftest import make_home
 from tests.editors.pages import EditorPane, EditorPanes, editors_folder
 from tests.editors.panes import coordinates_of
@@ -75,6 +83,7 @@ BUSY = tuple(
         zip(("monaco", "prosemirror", "tiptap", "lexical", "codemirror"), BUSY_POINTS, strict=True)
     )
 )
+NOW_AND_THEN = tuple(replace(pane, busy=False, ignores_every=3) for pane in BUSY)
 BUSY_BODIES = ("Grüße, 世界! ✓ «quoted» 🚀 é (e + ◌́) 𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "short, while the agent still works")
 PROBES = {
     "new lines": "one\ntwo\nthree",
@@ -205,7 +214,8 @@ async def through_desk(
     count: int,
     busy: int,
     busy_apps: EditorPanes | None,
-) -> tuple[list[Timed], list[BusyRow]]:
+    now_and_then: int = 0,
+) -> tuple[list[Timed], list[BusyRow], list[NowAndThenRow]]:
     """``count`` messages to each target (agent id: editor, or "textarea"), back to back;
     then ``busy`` to each busy pane, a unicode one and a short one in turn."""
     settings = load_settings(home).replaced(gui=GuiSettings())
@@ -246,9 +256,14 @@ async def through_desk(
                 row.missing = [text for text in expected_held if text not in got]
                 rows.append(row)
             busy_rows = [await to_busy(rt, pane, busy, busy_apps) for pane in BUSY] if busy else []
+            intermittent = (
+                await to_now_and_then(rt, now_and_then, busy_apps)
+                if now_and_then and busy_apps is not None
+                else []
+            )
     finally:
         screen.close()
-    return rows, busy_rows
+    return rows, busy_rows, intermittent
 
 
 async def to_busy(rt: Runtime, pane: EditorPane, count: int, pages: EditorPanes | None) -> BusyRow:
@@ -293,6 +308,108 @@ def to_busy_by_processes(
     time.sleep(LATE_S)  # a text the page sent late is counted too
     row.received = len(pages.texts(pane.agent_id))
     return row
+
+
+@dataclass
+class NowAndThenRow:
+    editor: str
+    sent: int = 0
+    claimed: set[int] = field(default_factory=set)  # turns reported delivered
+    received: set[int] = field(default_factory=set)  # turns the page sent
+    watched: int | None = 0  # submissions watched after the next window was clicked
+    outcomes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def false_claims(self) -> int:
+        return len(self.claimed - self.received)
+
+    @property
+    def sent_not_claimed(self) -> int:
+        return len(self.received - self.claimed)
+
+
+class WatchedCount(logging.Handler):
+    """Counts, by agent, the submissions watched after the desk typed into the next window
+    (the screen deliverer logs each)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.by_agent: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == WATCHED_LOG:
+            self.by_agent[str(record.args[0])] += 1  # type: ignore[index]
+
+
+def now_and_then_body(turn: int) -> str:
+    return f"(turn {turn:04d}) {BUSY_BODIES[turn % 2]}"
+
+
+def received_turns(pages: EditorPanes, agent_id: str, count: int) -> set[int]:
+    texts = pages.texts(agent_id)
+    return {turn for turn in range(count) if any(f"(turn {turn:04d})" in t for t in texts)}
+
+
+async def to_now_and_then(rt: Runtime, count: int, pages: EditorPanes) -> list[NowAndThenRow]:
+    """``count`` messages, each to the five panes that take every third Enter for nothing,
+    through the running desk."""
+    rows = {pane.agent_id: NowAndThenRow(pane.editor) for pane in NOW_AND_THEN}
+    pages.clear()
+    counted = WatchedCount()
+    logger = logging.getLogger("messaging.screen.gui")
+    level = logger.level
+    logger.addHandler(counted)
+    logger.setLevel(logging.DEBUG)
+    try:
+        for turn in range(count):
+            submission = await rt.service.send(list(rows), now_and_then_body(turn))
+            outcomes = await rt.desk.wait_for(submission.message.id, SEND_TIMEOUT_S)
+            for agent_id, outcome in outcomes.items():
+                row = rows[agent_id]
+                row.sent += 1
+                if outcome.state is DeliveryState.DELIVERED:
+                    row.claimed.add(turn)
+                row.outcomes[(outcome.reason or outcome.summary).split(":")[0][:60]] += 1
+    finally:
+        logger.removeHandler(counted)
+        logger.setLevel(level)
+    await asyncio.sleep(LATE_S)  # a text the page sent late is counted too
+    for agent_id, row in rows.items():
+        row.received = received_turns(pages, agent_id, count)
+        row.watched = counted.by_agent[agent_id]
+    return list(rows.values())
+
+
+def to_now_and_then_by_processes(home: Home, count: int, pages: EditorPanes) -> list[NowAndThenRow]:
+    """As :func:`to_now_and_then`, each message from a ``cellphone send`` process of its
+    own (no desk running otherwise)."""
+    rows = {
+        pane.agent_id: NowAndThenRow(f"{pane.editor}, `cellphone send` processes", watched=None)
+        for pane in NOW_AND_THEN
+    }
+    pages.clear()
+    command = [str(Path(sys.executable).parent / "cellphone"), "send", "--home", str(home.root)]
+    recipients = [arg for agent_id in rows for arg in ("--to", agent_id)]
+    for turn in range(count):
+        done = subprocess.run(
+            [*command, "--json", *recipients, now_and_then_body(turn)],
+            capture_output=True,
+            text=True,
+            timeout=SEND_TIMEOUT_S * 2,
+        )
+        if not done.stdout.strip():
+            raise RuntimeError(f"cellphone send failed: {done.stderr.strip()[-500:]}")
+        for outcome in json.loads(done.stdout)["outcomes"]:
+            row = rows[outcome["agent"]]
+            row.sent += 1
+            if outcome["state"] == "delivered":
+                row.claimed.add(turn)
+            summary = outcome["reason"] or f"{outcome['state']} via {outcome['method']}"
+            row.outcomes[summary.split(":")[0][:60]] += 1
+    time.sleep(LATE_S)  # a text the page sent late is counted too
+    for agent_id, row in rows.items():
+        row.received = received_turns(pages, agent_id, count)
+    return list(rows.values())
 
 
 @dataclass
@@ -388,9 +505,14 @@ def run(
     busy: int = 0,
     draft_count: int = 0,
     busy_processes: int = 0,
-) -> tuple[list[Probed], list[Timed], list[BusyRow], list[DraftRow], str]:
+    now_and_then: int = 0,
+    now_and_then_processes: int = 0,
+) -> tuple[list[Probed], list[Timed], list[BusyRow], list[NowAndThenRow], list[DraftRow], str]:
     panes = [pane for pane in PANES if only is None or pane.editor in only]
+    if (busy or busy_processes) and (now_and_then or now_and_then_processes):
+        raise SystemExit("--busy and --now-and-then use the same places: ask for one of them")
     opened = [*panes, *(BUSY if busy or busy_processes else ())]
+    opened += NOW_AND_THEN if now_and_then or now_and_then_processes else ()
     with (
         display_with_wm(number, work) as display,
         EditorPanes(opened, display.name, work / "editors", editors_folder()) as editors,
@@ -414,12 +536,17 @@ def run(
         targets = {TEXTAREA.agent_id: "textarea", **{p.agent_id: p.editor for p in panes}}
         apps: dict[str, ChromiumPanes] = {TEXTAREA.agent_id: textarea}
         apps.update({pane.agent_id: editors for pane in panes})
-        timed, busy_rows = asyncio.run(through_desk(home, targets, apps, count, busy, editors))
-        if busy_processes:
+        timed, busy_rows, intermittent = asyncio.run(
+            through_desk(home, targets, apps, count, busy, editors, now_and_then)
+        )
+        if busy_processes or now_and_then_processes:
             os.environ["DISPLAY"] = display.name
             time.sleep(GuiSettings().operator_idle_s)  # the desk's keys were its own
+        if busy_processes:
             busy_rows += [to_busy_by_processes(home, p, busy_processes, editors) for p in BUSY]
-        return probed, timed, busy_rows, draft_rows, display.describe()
+        if now_and_then_processes:
+            intermittent += to_now_and_then_by_processes(home, now_and_then_processes, editors)
+        return probed, timed, busy_rows, intermittent, draft_rows, display.describe()
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -439,6 +566,7 @@ def report(
     probed: list[Probed],
     timed: list[Timed],
     busy: list[BusyRow],
+    intermittent: list[NowAndThenRow],
     draft_rows: list[DraftRow],
     where: str,
     count: int,
@@ -501,6 +629,27 @@ def report(
             for b in busy
         ]
         table(["editor", "msgs", "reported delivered (false)", "outcomes", "page got"], rows)
+    if intermittent:
+        print(
+            "\nTo panes that take every third Enter for nothing, each message to the five at "
+            "once:\n"
+        )
+        rows = [
+            [
+                n.editor,
+                str(n.sent),
+                str(len(n.claimed)),
+                str(len(n.received)),
+                str(n.false_claims),
+                str(n.sent_not_claimed),
+                "-" if n.watched is None else str(n.watched),
+                ", ".join(f"{k} {what}" for what, k in n.outcomes.items()),
+            ]
+            for n in intermittent
+        ]
+        headers = ["editor", "msgs", "reported delivered", "page sent", "false claims"]
+        headers += ["sent, reported not", "watched after the next click", "outcomes"]
+        table(headers, rows)
     if draft_rows:
         print("\nWith an operator's draft in the input (every other attempt at first contact):\n")
         rows = [
@@ -531,12 +680,24 @@ def main() -> None:
         default=0,
         help="messages to each busy pane, each from a `cellphone send` process of its own",
     )
+    parser.add_argument(
+        "--now-and-then",
+        type=int,
+        default=0,
+        help="messages to the five panes at once that take every third Enter for nothing",
+    )
+    parser.add_argument(
+        "--now-and-then-processes",
+        type=int,
+        default=0,
+        help="the same, each from a `cellphone send` process of its own",
+    )
     parser.add_argument("--drafts", type=int, default=0, help="attempts over a draft, per editor")
     args = parser.parse_args()
     count = 10 if args.quick else args.messages
     with tempfile.TemporaryDirectory(prefix="cellphone-bench-") as folder:
         load_before = os.getloadavg()[0]
-        probed, timed, busy, draft_rows, where = run(
+        probed, timed, busy, intermittent, draft_rows, where = run(
             count,
             args.display,
             Path(folder),
@@ -545,9 +706,11 @@ def main() -> None:
             args.busy,
             args.drafts,
             args.busy_processes,
+            args.now_and_then,
+            args.now_and_then_processes,
         )
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
-    report(probed, timed, busy, draft_rows, where, count)
+    report(probed, timed, busy, intermittent, draft_rows, where, count)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ PROBE_POLL_S = 0.002  # how often the draft probe asks who owns the primary sele
 CLEAR_GAP_S = 3.5
 PROMPT_WAIT_S = 1.0  # how long a CLI just answering may take to show its prompt again
 CARET_BLINK_S = 0.55  # over a caret's half blink (Chromium, GTK: 0.5 s on, 0.5 s off)
+WATCHED_LOG = "the submission to %s, left to watch while the desk went on: %s"
 PRIMARY_KEYS = "insert"  # paste keys with it paste the primary selection (xterm, urxvt, VTE)
 WINDOWS_FILE = "screen-windows.json"  # windows clicked before, for the next process
 WINDOWS_KEPT = 64
@@ -1132,6 +1133,7 @@ class GuiDeliverer:
         self._last_sent[key] = paste.job.text
         self._agent_windows[key] = paste.toplevel
         item.result = Typed(verified=True)
+        log.debug(WATCHED_LOG, paste.job.agent.agent_id, "sent")
         if item.steps is not None:
             item.steps.mark("watched")
             item.steps.log(paste.job.agent.agent_id)
@@ -1140,6 +1142,7 @@ class GuiDeliverer:
         paste = item.paste
         self._keep_pictures(paste.job, "not-sent", paste.before, item.pasted, now)
         typing = paste.job.agent.typing
+        log.debug(WATCHED_LOG, paste.job.agent.agent_id, "its text stayed")
         item.result = NotDeliverable(
             f"typed but not submitted: the text stays in the chat input of "
             f"{paste.job.agent.agent_id} {self.settings.verify_timeout_s:g}s after "

@@ -5,13 +5,15 @@
 // a function that builds its editor in the input's element and gives back
 //   {getText(), clear(), focus()}
 // and calls `changed()` after each change and `enter()` on Enter without Shift (which it
-// keeps from the editor); Shift+Enter stays the editor's own new line.
+// keeps from the editor); Shift+Enter stays the editor's own new line. With `ignores_every`
+// n in the page's config, every n-th Enter does nothing (an agent at work now and then).
 
 export function startChatPage(build) {
   const config = JSON.parse(document.getElementById("config").textContent);
   const host = document.getElementById("input");
   const conversation = document.getElementById("history");
   let sequence = 0;
+  let presses = 0;
   let editor = null;
 
   function post(kind, fields) {
@@ -47,7 +49,12 @@ export function startChatPage(build) {
 
   editor = build(host, {
     changed: () => { if (editor) post("draft", {text: editor.getText()}); },
-    enter: () => { if (config.sends) submit(); },
+    enter: () => {
+      presses += 1;
+      // an agent at work now and then takes every n-th Enter for nothing
+      const ignored = config.ignores_every && presses % config.ignores_every === 0;
+      if (config.sends && !ignored) submit();
+    },
   });
   window.chatEditor = editor;
   if (host.dataset.variant === "late-ring") {

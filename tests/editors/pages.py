@@ -59,6 +59,8 @@ class EditorPane:
     x: int
     y: int
     busy: bool = False
+    # every n-th Enter does nothing (the agent is at work now and then): 2, every other one
+    ignores_every: int = 0
     width: int = 640
     height: int = 420
 
@@ -80,11 +82,19 @@ class EditorPane:
         )
 
 
-def render_editor_page(pane_id: str, title: str, editor: str, busy: bool) -> str:
+def render_editor_page(
+    pane_id: str, title: str, editor: str, busy: bool, ignores_every: int = 0
+) -> str:
     """The chat page of one pane whose input is ``editor``."""
     script, variant = VARIANTS.get(editor, (editor, ""))
     config = json.dumps(
-        {"pane": pane_id, "editor": editor, "sends": not busy, "shown": SHOWN_CHARS}
+        {
+            "pane": pane_id,
+            "editor": editor,
+            "sends": not busy,
+            "ignores_every": ignores_every,
+            "shown": SHOWN_CHARS,
+        }
     )
     page = TEMPLATE.read_text(encoding="utf-8")
     stylesheet = '<link rel="stylesheet" href="/assets/monaco.css">' if script == "monaco" else ""
@@ -114,7 +124,8 @@ class EditorServer(ChatServer):
 
     def add_page(self, pane_id: str, title: str, kind: str) -> str:
         pane = self.panes[pane_id]
-        return self.add_html(pane_id, render_editor_page(pane_id, title, pane.editor, pane.busy))
+        page = render_editor_page(pane_id, title, pane.editor, pane.busy, pane.ignores_every)
+        return self.add_html(pane_id, page)
 
 
 class EditorPanes(ChromiumPanes):
