@@ -408,19 +408,31 @@ class GuiDeliverer:
                     empty.picture.region != region or not (terminal or empty.confirmed)
                 ):
                     empty = None
-                # a look as the learnt one ends the wait at once, even when the click
-                # changed nothing (a CLI drawing its own cursor has nothing to redraw); once
-                # the click changed the look of a page, so does its input looking as learnt
-                # in and around it (its chat log above shows each message sent since)
-                before = self._settled(
-                    x11,
-                    region,
-                    still,
-                    unlike=unclicked,
-                    change_s=change_s,
-                    like=None if empty is None else empty.picture,
-                    near=None if empty is None or terminal else empty.matches_near,
-                )
+                if (
+                    terminal
+                    and not typing.wait_for_prompt
+                    and empty is not None
+                    and empty.confirmed
+                    and not beyond_cursor(unclicked, empty.picture)
+                ):
+                    # the CLI showed its prompt empty as learnt, but for the cursor the
+                    # click's focus redraws (VTE: 30 ms later): the paste need not wait
+                    before = empty.picture
+                else:
+                    # a look as the learnt one ends the wait at once, even when the click
+                    # changed nothing (a CLI drawing its own cursor has nothing to redraw);
+                    # once the click changed the look of a page, so does its input looking
+                    # as learnt in and around it (its chat log above shows each message
+                    # sent since)
+                    before = self._settled(
+                        x11,
+                        region,
+                        still,
+                        unlike=unclicked,
+                        change_s=change_s,
+                        like=None if empty is None else empty.picture,
+                        near=None if empty is None or terminal else empty.matches_near,
+                    )
                 if unfocused and empty is not None and empty.inside is not None:
                     leave = EmptyLook(looked, empty.inside)
             if cleared and self._still_full(key, before, unclicked, point):
