@@ -511,7 +511,7 @@ class Desk:
         reason: str | Typed | Pressed | DraftPresent | StepAside | None
         reason = joined if joined is not None else self._screen_unusable(agent, onboarding)
         if reason is None:
-            reason = await self._screen_turn(item, agent, onboarding, pressed is not None)
+            reason = await self._screen_turn(item, agent, onboarding, pressed)
             if reason is None:  # the desk stops: nothing was typed
                 return ("the desk stopped before typing this", None)
             if isinstance(reason, StepAside):  # due again at once, after the critical one
@@ -706,17 +706,28 @@ class Desk:
         return self.screen.unavailable_reason()
 
     async def _screen_turn(
-        self, item: Claimed, agent: Agent, onboarding: bool, going_on: bool = False
+        self,
+        item: Claimed,
+        agent: Agent,
+        onboarding: bool,
+        pressed: list[tuple[Claimed, Agent, Pressed]] | None = None,
     ) -> str | Typed | Pressed | DraftPresent | StepAside | None:
         """Wait for the operator's hands to rest, then type: what typing did, or why it did
-        not deliver; the draft that holds the delivery; None when the desk stops first."""
+        not deliver; the draft that holds the delivery; None when the desk stops first. With
+        ``pressed`` (the run's submissions left to watch), the submission may be left to
+        watch too; those are watched and recorded before any wait for the operator (who may
+        use the windows meanwhile)."""
         assert self.screen is not None
         critical = Priority.CRITICAL.rank
 
         async def outranked() -> bool:
             return await self.store.due_above(Lane.SCREEN, critical - 1)
 
-        ready = await self.hands.rested(item.delivery.message.priority, outranked)
+        async def watch_first() -> None:
+            if pressed:
+                await self._confirm(pressed)
+
+        ready = await self.hands.rested(item.delivery.message.priority, outranked, watch_first)
         if ready is None or isinstance(ready, StepAside):
             return ready
         if isinstance(ready, GiveUp):
@@ -725,7 +736,7 @@ class Desk:
         draft = await asyncio.to_thread(self.screen.draft, job)
         if draft is not None:
             return draft
-        return await self._try_screen(item, job, going_on)
+        return await self._try_screen(item, job, pressed is not None)
 
     async def _try_screen(
         self, item: Claimed, job: Job, going_on: bool

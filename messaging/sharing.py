@@ -59,11 +59,15 @@ class Hands:
         self.waiting: str | None = None
 
     async def rested(
-        self, priority: Priority, outranked: Callable[[], Awaitable[bool]]
+        self,
+        priority: Priority,
+        outranked: Callable[[], Awaitable[bool]],
+        before_waiting: Callable[[], Awaitable[None]] | None = None,
     ) -> Go | GiveUp | StepAside | None:
         """:class:`Go` once the operator rests; :class:`GiveUp` after the longest wait when
         the settings say so; :class:`StepAside` when, meanwhile, a message that does not wait
-        is due (``outranked``); None when the desk stops meanwhile."""
+        is due (``outranked``); None when the desk stops meanwhile. ``before_waiting`` is
+        awaited once, when the operator is found busy, before any wait."""
         rest = self.settings.operator_idle_s
         skips = self.settings.critical_skips_operator_wait
         if rest <= 0 or (priority is Priority.CRITICAL and skips):
@@ -74,6 +78,9 @@ class Hands:
                 idle = await asyncio.to_thread(self._idle_s)
                 if idle is None or idle >= rest:
                     return Go()
+                if before_waiting is not None:
+                    await before_waiting()
+                    before_waiting = None
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return self._after_longest_wait()

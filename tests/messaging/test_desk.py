@@ -741,3 +741,34 @@ async def test_a_pause_during_a_batch_records_what_was_typed_and_keeps_the_rest(
         outcomes = await rt.desk.wait_for(sub.message.id, 10)
     assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
     assert screen.events[2:] == ["pressed Agent-2", "pressed Agent-3", "watched Agent-2 Agent-3"]
+
+
+class WatchingBusyOperatorScreen(WatchingScreen):
+    """A :class:`WatchingScreen` whose operator used mouse or keyboard ``idle`` seconds ago
+    (None: it cannot be told, so the operator counts as resting)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.idle: float | None = None
+
+    def operator_idle_s(self) -> float | None:
+        return self.idle
+
+
+async def test_submissions_left_to_watch_are_recorded_before_waiting_for_the_operator(
+    home: Home, settings: Settings
+) -> None:
+    screen = WatchingBusyOperatorScreen()
+    async with open_runtime(home, settings, screen) as rt:
+        rt.desk.pause("building a backlog")
+        sub = await rt.service.send(["Agent-1", "Agent-2", "Agent-3"], "to three")
+        screen.on_press["Agent-1"] = lambda: setattr(screen, "idle", 0.1)  # the hands move
+        rt.desk.resume()
+        await until(lambda: _true(rt.desk.waiting is not None))
+        states = {d.agent_id: d.state for d in await rt.store.deliveries(sub.message.id)}
+        assert states["Agent-1"] is DeliveryState.DELIVERED  # watched and recorded first
+        assert screen.events == ["pressed Agent-1", "watched Agent-1"]
+        screen.idle = 60.0  # the operator's hands rest
+        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+    assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
+    assert screen.events[2:] == ["pressed Agent-2", "pressed Agent-3", "watched Agent-2 Agent-3"]
