@@ -44,6 +44,10 @@ SUBMIT_TRIES = 3  # submit keys pressed at most this often when taken for a new 
 # after the paste showed gave Gemini CLI 69 of 69 and 12 of 12 (0.04 to 0.06 s: 2 in 6 lost)
 SLOW_ENTER_WAIT_S = 0.1
 CLEAR_TIMEOUT_S = 1.0  # how long the input may take to empty after the clear keys
+# the input must look let go of the text on reads this far apart: a pane read while the CLI
+# redraws its screen (Gemini CLI, after an answer) shows its cursor, and so its input,
+# somewhere else for a moment
+RELEASED_STILL_S = 0.01
 SETTLE_S = 0.3  # an agent seen working this lately must show no work this long before a paste
 SETTLE_TIMEOUT_S = 1.0
 
@@ -154,7 +158,7 @@ class TmuxLane:
             before = read_pane(await self.tmux.snapshot(pane))
             await self.tmux.press(pane, *submit)
             after = await self._until(
-                pane, partial(_released, text, before), self.settings.submit_timeout_s
+                pane, _Steadily(partial(_released, text, before)), self.settings.submit_timeout_s
             )
             if after is None or not shows(after, text):
                 return after
@@ -245,6 +249,24 @@ class TmuxLane:
 def _interval(waiting: int) -> float:
     """Seconds between two reads of a pane while ``waiting`` panes are waited on."""
     return min(POLL_MAX_S, max(POLL_S, waiting / READS_PER_S))
+
+
+class _Steadily:
+    """A condition on readings that holds only once it held on every read for
+    :data:`RELEASED_STILL_S`."""
+
+    def __init__(self, condition: Callable[[Reading], bool]) -> None:
+        self.condition = condition
+        self.since: float | None = None
+
+    def __call__(self, reading: Reading) -> bool:
+        if not self.condition(reading):
+            self.since = None
+            return False
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
+        return now - self.since >= RELEASED_STILL_S
 
 
 def _released(text: str, before: Reading, reading: Reading) -> bool:
