@@ -11,7 +11,7 @@ import json
 import shutil
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -683,15 +683,26 @@ async def test_a_hold_counts_from_the_message_whichever_process_tries_it(home: H
     )
 
 
+async def run_of_three(
+    rt: Runtime, screen: WatchingScreen, on_first_press: Callable[[], object] | None = None
+) -> str:
+    """A message to Agent-1, -2 and -3, due together (one run of the screen worker);
+    ``on_first_press`` is called once Agent-1's submission is pressed. The message id."""
+    rt.desk.pause("building a backlog")
+    sub = await rt.service.send(["Agent-1", "Agent-2", "Agent-3"], "to three")
+    if on_first_press is not None:
+        screen.on_press["Agent-1"] = on_first_press
+    rt.desk.resume()
+    return sub.message.id
+
+
 async def test_a_batch_types_each_window_while_the_last_submissions_are_watched(
     home: Home, settings: Settings
 ) -> None:
     screen = WatchingScreen(stays={"Agent-2"})
     async with open_runtime(home, settings, screen) as rt:
-        rt.desk.pause("building a backlog")
-        sub = await rt.service.send(["Agent-1", "Agent-2", "Agent-3"], "to three")
-        rt.desk.resume()
-        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        message_id = await run_of_three(rt, screen)
+        outcomes = await rt.desk.wait_for(message_id, 10)
         single = await rt.service.send(["Agent-4"], "to one")
         await rt.desk.wait_for(single.message.id, 10)
     assert screen.events == [
@@ -719,18 +730,15 @@ async def test_a_pause_during_a_batch_records_what_was_typed_and_keeps_the_rest(
 ) -> None:
     screen = WatchingScreen()
     async with open_runtime(home, settings, screen) as rt:
-        rt.desk.pause("building a backlog")
-        sub = await rt.service.send(["Agent-1", "Agent-2", "Agent-3"], "to three")
-        screen.on_press["Agent-1"] = lambda: rt.desk.pause("the operator paused")
-        rt.desk.resume()
+        message_id = await run_of_three(rt, screen, lambda: rt.desk.pause("operator's pause"))
 
         async def first_recorded() -> bool:
-            states = {d.agent_id: d.state for d in await rt.store.deliveries(sub.message.id)}
+            states = {d.agent_id: d.state for d in await rt.store.deliveries(message_id)}
             return states["Agent-1"] is DeliveryState.DELIVERED
 
         await until(first_recorded)
         await asyncio.sleep(0.3)
-        states = {d.agent_id: d.state for d in await rt.store.deliveries(sub.message.id)}
+        states = {d.agent_id: d.state for d in await rt.store.deliveries(message_id)}
         assert states == {
             "Agent-1": DeliveryState.DELIVERED,
             "Agent-2": DeliveryState.QUEUED,
@@ -738,21 +746,18 @@ async def test_a_pause_during_a_batch_records_what_was_typed_and_keeps_the_rest(
         }
         assert screen.events == ["pressed Agent-1", "watched Agent-1"]
         rt.desk.resume()
-        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        outcomes = await rt.desk.wait_for(message_id, 10)
     assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
     assert screen.events[2:] == ["pressed Agent-2", "pressed Agent-3", "watched Agent-2 Agent-3"]
 
 
-class WatchingBusyOperatorScreen(WatchingScreen):
-    """A :class:`WatchingScreen` whose operator used mouse or keyboard ``idle`` seconds ago
-    (None: it cannot be told, so the operator counts as resting)."""
+class WatchingBusyOperatorScreen(BusyOperatorScreen, WatchingScreen):
+    """A :class:`WatchingScreen` whose operator rests (``idle`` None: it cannot be told)
+    until the test says otherwise."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.idle: float | None = None
-
-    def operator_idle_s(self) -> float | None:
-        return self.idle
+        self.idle = None
 
 
 async def test_submissions_left_to_watch_are_recorded_before_waiting_for_the_operator(
@@ -760,15 +765,13 @@ async def test_submissions_left_to_watch_are_recorded_before_waiting_for_the_ope
 ) -> None:
     screen = WatchingBusyOperatorScreen()
     async with open_runtime(home, settings, screen) as rt:
-        rt.desk.pause("building a backlog")
-        sub = await rt.service.send(["Agent-1", "Agent-2", "Agent-3"], "to three")
-        screen.on_press["Agent-1"] = lambda: setattr(screen, "idle", 0.1)  # the hands move
-        rt.desk.resume()
+        # the operator's hands move once the first is pressed
+        message_id = await run_of_three(rt, screen, lambda: setattr(screen, "idle", 0.1))
         await until(lambda: _true(rt.desk.waiting is not None))
-        states = {d.agent_id: d.state for d in await rt.store.deliveries(sub.message.id)}
+        states = {d.agent_id: d.state for d in await rt.store.deliveries(message_id)}
         assert states["Agent-1"] is DeliveryState.DELIVERED  # watched and recorded first
         assert screen.events == ["pressed Agent-1", "watched Agent-1"]
         screen.idle = 60.0  # the operator's hands rest
-        outcomes = await rt.desk.wait_for(sub.message.id, 10)
+        outcomes = await rt.desk.wait_for(message_id, 10)
     assert {o.state for o in outcomes.values()} == {DeliveryState.DELIVERED}
     assert screen.events[2:] == ["pressed Agent-2", "pressed Agent-3", "watched Agent-2 Agent-3"]
