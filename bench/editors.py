@@ -281,6 +281,29 @@ async def to_busy(rt: Runtime, pane: EditorPane, count: int, pages: EditorPanes 
     return row
 
 
+def send_by_process(home: Home, agent_ids: list[str], body: str) -> list[dict]:
+    """``body`` to ``agent_ids`` from a ``cellphone send`` process of its own: the outcomes
+    it printed (``--json``)."""
+    command = [str(Path(sys.executable).parent / "cellphone"), "send", "--home", str(home.root)]
+    recipients = [arg for agent_id in agent_ids for arg in ("--to", agent_id)]
+    done = subprocess.run(
+        [*command, "--json", *recipients, body],
+        capture_output=True,
+        text=True,
+        timeout=SEND_TIMEOUT_S * 2,
+    )
+    if not done.stdout.strip():
+        raise RuntimeError(f"cellphone send failed: {done.stderr.strip()[-500:]}")
+    outcomes: list[dict] = json.loads(done.stdout)["outcomes"]
+    return outcomes
+
+
+def summary_of(outcome: dict) -> str:
+    """What an outcome printed by ``cellphone send --json`` says, up to its first colon."""
+    summary = outcome["reason"] or f"{outcome['state']} via {outcome['method']}"
+    return str(summary).split(":")[0][:60]
+
+
 def to_busy_by_processes(
     home: Home, pane: EditorPane, count: int, pages: EditorPanes | None
 ) -> BusyRow:
@@ -290,21 +313,11 @@ def to_busy_by_processes(
     assert pages is not None
     row = BusyRow(f"{pane.editor}, one `cellphone send` process each")
     pages.clear()
-    command = [str(Path(sys.executable).parent / "cellphone"), "send", "--home", str(home.root)]
     for index in range(count):
-        done = subprocess.run(
-            [*command, "--json", "--to", pane.agent_id, BUSY_BODIES[index % 2]],
-            capture_output=True,
-            text=True,
-            timeout=SEND_TIMEOUT_S * 2,
-        )
-        if not done.stdout.strip():
-            raise RuntimeError(f"cellphone send failed: {done.stderr.strip()[-500:]}")
-        (outcome,) = json.loads(done.stdout)["outcomes"]
+        (outcome,) = send_by_process(home, [pane.agent_id], BUSY_BODIES[index % 2])
         row.sent += 1
         row.claimed += outcome["state"] == "delivered" and outcome["method"] == "gui"
-        summary = outcome["reason"] or f"{outcome['state']} via {outcome['method']}"
-        row.outcomes[summary.split(":")[0][:60]] += 1
+        row.outcomes[summary_of(outcome)] += 1
     time.sleep(LATE_S)  # a text the page sent late is counted too
     row.received = len(pages.texts(pane.agent_id))
     return row
@@ -388,24 +401,13 @@ def to_now_and_then_by_processes(home: Home, count: int, pages: EditorPanes) -> 
         for pane in NOW_AND_THEN
     }
     pages.clear()
-    command = [str(Path(sys.executable).parent / "cellphone"), "send", "--home", str(home.root)]
-    recipients = [arg for agent_id in rows for arg in ("--to", agent_id)]
     for turn in range(count):
-        done = subprocess.run(
-            [*command, "--json", *recipients, now_and_then_body(turn)],
-            capture_output=True,
-            text=True,
-            timeout=SEND_TIMEOUT_S * 2,
-        )
-        if not done.stdout.strip():
-            raise RuntimeError(f"cellphone send failed: {done.stderr.strip()[-500:]}")
-        for outcome in json.loads(done.stdout)["outcomes"]:
+        for outcome in send_by_process(home, list(rows), now_and_then_body(turn)):
             row = rows[outcome["agent"]]
             row.sent += 1
             if outcome["state"] == "delivered":
                 row.claimed.add(turn)
-            summary = outcome["reason"] or f"{outcome['state']} via {outcome['method']}"
-            row.outcomes[summary.split(":")[0][:60]] += 1
+            row.outcomes[summary_of(outcome)] += 1
     time.sleep(LATE_S)  # a text the page sent late is counted too
     for agent_id, row in rows.items():
         row.received = received_turns(pages, agent_id, count)

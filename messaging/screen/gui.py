@@ -530,10 +530,7 @@ class GuiDeliverer:
                 pressed.steps = steps
                 self._pending.append(pressed)
                 return pressed
-            self._keep_pictures(job, "sent", before, pasted, emptied)
-            self._dirty.discard(key)
-            self._last_sent[key] = job.text
-            self._agent_windows[key] = toplevel
+            self._seen_sent(paste, pasted, emptied)
             if pacing.check_drafts:
                 self._looks.learn(key, emptied, point, before, line=typing.wait_for_prompt)
             verified = True
@@ -1138,12 +1135,19 @@ class GuiDeliverer:
                 )
             self.close()
 
-    def _confirmed(self, item: _Pressed, now: Picture) -> None:
-        paste, key = item.paste, item.key
-        self._keep_pictures(paste.job, "sent", paste.before, item.pasted, now)
+    def _seen_sent(self, paste: _Paste, pasted: Picture, after: Picture) -> None:
+        """Note a submission seen leaving its input: nothing of the desk's left there, the
+        text taken for sent, the window its input's texts go to."""
+        job = paste.job
+        key = (job.agent.agent_id, job.onboarding)
+        self._keep_pictures(job, "sent", paste.before, pasted, after)
         self._dirty.discard(key)
-        self._last_sent[key] = paste.job.text
+        self._last_sent[key] = job.text
         self._agent_windows[key] = paste.toplevel
+
+    def _confirmed(self, item: _Pressed, now: Picture) -> None:
+        paste = item.paste
+        self._seen_sent(paste, item.pasted, now)
         item.result = Typed(verified=True)
         log.debug(WATCHED_LOG, paste.job.agent.agent_id, "sent")
         if item.steps is not None:
