@@ -19,7 +19,8 @@ least any delivery through tmux costs, and what it gets right without looking. T
 CLI's own times, the pane read every 1 ms with no store and no desk: paste to the text
 showing in its input, and Enter to the input letting go (Gemini CLI with 40 ms, 60 ms and
 the lane's wait before Enter). Last, a broadcast to 8 agents (two panes of each CLI)
-through the store and the desk, wall time from the service taking it to the last outcome.
+through the store and the desk, wall time from the service taking it to the last outcome,
+with when each CLI's deliveries ended and the median time of their steps.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class Row:
     reports: bool = True  # whether anything reports an outcome (the reference does not)
     steps: list[dict[str, float]] = field(default_factory=list)  # of each verified one
     ends: dict[str, list[float]] = field(default_factory=dict)  # by CLI, from the start
+    steps_by_cli: dict[str, list[dict[str, float]]] = field(default_factory=dict)
 
     def cells(self) -> list[str]:
         ms = sorted(t * 1000 for t in self.times)
@@ -259,8 +261,9 @@ async def broadcast(panes: list[Pane], server: TmuxServer, rounds: int, work: Pa
             outcomes = await rt.desk.wait_for(sent.message.id, ANSWER_TIMEOUT_S)
             row.times.append(time.perf_counter() - start)
             cli_of = {agent_id: pane.cli for agent_id, pane in zip(agents, panes, strict=True)}
-            for agent_id, ended in STEP_RECORDS.ends:
+            for (agent_id, ended), steps in zip(STEP_RECORDS.ends, STEP_RECORDS.taken, strict=True):
                 row.ends.setdefault(cli_of[agent_id], []).append(ended - started)
+                row.steps_by_cli.setdefault(cli_of[agent_id], []).append(steps)
             for agent_id, pane, count in zip(agents, panes, counts, strict=True):
                 text = render(sent.message, agent_id, rt.settings.messaging.footer)
                 got = pane.double.wait_for_prompts(count + 1, ANSWER_TIMEOUT_S)[count:]
@@ -300,13 +303,18 @@ def print_table(rows: list[Row]) -> None:
         if row.ends:
             print()
             print(f"{row.label}: when each CLI's deliveries ended, ms after the broadcast (median,")
-            print("latest):")
+            print("latest), and the median ms of their steps:")
             print()
-            print("| CLI | deliveries | median ms | latest ms |")
-            print("|---|---:|---:|---:|")
+            print("| CLI | deliveries | median ms | latest ms | " + " | ".join(STEPS) + " |")
+            print("|---|" + "---:|" * (3 + len(STEPS)))
             for cli, ends in row.ends.items():
+                taken = row.steps_by_cli.get(cli, [])
+                steps = [
+                    f"{statistics.median(s.get(name, 0.0) for s in taken) * 1000:,.1f}"
+                    for name in STEPS
+                ]
                 print(f"| {CLIS[cli][0]} | {len(ends)} | {statistics.median(ends) * 1000:,.1f} | "
-                      f"{max(ends) * 1000:,.1f} |")  # fmt: skip
+                      f"{max(ends) * 1000:,.1f} | " + " | ".join(steps) + " |")  # fmt: skip
 
 
 async def main() -> None:

@@ -6,6 +6,11 @@ The connection attaches to the session of the first pane it serves, with the fla
 ``ignore-size`` (it never resizes anyone's windows) and ``no-output`` (no stream of what the
 panes print). Each command sent gets one reply block (``%begin`` ... ``%end`` or
 ``%error``) in order; lines outside blocks are notifications, and are ignored.
+
+The stream of output stays off for good. Following it while waiting on a pane was tried:
+tmux 3.3a, told ``refresh-client -f no-output`` while output of a pane is still queued for
+the client, drops the pane's record but not the queued output, and every later reply
+waits behind that output for ever (the connection hung within 100 deliveries).
 """
 
 from __future__ import annotations

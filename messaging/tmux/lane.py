@@ -162,6 +162,7 @@ class TmuxLane:
             )
             if after is None or not shows(after, text):
                 return after
+            log.debug("%s took the submit keys for a new line (try %d)", agent_id, attempt + 1)
             self.notes.note_slow_enter(agent_id)
             await self.tmux.press(pane, "BSpace")
             back = await self._until(pane, partial(_as_tall_as, before), CLEAR_TIMEOUT_S)
