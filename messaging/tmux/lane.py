@@ -124,7 +124,7 @@ class TmuxLane:
                 "was submitted"
             )
         steps.mark("shown")
-        left = await self._submit(pane, job, submit, steps)
+        left = await self._submit(pane, job, submit, steps, time.monotonic())
         if left is None:  # noted before the paste, and cleared before the next one
             raise NotDeliverable(
                 f"typed but not submitted: the text stayed in the input of {agent_id} in tmux "
@@ -138,21 +138,25 @@ class TmuxLane:
         return Typed(verified=True)
 
     async def _submit(
-        self, pane: TmuxTarget, job: Job, submit: list[str], steps: Steps
+        self, pane: TmuxTarget, job: Job, submit: list[str], steps: Steps, shown_at: float
     ) -> Reading | None:
         """Press the submit keys until the input lets go of ``text``: the reading after, or
         None when it still holds it. An Enter the CLI took for a new line (the input grew by
         an empty row under the cursor: Gemini CLI does so with an Enter it reads within 30 ms
-        of another key) is taken back with Backspace and pressed again, at most
+        of another key, or 40 ms of a paste) is taken back with Backspace and pressed again, at most
         :data:`SUBMIT_TRIES` times in all; from then on that agent's messages wait
         :data:`SLOW_ENTER_WAIT_S` before the submit keys (or its own ``submit_after_s``, or
-        ``tmux.submit_after_s``, whichever is longest)."""
+        ``tmux.submit_after_s``, whichever is longest). The waits count from when the paste
+        showed (``shown_at``): an Enter pressed again after the CLI drew the new line and
+        took it back, which on a busy machine comes after that wait, is not held back
+        further."""
         agent_id, text = job.agent.agent_id, job.text
         for attempt in range(SUBMIT_TRIES):
             wait = max(self.settings.submit_after_s, job.agent.typing.submit_after_s)
             if attempt or self.notes.slow_enter(agent_id):
                 wait = max(wait, SLOW_ENTER_WAIT_S)
-            if wait:
+            wait -= time.monotonic() - shown_at
+            if wait > 0:
                 await asyncio.sleep(wait)
                 steps.mark("wait")
             before = read_pane(await self.tmux.snapshot(pane))
