@@ -17,10 +17,13 @@ The reference, in the same run and the same panes (after the lane's messages), i
 alone: load-buffer, paste-buffer and Enter with no reading of the pane and no store, the
 least any delivery through tmux costs, and what it gets right without looking. Then each
 CLI's own times, the pane read every 1 ms with no store and no desk: paste to the text
-showing in its input, and Enter to the input letting go (Gemini CLI with 40 ms, 60 ms and
-the lane's wait before Enter). Last, a broadcast to 8 agents (two panes of each CLI)
-through the store and the desk, wall time from the service taking it to the last outcome,
-with when each CLI's deliveries ended and the median time of their steps.
+showing in its input, and Enter to the input letting go (Gemini CLI with 40 ms, the lane's
+wait before Enter and 100 ms; an Enter taken for a new line counts as not exact). Last, a
+broadcast to 8 agents (two panes of each CLI) through the store and the desk, wall time
+from the service taking it to the last outcome, with when each CLI's deliveries ended and
+the median time of their steps; then the same with the model APIs answering
+``--answer-delay`` seconds after each prompt, as a model's first token comes, so the CLIs
+typed into first are not yet drawing their answers while the others are typed into.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import statistics
 import sys
 import tempfile
@@ -98,6 +102,7 @@ class Row:
     steps: list[dict[str, float]] = field(default_factory=list)  # of each verified one
     ends: dict[str, list[float]] = field(default_factory=dict)  # by CLI, from the start
     steps_by_cli: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    missed: list[str] = field(default_factory=list)  # outcomes other than delivered
 
     def cells(self) -> list[str]:
         ms = sorted(t * 1000 for t in self.times)
@@ -203,11 +208,11 @@ async def own_times(pane: Pane, server: TmuxServer, count: int, wait_s: float) -
     tmux = TmuxClient()
     own = Own(CLIS[pane.cli][0], wait_s)
 
-    async def until(text: str, shown: bool) -> float:
+    async def until(text: str, shown: bool, timeout: float = ANSWER_TIMEOUT_S) -> float | None:
         start = time.perf_counter()
         while shows(read_pane(await tmux.snapshot(target)), text) != shown:
-            if time.perf_counter() - start > ANSWER_TIMEOUT_S:
-                raise RuntimeError(f"{pane.cli}: the pane never changed as expected")
+            if time.perf_counter() - start > timeout:
+                return None
             await asyncio.sleep(OWN_READ_S)
         return time.perf_counter() - start
 
@@ -216,10 +221,15 @@ async def own_times(pane: Pane, server: TmuxServer, count: int, wait_s: float) -
             text = f"Report your status, please ({n})."
             before = len(pane.double.texts())
             await tmux.paste(target, f"own-{n}", text)
-            own.shown.append(await until(text, shown=True))
+            shown = await until(text, shown=True)
+            if shown is None:
+                raise RuntimeError(f"{pane.cli}: the paste never showed")
+            own.shown.append(shown)
             await asyncio.sleep(wait_s)
             await tmux.press(target, "Enter")
-            own.let_go.append(await until(text, shown=False))
+            let_go = await until(text, shown=False, timeout=2.0)
+            if let_go is not None:  # None: Enter taken for a new line
+                own.let_go.append(let_go)
             arrived = pane.double.wait_for_prompts(before + 1, 5.0)[before:]
             own.exact += arrived == [text]
             if not arrived:  # Enter taken for a new line: the text is still in the input
@@ -240,17 +250,25 @@ def print_own(owns: list[Own]) -> None:
         print(
             f"| {own.label} | {own.wait_s * 1000:.0f} ms | {len(own.shown)} | "
             f"{statistics.median(own.shown) * 1000:.1f} | "
-            f"{statistics.median(own.let_go) * 1000:.1f} | {own.exact}/{len(own.shown)} |"
+            f"{statistics.median(own.let_go or [math.nan]) * 1000:.1f} | "
+            f"{own.exact}/{len(own.shown)} |"
         )
 
 
-async def broadcast(panes: list[Pane], server: TmuxServer, rounds: int, work: Path) -> Row:
+async def broadcast(
+    panes: list[Pane], server: TmuxServer, rounds: int, work: Path, answer_delay_s: float = 0.0
+) -> Row:
     agents = {
         f"Agent-{n}": {"tmux": {"target": pane.target, "socket": server.socket}}
         for n, pane in enumerate(panes, start=1)
     }
-    home = make_home(work / "home-broadcast", {"agents": agents})
-    row = Row(f"broadcast to {len(panes)} panes", "wall time per broadcast")
+    home = make_home(work / f"home-broadcast-{answer_delay_s:g}", {"agents": agents})
+    case = "wall time per broadcast"
+    if answer_delay_s:
+        case += f", answers {answer_delay_s:g} s after the prompt"
+    row = Row(f"broadcast to {len(panes)} panes", case)
+    for pane in panes:
+        pane.double.delay_s = answer_delay_s
     async with open_runtime(home, load_settings(home)) as rt:
         for n in range(rounds):
             counts = [len(pane.double.texts()) for pane in panes]
@@ -270,9 +288,12 @@ async def broadcast(panes: list[Pane], server: TmuxServer, rounds: int, work: Pa
                 outcome = outcomes[agent_id]
                 row.deliveries += 1
                 claimed = outcome.state is DeliveryState.DELIVERED
+                if not claimed:
+                    row.missed.append(f"{cli_of[agent_id]}: {outcome.summary}")
                 row.claimed += claimed
                 row.exact += got == [text]
                 row.false_claims += claimed and got != [text]
+            await asyncio.sleep(answer_delay_s)  # the answers come, then the panes settle
             for pane in panes:
                 server.settle(pane.target, timeout=ANSWER_TIMEOUT_S)
     return row
@@ -300,6 +321,8 @@ def print_table(rows: list[Row]) -> None:
             ]
             print(f"| {row.label} | {len(row.steps)} | " + " | ".join(cells) + " |")
     for row in rows:
+        for missed in row.missed:
+            print(f"{row.label}, not delivered: {missed}")
         if row.ends:
             print()
             print(f"{row.label}: when each CLI's deliveries ended, ms after the broadcast (median,")
@@ -326,6 +349,13 @@ async def main() -> None:
         "--own", type=int, default=12, help="messages per CLI timing the CLI alone (0: none)"
     )
     parser.add_argument("--clis", default=",".join(CLIS))
+    parser.add_argument(
+        "--answer-delay",
+        type=float,
+        default=1.5,
+        help="seconds the model APIs wait before answering, for a second row of broadcasts "
+        "(a model's time to its first token; 0: no such row)",
+    )
     args = parser.parse_args()
     lane_log = logging.getLogger("messaging.tmux.lane")
     lane_log.setLevel(logging.DEBUG)
@@ -344,7 +374,7 @@ async def main() -> None:
                 rows.append(await through_the_desk(pane, server, args.messages, work))
                 rows.append(bare_tmux(pane, server, args.reference))
                 # Gemini CLI takes an Enter within 40 ms of a paste for a new line
-                for wait_s in (0.04, 0.06, SLOW_ENTER_WAIT_S) if name == "gemini" else (0.0,):
+                for wait_s in (0.04, SLOW_ENTER_WAIT_S, 0.1) if name == "gemini" else (0.0,):
                     if args.own:
                         owns.append(await own_times(pane, server, args.own, wait_s))
             if args.broadcasts:
@@ -355,6 +385,10 @@ async def main() -> None:
                 ]
                 panes += crowd
                 rows.append(await broadcast(crowd, server, args.broadcasts, work))
+                if args.answer_delay:
+                    rows.append(
+                        await broadcast(crowd, server, args.broadcasts, work, args.answer_delay)
+                    )
             print_table(rows)
             if owns:
                 print_own(owns)
