@@ -166,7 +166,7 @@ class GuiDeliverer:
     def draft(self, job: Job) -> DraftPresent | None:
         if not self.settings.check_drafts or job.agent.typing.wait_for_prompt:
             return None  # a prompt line is judged after the click: see _type
-        key = (job.agent.agent_id, job.onboarding)
+        key = _input_key(job)
         with self._lock:
             if key in self._dirty or self.settings.clear_input:
                 return None
@@ -257,7 +257,7 @@ class GuiDeliverer:
             try:
                 with self._own.typing():
                     layout = self._check_point(gui, point)
-                    self._confirm_at((job.agent.agent_id, job.onboarding), None, point)
+                    self._confirm_at(_input_key(job), None, point)
                     return self._type(gui, point, job, layout, going_on=going_on)
             except FailSafe:
                 self._loan.forget()  # the operator took the pointer: it stays theirs
@@ -319,7 +319,7 @@ class GuiDeliverer:
         previous_primary = self._read_clipboard(x11, primary=True) if primary else None
         self._check_window(job.agent, point)  # just before the click
         target, toplevel = x11.window_at(*point), x11.toplevel_at(*point)
-        key = (job.agent.agent_id, job.onboarding)
+        key = _input_key(job)
         region = Rect.around(point, typing.verify_region, layout)
         offered = False
         cleared = pacing.clear_input or key in self._dirty
@@ -568,7 +568,7 @@ class GuiDeliverer:
         the primary selection until the submit keys: an app that takes it later was slower
         than the probe, and nothing is submitted (:meth:`_check_no_late_draft`)."""
         typing = job.agent.typing
-        key = (job.agent.agent_id, job.onboarding)
+        key = _input_key(job)
         selected = self._selected(gui, x11, typing.select_all_keys, region)
         text = selected.text
         if not selected.found:
@@ -702,7 +702,7 @@ class GuiDeliverer:
                 "text an earlier attempt left may still be in it; nothing was submitted (it "
                 "is cleared before the next paste)"
             )
-        self._dirty.discard((job.agent.agent_id, job.onboarding))
+        self._dirty.discard(_input_key(job))
         raise NotDeliverable(
             f"the chat input of {job.agent.agent_id} at {paste.point} held text the desk did "
             f"not type, seen only after the paste (the app answered "
@@ -883,7 +883,7 @@ class GuiDeliverer:
         """The input still shows text after the clear keys (a busy app missed them): press
         them once more. When its empty look is known and that does not empty it either,
         nothing is typed; else typing goes on once the input changed (or did not, in time)."""
-        key = (job.agent.agent_id, job.onboarding)
+        key = _input_key(job)
         log.info("the input of %s still shows text: clear keys once more", job.agent.agent_id)
         for combo in job.agent.typing.clear_keys:
             gui.hotkey(*combo)
@@ -1138,8 +1138,7 @@ class GuiDeliverer:
     def _seen_sent(self, paste: _Paste, pasted: Picture, after: Picture) -> None:
         """Note a submission seen leaving its input: nothing of the desk's left there, the
         text taken for sent, the window its input's texts go to."""
-        job = paste.job
-        key = (job.agent.agent_id, job.onboarding)
+        job, key = paste.job, _input_key(paste.job)
         self._keep_pictures(job, "sent", paste.before, pasted, after)
         self._dirty.discard(key)
         self._last_sent[key] = job.text
@@ -1213,7 +1212,7 @@ class GuiDeliverer:
         own = x11.client_of(x11.focus_window()) == x11.client_of(paste.target)
         if own and x11.focus_toplevel() == window:
             paste.gui.hotkey("escape")
-            self._dirty.discard((job.agent.agent_id, job.onboarding))
+            self._dirty.discard(_input_key(job))
             answer = "it was cancelled with Escape, nothing was pasted"
         else:
             answer = "it was left as it is"
@@ -1395,7 +1394,7 @@ class _Pressed(Pressed):
 
     @property
     def key(self) -> tuple[str, bool]:
-        return (self.paste.job.agent.agent_id, self.paste.job.onboarding)
+        return _input_key(self.paste.job)
 
     def sent(self, now: Picture, *, focused: bool) -> bool:
         return self.leave.matches_near(now) or (focused and self.check.sent(now))
@@ -1412,6 +1411,11 @@ class _Selection:
 
 _PRIMARY_HINT = "; the desk offered the text as the primary selection and the clipboard"
 X_NONE = 0
+
+
+def _input_key(job: Job) -> tuple[str, bool]:
+    """What the desk knows of a chat input is kept by: the agent's, or its onboarding one."""
+    return (job.agent.agent_id, job.onboarding)
 
 
 def _same(a: Picture, b: Picture) -> bool:
