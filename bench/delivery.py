@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import statistics
@@ -47,6 +48,7 @@ from messaging.deliver import Job, NotDeliverable
 from messaging.model import HELD, DeliveryState, Message, MessageType
 from messaging.render import render
 from messaging.runtime import open_runtime
+from messaging.screen import x11 as x11_module
 from messaging.screen.apps import (
     ChromiumPane,
     ChromiumPanes,
@@ -57,6 +59,7 @@ from messaging.screen.apps import (
 from messaging.screen.gui import GuiDeliverer
 from messaging.screen.standin import Received
 from messaging.screen.x11 import X11
+from messaging.steps import StepRecords
 
 SIZES = (200, 2_000, 10_000)
 NOT_SUBMITTED = "typed but not submitted"
@@ -128,6 +131,11 @@ class Row:
     delivered: int = 0
     refused: Counter[str] = field(default_factory=Counter)  # reasons, shortened
     notes: Counter[str] = field(default_factory=Counter)  # what was not exact and verified
+    # pastes by whether quiet requestors were woken ("woken", "not woken"), and how many of
+    # them showed over LATE_PASTE_S after the paste keys
+    pastes: Counter[str] = field(default_factory=Counter)
+    late: Counter[str] = field(default_factory=Counter)
+    kinds: list[str] = field(default_factory=list)  # of each broadcast, beside its time
 
     @property
     def median_ms(self) -> float:
@@ -248,11 +256,22 @@ def broadcast_home(work: Path, points: dict[str, tuple[int, int]]) -> Home:
     return home
 
 
-async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
+LATE_PASTE_S = 0.15  # a paste showing later than this after its keys is counted late
+
+
+async def broadcast(home: Home, pages: ChromiumPanes, runs: int, wake_turns: bool = False) -> Row:
     """``runs`` broadcasts of 200 characters to the eight agents of ``home``, through the
-    service, the store and the desk; the wall time of each until every outcome is in."""
+    service, the store and the desk; the wall time of each until every outcome is in, and
+    how many pastes showed late. With ``wake_turns``, every other broadcast runs without
+    waking quiet clipboard requestors (``x11.WAKE_AFTER_S``), for a reference in the same
+    run."""
     settings = load_settings(home).replaced(gui=GuiSettings())
     row = Row("broadcast to 8 Chromium panes", "200 chars, wall time")
+    records = StepRecords()
+    screen_log = logging.getLogger("messaging.screen.gui")
+    screen_log.setLevel(logging.DEBUG)
+    screen_log.addHandler(records)
+    wake_after = x11_module.WAKE_AFTER_S
     screen = GuiDeliverer(settings.gui)
     # the keys typed just before are not this desk's own: let them age past the wait for
     # the operator's hands, as after an operator's last keystroke
@@ -261,10 +280,19 @@ async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
         async with open_runtime(home, settings, screen) as rt:
             for run in range(runs):
                 pages.clear()
+                woken = not (wake_turns and run % 2)
+                x11_module.WAKE_AFTER_S = wake_after if woken else float("inf")
+                records.clear()
                 started = time.perf_counter()
                 submission = await rt.service.broadcast(text_of(200, run))
                 outcomes = await rt.desk.wait_for(submission.message.id, BROADCAST_TIMEOUT_S)
                 row.times.append(time.perf_counter() - started)
+                kind = "woken" if woken else "not woken"
+                row.kinds.append(kind)
+                for steps in records.taken:
+                    row.pastes[kind] += 1
+                    shown = steps.get("paste", 0.0) + steps.get("shown", 0.0)
+                    row.late[kind] += shown > LATE_PASTE_S
                 message, footer = submission.message, settings.messaging.footer
                 sent = [
                     Sent(
@@ -280,6 +308,8 @@ async def broadcast(home: Home, pages: ChromiumPanes, runs: int) -> Row:
                 ]
                 score(row, sent, arrivals(pages, len(sent)))
     finally:
+        x11_module.WAKE_AFTER_S = wake_after
+        screen_log.removeHandler(records)
         screen.close()
     return row
 
@@ -504,7 +534,7 @@ def free_clipboard(display: str) -> None:
 
 
 def run(
-    n: Counts, skip_v2: bool, work: Path, sharing_only: bool = False
+    n: Counts, skip_v2: bool, work: Path, sharing_only: bool = False, wake_turns: bool = False
 ) -> tuple[list[Row], str, list[str]]:
     """Start the display, openbox and the apps, measure, and stop everything again."""
     grid = grid_panes()
@@ -529,7 +559,7 @@ def run(
                 if not sharing_only:
                     rows = targets(n, agents, pages, terminals)
                     home = broadcast_home(work, {p.agent_id: points[p.agent_id] for p in grid})
-                    rows.append(asyncio.run(broadcast(home, pages, n.broadcasts)))
+                    rows.append(asyncio.run(broadcast(home, pages, n.broadcasts, wake_turns)))
                     rows += fresh_processes(home, pages, n.broadcasts)
                     rows.append(asyncio.run(beside_holds(home, pages, display.name, n.broadcasts)))
                 if not (skip_v2 or sharing_only):
@@ -592,6 +622,11 @@ def main() -> None:
         "--sharing-only", action="store_true", help="only the part sharing the screen"
     )
     parser.add_argument("--skip-v2", action="store_true", help="leave out the slow V2 profile")
+    parser.add_argument(
+        "--wake-turns",
+        action="store_true",
+        help="every other broadcast through the desk without waking quiet clipboard requestors",
+    )
     parser.add_argument("--quick", action="store_true", help="a few messages of each kind")
     parser.add_argument("--time-limit", type=int, default=1800, help="seconds, then stop")
     args = parser.parse_args()
@@ -600,7 +635,9 @@ def main() -> None:
         time_limit(args.time_limit),
     ):
         load_before = os.getloadavg()[0]
-        rows, where, sharing = run(counts(args), args.skip_v2, Path(folder), args.sharing_only)
+        rows, where, sharing = run(
+            counts(args), args.skip_v2, Path(folder), args.sharing_only, args.wake_turns
+        )
     where += f"; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     rows = [row for row in rows if row.times]  # a kind asked for none (--runs 0): no row
     if rows:
@@ -638,6 +675,14 @@ def report(rows: list[Row], where: str) -> None:
         if index == 0:
             print("  ".join("-" * w for w in widths))
     ratios(rows)
+    for row in rows:
+        for kind, n in row.pastes.items():
+            times = [t for t, k in zip(row.times, row.kinds, strict=True) if k == kind]
+            print(
+                f"{row.target}, quiet clipboard requestors {kind}: {row.late[kind]} of {n} "
+                f"pastes showed over {LATE_PASTE_S * 1000:.0f} ms after the paste keys; "
+                f"broadcasts {', '.join(f'{t * 1000:.0f}' for t in times)} ms"
+            )
     notes = [(row, note, n) for row in rows for note, n in row.notes.items()]
     if notes:
         print("\nmessages not both exact and verified, and texts nobody sent:")

@@ -63,6 +63,7 @@ from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import ChromiumPane, ChromiumPanes, WindowManager
 from messaging.screen.gui import WATCHED_LOG, GuiDeliverer
+from messaging.steps import StepRecords
 from tests.conftest import make_home
 from tests.editors.pages import EditorPane, EditorPanes, editors_folder
 from tests.editors.panes import coordinates_of
@@ -76,6 +77,7 @@ PANES = tuple(
     EditorPane(f"Agent-{index + 1}", editor, *point)
     for index, (editor, point) in enumerate(zip(EDITORS, POINTS, strict=True))
 )
+STEP_RECORDS = StepRecords()  # the screen deliverer's steps of each delivery
 BUSY_POINTS = ((320, 1900), (960, 1900), (1600, 1900), (2240, 1900), (2880, 1900))
 BUSY = tuple(
     EditorPane(f"Agent-{index + 8}", editor, *point, busy=True)
@@ -182,6 +184,7 @@ def probe(
 class Timed:
     target: str
     times: list[float] = field(default_factory=list)
+    steps: list[dict[str, float]] = field(default_factory=list)  # seconds by step, each message
     sent: int = 0
     as_sent: int = 0
     as_documented: int = 0  # as sent, or as the editor documents rewriting it
@@ -231,12 +234,14 @@ async def through_desk(
                 expected = []
                 for index in range(count):
                     body = f"message {index} to the {editor} pane: {text_of(200, index)}"
+                    STEP_RECORDS.clear()
                     started = time.perf_counter()
                     submission = await rt.service.send([agent_id], body)
                     outcome = (await rt.desk.wait_for(submission.message.id, SEND_TIMEOUT_S))[
                         agent_id
                     ]
                     row.times.append(time.perf_counter() - started)
+                    row.steps.append(STEP_RECORDS.taken[-1] if STEP_RECORDS.taken else {})
                     row.sent += 1
                     if outcome.state is DeliveryState.DELIVERED and outcome.verified:
                         row.delivered += 1
@@ -605,6 +610,18 @@ def report(
         ]
         headers = ["input", "msgs", "median ms", "p95 ms", "/ textarea", "delivered, verified"]
         table([*headers, "held as sent", "as sent or as documented"], rows)
+    if any(t.steps for t in timed):
+        print("\nMedian ms of each step of the screen deliverer (rest: service and desk):\n")
+        names = list(dict.fromkeys(name for t in timed for steps in t.steps for name in steps))
+        rows = []
+        for t in timed:
+            cells = [
+                f"{statistics.median(s.get(name, 0.0) for s in t.steps) * 1000:.1f}"
+                for name in names
+            ]
+            rest = [took - sum(s.values()) for took, s in zip(t.times, t.steps, strict=True)]
+            rows.append([t.target, *cells, f"{statistics.median(rest) * 1000:.1f}"])
+        table(["input", *names, "rest"], rows)
     others = [(t.target, what, n) for t in timed for what, n in t.other.items()]
     if others:
         print("\nnot reported delivered and verified:")
@@ -697,6 +714,9 @@ def main() -> None:
     parser.add_argument("--drafts", type=int, default=0, help="attempts over a draft, per editor")
     args = parser.parse_args()
     count = 10 if args.quick else args.messages
+    screen_log = logging.getLogger("messaging.screen.gui")
+    screen_log.setLevel(logging.DEBUG)
+    screen_log.addHandler(STEP_RECORDS)
     with tempfile.TemporaryDirectory(prefix="cellphone-bench-") as folder:
         load_before = os.getloadavg()[0]
         probed, timed, busy, intermittent, draft_rows, where = run(

@@ -17,6 +17,11 @@
   count as its paste: a clipboard manager asks too, the moment the owner changes. With
   ``primary`` it owns the primary selection too, which xterm's and urxvt's Shift+Insert
   paste.
+  A requestor that asked nothing more for :data:`WAKE_AFTER_S` after an answer is woken
+  once with a property of its window set and deleted (:meth:`X11._wake_quiet`): Chromium
+  (and so Electron: VS Code, Cursor, Windsurf) now and then reads the answer off its
+  socket and goes back to waiting on the socket without handling it, until an event
+  comes or its one-second clipboard timeout runs out.
 - :meth:`X11.windows_mapped`: top-level windows that appeared since the text was offered
   (a terminal asking to confirm the paste in a dialog of its own).
 - :meth:`X11.layout`: the monitors, asked on this open connection (a new one costs 5 ms).
@@ -56,6 +61,9 @@ log = logging.getLogger(__name__)
 TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "TEXT", "STRING", "text/plain")
 CHUNK_BYTES = 64 * 1024  # larger texts go out in INCR pieces (ICCCM 2.7.2)
 READ_TIMEOUT_S = 0.5
+WAKE_AFTER_S = 0.01  # an answered requestor quiet this long is woken (longer than its
+# gaps between the requests of one paste: 1 to 7 ms)
+WAKE_PROPERTY = "CELLPHONE_WAKE"
 
 
 KEYSYMS = {
@@ -118,6 +126,7 @@ class X11:
         self._target_asked_at = 0.0  # monotonic time of the target's last request
         self._active_at = 0.0  # of anyone's last request, or step of a transfer
         self._transfers: list[_Transfer] = []
+        self._to_wake: dict[int, float] = {}  # requestor window: when it is woken if quiet
         self._keycodes: dict[str, int] = {}
         if not self.display.has_extension("XTEST"):
             self.display.close()
@@ -413,6 +422,7 @@ class X11:
 
     def _answer(self, ask: Any) -> None:
         self._active_at = time.monotonic()
+        self._to_wake.pop(_wid(ask.requestor), None)  # it is awake: it asks
         if self._from_target(ask):
             self._target_asked_at = self._active_at
         requestor = self.display.create_resource_object("window", _wid(ask.requestor))
@@ -448,6 +458,7 @@ class X11:
         )
         requestor.send_event(notify)
         self.display.flush()
+        self._to_wake[requestor.id] = time.monotonic() + WAKE_AFTER_S
 
     def _encoded(self, target_name: str) -> tuple[int, bytes]:
         if target_name == "STRING":
@@ -520,6 +531,29 @@ class X11:
         while self.display.pending_events():
             self._handle(self.display.next_event())
 
+    def _wake_quiet(self) -> float:
+        """Wake each requestor that asked nothing since its answer :data:`WAKE_AFTER_S` ago:
+        a property set on its window and deleted again sends it two PropertyNotify events
+        it ignores, and its event loop handles what it had read meanwhile. Chromium on X11
+        now and then reads the SelectionNotify of an answer together with the event before
+        it and waits on its socket without handling it; its paste then showed 0.25 to 1 s
+        late (traced: the 64 bytes of both events read 0.3 ms after its ConvertSelection,
+        then no request until its clipboard timeout). Seconds until the next is due."""
+        if not self._to_wake:
+            return float("inf")
+        now = time.monotonic()
+        due = [window for window, at in self._to_wake.items() if at <= now]
+        if due:
+            wake = self.atom(WAKE_PROPERTY)
+            gone = error.CatchError(error.BadWindow)  # a requestor may be gone by now
+            for window_id in due:
+                del self._to_wake[window_id]
+                window = self.display.create_resource_object("window", window_id)
+                window.change_property(wake, Xatom.INTEGER, 32, [0], onerror=gone)
+                window.delete_property(wake, onerror=gone)
+            self.display.flush()
+        return min(self._to_wake.values(), default=now + 3600) - now
+
     def _next(self, wanted: Any, deadline: float) -> Any | None:
         """The next event matching ``wanted``, handling others meanwhile; None at deadline."""
         with selectors.DefaultSelector() as selector:
@@ -530,10 +564,11 @@ class X11:
                     if wanted(event):
                         return event
                     self._handle(event)
+                woken = self._wake_quiet()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return None
-                selector.select(remaining)
+                selector.select(min(remaining, woken))
 
 
 def grab_root(root: Any, x: int, y: int, width: int, height: int) -> bytes:
