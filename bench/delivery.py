@@ -136,6 +136,7 @@ class Row:
     pastes: Counter[str] = field(default_factory=Counter)
     late: Counter[str] = field(default_factory=Counter)
     kinds: list[str] = field(default_factory=list)  # of each broadcast, beside its time
+    steps: list[dict[str, float]] = field(default_factory=list)  # seconds, of each paste
 
     @property
     def median_ms(self) -> float:
@@ -289,6 +290,7 @@ async def broadcast(home: Home, pages: ChromiumPanes, runs: int, wake_turns: boo
                 row.times.append(time.perf_counter() - started)
                 kind = "woken" if woken else "not woken"
                 row.kinds.append(kind)
+                row.steps += records.taken
                 for steps in records.taken:
                     row.pastes[kind] += 1
                     shown = steps.get("paste", 0.0) + steps.get("shown", 0.0)
@@ -676,6 +678,13 @@ def report(rows: list[Row], where: str) -> None:
             print("  ".join("-" * w for w in widths))
     ratios(rows)
     for row in rows:
+        if row.steps:
+            names = list(dict.fromkeys(name for steps in row.steps for name in steps))
+            medians = (
+                f"{name} {statistics.median(s.get(name, 0.0) for s in row.steps) * 1000:.1f}"
+                for name in names
+            )
+            print(f"{row.target}, median ms of each step of a pane: {', '.join(medians)}")
         for kind, n in row.pastes.items():
             times = [t for t, k in zip(row.times, row.kinds, strict=True) if k == kind]
             print(
