@@ -408,6 +408,12 @@ class GuiDeliverer:
                     empty.picture.region != region or not (terminal or empty.confirmed)
                 ):
                     empty = None
+                if empty is not None and not terminal and not empty.matches_near(unclicked):
+                    # the input looked otherwise with the focus after a submission: the
+                    # click's change is coming, however late a busy page draws it (else
+                    # the look without the focus would be taken for the empty input, and
+                    # the focus drawn after the paste keys for the pasted text)
+                    change_s = self.settings.verify_timeout_s
                 if (
                     terminal
                     and not typing.wait_for_prompt
@@ -957,10 +963,21 @@ class GuiDeliverer:
         job, point = paste.job, paste.point
         # a terminal may redraw its cursor for the click's focus only now: no text
         changed = beyond_cursor if paste.terminal else differs
+        # nor is an input looking as it did empty with the focus (a page that drew the
+        # click's focus only after the paste keys)
+        empty = None if paste.terminal else self._looks.get(_input_key(job))
+        if empty is not None and not (empty.confirmed and empty.picture.region == paste.region):
+            empty = None
+
+        def shown(now: Picture) -> bool:
+            if not changed(now, paste.before):
+                return False
+            return empty is None or not empty.matches_near(now)
+
         seen = self._watch(
             paste.x11,
             paste.region,
-            lambda now: changed(now, paste.before) or self._dialog(paste) is not None,
+            lambda now: shown(now) or self._dialog(paste) is not None,
         )
         self._check_no_dialog(paste)
         if seen is None:

@@ -37,7 +37,9 @@ from messaging.screen.standin import Received, texts_of
 
 log = logging.getLogger(__name__)
 
-PageKind = Literal["textarea", "contenteditable", "ignores-enter"]
+# "slow": a textarea of a page busy with its own work, which draws the focus 0.3 s after it
+# comes and shows a paste 0.25 s after the paste keys
+PageKind = Literal["textarea", "contenteditable", "ignores-enter", "slow"]
 PAGE_KINDS: tuple[str, ...] = get_args(PageKind)
 SHOWN_CHARS = 400  # of each submitted text, in the page's history
 MAX_BODY = 16 * 1024 * 1024
@@ -76,11 +78,13 @@ def render_page(pane_id: str, title: str, kind: str) -> str:
     busy = kind == "ignores-enter"
     placeholder = html.escape(f"Message {title}…")
     field = EDITABLE if kind == "contenteditable" else TEXTAREA
-    config = json.dumps({"pane": pane_id, "sends": not busy, "shown": SHOWN_CHARS})
+    config = json.dumps(
+        {"pane": pane_id, "sends": not busy, "shown": SHOWN_CHARS, "slow": kind == "slow"}
+    )
     template = resources.files("messaging.screen").joinpath("pages/chat.html").read_text("utf-8")
     for marker, value in (
         ("__TITLE__", html.escape(title)),
-        ("__BODY_CLASS__", "busy" if busy else ""),
+        ("__BODY_CLASS__", "busy" if busy else "slow" if kind == "slow" else ""),
         ("__STATE__", "● working…" if busy else "● ready"),
         ("__GREETING__", html.escape(f"{title}: ready for your message.")),
         ("__INPUT__", field.format(placeholder)),
