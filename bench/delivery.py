@@ -59,7 +59,7 @@ from messaging.screen.apps import (
 from messaging.screen.gui import GuiDeliverer
 from messaging.screen.standin import Received
 from messaging.screen.x11 import X11
-from messaging.steps import StepRecords
+from messaging.steps import StepRecords, median_ms, step_names
 
 SIZES = (200, 2_000, 10_000)
 NOT_SUBMITTED = "typed but not submitted"
@@ -679,11 +679,7 @@ def report(rows: list[Row], where: str) -> None:
     ratios(rows)
     for row in rows:
         if row.steps:
-            names = list(dict.fromkeys(name for steps in row.steps for name in steps))
-            medians = (
-                f"{name} {statistics.median(s.get(name, 0.0) for s in row.steps) * 1000:.1f}"
-                for name in names
-            )
+            medians = (f"{name} {median_ms(row.steps, name):.1f}" for name in step_names(row.steps))
             print(f"{row.target}, median ms of each step of a pane: {', '.join(medians)}")
         for kind, n in row.pastes.items():
             times = [t for t, k in zip(row.times, row.kinds, strict=True) if k == kind]

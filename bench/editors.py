@@ -63,7 +63,7 @@ from messaging.render import render
 from messaging.runtime import Runtime, open_runtime
 from messaging.screen.apps import ChromiumPane, ChromiumPanes, WindowManager
 from messaging.screen.gui import WATCHED_LOG, GuiDeliverer
-from messaging.steps import StepRecords
+from messaging.steps import StepRecords, median_ms, step_names
 from tests.conftest import make_home
 from tests.editors.pages import EditorPane, EditorPanes, editors_folder
 from tests.editors.panes import coordinates_of
@@ -612,13 +612,10 @@ def report(
         table([*headers, "held as sent", "as sent or as documented"], rows)
     if any(t.steps for t in timed):
         print("\nMedian ms of each step of the screen deliverer (rest: service and desk):\n")
-        names = list(dict.fromkeys(name for t in timed for steps in t.steps for name in steps))
+        names = step_names(steps for t in timed for steps in t.steps)
         rows = []
         for t in timed:
-            cells = [
-                f"{statistics.median(s.get(name, 0.0) for s in t.steps) * 1000:.1f}"
-                for name in names
-            ]
+            cells = [f"{median_ms(t.steps, name):.1f}" for name in names]
             rest = [took - sum(s.values()) for took, s in zip(t.times, t.steps, strict=True)]
             rows.append([t.target, *cells, f"{statistics.median(rest) * 1000:.1f}"])
         table(["input", *names, "rest"], rows)

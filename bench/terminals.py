@@ -47,7 +47,7 @@ from coordinates.tmux import TmuxTarget
 from messaging.model import DeliveryMethod, DeliveryState
 from messaging.render import render
 from messaging.runtime import open_runtime
-from messaging.steps import StepRecords
+from messaging.steps import StepRecords, median_ms
 from messaging.tmux.client import TmuxClient
 from messaging.tmux.lane import SLOW_ENTER_WAIT_S
 from messaging.tmux.reading import read_pane, shows
@@ -315,10 +315,7 @@ def print_table(rows: list[Row]) -> None:
     print("|" + "|".join("---" if i < 1 else "---:" for i in range(2 + len(names))) + "|")
     for row in rows:
         if row.steps:
-            cells = [
-                f"{statistics.median(s.get(name, 0.0) for s in row.steps) * 1000:,.1f}"
-                for name in names
-            ]
+            cells = [f"{median_ms(row.steps, name):,.1f}" for name in names]
             print(f"| {row.label} | {len(row.steps)} | " + " | ".join(cells) + " |")
     for row in rows:
         for missed in row.missed:
@@ -332,10 +329,7 @@ def print_table(rows: list[Row]) -> None:
             print("|---|" + "---:|" * (3 + len(STEPS)))
             for cli, ends in row.ends.items():
                 taken = row.steps_by_cli.get(cli, [])
-                steps = [
-                    f"{statistics.median(s.get(name, 0.0) for s in taken) * 1000:,.1f}"
-                    for name in STEPS
-                ]
+                steps = [f"{median_ms(taken, name):,.1f}" for name in STEPS]
                 print(f"| {CLIS[cli][0]} | {len(ends)} | {statistics.median(ends) * 1000:,.1f} | "
                       f"{max(ends) * 1000:,.1f} | " + " | ".join(steps) + " |")  # fmt: skip
 

@@ -54,7 +54,7 @@ from messaging.render import render
 from messaging.runtime import open_runtime
 from messaging.screen.apps import TerminalPane, TerminalPanes, WindowManager
 from messaging.screen.gui import GuiDeliverer
-from messaging.steps import StepRecords
+from messaging.steps import StepRecords, median_ms
 from tests.agent_clis.model_api.base import ModelApiDouble
 from tests.conftest import make_home
 from tests.gui.test_terminal_clis import (
@@ -344,10 +344,7 @@ def main() -> None:
     print("|" + "|".join("---" for _ in range(4 + len(names))) + "|")
     for row in rows:
         if row.steps:
-            cells = [
-                f"{statistics.median(s.get(name, 0.0) for s in row.steps) * 1000:,.1f}"
-                for name in names
-            ]
+            cells = [f"{median_ms(row.steps, name):,.1f}" for name in names]
             print(f"| {row.terminal} | {row.cli} | {row.path} | {len(row.steps)} | "
                   + " | ".join(cells) + " |")  # fmt: skip
 
