@@ -403,11 +403,7 @@ class GuiDeliverer:
                 # a terminal's click changes its cursor at most (nothing, when the CLI
                 # draws its own), which is no sign of the paste showing (_until_shown)
                 change_s = TERMINAL_LOOK_CHANGE_S if terminal else LOOK_CHANGE_S
-                empty = None if cleared else self._looks.get(key)
-                if empty is not None and (
-                    empty.picture.region != region or not (terminal or empty.confirmed)
-                ):
-                    empty = None
+                empty = None if cleared else self._learnt_look(key, region, terminal=terminal)
                 if empty is not None and not terminal and not empty.matches_near(unclicked):
                     # the input looked otherwise with the focus after a submission: the
                     # click's change is coming, however late a busy page draws it (else
@@ -682,6 +678,17 @@ class GuiDeliverer:
             log.info("the input of %s is empty though it looked otherwise: look kept", key[0])
             self._looks.add_other(key, looked)
         self._looks.mark_probed(key)
+
+    def _learnt_look(
+        self, key: tuple[str, bool], region: Rect, *, terminal: bool = False
+    ) -> EmptyLook | None:
+        """The input's empty look, when it was read in ``region`` and learnt from a verified
+        submission (with the focus: the caret, the focus ring); a terminal's also when
+        recorded at calibration (its prompt line looks the same either way)."""
+        empty = self._looks.get(key)
+        if empty is None or empty.picture.region != region or not (terminal or empty.confirmed):
+            return None
+        return empty
 
     def _draft_known(self, key: tuple[str, bool], looked: Picture, toplevel: int) -> bool:
         """Whether a draft its look shows is known for one, without asking the input: a
@@ -965,9 +972,7 @@ class GuiDeliverer:
         changed = beyond_cursor if paste.terminal else differs
         # nor is an input looking as it did empty with the focus (a page that drew the
         # click's focus only after the paste keys)
-        empty = None if paste.terminal else self._looks.get(_input_key(job))
-        if empty is not None and not (empty.confirmed and empty.picture.region == paste.region):
-            empty = None
+        empty = None if paste.terminal else self._learnt_look(_input_key(job), paste.region)
 
         def shown(now: Picture) -> bool:
             if not changed(now, paste.before):

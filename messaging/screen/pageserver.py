@@ -75,16 +75,14 @@ def render_page(pane_id: str, title: str, kind: str) -> str:
     """The chat page of one pane."""
     if kind not in PAGE_KINDS:
         raise ValueError(f"unknown page kind {kind!r}; one of {', '.join(PAGE_KINDS)}")
-    busy = kind == "ignores-enter"
+    busy, slow = kind == "ignores-enter", kind == "slow"
     placeholder = html.escape(f"Message {title}…")
     field = EDITABLE if kind == "contenteditable" else TEXTAREA
-    config = json.dumps(
-        {"pane": pane_id, "sends": not busy, "shown": SHOWN_CHARS, "slow": kind == "slow"}
-    )
+    config = json.dumps({"pane": pane_id, "sends": not busy, "shown": SHOWN_CHARS, "slow": slow})
     template = resources.files("messaging.screen").joinpath("pages/chat.html").read_text("utf-8")
     for marker, value in (
         ("__TITLE__", html.escape(title)),
-        ("__BODY_CLASS__", "busy" if busy else "slow" if kind == "slow" else ""),
+        ("__BODY_CLASS__", "busy" if busy else "slow" if slow else ""),
         ("__STATE__", "● working…" if busy else "● ready"),
         ("__GREETING__", html.escape(f"{title}: ready for your message.")),
         ("__INPUT__", field.format(placeholder)),

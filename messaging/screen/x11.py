@@ -552,7 +552,7 @@ class X11:
                 window.change_property(wake, Xatom.INTEGER, 32, [0], onerror=gone)
                 window.delete_property(wake, onerror=gone)
             self.display.flush()
-        return min(self._to_wake.values(), default=now + 3600) - now
+        return min(self._to_wake.values(), default=float("inf")) - now
 
     def _next(self, wanted: Any, deadline: float) -> Any | None:
         """The next event matching ``wanted``, handling others meanwhile; None at deadline."""
